@@ -1,0 +1,64 @@
+# wsrouter: every target installs what it needs first (scripts/setup.sh).
+#   make run    build and start wsrouter on :8080
+#   make test   build and run every test (on CI, CI=true, also the sanitizer build and the fuzzers)
+#   make bench  build and run the benchmarks (see BENCHMARKS.md)
+
+JOBS ?= $(shell nproc)
+FUZZ_SECONDS ?= 60
+CMAKE_FLAGS ?=
+
+.PHONY: all setup build run test unit e2e sanitize fuzz bench format tidy clean
+
+all: build
+
+setup:
+	@bash scripts/setup.sh
+
+build: setup
+	cmake -S . -B build -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)
+	cmake --build build -j $(JOBS)
+
+run: build
+	./build/wsrouter
+
+tests/e2e/node_modules: tests/e2e/package.json tests/e2e/package-lock.json
+	cd tests/e2e && npm ci --no-audit --no-fund
+	touch $@
+
+test: build tests/e2e/node_modules
+	ctest --test-dir build --output-on-failure -j $(JOBS)
+ifeq ($(CI),true)
+	$(MAKE) sanitize fuzz
+endif
+
+unit: build
+	ctest --test-dir build --output-on-failure -L unit -j $(JOBS)
+
+e2e: build tests/e2e/node_modules
+	ctest --test-dir build --output-on-failure -L e2e
+
+# Unit and end-to-end tests again, built with ASan+UBSan; the first report fails the run.
+sanitize: setup tests/e2e/node_modules
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DWSROUTER_SANITIZE=ON -DWSROUTER_BENCH=OFF
+	cmake --build build-asan -j $(JOBS)
+	ASAN_OPTIONS=halt_on_error=1:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	  ctest --test-dir build-asan --output-on-failure -j $(JOBS)
+
+# Every libFuzzer target for FUZZ_SECONDS, starting from the checked-in seeds
+# (new inputs go to a scratch directory, the seeds stay as they are).
+fuzz: setup
+	CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWSROUTER_FUZZ=ON
+	cmake --build build-fuzz -j $(JOBS)
+	bash scripts/run-fuzzers.sh build-fuzz $(FUZZ_SECONDS)
+
+bench: build
+	bash bench/run.sh
+
+format:
+	clang-format -i $$(git ls-files '*.cpp' '*.h')
+
+tidy: build
+	clang-tidy -p build --quiet $$(git ls-files 'src/*.cpp')
+
+clean:
+	rm -rf build build-asan build-fuzz

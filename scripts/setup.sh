@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages that wsrouter's build and tests need, and
+# nothing when they are all present already. Called first by `make run` and
+# `make test`; safe to run by hand.
+#
+#   scripts/setup.sh            build + test dependencies
+#   scripts/setup.sh --runtime  only what building and running the router needs
+set -euo pipefail
+
+build_packages=(
+  g++ make cmake pkg-config
+  libssl-dev   # SHA-1 and base64 for the handshake (later: JWT signatures)
+  zlib1g-dev   # permessage-deflate
+)
+test_packages=(
+  libgtest-dev        # unit tests
+  python3-websockets  # end-to-end client #1 (Debian's python3)
+  clang libclang-rt-14-dev  # libFuzzer targets and their sanitizers
+)
+
+packages=("${build_packages[@]}")
+if [[ "${1:-}" != "--runtime" ]]; then
+  packages+=("${test_packages[@]}")
+  # End-to-end client #2 is Node's ws package; any Node >= 18 will do, so a
+  # machine that already has node and npm (from anywhere) is left alone.
+  if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    packages+=(nodejs npm)
+  fi
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if [[ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" != "install ok installed" ]]; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+
+echo "setup: installing ${missing[*]}"
+sudo=""
+if [[ "$(id -u)" != 0 ]]; then sudo="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

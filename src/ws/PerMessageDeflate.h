@@ -1,0 +1,88 @@
+#pragma once
+// RFC 7692 permessage-deflate. The server always negotiates
+// server_no_context_takeover: each message it sends is compressed on its own,
+// so one compressed frame, built once, is valid for every client. Client
+// messages are inflated with a hard limit on output, so a decompression bomb
+// costs no more than the limit.
+
+#include <zlib.h>
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace wsr::ws {
+
+struct DeflateAgreement {
+  // Whether the client resets its compression context after each message
+  // (it offered client_no_context_takeover, or we asked for it): then the
+  // inflater needs no state between messages.
+  bool clientNoContextTakeover = false;
+  // The Sec-WebSocket-Extensions value to answer with.
+  std::string responseHeader;
+};
+
+// Picks the first permessage-deflate offer in the client's
+// Sec-WebSocket-Extensions tokens (as split by HandshakeRequest::headerTokens:
+// each token may hold one offer "permessage-deflate; a; b=1", and one header
+// value may list several offers) that the server can accept:
+// - server_no_context_takeover: fine (we always use it);
+// - client_no_context_takeover: accepted and echoed;
+// - server_max_window_bits: only 15 (or absent) is accepted, because every
+//   client shares the same compressed bytes; an offer with less is declined;
+// - client_max_window_bits (with or without a value 8..15): accepted, not echoed
+//   unless needed;
+// - any unknown parameter, a repeated parameter or a malformed value declines
+//   that offer.
+// Returns false when no offer is acceptable (then no compression is used).
+bool negotiatePerMessageDeflate(const std::vector<std::string_view>& extensionTokens,
+                                DeflateAgreement& agreement);
+
+// Compresses whole messages for sending, each on its own (no context
+// takeover). Not thread-safe: one per thread that builds frames.
+class Deflater {
+ public:
+  explicit Deflater(int level = 6);
+  ~Deflater();
+  Deflater(const Deflater&) = delete;
+  Deflater& operator=(const Deflater&) = delete;
+
+  // The payload of a compressed frame for `message`: raw DEFLATE, flushed with
+  // Z_SYNC_FLUSH and the trailing 00 00 FF FF removed (RFC 7692 7.2.1).
+  void compress(std::string_view message, std::string& out);
+
+ private:
+  z_stream stream_{};
+};
+
+// Inflates a client's compressed messages, fragment by fragment.
+class Inflater {
+ public:
+  enum class Result { Ok, TooBig, Corrupt };
+
+  Inflater();
+  ~Inflater();
+  Inflater(const Inflater&) = delete;
+  Inflater& operator=(const Inflater&) = delete;
+
+  // Appends to `out` the inflation of the next piece of the message's
+  // compressed payload; `last` marks the message's final fragment (the
+  // 00 00 FF FF tail is added then). Stops with TooBig as soon as `out` would
+  // exceed `limit` bytes, without inflating further. Corrupt on a bad stream,
+  // or on data after the final block.
+  Result inflate(std::string_view compressed, bool last, size_t limit, std::string& out);
+  // Forgets the compression context (between messages when the client does
+  // not take over its context).
+  void reset();
+
+ private:
+  Result run(std::string_view input, size_t limit, std::string& out);
+  void restartKeepingWindow();
+
+  z_stream stream_{};
+  bool streamEnded_ = false;  // a BFINAL block ended the current message
+};
+
+}  // namespace wsr::ws

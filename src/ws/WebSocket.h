@@ -1,0 +1,125 @@
+#pragma once
+// One client connection, from the first byte of its HTTP request to the end
+// of its close handshake. Owned by one worker and touched only on that
+// worker's thread. The application sees send(), close() and a few getters;
+// the rest is the engine's state machine:
+//
+//   Handshake --101--> Open --close sent or received--> Closing --> gone
+//       \--refusal or timeout-----------------------------------/
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "net/EventLoop.h"
+#include "net/Fd.h"
+#include "net/SendQueue.h"
+#include "net/SharedBuffer.h"
+#include "net/Socket.h"
+#include "net/TimerWheel.h"
+#include "ws/FrameParser.h"
+#include "ws/FrameWriter.h"
+#include "ws/WebSocketHandler.h"
+
+namespace wsr::ws {
+
+class Worker;
+
+class WebSocket final : net::EventLoop::IoHandler,
+                        net::EventLoop::Flushable,
+                        net::Timer::Handler,
+                        FrameHandler {
+ public:
+  WebSocket(Worker& worker, net::Fd fd, const net::PeerAddress& peer, uint64_t id);
+  ~WebSocket();
+  WebSocket(const WebSocket&) = delete;
+  WebSocket& operator=(const WebSocket&) = delete;
+
+  // Queues a message built once for many connections: its compressed twin
+  // when this connection negotiated permessage-deflate. Dropped silently once
+  // the connection is closing.
+  void send(const PreparedMessage& message) { sendFrame(message.frameFor(deflate_)); }
+  // Queues one prebuilt frame.
+  void sendFrame(const net::SharedBuffer& frame);
+  // Builds and queues a message for this connection alone (compressed when
+  // negotiated and at least the compression threshold).
+  void send(std::string_view payload, bool binary = false);
+  // Starts the close handshake: close frame ahead of queued data, nothing
+  // more sent after it, the TCP connection dropped when the peer answers or
+  // after the close timeout.
+  void close(uint16_t code, std::string_view reason = {});
+
+  uint64_t id() const { return id_; }
+  bool isOpen() const { return state_ == State::Open; }
+  bool deflate() const { return deflate_; }
+  const net::PeerAddress& peer() const { return peer_; }
+  size_t queuedBytes() const { return queue_.bytes(); }
+  size_t queuedFrames() const { return queue_.frames(); }
+  uint64_t bytesSent() const { return queue_.bytesWritten(); }
+  SessionData* session() const { return session_.get(); }
+  Worker& worker() const { return worker_; }
+
+  // Engine side: called by the worker.
+  void start();
+
+ private:
+  friend class Worker;
+
+  enum class State : uint8_t { Handshake, Open, Closing, Gone };
+
+  // IoHandler, Flushable, Timer::Handler.
+  void onIo(uint32_t events) override;
+  void flushPass() override;
+  void onTimer(net::Timer& timer) override;
+  // FrameHandler.
+  void onMessage(std::string_view payload, bool binary) override;
+  void onPing(std::string_view payload) override;
+  void onPong(std::string_view payload) override;
+  void onClose(uint16_t code, std::string_view reason) override;
+
+  void readAvailable();
+  void onHandshakeBytes(std::string_view bytes);
+  void finishHandshake(size_t headLength);
+  void refuse(int status, std::string_view code, std::string_view message,
+              const std::vector<std::string>& headers = {});
+  void onFrameBytes(std::string_view bytes);
+  void failConnection(uint16_t code, std::string_view reason);
+  void queue(net::SharedBuffer frame, bool urgent);
+  void requestFlush();
+  void flushNow();
+  void setWantWrite(bool want);
+  void scheduleTimer();
+  // Ends the connection now: unregisters, tells the application (with the
+  // close code sent or received, 1006 if none), and hands the object to the
+  // worker to free at the end of the pass.
+  void destroy();
+
+  Worker& worker_;
+  net::Fd fd_;
+  net::PeerAddress peer_;
+  uint64_t id_;
+  size_t slot_ = 0;  // index in the worker's connection list
+  State state_ = State::Handshake;
+  bool deflate_ = false;
+  bool flushRequested_ = false;
+  bool wantWrite_ = false;
+  bool closeAfterFlush_ = false;  // drop TCP once the queue drains
+  bool halfClosed_ = false;  // our side is shut down; waiting for the peer's EOF
+  bool closeSent_ = false;
+  bool awaitingPong_ = false;
+  uint16_t closeCode_ = close_code::kAbnormal;  // reported to onClose
+  std::string closeReason_;
+
+  uint64_t lastReceivedMs_ = 0;
+  uint64_t lastPingMs_ = 0;
+  uint64_t deadlineMs_ = 0;  // handshake or close deadline, by state
+  net::Timer timer_{this};
+
+  std::string handshakeBuffer_;  // request head bytes; emptied after the upgrade
+  std::unique_ptr<FrameParser> parser_;
+  net::SendQueue queue_;
+  std::unique_ptr<SessionData> session_;
+};
+
+}  // namespace wsr::ws

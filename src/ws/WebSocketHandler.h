@@ -1,0 +1,76 @@
+#pragma once
+// What an application (the router, the test echo server, the benchmark
+// server) plugs into the engine. One handler per worker, called only on that
+// worker's thread: handlers need no locks for their own state.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "net/Socket.h"
+#include "ws/Handshake.h"
+
+namespace wsr::ws {
+
+class WebSocket;
+
+// Per-connection application state, created when the upgrade is accepted and
+// destroyed with the connection.
+class SessionData {
+ public:
+  virtual ~SessionData() = default;
+};
+
+struct UpgradeDecision {
+  // Refusal: a plain HTTP answer, before any WebSocket byte.
+  int status = 0;  // 0 accepts
+  std::string code;
+  std::string message;
+  std::vector<std::string> headers;  // extra header lines, "Retry-After: 5"
+
+  // Acceptance.
+  std::string protocol;  // the Sec-WebSocket-Protocol to answer with, if any
+  std::unique_ptr<SessionData> session;
+
+  static UpgradeDecision accept(std::unique_ptr<SessionData> session = nullptr) {
+    UpgradeDecision decision;
+    decision.session = std::move(session);
+    return decision;
+  }
+  static UpgradeDecision refuse(int status, std::string code, std::string message) {
+    UpgradeDecision decision;
+    decision.status = status;
+    decision.code = std::move(code);
+    decision.message = std::move(message);
+    return decision;
+  }
+};
+
+class WebSocketHandler {
+ public:
+  virtual ~WebSocketHandler() = default;
+
+  // A valid RFC 6455 request arrived: accept or refuse it (path, auth, limits).
+  virtual UpgradeDecision onUpgrade(const HandshakeRequest& request,
+                                    const net::PeerAddress& peer) {
+    (void)request;
+    (void)peer;
+    return UpgradeDecision::accept();
+  }
+  // The 101 answer is queued; the connection may send.
+  virtual void onOpen(WebSocket& socket) { (void)socket; }
+  // A complete message; the view is valid only during the call.
+  virtual void onMessage(WebSocket& socket, std::string_view payload, bool binary) = 0;
+  // Once per opened connection, whichever side ended it. `code` is the peer's
+  // close code, ours when we closed first, or 1006 when the TCP connection
+  // dropped without a close handshake.
+  virtual void onClose(WebSocket& socket, uint16_t code, std::string_view reason) {
+    (void)socket;
+    (void)code;
+    (void)reason;
+  }
+};
+
+}  // namespace wsr::ws

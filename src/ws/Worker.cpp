@@ -1,0 +1,96 @@
+#include "ws/Worker.h"
+
+#include <cerrno>
+
+#include "net/Socket.h"
+#include "ws/FrameWriter.h"
+#include "ws/WebSocket.h"
+
+namespace wsr::ws {
+namespace {
+constexpr size_t kReadBufferBytes = 64 * 1024;
+// Accepts per readiness event: enough to take a burst, few enough that a
+// connection storm does not starve the connections already open.
+constexpr int kMaxAcceptsPerEvent = 256;
+// After EMFILE the listener rests this long instead of spinning on a
+// connection it cannot accept.
+constexpr uint64_t kAcceptRetryMs = 100;
+}  // namespace
+
+Worker::Worker(unsigned index, const ServerOptions& options)
+    : index_(index),
+      options_(options),
+      readBuffer_(kReadBufferBytes, '\0'),
+      pingFrame_(buildFrame(Opcode::Ping, {})),
+      // Ids are unique across workers: the worker's index in the top bits.
+      nextId_((static_cast<uint64_t>(index) << 48) + 1) {
+  loop_.setAfterPass([this] { retired_.clear(); });
+}
+
+Worker::~Worker() = default;
+
+bool Worker::listen(uint16_t port, std::string& error) {
+  listener_ = net::listenTcp(options_.host, port, options_.backlog, error);
+  if (!listener_) return false;
+  port_ = net::localPort(listener_.get());
+  loop_.add(listener_.get(), EPOLLIN, this);
+  return true;
+}
+
+void Worker::stopAccepting() {
+  loop_.timers().cancel(acceptRetry_);
+  if (!listener_) return;
+  loop_.remove(listener_.get());
+  listener_.reset();
+}
+
+void Worker::onIo(uint32_t /*events*/) { acceptAll(); }
+
+void Worker::onTimer(net::Timer& /*timer*/) {
+  if (listener_) loop_.add(listener_.get(), EPOLLIN, this);
+}
+
+void Worker::acceptAll() {
+  for (int i = 0; i < kMaxAcceptsPerEvent; ++i) {
+    net::PeerAddress peer;
+    net::Fd fd = net::acceptConnection(listener_.get(), peer);
+    if (!fd) {
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        loop_.remove(listener_.get());
+        loop_.timers().schedule(acceptRetry_, loop_.nowMs() + kAcceptRetryMs);
+      }
+      // EAGAIN: none left. ECONNABORTED and the like: that one is gone.
+      if (errno != ECONNABORTED && errno != EINTR) return;
+      continue;
+    }
+    stats_.accepted.fetch_add(1, std::memory_order_relaxed);
+    auto socket = std::make_unique<WebSocket>(*this, std::move(fd), peer, nextId_++);
+    socket->slot_ = connections_.size();
+    WebSocket& started = *socket;
+    connections_.push_back(std::move(socket));
+    started.start();
+  }
+}
+
+void Worker::opened(WebSocket& /*socket*/) {
+  ++openCount_;
+  stats_.open.fetch_add(1, std::memory_order_relaxed);
+  stats_.upgraded.fetch_add(1, std::memory_order_relaxed);
+}
+
+void Worker::retire(WebSocket& socket, bool wasOpen) {
+  if (wasOpen) {
+    --openCount_;
+    stats_.open.fetch_sub(1, std::memory_order_relaxed);
+  }
+  const size_t slot = socket.slot_;
+  std::unique_ptr<WebSocket> owned = std::move(connections_[slot]);
+  if (slot + 1 != connections_.size()) {
+    connections_[slot] = std::move(connections_.back());
+    connections_[slot]->slot_ = slot;
+  }
+  connections_.pop_back();
+  retired_.push_back(std::move(owned));
+}
+
+}  // namespace wsr::ws

@@ -1,0 +1,147 @@
+#include "net/SendQueue.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "net/Fd.h"
+
+namespace wsr::net {
+namespace {
+
+struct SocketPair {
+  Fd writer;
+  Fd reader;
+  SocketPair() {
+    int fds[2];
+    EXPECT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, fds), 0);
+    writer.reset(fds[0]);
+    reader.reset(fds[1]);
+    int small = 4096;  // the kernel doubles it; still small enough to fill
+    setsockopt(writer.get(), SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
+    setsockopt(reader.get(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  }
+  std::string readAll() {
+    std::string out;
+    char buffer[65536];
+    for (;;) {
+      ssize_t n = ::read(reader.get(), buffer, sizeof buffer);
+      if (n <= 0) break;
+      out.append(buffer, static_cast<size_t>(n));
+    }
+    return out;
+  }
+};
+
+TEST(SendQueue, WritesFramesInOrderAndSharesBuffers) {
+  SocketPair pair;
+  SendQueue queue;
+  SharedBuffer shared = SharedBuffer::copyOf("abc");
+  queue.push(shared);
+  queue.push(SharedBuffer::copyOf("def"));
+  queue.push(shared);
+  EXPECT_EQ(shared.useCount(), 3u);  // references, not copies
+  EXPECT_EQ(queue.frames(), 3u);
+  EXPECT_EQ(queue.bytes(), 9u);
+  EXPECT_EQ(queue.flush(pair.writer.get()), SendQueue::FlushResult::Drained);
+  EXPECT_TRUE(queue.empty());
+  EXPECT_EQ(shared.useCount(), 1u);
+  EXPECT_EQ(pair.readAll(), "abcdefabc");
+  EXPECT_EQ(queue.bytesWritten(), 9u);
+}
+
+TEST(SendQueue, ResumesAPartlyWrittenFrameAfterBlocking) {
+  SocketPair pair;
+  SendQueue queue;
+  std::string expected;
+  for (int i = 0; i < 64; ++i) {
+    std::string frame(1000, static_cast<char>('a' + i % 26));
+    expected += frame;
+    queue.push(SharedBuffer::copyOf(frame));
+  }
+  std::string received;
+  int blocked = 0;
+  while (queue.flush(pair.writer.get()) == SendQueue::FlushResult::Blocked) {
+    ++blocked;
+    received += pair.readAll();
+  }
+  received += pair.readAll();
+  EXPECT_GT(blocked, 0) << "the socket buffer should have filled";
+  EXPECT_EQ(received, expected);
+}
+
+TEST(SendQueue, UrgentFramesJumpQueuedDataButNotAPartFrame) {
+  SocketPair pair;
+  SendQueue queue;
+  const std::string big(200000, 'd');
+  queue.push(SharedBuffer::copyOf(big));
+  queue.push(SharedBuffer::copyOf("DATA2"));
+  ASSERT_EQ(queue.flush(pair.writer.get()), SendQueue::FlushResult::Blocked);
+  ASSERT_LT(queue.bytes(), big.size() + 5);  // part of the big frame is out
+  queue.pushUrgent(SharedBuffer::copyOf("PONG"));
+  queue.pushUrgent(SharedBuffer::copyOf("CLOSE"));
+  std::string received;
+  while (queue.flush(pair.writer.get()) == SendQueue::FlushResult::Blocked) {
+    received += pair.readAll();
+  }
+  received += pair.readAll();
+  EXPECT_EQ(received, big + "PONG" + "CLOSE" + "DATA2");
+}
+
+TEST(SendQueue, UrgentFrameOnAnUnstartedQueueGoesFirst) {
+  SocketPair pair;
+  SendQueue queue;
+  for (int i = 0; i < 10; ++i) queue.push(SharedBuffer::copyOf("d"));
+  queue.pushUrgent(SharedBuffer::copyOf("P"));
+  EXPECT_EQ(queue.flush(pair.writer.get()), SendQueue::FlushResult::Drained);
+  EXPECT_EQ(pair.readAll(), "Pdddddddddd");
+}
+
+TEST(SendQueue, ClearPendingKeepsThePartFrame) {
+  SocketPair pair;
+  SendQueue queue;
+  const std::string big(200000, 'x');
+  queue.push(SharedBuffer::copyOf(big));
+  queue.push(SharedBuffer::copyOf("dropped"));
+  ASSERT_EQ(queue.flush(pair.writer.get()), SendQueue::FlushResult::Blocked);
+  queue.clearPending();
+  EXPECT_EQ(queue.frames(), 1u);
+  std::string received;
+  while (queue.flush(pair.writer.get()) == SendQueue::FlushResult::Blocked) {
+    received += pair.readAll();
+  }
+  received += pair.readAll();
+  EXPECT_EQ(received, big);
+}
+
+TEST(SendQueue, GrowsPastItsFirstRingAndKeepsOrder) {
+  SocketPair pair;
+  SendQueue queue;
+  std::string expected;
+  for (int i = 0; i < 1000; ++i) {
+    const std::string frame = std::to_string(i) + ",";
+    expected += frame;
+    queue.push(SharedBuffer::copyOf(frame));
+  }
+  EXPECT_EQ(queue.frames(), 1000u);
+  std::string received;
+  while (queue.flush(pair.writer.get()) == SendQueue::FlushResult::Blocked) {
+    received += pair.readAll();
+  }
+  received += pair.readAll();
+  EXPECT_EQ(received, expected);
+}
+
+TEST(SendQueue, FailsOnAClosedPeer) {
+  SocketPair pair;
+  pair.reader.reset();
+  SendQueue queue;
+  queue.push(SharedBuffer::copyOf("x"));
+  EXPECT_EQ(queue.flush(pair.writer.get()), SendQueue::FlushResult::Failed);
+}
+
+}  // namespace
+}  // namespace wsr::net
