@@ -54,8 +54,10 @@ void SendQueue::popFront() {
 }
 
 void SendQueue::clearPending() {
+  // Urgent entries (a handshake answer, pongs, a close) form the front of
+  // the queue, behind only a partly written frame: only data goes.
   const size_t keep = headOffset_ > 0 ? 1 : 0;
-  while (count_ > keep) {
+  while (count_ > keep && !at(count_ - 1).urgent) {
     Entry& back = at(count_ - 1);
     bytes_ -= back.frame.size();
     back = Entry{};
@@ -79,6 +81,7 @@ SendQueue::FlushResult SendQueue::flush(int fd) {
     // sendmsg rather than writev: MSG_NOSIGNAL turns a reset peer into EPIPE
     // instead of a SIGPIPE.
     ssize_t written = ::sendmsg(fd, &message, MSG_NOSIGNAL | MSG_DONTWAIT);
+    ++writeCalls_;
     if (written < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) return FlushResult::Blocked;

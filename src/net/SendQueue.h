@@ -38,11 +38,13 @@ class SendQueue {
   size_t frames() const { return count_; }
   // Bytes still to write, counting only the unwritten part of a partly written frame.
   size_t bytes() const { return bytes_ - headOffset_; }
-  // Drops everything not yet started; a partly written frame stays (cutting
-  // it would corrupt the stream).
+  // Drops the data frames not yet started. Urgent frames stay, and so does a
+  // partly written frame (cutting it would corrupt the stream).
   void clearPending();
-  // Total bytes written since creation.
+  // Total bytes written since creation, and the sendmsg() calls that took
+  // them (their ratio to frames is the coalescing the design relies on).
   uint64_t bytesWritten() const { return bytesWritten_; }
+  uint64_t writeCalls() const { return writeCalls_; }
 
  private:
   struct Entry {
@@ -61,6 +63,7 @@ class SendQueue {
   size_t headOffset_ = 0;  // bytes of the front frame already written
   size_t bytes_ = 0;       // total size of the queued frames
   uint64_t bytesWritten_ = 0;
+  uint64_t writeCalls_ = 0;
 };
 
 }  // namespace wsr::net

@@ -19,8 +19,9 @@ constexpr uint8_t kMaskBit = 0x80;
 constexpr uint8_t kLengthBits = 0x7F;
 constexpr size_t kMaskSize = 4;
 // A message buffer bigger than this is released after delivery, so that one
-// large message does not pin memory on an otherwise idle connection.
-constexpr size_t kKeepCapacity = 16 * 1024;
+// large message does not pin memory on an otherwise idle connection; client
+// messages (subscribe, unsubscribe...) fit well under it and reuse it.
+constexpr size_t kKeepCapacity = 1024;
 // Compressed payloads are unmasked through a stack buffer of this size.
 constexpr size_t kUnmaskChunk = 8 * 1024;
 
@@ -28,11 +29,14 @@ constexpr ParseError protocolError(const char* reason) {
   return ParseError{close_code::kProtocolError, reason};
 }
 
-bool isKnownOpcode(uint8_t op) { return op <= 0x2 || (op >= 0x8 && op <= 0xA); }
+bool isKnownOpcode(uint8_t op) {
+  return op <= 0x2 || (op >= 0x8 && op <= 0xA);
+}
 
 uint64_t readBigEndian(const uint8_t* p, size_t n) {
   uint64_t v = 0;
-  for (size_t i = 0; i < n; ++i) v = (v << 8) | p[i];
+  for (size_t i = 0; i < n; ++i)
+    v = (v << 8) | p[i];
   return v;
 }
 
@@ -41,7 +45,8 @@ uint64_t readBigEndian(const uint8_t* p, size_t n) {
 // memory order, so this is endian-neutral.
 void unmask(char* dst, const char* src, size_t length, const uint8_t mask[4], uint64_t offset) {
   uint8_t rotated[8];
-  for (size_t i = 0; i < 8; ++i) rotated[i] = mask[(offset + i) & 3];
+  for (size_t i = 0; i < 8; ++i)
+    rotated[i] = mask[(offset + i) & 3];
   uint64_t word;
   std::memcpy(&word, rotated, sizeof word);
   size_t i = 0;
@@ -51,7 +56,8 @@ void unmask(char* dst, const char* src, size_t length, const uint8_t mask[4], ui
     chunk ^= word;
     std::memcpy(dst + i, &chunk, sizeof chunk);
   }
-  for (; i < length; ++i) dst[i] = static_cast<char>(src[i] ^ rotated[i & 7]);
+  for (; i < length; ++i)
+    dst[i] = static_cast<char>(src[i] ^ rotated[i & 7]);
 }
 
 // Deflate can expand incompressible data a little (stored blocks, one sync
@@ -274,7 +280,8 @@ ParseError FrameParser::finishControl(FrameHandler& handler) {
   uint16_t code = close_code::kNoStatus;
   std::string_view reason;
   if (control_.size() >= 2) {
-    code = static_cast<uint16_t>(readBigEndian(reinterpret_cast<const uint8_t*>(control_.data()), 2));
+    code =
+        static_cast<uint16_t>(readBigEndian(reinterpret_cast<const uint8_t*>(control_.data()), 2));
     if (!isValidCloseCode(code)) return protocolError("invalid close code");
     reason = std::string_view(control_).substr(2);
     if (!isValidUtf8(reason)) {

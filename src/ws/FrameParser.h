@@ -44,7 +44,7 @@ class FrameHandler {
 };
 
 struct ParseError {
-  uint16_t closeCode = 0;  // 0: no error
+  uint16_t closeCode = 0;   // 0: no error
   const char* reason = "";  // short, for the close frame and the log
   explicit operator bool() const { return closeCode != 0; }
 };

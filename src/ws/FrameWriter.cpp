@@ -16,7 +16,8 @@ constexpr size_t kMaxCloseReason = kMaxControlPayload - 2;
 std::string_view cutAtCodePoint(std::string_view reason, size_t limit) {
   if (reason.size() <= limit) return reason;
   size_t cut = limit;
-  while (cut > 0 && (static_cast<unsigned char>(reason[cut]) & 0xC0) == 0x80) --cut;
+  while (cut > 0 && (static_cast<unsigned char>(reason[cut]) & 0xC0) == 0x80)
+    --cut;
   return reason.substr(0, cut);
 }
 
@@ -43,7 +44,8 @@ size_t writeFrameHeader(char* out, Opcode opcode, size_t payloadSize, bool rsv1)
   }
   p[1] = 127;
   const uint64_t n = payloadSize;
-  for (int i = 0; i < 8; ++i) p[2 + i] = static_cast<unsigned char>(n >> (56 - 8 * i));
+  for (int i = 0; i < 8; ++i)
+    p[2 + i] = static_cast<unsigned char>(n >> (56 - 8 * i));
   return 10;
 }
 

@@ -13,7 +13,9 @@ namespace {
 
 constexpr std::string_view kAcceptGuid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
-char asciiLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+char asciiLower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+}
 
 bool equalsIgnoreCase(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -23,11 +25,15 @@ bool equalsIgnoreCase(std::string_view a, std::string_view b) {
   return true;
 }
 
-bool isOws(char c) { return c == ' ' || c == '\t'; }
+bool isOws(char c) {
+  return c == ' ' || c == '\t';
+}
 
 std::string_view trimOws(std::string_view s) {
-  while (!s.empty() && isOws(s.front())) s.remove_prefix(1);
-  while (!s.empty() && isOws(s.back())) s.remove_suffix(1);
+  while (!s.empty() && isOws(s.front()))
+    s.remove_prefix(1);
+  while (!s.empty() && isOws(s.back()))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -67,8 +73,8 @@ bool isValidTarget(std::string_view s) {
 }
 
 bool isBase64Char(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-         c == '+' || c == '/';
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+         c == '/';
 }
 
 // A Sec-WebSocket-Key is base64 of exactly 16 bytes: 22 alphabet characters
@@ -82,7 +88,8 @@ bool isValidKey(std::string_view key) {
   std::array<unsigned char, 18> decoded{};
   int n = EVP_DecodeBlock(decoded.data(), reinterpret_cast<const unsigned char*>(key.data()),
                           static_cast<int>(key.size()));
-  return n == 18 && n - 2 == 16;
+  const int padding = (key[22] == '=') + (key[23] == '=');
+  return n - padding == 16;
 }
 
 bool fail(HandshakeError& error, int status, const char* message) {
@@ -100,7 +107,8 @@ bool hasToken(const HandshakeRequest& request, std::string_view header, std::str
 
 size_t countHeader(const HandshakeRequest& request, std::string_view name) {
   size_t n = 0;
-  for (const auto& [k, v] : request.headers) n += equalsIgnoreCase(k, name) ? 1 : 0;
+  for (const auto& [k, v] : request.headers)
+    n += equalsIgnoreCase(k, name) ? 1 : 0;
   return n;
 }
 
@@ -298,7 +306,8 @@ std::string buildErrorResponse(int status, std::string_view code, std::string_vi
   out += ' ';
   out += reasonPhrase(status);
   out += "\r\n";
-  for (const std::string& header : extraHeaders) out.append(header).append("\r\n");
+  for (const std::string& header : extraHeaders)
+    out.append(header).append("\r\n");
   if (status == 426) out += "Sec-WebSocket-Version: 13\r\n";
   out += "Content-Type: application/json\r\nContent-Length: ";
   out += std::to_string(body.size());
@@ -309,23 +318,40 @@ std::string buildErrorResponse(int status, std::string_view code, std::string_vi
 
 std::string_view reasonPhrase(int status) {
   switch (status) {
-    case 101: return "Switching Protocols";
-    case 200: return "OK";
-    case 204: return "No Content";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 413: return "Content Too Large";
-    case 426: return "Upgrade Required";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 503: return "Service Unavailable";
-    default: return status >= 500 ? "Server Error" : status >= 400 ? "Client Error" : "Unknown";
+    case 101:
+      return "Switching Protocols";
+    case 200:
+      return "OK";
+    case 204:
+      return "No Content";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 413:
+      return "Content Too Large";
+    case 426:
+      return "Upgrade Required";
+    case 429:
+      return "Too Many Requests";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return status >= 500 ? "Server Error" : status >= 400 ? "Client Error" : "Unknown";
   }
 }
 

@@ -23,7 +23,9 @@ constexpr size_t kInflateChunk = 16 * 1024;
 // zlib counts in uInt; feed bigger inputs in slices.
 constexpr size_t kMaxZlibSlice = 1U << 30;
 
-char asciiLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+char asciiLower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+}
 
 bool equalsIgnoreCase(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -34,8 +36,10 @@ bool equalsIgnoreCase(std::string_view a, std::string_view b) {
 }
 
 std::string_view trimOws(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -80,8 +84,7 @@ bool acceptParam(std::string_view param, OfferParams& seen) {
   }
   if (equalsIgnoreCase(name, "server_max_window_bits")) {
     // Every client shares one compressed frame, built with a 32 KiB window.
-    return hasValue && parseWindowBits(value, bits) && bits == 15 &&
-           once(seen.serverMaxWindowBits);
+    return hasValue && parseWindowBits(value, bits) && bits == 15 && once(seen.serverMaxWindowBits);
   }
   if (equalsIgnoreCase(name, "client_max_window_bits")) {
     // A smaller client window is fine: our 32 KiB inflater reads any.
@@ -123,7 +126,9 @@ Deflater::Deflater(int level) {
   if (rc != Z_OK) throw std::invalid_argument("Deflater: bad compression level");
 }
 
-Deflater::~Deflater() { deflateEnd(&stream_); }
+Deflater::~Deflater() {
+  deflateEnd(&stream_);
+}
 
 void Deflater::compress(std::string_view message, std::string& out) {
   // server_no_context_takeover: every message starts from an empty window,
@@ -168,7 +173,9 @@ Inflater::Inflater() {
   if (rc != Z_OK) throw std::runtime_error("inflateInit2 failed");
 }
 
-Inflater::~Inflater() { inflateEnd(&stream_); }
+Inflater::~Inflater() {
+  inflateEnd(&stream_);
+}
 
 void Inflater::reset() {
   inflateReset(&stream_);
@@ -178,7 +185,6 @@ void Inflater::reset() {
 Inflater::Result Inflater::inflate(std::string_view compressed, bool last, size_t limit,
                                    std::string& out) {
   if (out.size() > limit) return Result::TooBig;
-  if (streamEnded_ && !compressed.empty()) return Result::Corrupt;
   while (!compressed.empty()) {
     size_t slice = std::min(compressed.size(), kMaxZlibSlice);
     Result r = run(compressed.substr(0, slice), limit, out);
@@ -187,15 +193,14 @@ Inflater::Result Inflater::inflate(std::string_view compressed, bool last, size_
   }
   if (!last) return Result::Ok;
   if (streamEnded_) {
-    // The message ended with a BFINAL block (RFC 7692 7.2.3.4): our tail
-    // would be data after the end. Start a new stream for the next message,
-    // keeping the window in case the client takes over its context.
-    restartKeepingWindow();
+    // The message ended right after a final block: there is no open block
+    // for the 00 00 FF FF tail to close, and the stream is already reset.
+    streamEnded_ = false;
     return Result::Ok;
   }
   std::string_view tail(reinterpret_cast<const char*>(kSyncTail), sizeof kSyncTail);
   Result r = run(tail, limit, out);
-  if (r == Result::Ok && streamEnded_) restartKeepingWindow();
+  streamEnded_ = false;
   return r;
 }
 
@@ -204,20 +209,29 @@ Inflater::Result Inflater::inflate(std::string_view compressed, bool last, size_
 Inflater::Result Inflater::run(std::string_view input, size_t limit, std::string& out) {
   stream_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(input.data()));
   stream_.avail_in = static_cast<uInt>(input.size());
+  // Inflating through a stack buffer and appending keeps `out` sized to what
+  // was produced: resizing it by whole chunks would leave every connection
+  // that ever sent a compressed message holding a chunk-sized buffer.
+  unsigned char buffer[kInflateChunk];
   while (true) {
     size_t room = limit - out.size();
     // One byte beyond the limit is how we learn the message is too big.
     size_t chunk = room < kInflateChunk ? room + 1 : kInflateChunk;
-    size_t old = out.size();
-    out.resize(old + chunk);
-    stream_.next_out = reinterpret_cast<Bytef*>(out.data() + old);
+    stream_.next_out = buffer;
     stream_.avail_out = static_cast<uInt>(chunk);
     int rc = ::inflate(&stream_, Z_SYNC_FLUSH);
-    out.resize(old + chunk - stream_.avail_out);
+    out.append(reinterpret_cast<const char*>(buffer), chunk - stream_.avail_out);
     if (out.size() > limit) return Result::TooBig;
     if (rc == Z_STREAM_END) {
+      // RFC 7692 7.2.3.4: a sender may flush with a final block and follow it
+      // with more (an empty stored block, in the RFC's example). What follows
+      // must be valid DEFLATE on its own: a new stream. The window is not
+      // carried over: a sender that ended its stream cannot refer back, and
+      // copying 32 KiB per final block would let tiny blocks burn CPU.
+      inflateReset(&stream_);
       streamEnded_ = true;
-      return stream_.avail_in == 0 ? Result::Ok : Result::Corrupt;
+      if (stream_.avail_in == 0) return Result::Ok;
+      continue;
     }
     if (rc == Z_BUF_ERROR) {
       // No progress possible: with output space available, that means the
@@ -225,19 +239,9 @@ Inflater::Result Inflater::run(std::string_view input, size_t limit, std::string
       return stream_.avail_in == 0 ? Result::Ok : Result::Corrupt;
     }
     if (rc != Z_OK) return Result::Corrupt;
+    streamEnded_ = false;
     if (stream_.avail_in == 0 && stream_.avail_out != 0) return Result::Ok;
   }
-}
-
-void Inflater::restartKeepingWindow() {
-  std::string window(32 * 1024, '\0');
-  uInt length = static_cast<uInt>(window.size());
-  inflateGetDictionary(&stream_, reinterpret_cast<Bytef*>(window.data()), &length);
-  inflateReset(&stream_);
-  if (length != 0) {
-    inflateSetDictionary(&stream_, reinterpret_cast<const Bytef*>(window.data()), length);
-  }
-  streamEnded_ = false;
 }
 
 }  // namespace wsr::ws

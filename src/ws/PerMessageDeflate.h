@@ -70,8 +70,10 @@ class Inflater {
   // Appends to `out` the inflation of the next piece of the message's
   // compressed payload; `last` marks the message's final fragment (the
   // 00 00 FF FF tail is added then). Stops with TooBig as soon as `out` would
-  // exceed `limit` bytes, without inflating further. Corrupt on a bad stream,
-  // or on data after the final block.
+  // exceed `limit` bytes, without inflating further. Corrupt on a bad stream.
+  // A final (BFINAL) block ends the DEFLATE stream, not the message: bytes
+  // after it must form a new valid stream (RFC 7692 7.2.3.4 sends an empty
+  // stored block there), else Corrupt.
   Result inflate(std::string_view compressed, bool last, size_t limit, std::string& out);
   // Forgets the compression context (between messages when the client does
   // not take over its context).
@@ -79,10 +81,9 @@ class Inflater {
 
  private:
   Result run(std::string_view input, size_t limit, std::string& out);
-  void restartKeepingWindow();
 
   z_stream stream_{};
-  bool streamEnded_ = false;  // a BFINAL block ended the current message
+  bool streamEnded_ = false;  // a final block ended, nothing read since
 };
 
 }  // namespace wsr::ws

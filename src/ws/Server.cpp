@@ -2,7 +2,7 @@
 
 namespace wsr::ws {
 
-Server::Server(ServerOptions options, HandlerFactory factory) : options_(std::move(options)) {
+Server::Server(ServerOptions options, const HandlerFactory& factory) : options_(std::move(options)) {
   unsigned count = options_.workers;
   if (count == 0) count = std::thread::hardware_concurrency();
   if (count == 0) count = 1;

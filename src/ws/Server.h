@@ -20,7 +20,7 @@ class Server {
   // Called once per worker, during construction: a handler may keep both references.
   using HandlerFactory = std::function<std::unique_ptr<WebSocketHandler>(Server&, Worker&)>;
 
-  Server(ServerOptions options, HandlerFactory factory);
+  Server(ServerOptions options, const HandlerFactory& factory);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;

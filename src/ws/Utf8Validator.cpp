@@ -12,18 +12,18 @@ namespace {
 // what rejects overlongs, surrogates and code points above U+10FFFF at the
 // first byte that makes them impossible.
 enum Class : uint8_t {
-  kAscii,     // 00-7F
-  kCont80,    // 80-8F
-  kCont90,    // 90-9F
-  kContA0,    // A0-BF
-  kLead2,     // C2-DF
-  kLeadE0,    // E0: second byte A0-BF (else overlong)
-  kLead3,     // E1-EC, EE-EF
-  kLeadED,    // ED: second byte 80-9F (else surrogate)
-  kLeadF0,    // F0: second byte 90-BF (else overlong)
-  kLead4,     // F1-F3
-  kLeadF4,    // F4: second byte 80-8F (else above U+10FFFF)
-  kInvalid,   // C0, C1, F5-FF
+  kAscii,    // 00-7F
+  kCont80,   // 80-8F
+  kCont90,   // 90-9F
+  kContA0,   // A0-BF
+  kLead2,    // C2-DF
+  kLeadE0,   // E0: second byte A0-BF (else overlong)
+  kLead3,    // E1-EC, EE-EF
+  kLeadED,   // ED: second byte 80-9F (else surrogate)
+  kLeadF0,   // F0: second byte 90-BF (else overlong)
+  kLead4,    // F1-F3
+  kLeadF4,   // F4: second byte 80-8F (else above U+10FFFF)
+  kInvalid,  // C0, C1, F5-FF
   kClassCount
 };
 
@@ -31,13 +31,13 @@ enum Class : uint8_t {
 enum State : uint8_t {
   kAccept,
   kReject,
-  kNeed1,     // one continuation byte left
-  kNeed2,     // two continuation bytes left
-  kNeed3,     // three continuation bytes left
-  kAfterE0,   // then A0-BF
-  kAfterED,   // then 80-9F
-  kAfterF0,   // then 90-BF
-  kAfterF4,   // then 80-8F
+  kNeed1,    // one continuation byte left
+  kNeed2,    // two continuation bytes left
+  kNeed3,    // three continuation bytes left
+  kAfterE0,  // then A0-BF
+  kAfterED,  // then 80-9F
+  kAfterF0,  // then 90-BF
+  kAfterF4,  // then 80-8F
   kStateCount
 };
 
@@ -45,18 +45,30 @@ constexpr std::array<uint8_t, 256> makeClasses() {
   std::array<uint8_t, 256> classes{};
   for (int b = 0; b < 256; ++b) {
     uint8_t c = kInvalid;
-    if (b <= 0x7F) c = kAscii;
-    else if (b <= 0x8F) c = kCont80;
-    else if (b <= 0x9F) c = kCont90;
-    else if (b <= 0xBF) c = kContA0;
-    else if (b <= 0xC1) c = kInvalid;
-    else if (b <= 0xDF) c = kLead2;
-    else if (b == 0xE0) c = kLeadE0;
-    else if (b == 0xED) c = kLeadED;
-    else if (b <= 0xEF) c = kLead3;
-    else if (b == 0xF0) c = kLeadF0;
-    else if (b <= 0xF3) c = kLead4;
-    else if (b == 0xF4) c = kLeadF4;
+    if (b <= 0x7F)
+      c = kAscii;
+    else if (b <= 0x8F)
+      c = kCont80;
+    else if (b <= 0x9F)
+      c = kCont90;
+    else if (b <= 0xBF)
+      c = kContA0;
+    else if (b <= 0xC1)
+      c = kInvalid;
+    else if (b <= 0xDF)
+      c = kLead2;
+    else if (b == 0xE0)
+      c = kLeadE0;
+    else if (b == 0xED)
+      c = kLeadED;
+    else if (b <= 0xEF)
+      c = kLead3;
+    else if (b == 0xF0)
+      c = kLeadF0;
+    else if (b <= 0xF3)
+      c = kLead4;
+    else if (b == 0xF4)
+      c = kLeadF4;
     classes[b] = c;
   }
   return classes;
@@ -66,7 +78,8 @@ using Transitions = std::array<std::array<uint8_t, kClassCount>, kStateCount>;
 
 constexpr Transitions makeTransitions() {
   Transitions t{};
-  for (auto& row : t) row.fill(kReject);
+  for (auto& row : t)
+    row.fill(kReject);
   t[kAccept][kAscii] = kAccept;
   t[kAccept][kLead2] = kNeed1;
   t[kAccept][kLeadE0] = kAfterE0;
@@ -109,7 +122,8 @@ bool Utf8Validator::feed(std::string_view bytes) {
         if ((word & kHighBits) != 0) break;
         p += 8;
       }
-      while (p != end && *p < 0x80) ++p;
+      while (p != end && *p < 0x80)
+        ++p;
       if (p == end) break;
     }
     state = kTransitions[state][kClasses[*p++]];

@@ -213,6 +213,9 @@ void WebSocket::send(std::string_view payload, bool binary) {
 
 void WebSocket::close(uint16_t code, std::string_view reason) {
   if (state_ != State::Open) return;
+  // 1005, 1006 and the unassigned ranges must never reach the wire: a code
+  // the application got wrong is still a close, an internal error one.
+  if (!isValidCloseCode(code)) code = close_code::kInternalError;
   state_ = State::Closing;
   closeSent_ = true;
   closeCode_ = code;

@@ -32,7 +32,7 @@ class WebSocket final : net::EventLoop::IoHandler,
                         FrameHandler {
  public:
   WebSocket(Worker& worker, net::Fd fd, const net::PeerAddress& peer, uint64_t id);
-  ~WebSocket();
+  ~WebSocket() override;
   WebSocket(const WebSocket&) = delete;
   WebSocket& operator=(const WebSocket&) = delete;
 

@@ -8,7 +8,7 @@
 
 namespace wsr::ws {
 namespace {
-constexpr size_t kReadBufferBytes = 64 * 1024;
+constexpr size_t kReadBufferBytes = size_t{64} * 1024;
 // Accepts per readiness event: enough to take a burst, few enough that a
 // connection storm does not starve the connections already open.
 constexpr int kMaxAcceptsPerEvent = 256;

@@ -48,11 +48,12 @@ class EchoHandler final : public wsr::ws::WebSocketHandler {
       char* rest = nullptr;
       const long code = std::strtol(args.c_str(), &rest, 10);
       while (*rest == ' ') ++rest;
-      socket.close(static_cast<uint16_t>(code), rest);
+      // Out-of-range codes pass through as 0 so the engine's own check shows.
+      socket.close(code > 0 && code <= 65535 ? static_cast<uint16_t>(code) : 0, rest);
     } else if (name == "burst") {
-      unsigned long count = 0;
-      unsigned long bytes = 0;
-      if (std::sscanf(args.c_str(), "%lu %lu", &count, &bytes) != 2) return;
+      char* rest = nullptr;
+      const unsigned long count = std::strtoul(args.c_str(), &rest, 10);
+      const unsigned long bytes = std::strtoul(rest, nullptr, 10);
       const wsr::net::SharedBuffer frame =
           wsr::ws::buildFrame(Opcode::Binary, std::string(bytes, 'b'));
       for (unsigned long i = 0; i < count; ++i) socket.sendFrame(frame);

@@ -53,6 +53,16 @@ TEST(SendQueue, WritesFramesInOrderAndSharesBuffers) {
   EXPECT_EQ(queue.bytesWritten(), 9u);
 }
 
+TEST(SendQueue, GathersManyFramesIntoOneSystemCall) {
+  SocketPair pair;
+  SendQueue queue;
+  SharedBuffer frame = SharedBuffer::copyOf(std::string(20, 'f'));
+  for (int i = 0; i < 100; ++i) queue.push(frame);
+  EXPECT_EQ(queue.flush(pair.writer.get()), SendQueue::FlushResult::Drained);
+  EXPECT_EQ(queue.writeCalls(), 1u);
+  EXPECT_EQ(pair.readAll().size(), 2000u);
+}
+
 TEST(SendQueue, ResumesAPartlyWrittenFrameAfterBlocking) {
   SocketPair pair;
   SendQueue queue;
@@ -115,6 +125,19 @@ TEST(SendQueue, ClearPendingKeepsThePartFrame) {
   }
   received += pair.readAll();
   EXPECT_EQ(received, big);
+}
+
+TEST(SendQueue, ClearPendingKeepsUrgentFrames) {
+  // The handshake answer is urgent: a close right after the upgrade must not
+  // drop it.
+  SocketPair pair;
+  SendQueue queue;
+  queue.pushUrgent(SharedBuffer::copyOf("101 "));
+  queue.push(SharedBuffer::copyOf("data "));
+  queue.clearPending();
+  queue.pushUrgent(SharedBuffer::copyOf("close"));
+  EXPECT_EQ(queue.flush(pair.writer.get()), SendQueue::FlushResult::Drained);
+  EXPECT_EQ(pair.readAll(), "101 close");
 }
 
 TEST(SendQueue, GrowsPastItsFirstRingAndKeepsOrder) {
