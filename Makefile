@@ -19,7 +19,7 @@ build: setup
 	cmake --build build -j $(JOBS)
 
 run: build
-	./build/wsrouter
+	./build/wsrouter --config config.yaml
 
 tests/e2e/node_modules: tests/e2e/package.json tests/e2e/package-lock.json
 	cd tests/e2e && npm ci --no-audit --no-fund

@@ -11,6 +11,7 @@ build_packages=(
   g++ make cmake pkg-config
   libssl-dev   # SHA-1 and base64 for the handshake (later: JWT signatures)
   zlib1g-dev   # permessage-deflate
+  libyaml-cpp-dev  # config.yaml parsing (src/config)
 )
 test_packages=(
   libgtest-dev        # unit tests

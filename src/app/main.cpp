@@ -1,18 +1,24 @@
 // wsrouter entry point.
 //
 // The router (channels, publish API, demo feed) is the next milestone; until
-// it lands this binary serves the WebSocket engine as an echo server, so
-// `make run` shows the engine working: connect to ws://localhost:8080/ and
-// every message comes back.
+// it lands this binary loads and validates the configuration and serves the
+// WebSocket engine as an echo server on server.host:server.port, so
+// `make run` shows the engine working: every message comes back.
 
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
 #include <string>
 
+#include "config/CheckConfig.h"
+#include "config/Config.h"
 #include "ws/Server.h"
 
 namespace {
+
+constexpr const char* kUsage =
+    "usage: wsrouter [--config FILE]     start (default FILE: config.yaml)\n"
+    "       wsrouter --check-config FILE validate FILE (with WSROUTER_* overrides), exit 0 or 1\n";
 
 class EchoHandler final : public wsr::ws::WebSocketHandler {
  public:
@@ -21,25 +27,50 @@ class EchoHandler final : public wsr::ws::WebSocketHandler {
   }
 };
 
+wsr::ws::ServerOptions serverOptions(const wsr::config::Config& config) {
+  wsr::ws::ServerOptions options;
+  options.host = config.server.host;
+  options.port = config.server.port;
+  options.workers = config.server.workers;
+  options.backlog = static_cast<int>(config.server.backlog);
+  options.maxMessageBytes = config.server.maxMessageBytes;
+  options.maxHeaderBytes = config.server.maxHeaderBytes;
+  options.handshakeTimeoutMs = config.server.handshakeTimeoutMs;
+  options.perMessageDeflate = config.server.perMessageDeflate;
+  options.compressThreshold = config.server.compressionThresholdBytes;
+  options.pingIntervalMs = config.heartbeat.intervalMs;
+  options.pongTimeoutMs = config.heartbeat.pongTimeoutMs;
+  options.idleTimeoutMs = config.heartbeat.idleTimeoutMs;
+  options.closeTimeoutMs = config.heartbeat.closeTimeoutMs;
+  return options;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  wsr::ws::ServerOptions options;
-  if (argc > 1) {
-    const std::string arg = argv[1];
+  std::string configPath = "config.yaml";
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
     if (arg == "--help" || arg == "-h") {
-      std::cout << "usage: wsrouter [PORT]\n"
-                   "Serves the wsrouter WebSocket engine as an echo server on PORT "
-                   "(default 8080).\nThe router itself arrives with the next milestone.\n";
+      std::cout << kUsage;
       return 0;
     }
-    char* end = nullptr;
-    const unsigned long port = std::strtoul(arg.c_str(), &end, 10);
-    if (end == arg.c_str() || *end != '\0' || port > 65535) {
-      std::cerr << "wsrouter: PORT must be a number from 0 to 65535, got '" << arg << "'\n";
-      return 2;
+    if ((arg == "--check-config" || arg == "--config") && i + 1 < argc) {
+      if (arg == "--check-config") return wsr::config::checkConfigMain(argv[i + 1]);
+      configPath = argv[++i];
+      continue;
     }
-    options.port = static_cast<uint16_t>(port);
+    std::cerr << "wsrouter: unexpected argument '" << arg << "'\n" << kUsage;
+    return 2;
+  }
+
+  wsr::config::Config config;
+  std::vector<wsr::config::ConfigError> errors;
+  if (!wsr::config::loadConfigFile(configPath, wsr::config::Environment::fromProcess(), config,
+                                   errors)) {
+    for (const auto& error : errors) std::cerr << "wsrouter: " << error.message() << "\n";
+    std::cerr << "wsrouter: not started: " << errors.size() << " configuration error(s)\n";
+    return 1;
   }
 
   std::signal(SIGPIPE, SIG_IGN);
@@ -49,6 +80,7 @@ int main(int argc, char** argv) {
   sigaddset(&stopSignals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);  // worker threads inherit the mask
 
+  const wsr::ws::ServerOptions options = serverOptions(config);
   wsr::ws::Server server(options, [](wsr::ws::Server&, wsr::ws::Worker&) {
     return std::make_unique<EchoHandler>();
   });
@@ -58,8 +90,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   server.start();
-  std::cout << "wsrouter engine preview: echo server on ws://" << options.host << ":"
-            << server.port() << "/ with " << server.workerCount()
+  std::cout << "wsrouter engine preview: config " << configPath << " OK; echo server on ws://"
+            << options.host << ":" << server.port() << "/ with " << server.workerCount()
             << " workers (the router arrives with the next milestone; Ctrl-C stops)"
             << std::endl;
   int signal = 0;

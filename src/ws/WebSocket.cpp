@@ -288,7 +288,9 @@ void WebSocket::scheduleTimer() {
     const ServerOptions& options = worker_.options();
     if (options.pingIntervalMs != 0) next = lastPingMs_ + options.pingIntervalMs;
     if (awaitingPong_) next = earliest(next, lastPingMs_ + options.pongTimeoutMs);
-    if (options.idleTimeoutMs != 0) next = earliest(next, lastReceivedMs_ + options.idleTimeoutMs);
+    if (options.idleTimeoutMs != 0 && !awaitingPong_) {
+      next = earliest(next, lastReceivedMs_ + options.idleTimeoutMs);
+    }
   }
   if (next == kNever) {
     worker_.loop().timers().cancel(timer_);
@@ -321,14 +323,19 @@ void WebSocket::onTimer(net::Timer& /*timer*/) {
     }
     awaitingPong_ = false;
   }
-  if (options.idleTimeoutMs != 0 && now >= lastReceivedMs_ + options.idleTimeoutMs) {
-    close(close_code::kNormal, "idle timeout");
-    return;
-  }
+  // A due ping goes out before idleness is judged, and a connection awaiting
+  // its pong is not idle (the pong timeout decides): otherwise a ping
+  // interval equal to the idle timeout, as in the default settings, would
+  // close healthy clients in the instant before their pong arrives.
   if (options.pingIntervalMs != 0 && now >= lastPingMs_ + options.pingIntervalMs) {
     queue(worker_.pingFrame(), true);
     lastPingMs_ = now;
     awaitingPong_ = options.pongTimeoutMs != 0;
+  }
+  if (options.idleTimeoutMs != 0 && !awaitingPong_ &&
+      now >= lastReceivedMs_ + options.idleTimeoutMs) {
+    close(close_code::kNormal, "idle timeout");
+    return;
   }
   scheduleTimer();
 }

@@ -316,6 +316,24 @@ class IdleTimeout(ClientMixin, AsyncServerTestCase):
             client.wait_eof(timeout=3)
 
 
+class IdleEqualToPingInterval(ServerTestCase):
+    # The default settings ping every 30 s and close after 30 s of silence:
+    # the ping must go out first, and a client answering it is not idle.
+    SERVER_FLAGS = ("--ping-interval-ms", "200", "--pong-timeout-ms", "2000",
+                    "--idle-timeout-ms", "200")
+
+    def test_client_answering_pings_stays_open(self):
+        with open_client(self.port) as client:
+            pings = 0
+            while pings < 5:  # five intervals, each also an idle deadline
+                frame = client.read_frame(timeout=3)
+                self.assertEqual(frame.opcode, OP_PING,
+                                 "closed while answering every ping")
+                pings += 1
+                client.send_frame(OP_PONG, frame.payload)
+            self.assertEqual(client.echo("alive"), (OP_TEXT, b"alive"))
+
+
 class CloseTimeout(ServerTestCase):
     SERVER_FLAGS = ("--close-timeout-ms", "1000")
 

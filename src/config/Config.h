@@ -1,0 +1,183 @@
+#pragma once
+// wsrouter's settings. Plain structs whose member initialisers are the
+// documented defaults: config.yaml at the repository root says the same thing
+// with comments, and a unit test keeps the two equal. No YAML type appears
+// here, so every module can include this header without pulling in yaml-cpp.
+//
+// The schema (key names, types, ranges) lives in Schema.h; loading (YAML file,
+// then WSROUTER_* environment overrides) in Loader.cpp.
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace wsr::config {
+
+// The public WebSocket listener (port 8080 in PROTOCOL.md).
+struct ServerConfig {
+  std::string host = "0.0.0.0";
+  uint16_t port = 8080;  // 0: any free port
+  uint32_t workers = 0;  // event loops; 0: one per core
+  uint32_t backlog = 4096;
+  size_t maxMessageBytes = 65536;  // 64 KiB; a bigger client message closes with 1009
+  size_t maxHeaderBytes = 16384;   // 16 KiB; a bigger request head answers 431
+  uint32_t handshakeTimeoutMs = 5000;
+  bool perMessageDeflate = true;
+  size_t compressionThresholdBytes = 1024;  // default for namespaces that do not set one
+  uint32_t flushIntervalMs = 0;             // 0: write at once; otherwise batch for this long
+
+  bool operator==(const ServerConfig&) const = default;
+};
+
+// WebSocket-level liveness; 0 disables a timer.
+struct HeartbeatConfig {
+  uint32_t intervalMs = 30000;     // a ping this often
+  uint32_t pongTimeoutMs = 10000;  // nothing received this long after a ping: dropped
+  uint32_t idleTimeoutMs = 30000;  // nothing received this long: closed
+  uint32_t closeTimeoutMs = 2000;  // our close frame unanswered this long: dropped
+
+  bool operator==(const HeartbeatConfig&) const = default;
+};
+
+// The admin listener: publish API, stats, metrics, probes (port 9090).
+struct AdminConfig {
+  std::string host = "0.0.0.0";
+  uint16_t port = 9090;
+  std::string publisherTokenFile;    // empty: the publish API refuses every request
+  size_t maxPublishBytes = 1048576;  // 1 MiB; a bigger publish answers 413
+
+  bool operator==(const AdminConfig&) const = default;
+};
+
+struct HealthConfig {
+  uint32_t loopStallMs = 5000;  // /healthz fails when an event loop is stuck this long
+
+  bool operator==(const HealthConfig&) const = default;
+};
+
+// SIGTERM: readiness off, serve for drainDelayMs, then close clients with 1001
+// spread over closeWindowMs so they do not all reconnect at the same moment.
+struct ShutdownConfig {
+  uint32_t drainDelayMs = 5000;
+  uint32_t closeWindowMs = 10000;
+
+  bool operator==(const ShutdownConfig&) const = default;
+};
+
+// The built-in simulated market that makes the demo work out of the box.
+struct FeedConfig {
+  bool enabled = true;
+  uint32_t tickIntervalMs = 250;       // each symbol's stock: and orderbook: updates
+  uint32_t snapshotIntervalMs = 1000;  // market, foreign and index snapshots
+  // Symbol -> sector, in order; sector:<name> channels carry their symbols.
+  std::vector<std::pair<std::string, std::string>> symbols = {
+      {"AAPL", "tech"},   {"MSFT", "tech"},  {"NVDA", "tech"},  {"GOOG", "tech"},
+      {"JPM", "finance"}, {"GS", "finance"}, {"XOM", "energy"}, {"CVX", "energy"},
+  };
+
+  bool operator==(const FeedConfig&) const = default;
+};
+
+enum class SlowConsumerPolicy { DropOldest, Conflate, Disconnect };
+std::string_view toString(SlowConsumerPolicy policy);
+
+// Settings of one namespace (the part of a channel name before ':').
+struct NamespaceConfig {
+  uint32_t historySize = 100;         // publications kept per channel for replay
+  uint32_t historyMaxAgeMs = 300000;  // older ones are not replayed; 0: no age limit
+  bool retainLast = false;            // send the last value right after `subscribed`
+  SlowConsumerPolicy policy = SlowConsumerPolicy::DropOldest;
+  uint32_t queueMaxMessages = 50;           // per client; beyond it the policy applies
+  size_t queueMaxBytes = 1048576;           // 1 MiB per client, same
+  size_t compressionThresholdBytes = 1024;  // loader default: server.compression_threshold_bytes
+  bool dedicatedEndpoint = false;           // whether /ws/<channel> is served
+
+  bool operator==(const NamespaceConfig&) const = default;
+};
+
+// The name of the namespace entry used for namespaces that have none.
+inline constexpr std::string_view kDefaultNamespace = "default";
+
+// The demo's namespaces plus `default`, as config.yaml lists them.
+std::map<std::string, NamespaceConfig, std::less<>> builtinNamespaces();
+
+struct Config {
+  ServerConfig server;
+  HeartbeatConfig heartbeat;
+  AdminConfig admin;
+  HealthConfig health;
+  ShutdownConfig shutdown;
+  FeedConfig feed;
+  // Always holds kDefaultNamespace after loading.
+  std::map<std::string, NamespaceConfig, std::less<>> namespaces = builtinNamespaces();
+
+  // The settings of a channel's namespace (the part before the first ':'),
+  // or of `default` when that namespace is not configured.
+  const NamespaceConfig& namespaceFor(std::string_view channel) const;
+
+  bool operator==(const Config&) const = default;
+};
+
+// PROTOCOL.md: a namespace is 1 to 128 bytes of [A-Za-z0-9_.@-] (no ':').
+bool isValidNamespaceName(std::string_view name);
+
+struct ConfigError {
+  enum class Kind {
+    File,             // the file cannot be read
+    Syntax,           // not YAML
+    UnknownKey,       // a key the schema does not have
+    DuplicateKey,     // the same key twice in one map
+    UnknownVariable,  // a WSROUTER_* variable that names no key
+    WrongType,        // e.g. text where a number belongs, a list where a map belongs
+    OutOfRange,       // a number outside its range
+    BadValue,         // not one of the allowed words, or an invalid name
+  };
+
+  std::string path;      // key path, e.g. "namespaces.stock.policy"; empty for whole-file errors
+  std::string value;     // the value given, as written
+  std::string expected;  // what would have been accepted
+  std::string where;     // "config.yaml:12:5" or "environment variable WSROUTER_SERVER_PORT"
+  std::string detail;    // the parser's or the system's words; a "did you mean"
+  Kind kind = Kind::BadValue;
+  int line = 0;    // in the file, 1-based; 0 when the error is not at a place in it
+  int column = 0;  // same
+
+  // One line for a human: where, which key, what was given, what was expected.
+  std::string message() const;
+};
+
+// The environment variables the loader sees; main passes the process's own
+// (fromProcess), tests a map, so no test touches the real environment.
+class Environment {
+ public:
+  Environment() = default;
+  explicit Environment(std::map<std::string, std::string> vars) : vars_(std::move(vars)) {}
+  static Environment fromProcess();  // the WSROUTER_* variables of environ
+
+  const std::map<std::string, std::string>& vars() const { return vars_; }
+
+ private:
+  std::map<std::string, std::string> vars_;
+};
+
+// The variable naming the config file; main may read it, the loader ignores it.
+inline constexpr std::string_view kConfigFileVariable = "WSROUTER_CONFIG";
+
+// Loads YAML text (a file, or a string in tests), then applies WSROUTER_*
+// overrides from env. Returns true and assigns `out` when there is no error;
+// otherwise leaves `out` alone and appends every error found to `errors`.
+// sourceName is what messages call the text ("config.yaml:3:9: ...").
+bool loadConfigFile(const std::string& path, const Environment& env, Config& out,
+                    std::vector<ConfigError>& errors);
+bool loadConfigString(std::string_view yaml, const Environment& env, Config& out,
+                      std::vector<ConfigError>& errors, std::string_view sourceName = "<string>");
+
+// Every key path of the schema, in schema order; a namespace's keys appear
+// once, as "namespaces.<name>.policy". For docs and tests.
+std::vector<std::string> configKeyPaths();
+
+}  // namespace wsr::config

@@ -1,0 +1,174 @@
+#pragma once
+// The configuration schema, written once: which keys each struct has, their
+// types and allowed values. Every consumer is a visitor walking the same
+// describe() functions: the YAML loader, the environment-variable resolver and
+// the key lister. Adding a section is a struct in Config.h, one describe()
+// below and one v.section() line in describe(V&, Config&); nothing else.
+//
+// A visitor provides:
+//   field(key, integral&, IntRange)       field(key, bool&)
+//   field(key, std::string&, StringRule)  field(key, Enum&, Choices<Enum>)
+//   field(key, StringPairs&, PairsRule)   section(key, Struct&)
+//   namedMap(key, std::map<std::string, T>&, NamedMap<T>)
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <utility>
+
+#include "config/Config.h"
+
+namespace wsr::config::schema {
+
+struct IntRange {
+  int64_t min;
+  int64_t max;
+};
+
+struct StringRule {
+  bool (*valid)(std::string_view);
+  std::string_view expected;
+};
+
+template <class E>
+struct Choices {
+  std::span<const std::pair<std::string_view, E>> options;
+};
+
+// An ordered map of strings to strings (YAML map; keys and values checked).
+using StringPairs = std::vector<std::pair<std::string, std::string>>;
+struct PairsRule {
+  StringRule key;
+  StringRule value;
+  std::string_view expected;  // the whole value, e.g. "a map of symbol: sector"
+};
+
+// A map from names to structs. The `fallback` entry is loaded first, on top of
+// `base`; every other entry starts as a copy of it, then its preset (if its name
+// has one), then its own keys: an entry inherits every key it does not set.
+template <class T>
+struct Preset {
+  std::string_view name;
+  void (*apply)(T&);
+};
+template <class T>
+struct NamedMap {
+  std::string_view fallback;
+  T base;
+  std::span<const Preset<T>> presets;
+  StringRule name;
+};
+
+inline constexpr int64_t kDayMs = 24LL * 3600 * 1000;
+inline constexpr int64_t kGiB = 1LL << 30;
+
+bool isNonEmpty(std::string_view text);
+bool isAnything(std::string_view text);
+bool isChannelPart(std::string_view text);  // 1 to 32 of [A-Za-z0-9_.@-]
+
+inline constexpr StringRule kHost{isNonEmpty, "a host name or address, e.g. 0.0.0.0"};
+inline constexpr StringRule kPath{isAnything, "a file path, or empty"};
+inline constexpr StringRule kChannelPart{isChannelPart,
+                                         "1 to 32 characters of A-Z a-z 0-9 _ . @ -"};
+inline constexpr StringRule kNamespaceName{
+    isValidNamespaceName, "a namespace name: 1 to 128 characters of A-Z a-z 0-9 _ . @ - (no ':')"};
+
+inline constexpr std::pair<std::string_view, SlowConsumerPolicy> kPolicyNames[] = {
+    {"drop_oldest", SlowConsumerPolicy::DropOldest},
+    {"conflate", SlowConsumerPolicy::Conflate},
+    {"disconnect", SlowConsumerPolicy::Disconnect},
+};
+
+// The demo's namespaces: what each changes from `default`.
+inline void snapshotChannel(NamespaceConfig& n) {
+  n.retainLast = true;
+  n.dedicatedEndpoint = true;
+}
+inline void latestValueWins(NamespaceConfig& n) {
+  n.policy = SlowConsumerPolicy::Conflate;
+  n.retainLast = true;
+}
+inline void asDefault(NamespaceConfig&) {}
+inline constexpr Preset<NamespaceConfig> kNamespacePresets[] = {
+    {"market", snapshotChannel}, {"foreign", snapshotChannel}, {"index", snapshotChannel},
+    {"stock", asDefault},        {"sector", asDefault},        {"orderbook", latestValueWins},
+    {"user", asDefault},
+};
+
+template <class V>
+void describe(V& v, ServerConfig& c) {
+  v.field("host", c.host, kHost);
+  v.field("port", c.port, IntRange{0, 65535});
+  v.field("workers", c.workers, IntRange{0, 1024});
+  v.field("backlog", c.backlog, IntRange{1, 65535});
+  v.field("max_message_bytes", c.maxMessageBytes, IntRange{125, kGiB});
+  v.field("max_header_bytes", c.maxHeaderBytes, IntRange{1024, 1 << 20});
+  v.field("handshake_timeout_ms", c.handshakeTimeoutMs, IntRange{100, 600000});
+  v.field("permessage_deflate", c.perMessageDeflate);
+  v.field("compression_threshold_bytes", c.compressionThresholdBytes, IntRange{0, kGiB});
+  v.field("flush_interval_ms", c.flushIntervalMs, IntRange{0, 1000});
+}
+
+template <class V>
+void describe(V& v, HeartbeatConfig& c) {
+  v.field("interval_ms", c.intervalMs, IntRange{0, kDayMs});
+  v.field("pong_timeout_ms", c.pongTimeoutMs, IntRange{0, kDayMs});
+  v.field("idle_timeout_ms", c.idleTimeoutMs, IntRange{0, kDayMs});
+  v.field("close_timeout_ms", c.closeTimeoutMs, IntRange{100, 600000});
+}
+
+template <class V>
+void describe(V& v, AdminConfig& c) {
+  v.field("host", c.host, kHost);
+  v.field("port", c.port, IntRange{0, 65535});
+  v.field("publisher_token_file", c.publisherTokenFile, kPath);
+  v.field("max_publish_bytes", c.maxPublishBytes, IntRange{1024, kGiB});
+}
+
+template <class V>
+void describe(V& v, HealthConfig& c) {
+  v.field("loop_stall_ms", c.loopStallMs, IntRange{100, 600000});
+}
+
+template <class V>
+void describe(V& v, ShutdownConfig& c) {
+  v.field("drain_delay_ms", c.drainDelayMs, IntRange{0, 600000});
+  v.field("close_window_ms", c.closeWindowMs, IntRange{0, 600000});
+}
+
+template <class V>
+void describe(V& v, FeedConfig& c) {
+  v.field("enabled", c.enabled);
+  v.field("tick_interval_ms", c.tickIntervalMs, IntRange{10, 600000});
+  v.field("snapshot_interval_ms", c.snapshotIntervalMs, IntRange{10, 600000});
+  v.field("symbols", c.symbols, PairsRule{kChannelPart, kChannelPart, "a map of symbol: sector"});
+}
+
+template <class V>
+void describe(V& v, NamespaceConfig& c) {
+  v.field("history_size", c.historySize, IntRange{0, 1000000});
+  v.field("history_max_age_ms", c.historyMaxAgeMs, IntRange{0, kDayMs});
+  v.field("retain_last", c.retainLast);
+  v.field("policy", c.policy, Choices<SlowConsumerPolicy>{kPolicyNames});
+  v.field("queue_max_messages", c.queueMaxMessages, IntRange{1, 1000000});
+  v.field("queue_max_bytes", c.queueMaxBytes, IntRange{1024, kGiB});
+  v.field("compression_threshold_bytes", c.compressionThresholdBytes, IntRange{0, kGiB});
+  v.field("dedicated_endpoint", c.dedicatedEndpoint);
+}
+
+template <class V>
+void describe(V& v, Config& c) {
+  v.section("server", c.server);
+  v.section("heartbeat", c.heartbeat);
+  v.section("admin", c.admin);
+  v.section("health", c.health);
+  v.section("shutdown", c.shutdown);
+  v.section("feed", c.feed);
+  // Visited after server, so namespaces inherit its compression threshold.
+  NamespaceConfig base;
+  base.compressionThresholdBytes = c.server.compressionThresholdBytes;
+  v.namedMap("namespaces", c.namespaces,
+             NamedMap<NamespaceConfig>{kDefaultNamespace, base, kNamespacePresets, kNamespaceName});
+}
+
+}  // namespace wsr::config::schema
