@@ -12,6 +12,9 @@ build_packages=(
   libssl-dev   # SHA-1 and base64 for the handshake (later: JWT signatures)
   zlib1g-dev   # permessage-deflate
   libyaml-cpp-dev  # config.yaml parsing (src/config)
+  libsimdjson-dev     # client messages and publications (hot path)
+  nlohmann-json3-dev  # admin answers, where speed does not matter
+  libcpp-httplib-dev  # admin HTTP server (publish API, stats, probes)
 )
 test_packages=(
   libgtest-dev        # unit tests

@@ -1,49 +1,23 @@
-// wsrouter entry point.
-//
-// The router (channels, publish API, demo feed) is the next milestone; until
-// it lands this binary loads and validates the configuration and serves the
-// WebSocket engine as an echo server on server.host:server.port, so
-// `make run` shows the engine working: every message comes back.
+// wsrouter: loads config.yaml (with WSROUTER_* overrides), starts the router
+// and, on SIGTERM or SIGINT, shuts it down gracefully (see Router::shutdown).
 
 #include <csignal>
-#include <cstdlib>
 #include <iostream>
 #include <string>
+#include <vector>
 
+#include "app/Router.h"
 #include "config/CheckConfig.h"
 #include "config/Config.h"
-#include "ws/Server.h"
 
 namespace {
 
 constexpr const char* kUsage =
-    "usage: wsrouter [--config FILE]     start (default FILE: config.yaml)\n"
-    "       wsrouter --check-config FILE validate FILE (with WSROUTER_* overrides), exit 0 or 1\n";
+    "usage: wsrouter [--config FILE]      start (default FILE: config.yaml)\n"
+    "       wsrouter --check-config FILE  validate FILE (with WSROUTER_* overrides), exit 0 or 1\n";
 
-class EchoHandler final : public wsr::ws::WebSocketHandler {
- public:
-  void onMessage(wsr::ws::WebSocket& socket, std::string_view payload, bool binary) override {
-    socket.send(payload, binary);
-  }
-};
-
-wsr::ws::ServerOptions serverOptions(const wsr::config::Config& config) {
-  wsr::ws::ServerOptions options;
-  options.host = config.server.host;
-  options.port = config.server.port;
-  options.workers = config.server.workers;
-  options.backlog = static_cast<int>(config.server.backlog);
-  options.maxMessageBytes = config.server.maxMessageBytes;
-  options.maxHeaderBytes = config.server.maxHeaderBytes;
-  options.handshakeTimeoutMs = config.server.handshakeTimeoutMs;
-  options.perMessageDeflate = config.server.perMessageDeflate;
-  options.compressThreshold = config.server.compressionThresholdBytes;
-  options.pingIntervalMs = config.heartbeat.intervalMs;
-  options.pongTimeoutMs = config.heartbeat.pongTimeoutMs;
-  options.idleTimeoutMs = config.heartbeat.idleTimeoutMs;
-  options.closeTimeoutMs = config.heartbeat.closeTimeoutMs;
-  return options;
-}
+// SIGINT (Ctrl-C) is someone at a terminal: the same sequence, faster.
+constexpr uint32_t kInterruptCloseWindowMs = 500;
 
 }  // namespace
 
@@ -55,8 +29,8 @@ int main(int argc, char** argv) {
       std::cout << kUsage;
       return 0;
     }
-    if ((arg == "--check-config" || arg == "--config") && i + 1 < argc) {
-      if (arg == "--check-config") return wsr::config::checkConfigMain(argv[i + 1]);
+    if (arg == "--check-config" && i + 1 < argc) return wsr::config::checkConfigMain(argv[i + 1]);
+    if (arg == "--config" && i + 1 < argc) {
       configPath = argv[++i];
       continue;
     }
@@ -73,29 +47,35 @@ int main(int argc, char** argv) {
     return 1;
   }
 
+  // Signals are taken by sigwait() below, never by a handler, so every
+  // thread started from here on must block them too: they inherit the mask.
   std::signal(SIGPIPE, SIG_IGN);
   sigset_t stopSignals;
   sigemptyset(&stopSignals);
   sigaddset(&stopSignals, SIGTERM);
   sigaddset(&stopSignals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);  // worker threads inherit the mask
+  pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);
 
-  const wsr::ws::ServerOptions options = serverOptions(config);
-  wsr::ws::Server server(options, [](wsr::ws::Server&, wsr::ws::Worker&) {
-    return std::make_unique<EchoHandler>();
-  });
+  wsr::app::Router router(config);
   std::string error;
-  if (!server.listen(error)) {
-    std::cerr << "wsrouter: cannot listen: " << error << "\n";
+  if (!router.start(error)) {
+    std::cerr << "wsrouter: cannot start: " << error << "\n";
     return 1;
   }
-  server.start();
-  std::cout << "wsrouter engine preview: config " << configPath << " OK; echo server on ws://"
-            << options.host << ":" << server.port() << "/ with " << server.workerCount()
-            << " workers (the router arrives with the next milestone; Ctrl-C stops)"
-            << std::endl;
+  std::cout << "wsrouter: serving ws://" << config.server.host << ":" << router.publicPort()
+            << "/ws, admin http://" << config.admin.host << ":" << router.adminPort()
+            << (config.feed.enabled ? ", demo feed on" : "") << std::endl;
+
   int signal = 0;
   sigwait(&stopSignals, &signal);
-  server.stop();
+  const bool interrupted = signal == SIGINT;
+  std::cout << "wsrouter: " << (interrupted ? "SIGINT" : "SIGTERM") << ", shutting down"
+            << std::endl;
+  if (interrupted) {
+    router.shutdown(0, kInterruptCloseWindowMs);
+  } else {
+    router.shutdown(config.shutdown.drainDelayMs, config.shutdown.closeWindowMs);
+  }
+  std::cout << "wsrouter: stopped" << std::endl;
   return 0;
 }

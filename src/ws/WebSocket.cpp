@@ -227,6 +227,14 @@ void WebSocket::close(uint16_t code, std::string_view reason) {
   scheduleTimer();
 }
 
+void WebSocket::closeAfter(uint64_t delayMs, uint16_t code, std::string_view reason) {
+  if (state_ != State::Open) return;
+  closeAtMs_ = worker_.loop().nowMs() + delayMs;
+  closeAtCode_ = code;
+  closeAtReason_ = reason;
+  scheduleTimer();
+}
+
 void WebSocket::queue(net::SharedBuffer frame, bool urgent) {
   if (urgent) {
     queue_.pushUrgent(std::move(frame));
@@ -251,8 +259,11 @@ void WebSocket::flushPass() {
 
 void WebSocket::flushNow() {
   switch (queue_.flush(fd_.get())) {
-    case net::SendQueue::FlushResult::Drained:
+    case net::SendQueue::FlushResult::Drained: {
+      const bool wasBlocked = wantWrite_;
       setWantWrite(false);
+      // Whatever onDrain queues is flushed at the end of this pass.
+      if (wasBlocked && state_ == State::Open) worker_.handler().onDrain(*this);
       if (closeAfterFlush_ && !halfClosed_) {
         // Our last frame is out: half-close, then wait for the peer's EOF.
         // Closing outright while the peer still sends would make the kernel
@@ -263,6 +274,7 @@ void WebSocket::flushNow() {
         scheduleTimer();
       }
       break;
+    }
     case net::SendQueue::FlushResult::Blocked:
       setWantWrite(true);
       break;
@@ -291,6 +303,7 @@ void WebSocket::scheduleTimer() {
     if (options.idleTimeoutMs != 0 && !awaitingPong_) {
       next = earliest(next, lastReceivedMs_ + options.idleTimeoutMs);
     }
+    if (closeAtMs_ != 0) next = earliest(next, closeAtMs_);
   }
   if (next == kNever) {
     worker_.loop().timers().cancel(timer_);
@@ -311,6 +324,10 @@ void WebSocket::onTimer(net::Timer& /*timer*/) {
       worker_.stats().handshakeTimeouts.fetch_add(1, std::memory_order_relaxed);
     }
     destroy();
+    return;
+  }
+  if (closeAtMs_ != 0 && now >= closeAtMs_) {
+    close(closeAtCode_, closeAtReason_);
     return;
   }
   if (awaitingPong_ && now >= lastPingMs_ + options.pongTimeoutMs) {

@@ -49,11 +49,17 @@ class WebSocket final : net::EventLoop::IoHandler,
   // more sent after it, the TCP connection dropped when the peer answers or
   // after the close timeout.
   void close(uint16_t code, std::string_view reason = {});
+  // close(code, reason) in `delayMs` (graceful shutdown spreads these).
+  void closeAfter(uint64_t delayMs, uint16_t code, std::string_view reason);
 
   uint64_t id() const { return id_; }
   bool isOpen() const { return state_ == State::Open; }
   bool deflate() const { return deflate_; }
   const net::PeerAddress& peer() const { return peer_; }
+  // The socket buffer is full and output waits for EPOLLOUT: anything sent
+  // now only lengthens the queue (the application may hold it back instead,
+  // until onDrain).
+  bool writeBlocked() const { return wantWrite_; }
   size_t queuedBytes() const { return queue_.bytes(); }
   size_t queuedFrames() const { return queue_.frames(); }
   uint64_t bytesSent() const { return queue_.bytesWritten(); }
@@ -114,6 +120,9 @@ class WebSocket final : net::EventLoop::IoHandler,
   uint64_t lastReceivedMs_ = 0;
   uint64_t lastPingMs_ = 0;
   uint64_t deadlineMs_ = 0;  // handshake or close deadline, by state
+  uint64_t closeAtMs_ = 0;   // closeAfter()'s moment; 0: none
+  uint16_t closeAtCode_ = 0;
+  std::string closeAtReason_;
   net::Timer timer_{this};
 
   std::string handshakeBuffer_;  // request head bytes; emptied after the upgrade

@@ -63,6 +63,9 @@ class WebSocketHandler {
   virtual void onOpen(WebSocket& socket) { (void)socket; }
   // A complete message; the view is valid only during the call.
   virtual void onMessage(WebSocket& socket, std::string_view payload, bool binary) = 0;
+  // The connection's output was blocked (the peer reads slower than we send)
+  // and has now all been written: the moment to hand it what was held back.
+  virtual void onDrain(WebSocket& socket) { (void)socket; }
   // Once per opened connection, whichever side ended it. `code` is the peer's
   // close code, ours when we closed first, or 1006 when the TCP connection
   // dropped without a close handshake.

@@ -1,6 +1,7 @@
 #include "ws/Worker.h"
 
 #include <cerrno>
+#include <random>
 
 #include "net/Socket.h"
 #include "ws/FrameWriter.h"
@@ -42,6 +43,12 @@ void Worker::stopAccepting() {
   if (!listener_) return;
   loop_.remove(listener_.get());
   listener_.reset();
+}
+
+void Worker::closeAllSpread(uint16_t code, std::string_view reason, uint32_t windowMs) {
+  std::mt19937_64 random(std::random_device{}() ^ (uint64_t{index_} << 32));
+  std::uniform_int_distribution<uint64_t> delay(0, windowMs == 0 ? 0 : windowMs - 1);
+  forEachConnection([&](WebSocket& socket) { socket.closeAfter(delay(random), code, reason); });
 }
 
 void Worker::onIo(uint32_t /*events*/) { acceptAll(); }

@@ -49,6 +49,9 @@ class Worker final : net::EventLoop::IoHandler, net::Timer::Handler {
   // On the worker's thread: closes the listener (draining), and iterates
   // the open connections.
   void stopAccepting();
+  // Closes every open connection with `code` at a moment drawn uniformly
+  // from [0, windowMs): a pod's clients do not all reconnect at once.
+  void closeAllSpread(uint16_t code, std::string_view reason, uint32_t windowMs);
   // Calls fn(WebSocket&) for every open connection. fn may send and close
   // (neither frees a connection before the end of the pass).
   template <typename Fn>

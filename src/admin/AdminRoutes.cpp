@@ -1,0 +1,366 @@
+#include "admin/AdminRoutes.h"
+
+#include <httplib.h>
+#include <simdjson.h>
+
+#include <exception>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+
+#include "admin/JsonBody.h"
+#include "admin/PublishRequest.h"
+
+namespace wsr::admin {
+namespace {
+
+constexpr const char* kJson = "application/json";
+constexpr size_t kMaxUserBytes = 256;
+// How much of an unknown path a 404 message quotes.
+constexpr size_t kMaxQuotedPathBytes = 200;
+
+void sendJson(httplib::Response& res, int status, const std::string& body) {
+  res.status = status;
+  res.set_content(body, kJson);
+}
+
+void sendError(httplib::Response& res, int status, std::string_view code,
+               std::string_view message) {
+  sendJson(res, status, errorJson(code, message));
+}
+
+// ---- request bodies ----
+
+enum class BodyRead { Ok, TooLarge, Multipart, Unreadable };
+
+// Reads at most `limit` bytes of the body into `body`. Past the limit it goes
+// on reading and discarding: memory stays bounded whatever the framing
+// (Content-Length, chunked, gzip), and the connection stays in step for the
+// next request on it (publishers keep connections alive). cpp-httplib itself
+// skips a body whose Content-Length is over the limit and reports 413.
+BodyRead readBody(const httplib::Request& req, const httplib::Response& res,
+                  const httplib::ContentReader& reader, size_t limit, std::string& body) {
+  bool tooLarge = false;
+  auto receive = [&](const char* data, size_t size) {
+    if (tooLarge || size > limit - body.size()) {
+      tooLarge = true;
+      return true;
+    }
+    body.append(data, size);
+    return true;
+  };
+  bool complete = false;
+  if (req.is_multipart_form_data()) {
+    // Drained through the multipart reader, which needs a part callback.
+    complete = reader([](const httplib::MultipartFormData&) { return true; },
+                      [](const char*, size_t) { return true; });
+    if (complete) return BodyRead::Multipart;
+  } else {
+    complete = reader(receive);
+  }
+  if (tooLarge || res.status == 413) {
+    body.clear();
+    return BodyRead::TooLarge;
+  }
+  return complete ? BodyRead::Ok : BodyRead::Unreadable;
+}
+
+// ---- publisher authentication ----
+
+// The token of "Authorization: Bearer <token>"; false when the header is not
+// of that form. The scheme is case-insensitive (RFC 7235).
+bool bearerToken(std::string_view header, std::string_view& token) {
+  constexpr std::string_view kScheme = "bearer ";
+  if (header.size() <= kScheme.size()) return false;
+  for (size_t i = 0; i < kScheme.size(); ++i) {
+    const char c = header[i];
+    if ((c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c) != kScheme[i]) return false;
+  }
+  token = header.substr(kScheme.size());
+  while (!token.empty() && (token.front() == ' ' || token.front() == '\t'))
+    token.remove_prefix(1);
+  while (!token.empty() && (token.back() == ' ' || token.back() == '\t'))
+    token.remove_suffix(1);
+  return !token.empty();
+}
+
+// Answers 401 and returns false unless the request carries a listed
+// publisher token. Messages never quote the token.
+bool authorize(const AdminContext& context, const httplib::Request& req, httplib::Response& res) {
+  std::string_view refusal;
+  std::string_view token;
+  const std::string header = req.get_header_value("Authorization");
+  if (context.tokens == nullptr) {
+    refusal =
+        "no publisher token file is configured (admin.publisher_token_file), so every "
+        "POST request is refused";
+  } else if (header.empty()) {
+    refusal = "header 'Authorization: Bearer <publisher token>' is missing";
+  } else if (!bearerToken(header, token)) {
+    refusal = "header 'Authorization' must be 'Bearer <publisher token>'";
+  } else if (!context.tokens->verify(token)) {
+    refusal = "the publisher token in header 'Authorization' is not valid";
+  } else {
+    return true;
+  }
+  res.set_header("WWW-Authenticate", "Bearer");
+  sendError(res, 401, "UNAUTHORIZED", refusal);
+  return false;
+}
+
+using PostHandler =
+    std::function<void(const httplib::Request&, const std::string& body, httplib::Response&)>;
+
+// A POST route: token first (an unauthenticated body is only drained), then
+// the size limit, then the handler with the whole body.
+void postRoute(httplib::Server& server, const std::string& path, const AdminContext& context,
+               PostHandler handler) {
+  const size_t limit = context.config->maxPublishBytes;
+  server.Post(path, [context, handler, limit](const httplib::Request& req, httplib::Response& res,
+                                              const httplib::ContentReader& reader) {
+    std::string body;
+    if (!authorize(context, req, res)) {
+      readBody(req, res, reader, 0, body);
+      // Reading may have set 413; the answer stays 401.
+      res.status = 401;
+      return;
+    }
+    switch (readBody(req, res, reader, limit, body)) {
+      case BodyRead::Ok:
+        handler(req, body, res);
+        return;
+      case BodyRead::TooLarge:
+        sendError(res, 413, "TOO_LARGE",
+                  "request body is larger than admin.max_publish_bytes (" + std::to_string(limit) +
+                      " bytes)");
+        return;
+      case BodyRead::Multipart:
+        sendError(res, 400, "BAD_REQUEST", "request body must be JSON, not multipart/form-data");
+        return;
+      case BodyRead::Unreadable:
+        sendError(res, 400, "BAD_REQUEST", "request body could not be read");
+        return;
+    }
+  });
+  // cpp-httplib only takes the route above when it expects a body; this one
+  // covers the rest (it has read the body already, within the limit).
+  server.Post(path, [context, handler, limit](const httplib::Request& req, httplib::Response& res) {
+    if (!authorize(context, req, res)) return;
+    if (req.body.size() > limit) {
+      sendError(res, 413, "TOO_LARGE",
+                "request body is larger than admin.max_publish_bytes (" + std::to_string(limit) +
+                    " bytes)");
+      return;
+    }
+    handler(req, req.body, res);
+  });
+}
+
+// ---- handlers ----
+
+void publish(const AdminContext& context, const httplib::Request& req, const std::string& body,
+             httplib::Response& res) {
+  ParsedPublication parsed = parsePublishBody(body);
+  if (!parsed.ok()) {
+    sendError(res, hub::httpStatusOf(parsed.error), hub::errorCodeOf(parsed.error), parsed.message);
+    return;
+  }
+  parsed.publication.traceparent = req.get_header_value("traceparent");
+  const std::string channel = parsed.publication.channel;
+  const hub::PublishResult result = context.sink->publish(std::move(parsed.publication));
+  sendJson(res, hub::httpStatusOf(result.error), publishResultJson(channel, result));
+}
+
+void publishBatch(const AdminContext& context, const httplib::Request& req, const std::string& body,
+                  httplib::Response& res) {
+  ParsedBatch batch = parseBatchBody(body);
+  if (!batch.ok()) {
+    sendError(res, hub::httpStatusOf(batch.error), hub::errorCodeOf(batch.error), batch.message);
+    return;
+  }
+  const std::string traceparent = req.get_header_value("traceparent");
+  // One result per message, in order; each message stands or falls alone.
+  std::string results = "{\"results\":[";
+  bool first = true;
+  for (ParsedPublication& message : batch.messages) {
+    if (!first) results += ',';
+    first = false;
+    if (!message.ok()) {
+      results += errorJson(hub::errorCodeOf(message.error), message.message);
+      continue;
+    }
+    message.publication.traceparent = traceparent;
+    const std::string channel = message.publication.channel;
+    results += publishResultJson(channel, context.sink->publish(std::move(message.publication)));
+  }
+  results += "]}";
+  sendJson(res, 200, results);
+}
+
+void disconnect(const AdminContext& context, const std::string& body, httplib::Response& res) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  if (auto error = parser.parse(body).get(root)) {
+    sendError(res, 400, "BAD_REQUEST",
+              std::string("request body is not valid JSON: ") + simdjson::error_message(error));
+    return;
+  }
+  if (!root.is_object()) {
+    sendError(res, 400, "BAD_REQUEST", "request body must be a JSON object");
+    return;
+  }
+  simdjson::dom::element user;
+  if (root["user"].get(user)) {
+    sendError(res, 400, "BAD_REQUEST", "field 'user' is missing");
+    return;
+  }
+  std::string_view name;
+  if (user.get_string().get(name) || name.empty() || name.size() > kMaxUserBytes) {
+    sendError(res, 400, "BAD_REQUEST", "field 'user' must be a string of 1 to 256 bytes");
+    return;
+  }
+  const size_t closed = context.backend->disconnectUser(std::string(name));
+  sendJson(res, 200,
+           nlohmann::json({{"user", name}, {"disconnected", closed}})
+               .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+void probe(bool ok, const std::string& detail, httplib::Response& res) {
+  res.set_header("Cache-Control", "no-store");
+  if (ok) {
+    sendJson(res, 200, R"({"status":"ok"})");
+    return;
+  }
+  sendJson(res, 503,
+           nlohmann::json({{"status", "fail"}, {"detail", detail}})
+               .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+// ---- unknown paths and methods ----
+
+struct KnownPath {
+  const char* path;
+  const char* method;  // the one method it answers
+};
+
+constexpr KnownPath kKnownPaths[] = {
+    {"/api/v1/publish", "POST"},
+    {"/api/v1/publish/batch", "POST"},
+    {"/api/v1/disconnect", "POST"},
+    {"/api/v1/stats", "GET"},
+    {"/api/v1/channels", "GET"},
+    {"/api/v1/connections", "GET"},
+    {"/healthz", "GET"},
+    {"/readyz", "GET"},
+};
+
+void noRoute(const httplib::Request& req, httplib::Response& res) {
+  for (const KnownPath& known : kKnownPaths) {
+    if (req.path == known.path) {
+      res.set_header("Allow", known.method);
+      sendError(res, 405, "METHOD_NOT_ALLOWED",
+                req.path + " answers " + known.method + ", not " + req.method);
+      return;
+    }
+  }
+  std::string_view path = req.path;
+  std::string quoted(path.substr(0, kMaxQuotedPathBytes));
+  if (path.size() > kMaxQuotedPathBytes) quoted += "...";
+  sendError(res, 404, "NOT_FOUND", "no route for " + req.method + " " + quoted);
+}
+
+}  // namespace
+
+void installRoutes(httplib::Server& server, const AdminContext& context) {
+  const AdminContext ctx = context;
+  postRoute(server, "/api/v1/publish", ctx,
+            [ctx](const httplib::Request& req, const std::string& body, httplib::Response& res) {
+              publish(ctx, req, body, res);
+            });
+  postRoute(server, "/api/v1/publish/batch", ctx,
+            [ctx](const httplib::Request& req, const std::string& body, httplib::Response& res) {
+              publishBatch(ctx, req, body, res);
+            });
+  postRoute(server, "/api/v1/disconnect", ctx,
+            [ctx](const httplib::Request&, const std::string& body, httplib::Response& res) {
+              disconnect(ctx, body, res);
+            });
+
+  server.Get("/api/v1/stats", [ctx](const httplib::Request&, httplib::Response& res) {
+    sendJson(res, 200, ctx.backend->statsJson());
+  });
+  server.Get("/api/v1/channels", [ctx](const httplib::Request&, httplib::Response& res) {
+    sendJson(res, 200, ctx.backend->channelsJson());
+  });
+  server.Get("/api/v1/connections", [ctx](const httplib::Request&, httplib::Response& res) {
+    sendJson(res, 200, ctx.backend->connectionsJson());
+  });
+  server.Get("/healthz", [ctx](const httplib::Request&, httplib::Response& res) {
+    const Health health = ctx.backend->health();
+    probe(health.live, health.liveDetail, res);
+  });
+  server.Get("/readyz", [ctx](const httplib::Request&, httplib::Response& res) {
+    const Health health = ctx.backend->health();
+    probe(health.ready, health.readyDetail, res);
+  });
+
+  // Everything else: 405 on a known path, 404 otherwise. "[\s\S]*" rather
+  // than ".*", which would not match a path with a decoded newline in it.
+  // Bodies are read and dropped, keeping keep-alive connections in step.
+  const std::string anyPath = R"([\s\S]*)";
+  auto drainThenNoRoute = [](const httplib::Request& req, httplib::Response& res,
+                             const httplib::ContentReader& reader) {
+    std::string ignored;
+    readBody(req, res, reader, 0, ignored);
+    noRoute(req, res);
+  };
+  server.Get(anyPath, noRoute);
+  server.Post(anyPath, drainThenNoRoute);
+  server.Post(anyPath, noRoute);
+  server.Put(anyPath, drainThenNoRoute);
+  server.Put(anyPath, noRoute);
+  server.Patch(anyPath, drainThenNoRoute);
+  server.Patch(anyPath, noRoute);
+  server.Delete(anyPath, drainThenNoRoute);
+  server.Delete(anyPath, noRoute);
+  server.Options(anyPath, noRoute);
+
+  // cpp-httplib calls this for every answer of 400 or more. Ours already have
+  // a body; the ones it makes itself (413 over the Content-Length limit, 400
+  // for an unparsable request, an unknown method) get the JSON error shape.
+  server.set_error_handler(
+      httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
+        if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+        std::string message;
+        switch (res.status) {
+          case 413:
+            message = "request body is larger than admin.max_publish_bytes";
+            break;
+          case 400:
+            message = "malformed HTTP request, unsupported method, or unreadable body";
+            break;
+          case 404:
+            message = "no route for " + req.method + " " + req.path.substr(0, kMaxQuotedPathBytes);
+            break;
+          default:
+            message = "request refused with HTTP status " + std::to_string(res.status);
+        }
+        res.set_content(errorJson(errorCodeForStatus(res.status), message), kJson);
+        return httplib::Server::HandlerResponse::Handled;
+      }));
+
+  server.set_exception_handler(
+      [](const httplib::Request&, httplib::Response& res, std::exception_ptr exception) {
+        std::string message = "internal error";
+        try {
+          std::rethrow_exception(exception);
+        } catch (const std::exception& e) {
+          message += std::string(": ") + e.what();
+        } catch (...) {
+        }
+        sendError(res, 500, "INTERNAL", message);
+      });
+}
+
+}  // namespace wsr::admin

@@ -1,0 +1,71 @@
+#pragma once
+// The admin HTTP server (PROTOCOL.md "Publishing (admin port)", docs/admin-api.md):
+// the publish API, the read-only stats routes, disconnects and the probes, on
+// cpp-httplib with its own thread pool, apart from the WebSocket workers.
+//
+// POST routes need a publisher token (Authorization: Bearer); GET routes are
+// open, for Prometheus and the kubelet on the internal admin port.
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "admin/AdminBackend.h"
+#include "admin/PublisherTokens.h"
+#include "config/Config.h"
+#include "hub/PublishSink.h"
+
+namespace httplib {
+class Server;
+}
+
+namespace wsr::admin {
+
+class AdminServer {
+ public:
+  // Threads serving requests. Each keep-alive connection holds one while it is
+  // open, so there are enough for several publishers plus probes and scrapes.
+  static constexpr size_t kThreads = 16;
+
+  // sink and backend must outlive the server.
+  AdminServer(const config::AdminConfig& config, hub::PublishSink& sink, AdminBackend& backend);
+  ~AdminServer();  // stop()
+
+  AdminServer(const AdminServer&) = delete;
+  AdminServer& operator=(const AdminServer&) = delete;
+
+  // Loads the publisher token file (a configured file that is missing or
+  // lists no token fails the start, naming the file), binds host:port (0: a
+  // free port) and serves on its own threads. Returns once the listener is
+  // bound and accepting. Call once.
+  bool start(std::string& error);
+
+  // The bound port, once started.
+  uint16_t port() const { return port_.load(); }
+
+  // Stops accepting, finishes the requests in progress and joins the threads.
+  // Idempotent; any thread but the server's own.
+  void stop();
+
+  // Re-reads admin.publisher_token_file (rotation), from any thread once
+  // start() has returned. On failure the tokens loaded before stay valid.
+  // False with an error when no file is configured.
+  bool reloadPublisherTokens(std::string& error);
+
+ private:
+  config::AdminConfig config_;
+  hub::PublishSink& sink_;
+  AdminBackend& backend_;
+  std::unique_ptr<PublisherTokens> tokens_;  // null: no file configured, publishing refused
+
+  std::mutex lifecycleMutex_;  // start() and stop()
+  std::unique_ptr<httplib::Server> server_;
+  std::thread listener_;
+  std::atomic<bool> listenerExited_{false};
+  std::atomic<uint16_t> port_{0};
+};
+
+}  // namespace wsr::admin

@@ -1,0 +1,51 @@
+#include "admin/JsonBody.h"
+
+#include <nlohmann/json.hpp>
+
+namespace wsr::admin {
+namespace {
+
+// Messages may quote what a publisher sent, which need not be valid UTF-8:
+// replace bad bytes instead of throwing.
+std::string dump(const nlohmann::json& json) {
+  return json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace
+
+std::string errorJson(std::string_view code, std::string_view message) {
+  return dump({{"error", {{"code", code}, {"message", message}}}});
+}
+
+std::string publishResultJson(const std::string& channel, const hub::PublishResult& result) {
+  if (!result.ok()) {
+    return errorJson(hub::errorCodeOf(result.error),
+                     result.message.empty() ? "publication refused" : result.message);
+  }
+  return dump({{"channel", channel}, {"seq", result.seq}});
+}
+
+std::string_view errorCodeForStatus(int status) {
+  switch (status) {
+    case 400:
+    case 414:
+    case 431:
+      return "BAD_REQUEST";
+    case 401:
+      return "UNAUTHORIZED";
+    case 403:
+      return "FORBIDDEN";
+    case 404:
+      return "NOT_FOUND";
+    case 405:
+      return "METHOD_NOT_ALLOWED";
+    case 413:
+      return "TOO_LARGE";
+    case 503:
+      return "UNAVAILABLE";
+    default:
+      return status >= 500 ? "INTERNAL" : "BAD_REQUEST";
+  }
+}
+
+}  // namespace wsr::admin

@@ -1,0 +1,252 @@
+#include "admin/PublishRequest.h"
+
+#include <simdjson.h>
+
+#include <optional>
+
+#include "hub/ChannelName.h"
+
+namespace wsr::admin {
+namespace {
+
+namespace od = simdjson::ondemand;
+using hub::PublishError;
+
+// How much of a refused channel name an error message quotes.
+constexpr size_t kMaxQuotedBytes = 140;
+
+ParsedPublication refuse(PublishError error, std::string message) {
+  ParsedPublication out;
+  out.error = error;
+  out.message = std::move(message);
+  return out;
+}
+
+std::string quoteText(std::string_view text) {
+  // Appended piece by piece: g++ 12 warns (-Wrestrict, a false positive) on
+  // "'" + std::string(...) + "'".
+  std::string out;
+  out.reserve(kMaxQuotedBytes + 5);
+  out += '\'';
+  out.append(text.substr(0, kMaxQuotedBytes));
+  if (text.size() > kMaxQuotedBytes) out += "...";
+  out += '\'';
+  return out;
+}
+
+// raw_json() of a container ends where the next token starts, so it carries
+// the whitespace between the value and the following ',' or '}'. That
+// whitespace is outside the value: dropping it leaves the value's bytes as sent.
+std::string_view trimTrailingJsonSpace(std::string_view text) {
+  while (!text.empty()) {
+    const char c = text.back();
+    if (c != ' ' && c != '\t' && c != '\n' && c != '\r') break;
+    text.remove_suffix(1);
+  }
+  return text;
+}
+
+// The exact JSON text of `value`, consuming it.
+simdjson::error_code rawJsonOf(od::value& value, std::string_view& out) {
+  od::json_type type;
+  if (auto error = value.type().get(type)) return error;
+  std::string_view raw;
+  if (type == od::json_type::object) {
+    od::object object;
+    if (auto error = value.get_object().get(object)) return error;
+    if (auto error = object.raw_json().get(raw)) return error;
+  } else if (type == od::json_type::array) {
+    od::array array;
+    if (auto error = value.get_array().get(array)) return error;
+    if (auto error = array.raw_json().get(raw)) return error;
+  } else {
+    raw = value.raw_json_token();
+  }
+  out = trimTrailingJsonSpace(raw);
+  return simdjson::SUCCESS;
+}
+
+// One field of a message as found: absent, present with the wrong JSON type,
+// or a string.
+struct StringField {
+  bool present = false;
+  bool isString = false;
+  std::string text;
+};
+
+simdjson::error_code readStringField(od::value& value, StringField& field) {
+  field.present = true;
+  od::json_type type;
+  if (auto error = value.type().get(type)) return error;
+  if (type != od::json_type::string) return simdjson::SUCCESS;
+  std::string_view text;
+  if (auto error = value.get_string().get(text)) return error;
+  field.isString = true;
+  field.text = text;
+  return simdjson::SUCCESS;
+}
+
+// The document was validated beforehand, so On-Demand errors here are not
+// expected; should one happen anyway, it is still the publisher's body.
+ParsedPublication malformed(simdjson::error_code error) {
+  return refuse(PublishError::BadRequest,
+                std::string("request body is not valid JSON: ") + simdjson::error_message(error));
+}
+
+ParsedPublication readMessage(od::object object) {
+  StringField channel, type, key;
+  std::optional<std::string_view> data;
+  for (auto fieldResult : object) {
+    od::field field;
+    if (auto error = std::move(fieldResult).get(field)) return malformed(error);
+    std::string_view name;
+    if (auto error = field.unescaped_key().get(name)) return malformed(error);
+    od::value value = field.value();
+    // A repeated field would mean different things to different JSON
+    // readers; refusing it leaves no doubt about what is published.
+    auto once = [&](bool seen) {
+      return seen ? std::optional(refuse(PublishError::BadRequest,
+                                         "field '" + std::string(name) + "' appears twice"))
+                  : std::nullopt;
+    };
+    simdjson::error_code error = simdjson::SUCCESS;
+    if (name == "channel") {
+      if (auto refused = once(channel.present)) return *refused;
+      error = readStringField(value, channel);
+    } else if (name == "type") {
+      if (auto refused = once(type.present)) return *refused;
+      error = readStringField(value, type);
+    } else if (name == "key") {
+      if (auto refused = once(key.present)) return *refused;
+      error = readStringField(value, key);
+    } else if (name == "data") {
+      if (auto refused = once(data.has_value())) return *refused;
+      std::string_view raw;
+      error = rawJsonOf(value, raw);
+      data = raw;
+    }
+    // Unknown fields are ignored (PROTOCOL.md: add, never rename).
+    if (error) return malformed(error);
+  }
+
+  // Checked in a fixed order, whatever the order of the fields.
+  if (!channel.present) return refuse(PublishError::BadRequest, "field 'channel' is missing");
+  if (!channel.isString)
+    return refuse(PublishError::BadRequest, "field 'channel' must be a string");
+  if (!hub::isValidChannelName(channel.text)) {
+    return refuse(PublishError::InvalidChannel,
+                  "field 'channel': " + quoteText(channel.text) +
+                      " is not a valid channel name (namespace or namespace:rest, 1 to 128 "
+                      "bytes of [A-Za-z0-9_.:@-])");
+  }
+  if (type.present && (!type.isString || !isValidMessageType(type.text))) {
+    return refuse(PublishError::BadRequest,
+                  "field 'type' must be a string of 1 to 64 bytes of [A-Za-z0-9_.-]");
+  }
+  if (key.present && !key.isString) {
+    return refuse(PublishError::BadRequest, "field 'key' must be a string");
+  }
+  if (key.text.size() > kMaxKeyBytes) {
+    return refuse(PublishError::BadRequest, "field 'key' is longer than 256 bytes");
+  }
+  if (!data) return refuse(PublishError::BadRequest, "field 'data' is missing");
+
+  ParsedPublication out;
+  out.publication.channel = std::move(channel.text);
+  if (type.present) out.publication.type = std::move(type.text);
+  out.publication.key = std::move(key.text);
+  out.publication.data = std::string(*data);
+  return out;
+}
+
+// Validates the whole body and checks that it is an object. On success,
+// `padded` holds the body for the On-Demand pass.
+ParsedPublication validateBody(std::string_view body, simdjson::padded_string& padded) {
+  padded = simdjson::padded_string(body);
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  if (auto error = parser.parse(padded).get(root)) {
+    return refuse(PublishError::BadRequest,
+                  std::string("request body is not valid JSON: ") + simdjson::error_message(error));
+  }
+  if (!root.is_object()) {
+    return refuse(PublishError::BadRequest, "request body must be a JSON object");
+  }
+  return {};
+}
+
+}  // namespace
+
+bool isValidMessageType(std::string_view type) {
+  if (type.empty() || type.size() > kMaxTypeBytes) return false;
+  for (char c : type) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '_' || c == '.' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+ParsedPublication parsePublishBody(std::string_view body) {
+  simdjson::padded_string padded;
+  if (ParsedPublication invalid = validateBody(body, padded); !invalid.ok()) return invalid;
+  od::parser parser;
+  od::document document;
+  if (auto error = parser.iterate(padded).get(document)) return malformed(error);
+  od::object object;
+  if (auto error = document.get_object().get(object)) return malformed(error);
+  return readMessage(object);
+}
+
+ParsedBatch parseBatchBody(std::string_view body) {
+  ParsedBatch batch;
+  auto fail = [&batch](ParsedPublication refused) {
+    batch.error = refused.error;
+    batch.message = std::move(refused.message);
+    batch.messages.clear();
+    return std::move(batch);
+  };
+  simdjson::padded_string padded;
+  if (ParsedPublication invalid = validateBody(body, padded); !invalid.ok()) return fail(invalid);
+  od::parser parser;
+  od::document document;
+  if (auto error = parser.iterate(padded).get(document)) return fail(malformed(error));
+  od::object root;
+  if (auto error = document.get_object().get(root)) return fail(malformed(error));
+
+  bool seen = false;
+  for (auto fieldResult : root) {
+    od::field field;
+    if (auto error = std::move(fieldResult).get(field)) return fail(malformed(error));
+    std::string_view name;
+    if (auto error = field.unescaped_key().get(name)) return fail(malformed(error));
+    if (name != "messages") continue;
+    if (seen) return fail(refuse(PublishError::BadRequest, "field 'messages' appears twice"));
+    seen = true;
+    od::value value = field.value();
+    od::json_type type;
+    if (auto error = value.type().get(type)) return fail(malformed(error));
+    if (type != od::json_type::array) {
+      return fail(refuse(PublishError::BadRequest, "field 'messages' must be an array"));
+    }
+    od::array messages;
+    if (auto error = value.get_array().get(messages)) return fail(malformed(error));
+    for (auto elementResult : messages) {
+      od::value element;
+      if (auto error = std::move(elementResult).get(element)) return fail(malformed(error));
+      od::json_type elementType;
+      if (auto error = element.type().get(elementType)) return fail(malformed(error));
+      if (elementType != od::json_type::object) {
+        batch.messages.push_back(refuse(PublishError::BadRequest, "message must be a JSON object"));
+        continue;
+      }
+      od::object object;
+      if (auto error = element.get_object().get(object)) return fail(malformed(error));
+      batch.messages.push_back(readMessage(object));
+    }
+  }
+  if (!seen) return fail(refuse(PublishError::BadRequest, "field 'messages' is missing"));
+  return batch;
+}
+
+}  // namespace wsr::admin

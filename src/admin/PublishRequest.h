@@ -1,0 +1,50 @@
+#pragma once
+// Reading the bodies of POST /api/v1/publish and /api/v1/publish/batch
+// (PROTOCOL.md, "Publishing"). Pure functions of the body text, so every
+// validation rule is tested without a server.
+//
+// The body is first validated as a whole with simdjson's DOM parser (which,
+// unlike On-Demand, checks every value), then read with On-Demand, whose
+// raw_json() gives `data` as the publisher's exact bytes: "data":{"a": 1.50}
+// reaches clients as {"a": 1.50}, spaces and number spelling untouched.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "hub/PublishSink.h"
+
+namespace wsr::admin {
+
+inline constexpr size_t kMaxTypeBytes = 64;  // `type`: [A-Za-z0-9_.-]{1,64}
+inline constexpr size_t kMaxKeyBytes = 256;
+
+// One message of a publish request: a publication ready for the sink, or why
+// it is refused (error != None; message names the field).
+struct ParsedPublication {
+  hub::Publication publication;
+  hub::PublishError error = hub::PublishError::None;
+  std::string message;
+
+  bool ok() const { return error == hub::PublishError::None; }
+};
+
+// A batch: either a whole-request error, or one entry per message, in order.
+struct ParsedBatch {
+  hub::PublishError error = hub::PublishError::None;
+  std::string message;
+  std::vector<ParsedPublication> messages;
+
+  bool ok() const { return error == hub::PublishError::None; }
+};
+
+// {"channel":"stock:AAPL","type":"price_update","key":"AAPL","data":{...}}
+ParsedPublication parsePublishBody(std::string_view body);
+// {"messages":[{...},{...}]}
+ParsedBatch parseBatchBody(std::string_view body);
+
+// `type` is echoed into every client's JSON, so it is restricted to bytes
+// that need no escaping.
+bool isValidMessageType(std::string_view type);
+
+}  // namespace wsr::admin

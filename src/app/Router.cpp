@@ -1,0 +1,175 @@
+#include "app/Router.h"
+
+#include <chrono>
+#include <future>
+#include <random>
+#include <thread>
+
+#include "admin/AdminServer.h"
+#include "feed/DemoFeed.h"
+#include "net/EventLoop.h"
+
+namespace wsr::app {
+namespace {
+
+ws::ServerOptions serverOptions(const config::Config& config) {
+  ws::ServerOptions options;
+  options.host = config.server.host;
+  options.port = config.server.port;
+  options.workers = config.server.workers;
+  options.backlog = static_cast<int>(config.server.backlog);
+  options.maxMessageBytes = config.server.maxMessageBytes;
+  options.maxHeaderBytes = config.server.maxHeaderBytes;
+  options.handshakeTimeoutMs = config.server.handshakeTimeoutMs;
+  options.perMessageDeflate = config.server.perMessageDeflate;
+  options.compressThreshold = config.server.compressionThresholdBytes;
+  options.pingIntervalMs = config.heartbeat.intervalMs;
+  options.pongTimeoutMs = config.heartbeat.pongTimeoutMs;
+  options.idleTimeoutMs = config.heartbeat.idleTimeoutMs;
+  options.closeTimeoutMs = config.heartbeat.closeTimeoutMs;
+  return options;
+}
+
+// Runs fn on every worker's thread and collects the answers, giving up on a
+// worker that does not answer within the timeout (a stalled loop must not
+// hang the admin API too).
+template <typename Fn>
+std::vector<std::string> askWorkers(ws::Server& server, Fn fn, std::chrono::milliseconds timeout) {
+  std::vector<std::future<std::string>> answers;
+  for (size_t i = 0; i < server.workerCount(); ++i) {
+    auto promise = std::make_shared<std::promise<std::string>>();
+    answers.push_back(promise->get_future());
+    ws::Worker& worker = server.worker(i);
+    worker.loop().post([promise, fn, &worker] { promise->set_value(fn(worker)); });
+  }
+  std::vector<std::string> out;
+  for (auto& answer : answers) {
+    if (answer.wait_for(timeout) == std::future_status::ready) out.push_back(answer.get());
+  }
+  return out;
+}
+
+}  // namespace
+
+Router::Router(const config::Config& config)
+    : config_(config),
+      hub_(config),
+      server_(serverOptions(config), [this](ws::Server&, ws::Worker& worker) {
+        auto local = std::make_unique<hub::LocalHub>(hub_, worker);
+        locals_.push_back(local.get());
+        hub_.attach(*local);
+        return local;
+      }) {}
+
+Router::~Router() {
+  if (feed_) feed_->stop();
+  if (admin_) admin_->stop();
+  server_.stop();
+}
+
+uint16_t Router::adminPort() const { return admin_ ? admin_->port() : 0; }
+
+bool Router::start(std::string& error) {
+  if (!server_.listen(error)) {
+    error = "public port: " + error;
+    return false;
+  }
+  admin_ = std::make_unique<admin::AdminServer>(config_.admin, hub_, *this);
+  if (!admin_->start(error)) {
+    error = "admin port: " + error;
+    return false;
+  }
+  server_.start();
+  if (config_.feed.enabled) {
+    feed_ = std::make_unique<feed::DemoFeed>(config_.feed, hub_,
+                                             static_cast<uint64_t>(std::random_device{}()));
+    feed_->start();
+  }
+  ready_.store(true);
+  return true;
+}
+
+size_t Router::openConnections() {
+  size_t open = 0;
+  for (size_t i = 0; i < server_.workerCount(); ++i) {
+    open += server_.worker(i).stats().open.load(std::memory_order_relaxed);
+  }
+  return open;
+}
+
+void Router::shutdown(uint32_t drainDelayMs, uint32_t closeWindowMs) {
+  // Readiness first, so the load balancer stops sending new clients while
+  // the ones here are still served.
+  ready_.store(false);
+  draining_.store(true);
+  hub_.beginDraining();
+  std::this_thread::sleep_for(std::chrono::milliseconds(drainDelayMs));
+
+  server_.forEachWorker([closeWindowMs](ws::Worker& worker) {
+    worker.stopAccepting();
+    worker.closeAllSpread(ws::close_code::kGoingAway, "server going away", closeWindowMs);
+  });
+  // Wait for the close handshakes: the window, plus the time a client gets
+  // to answer its close frame.
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::milliseconds(closeWindowMs) +
+                        std::chrono::milliseconds(config_.heartbeat.closeTimeoutMs + 1000);
+  while (openConnections() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  hub_.stopAccepting();
+  if (feed_) feed_->stop();
+  if (admin_) admin_->stop();
+  server_.stop();
+}
+
+admin::Health Router::health() {
+  admin::Health health;
+  const uint64_t now = net::EventLoop::monotonicMs();
+  for (size_t i = 0; i < server_.workerCount(); ++i) {
+    const uint64_t last = server_.worker(i).loop().lastPassMs();
+    if (now > last && now - last > config_.health.loopStallMs) {
+      health.live = false;
+      health.liveDetail = "worker " + std::to_string(i) + " has not turned for " +
+                          std::to_string(now - last) + " ms";
+      break;
+    }
+  }
+  health.ready = ready_.load() && !draining_.load();
+  if (!health.ready) health.readyDetail = draining_.load() ? "draining" : "starting";
+  return health;
+}
+
+std::string Router::statsJson() {
+  size_t subscriptions = 0;
+  for (const hub::LocalHub* local : locals_) subscriptions += local->subscriptionCount();
+  return "{\"connections\":" + std::to_string(openConnections()) +
+         ",\"subscriptions\":" + std::to_string(subscriptions) +
+         ",\"workers\":" + std::to_string(server_.workerCount()) + ",\"hub\":" + hub_.statsJson() +
+         "}";
+}
+
+std::string Router::channelsJson() { return hub_.channelsJson(); }
+
+std::string Router::connectionsJson() {
+  std::string out = "{\"connections\":[";
+  bool first = true;
+  for (const std::string& part : askWorkers(
+           server_, [this](ws::Worker& worker) { return locals_[worker.index()]->connectionsJson(); },
+           std::chrono::milliseconds(1000))) {
+    if (part.empty()) continue;
+    out += first ? "" : ",";
+    first = false;
+    out += part;
+  }
+  out += "]}";
+  return out;
+}
+
+size_t Router::disconnectUser(const std::string& /*user*/) {
+  // Connections carry a user only once authentication is on (auth.mode
+  // token or jwt); without it no connection belongs to anyone.
+  return 0;
+}
+
+}  // namespace wsr::app

@@ -1,0 +1,62 @@
+#pragma once
+// The whole router, wired: the hub, the WebSocket server with one LocalHub
+// per worker, the admin server, the demo feed. It is also the admin server's
+// backend (stats, connections, health). main() creates one and runs it.
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "admin/AdminBackend.h"
+#include "config/Config.h"
+#include "hub/Hub.h"
+#include "hub/LocalHub.h"
+#include "ws/Server.h"
+
+namespace wsr::admin {
+class AdminServer;
+}
+namespace wsr::feed {
+class DemoFeed;
+}
+
+namespace wsr::app {
+
+class Router final : public admin::AdminBackend {
+ public:
+  explicit Router(const config::Config& config);
+  ~Router() override;
+
+  // Binds both ports and starts everything; readiness turns on at the end.
+  bool start(std::string& error);
+  uint16_t publicPort() const { return server_.port(); }
+  uint16_t adminPort() const;
+
+  // The shutdown sequence (DESIGN.md, item 6): readiness off at once, keep
+  // serving for drainDelayMs, stop accepting, close every client with 1001
+  // spread over closeWindowMs, then stop. Returns when all is stopped.
+  void shutdown(uint32_t drainDelayMs, uint32_t closeWindowMs);
+
+  // AdminBackend.
+  admin::Health health() override;
+  std::string statsJson() override;
+  std::string channelsJson() override;
+  std::string connectionsJson() override;
+  size_t disconnectUser(const std::string& user) override;
+
+ private:
+  size_t openConnections();
+
+  const config::Config& config_;
+  hub::Hub hub_;
+  ws::Server server_;
+  std::vector<hub::LocalHub*> locals_;
+  std::unique_ptr<admin::AdminServer> admin_;
+  std::unique_ptr<feed::DemoFeed> feed_;
+  std::atomic<bool> ready_{false};
+  std::atomic<bool> draining_{false};
+};
+
+}  // namespace wsr::app

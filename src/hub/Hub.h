@@ -1,0 +1,94 @@
+#pragma once
+// The router's shared half: every channel's seq, history and retained value,
+// and the hand-off of each publication to the workers that have subscribers
+// for it. Publications arrive from any thread (admin server, demo feed); each
+// is built once into a PublishedMessage, stored, and posted to those workers'
+// LocalHubs, which fan it out to their own connections.
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "config/Config.h"
+#include "hub/Channel.h"
+#include "hub/PublishSink.h"
+#include "ws/PerMessageDeflate.h"
+
+namespace wsr::hub {
+
+class LocalHub;
+
+struct HubLimits {
+  size_t maxSubscriptionsPerConnection = 50;
+  size_t maxChannelsPerRequest = 50;
+  // Channels are created by publications and subscriptions; past this many
+  // new ones are refused (a client cannot make the router grow without end).
+  size_t maxChannels = 100000;
+};
+
+class Hub final : public PublishSink {
+ public:
+  Hub(const config::Config& config, HubLimits limits = {});
+  ~Hub() override;
+  Hub(const Hub&) = delete;
+  Hub& operator=(const Hub&) = delete;
+
+  // Wiring, before serving: worker w's LocalHub, in worker order (at most 64).
+  void attach(LocalHub& local);
+
+  PublishResult publish(Publication&& publication) override;
+  bool hasSubscribers(std::string_view channel) const override;
+
+  // Shutdown: new WebSocket upgrades are refused with 503 from now on
+  // (publications still flow to the clients being drained).
+  void beginDraining() { draining_.store(true, std::memory_order_relaxed); }
+  bool draining() const { return draining_.load(std::memory_order_relaxed); }
+  // Refuse publications from now on (the very end of shutdown).
+  void stopAccepting() { accepting_.store(false, std::memory_order_relaxed); }
+
+  // Worker side: the channel, created on first use; nullptr past maxChannels.
+  Channel* channel(std::string_view name);
+  const config::Config& config() const { return config_; }
+  const HubLimits& limits() const { return limits_; }
+
+  // Read-only views for the admin API, as JSON.
+  std::string channelsJson() const;
+  std::string statsJson() const;
+
+  // The stats of a namespace: configured namespaces count on their own,
+  // every other one under "default" (bounded cardinality).
+  NamespaceStats& statsFor(std::string_view channel);
+
+ private:
+  struct TransparentHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+
+  std::unique_ptr<ws::Deflater> takeDeflater();
+  void giveBackDeflater(std::unique_ptr<ws::Deflater> deflater);
+
+  const config::Config& config_;
+  const HubLimits limits_;
+  std::atomic<bool> accepting_{true};
+  std::atomic<bool> draining_{false};
+  std::vector<LocalHub*> locals_;
+
+  mutable std::shared_mutex channelsMutex_;
+  std::unordered_map<std::string, std::unique_ptr<Channel>, TransparentHash, std::equal_to<>>
+      channels_;
+  std::map<std::string, std::unique_ptr<NamespaceStats>, std::less<>> namespaceStats_;
+
+  // zlib streams are not thread-safe and publishers run on many threads.
+  std::mutex deflatersMutex_;
+  std::vector<std::unique_ptr<ws::Deflater>> deflaters_;
+};
+
+}  // namespace wsr::hub

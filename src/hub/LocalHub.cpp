@@ -1,0 +1,416 @@
+#include "hub/LocalHub.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <random>
+
+#include "hub/ChannelName.h"
+
+namespace wsr::hub {
+namespace {
+
+constexpr const char* kSlowConsumer = "slow_consumer";
+constexpr const char* kConflated = "conflated";
+constexpr const char* kNotInHistory = "not_in_history";
+constexpr uint16_t kCloseSlowConsumer = 4008;
+
+int64_t wallClockMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string hex(uint64_t value) {
+  char text[17];
+  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(value));
+  return text;
+}
+
+}  // namespace
+
+// A connection's router state, owned by the WebSocket (SessionData).
+struct LocalHub::Session final : ws::SessionData {
+  ws::WebSocket* socket = nullptr;
+  std::string dedicatedChannel;  // set for /ws/<channel>
+  std::vector<SessionSubscription> subscriptions;
+  // Held back while the socket is blocked; bounded by the namespace limits.
+  std::vector<Pending> pending;
+  size_t pendingBytes = 0;
+};
+
+LocalHub::LocalHub(Hub& hub, ws::Worker& worker) : hub_(hub), worker_(worker) {}
+
+LocalHub::~LocalHub() = default;
+
+void LocalHub::deliver(std::shared_ptr<const PublishedMessage> message) {
+  worker_.loop().post([this, message = std::move(message)] { fanOut(message); });
+}
+
+// ---- Fan-out ---------------------------------------------------------------
+
+void LocalHub::fanOut(const std::shared_ptr<const PublishedMessage>& message) {
+  auto it = channels_.find(message->channel);
+  if (it == channels_.end()) return;  // the last subscriber left meanwhile
+  LocalChannel& channel = *it->second;
+  uint64_t delivered = 0;
+  for (Subscriber& subscriber : channel.subscribers) {
+    if (message->seq <= subscriber.lastSeq) continue;  // had it (replay raced the post)
+    Session& session = *subscriber.session;
+    if (session.socket->writeBlocked() || !session.pending.empty()) {
+      holdBack(session, channel, message);
+      continue;
+    }
+    sendTo(subscriber, message);
+    ++delivered;
+  }
+  channel.shared->stats.delivered.fetch_add(delivered, std::memory_order_relaxed);
+}
+
+void LocalHub::sendTo(Subscriber& subscriber,
+                      const std::shared_ptr<const PublishedMessage>& message) {
+  Session& session = *subscriber.session;
+  if (message->seq > subscriber.lastSeq + 1) {
+    auto it = channels_.find(message->channel);
+    const SessionSubscription* subscription =
+        it == channels_.end() ? nullptr : findSubscription(session, it->second.get());
+    sendGap(session, message->channel, subscriber.lastSeq + 1, message->seq - 1,
+            subscription != nullptr ? subscription->dropReason : kSlowConsumer);
+  }
+  session.socket->send(message->frames);
+  subscriber.lastSeq = message->seq;
+}
+
+void LocalHub::holdBack(Session& session, LocalChannel& channel,
+                        const std::shared_ptr<const PublishedMessage>& message) {
+  const config::NamespaceConfig& settings = channel.shared->config;
+  const size_t bytes = message->frames.frameFor(session.socket->deflate()).size();
+  auto& pending = session.pending;
+
+  if (settings.policy == config::SlowConsumerPolicy::Conflate && !message->key.empty()) {
+    // The newer value of a key replaces the queued one. The replaced seq is
+    // announced as a gap when the newer one goes out, so the stream stays
+    // honest; order is kept by appending the newer value at the back.
+    auto same = std::find_if(pending.begin(), pending.end(), [&](const Pending& p) {
+      return p.channel == &channel && p.message->key == message->key;
+    });
+    if (same != pending.end()) {
+      session.pendingBytes -= same->message->frames.frameFor(session.socket->deflate()).size();
+      pending.erase(same);
+      if (SessionSubscription* subscription = findSubscription(session, &channel)) {
+        subscription->dropReason = kConflated;
+      }
+      channel.shared->stats.droppedConflated.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+
+  while (!pending.empty() && (pending.size() >= settings.queueMaxMessages ||
+                              session.pendingBytes + bytes > settings.queueMaxBytes)) {
+    if (settings.policy == config::SlowConsumerPolicy::Disconnect) {
+      channel.shared->stats.disconnectedSlowConsumer.fetch_add(1, std::memory_order_relaxed);
+      session.socket->close(kCloseSlowConsumer, "slow consumer");
+      return;
+    }
+    // drop_oldest (and conflate without a matching key): the oldest goes.
+    Pending& oldest = pending.front();
+    if (SessionSubscription* subscription = findSubscription(session, oldest.channel)) {
+      subscription->dropReason = kSlowConsumer;
+    }
+    oldest.channel->shared->stats.droppedSlowConsumer.fetch_add(1, std::memory_order_relaxed);
+    session.pendingBytes -= oldest.message->frames.frameFor(session.socket->deflate()).size();
+    pending.erase(pending.begin());
+  }
+  pending.push_back({message, &channel});
+  session.pendingBytes += bytes;
+}
+
+void LocalHub::onDrain(ws::WebSocket& socket) {
+  auto* session = static_cast<Session*>(socket.session());
+  if (session == nullptr || session->pending.empty()) return;
+  std::vector<Pending> pending;
+  pending.swap(session->pending);
+  session->pendingBytes = 0;
+  for (const Pending& p : pending) {
+    SessionSubscription* subscription = findSubscription(*session, p.channel);
+    if (subscription == nullptr) continue;
+    Subscriber& subscriber = p.channel->subscribers[subscription->index];
+    if (p.message->seq <= subscriber.lastSeq) continue;
+    sendTo(subscriber, p.message);
+    p.channel->shared->stats.delivered.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+void LocalHub::sendGap(Session& session, std::string_view channel, uint64_t from, uint64_t to,
+                       const char* reason) {
+  session.socket->send(gapMessage(channel, from, to, reason));
+  hub_.statsFor(channel).gapsSent.fetch_add(1, std::memory_order_relaxed);
+}
+
+// ---- Connections -----------------------------------------------------------
+
+ws::UpgradeDecision LocalHub::onUpgrade(const ws::HandshakeRequest& request,
+                                        const net::PeerAddress& /*peer*/) {
+  if (hub_.draining()) {
+    ws::UpgradeDecision refusal = ws::UpgradeDecision::refuse(
+        503, "UNAVAILABLE", "this router is shutting down; reconnect to another instance");
+    refusal.headers.push_back("Retry-After: 1");
+    return refusal;
+  }
+  const std::string_view path = request.path;
+  auto session = std::make_unique<Session>();
+  if (path == "/ws") return ws::UpgradeDecision::accept(std::move(session));
+  constexpr std::string_view kDedicated = "/ws/";
+  if (path.substr(0, kDedicated.size()) != kDedicated) {
+    return ws::UpgradeDecision::refuse(404, "NOT_FOUND",
+                                       "no WebSocket endpoint at this path; use /ws or "
+                                       "/ws/<channel>");
+  }
+  const std::string_view channel = path.substr(kDedicated.size());
+  if (!isValidChannelName(channel)) {
+    return ws::UpgradeDecision::refuse(404, "NOT_FOUND", "invalid channel name in the path");
+  }
+  if (!hub_.config().namespaceFor(channel).dedicatedEndpoint) {
+    return ws::UpgradeDecision::refuse(
+        404, "NOT_FOUND",
+        "channel " + std::string(channel) + " has no dedicated endpoint; subscribe on /ws");
+  }
+  session->dedicatedChannel = channel;
+  return ws::UpgradeDecision::accept(std::move(session));
+}
+
+void LocalHub::onOpen(ws::WebSocket& socket) {
+  auto& session = *static_cast<Session*>(socket.session());
+  session.socket = &socket;
+  // The resume token is unguessable; resuming itself arrives with the
+  // session-resume work (until then `resume` answers RESUME_FAILED).
+  std::random_device entropy;
+  const uint64_t resume = (static_cast<uint64_t>(entropy()) << 32) ^ entropy();
+  reply(session, welcomeMessage("s-" + hex(socket.id()), "r-" + hex(resume),
+                                worker_.options().pingIntervalMs, wallClockMs()));
+  if (!session.dedicatedChannel.empty()) {
+    subscribe(session, std::nullopt, session.dedicatedChannel, nullptr);
+  }
+}
+
+void LocalHub::onClose(ws::WebSocket& socket, uint16_t /*code*/, std::string_view /*reason*/) {
+  auto* session = static_cast<Session*>(socket.session());
+  if (session == nullptr) return;
+  while (!session->subscriptions.empty()) {
+    unsubscribe(*session, *session->subscriptions.back().channel);
+  }
+}
+
+void LocalHub::onMessage(ws::WebSocket& socket, std::string_view payload, bool binary) {
+  auto& session = *static_cast<Session*>(socket.session());
+  if (binary) {
+    reply(session, errorMessage(std::nullopt, "BAD_REQUEST",
+                                "binary messages are not part of the protocol; send JSON text"));
+    return;
+  }
+  ClientMessage message;
+  ClientMessageError error;
+  if (!parseClientMessage(payload, hub_.limits().maxChannelsPerRequest, message, error)) {
+    reply(session, errorMessage(error.id, error.code, error.message));
+    return;
+  }
+  switch (message.op) {
+    case ClientOp::Subscribe:
+      handleSubscribe(session, message);
+      break;
+    case ClientOp::Unsubscribe:
+      handleUnsubscribe(session, message);
+      break;
+    case ClientOp::Ping:
+      reply(session, pongMessage(message.id, wallClockMs()));
+      break;
+    case ClientOp::Auth:
+      reply(session, errorMessage(message.id, "INVALID_TOKEN",
+                                  "this router runs without authentication (auth.mode none)"));
+      break;
+    case ClientOp::Resume:
+      reply(session, errorMessage(message.id, "RESUME_FAILED",
+                                  "session resume is not available on this router yet"));
+      break;
+  }
+}
+
+// ---- Subscriptions ---------------------------------------------------------
+
+void LocalHub::handleSubscribe(Session& session, const ClientMessage& message) {
+  std::vector<std::string_view> seen;
+  for (const std::string& name : message.channels) {
+    if (std::find(seen.begin(), seen.end(), name) != seen.end()) continue;
+    seen.push_back(name);
+    const uint64_t* since = nullptr;
+    for (const auto& [channel, seq] : message.since) {
+      if (channel == name) since = &seq;
+    }
+    subscribe(session, message.id, name, since);
+  }
+}
+
+void LocalHub::subscribe(Session& session, std::optional<int64_t> id, const std::string& name,
+                         const uint64_t* since) {
+  if (!isValidChannelName(name)) {
+    // Built by appending: g++ 12 misreads "'" + std::string (-Wrestrict).
+    std::string text = "'";
+    text.append(name, 0, kMaxChannelNameBytes);
+    text += "' is not a valid channel name (1 to 128 bytes of A-Z a-z 0-9 _ . : @ -)";
+    reply(session, errorMessage(id, "INVALID_CHANNEL", text));
+    return;
+  }
+  auto it = channels_.find(name);
+  if (it != channels_.end()) {
+    if (SessionSubscription* existing = findSubscription(session, it->second.get())) {
+      const Subscriber& subscriber = it->second->subscribers[existing->index];
+      reply(session, subscribedMessage(id, name, subscriber.lastSeq, std::nullopt));
+      return;
+    }
+  }
+  if (session.subscriptions.size() >= hub_.limits().maxSubscriptionsPerConnection) {
+    reply(session, errorMessage(id, "SUBSCRIPTION_LIMIT",
+                                "at most " +
+                                    std::to_string(hub_.limits().maxSubscriptionsPerConnection) +
+                                    " subscriptions per connection"));
+    return;
+  }
+  Channel* shared = hub_.channel(name);
+  if (shared == nullptr) {
+    reply(session, errorMessage(id, "SUBSCRIPTION_LIMIT", "the router's channel limit is reached"));
+    return;
+  }
+  if (it == channels_.end()) {
+    auto created = std::make_unique<LocalChannel>();
+    created->shared = shared;
+    it = channels_.emplace(name, std::move(created)).first;
+  }
+  LocalChannel& channel = *it->second;
+
+  uint64_t seq = 0;
+  History::Replay replay;
+  std::shared_ptr<const PublishedMessage> retained;
+  {
+    // Under the channel's lock: from here on every publication of this
+    // channel is posted to this worker, and nothing before `seq` is.
+    std::lock_guard lock(shared->mutex);
+    shared->workerMask |= uint64_t{1} << worker_.index();
+    seq = shared->seq;
+    if (since != nullptr) {
+      replay = shared->history.replaySince(*since, seq, wallClockMs());
+    } else if (shared->config.retainLast) {
+      retained = shared->retained;
+    }
+  }
+  shared->subscribers.fetch_add(1, std::memory_order_relaxed);
+  const uint64_t start = since != nullptr ? std::min(*since, seq) : seq;
+  channel.subscribers.push_back({&session, start});
+  session.subscriptions.push_back({&channel, channel.subscribers.size() - 1, kSlowConsumer});
+  ++subscriptionCount_;
+
+  reply(session, subscribedMessage(id, name, seq,
+                                   since != nullptr ? std::optional<bool>(replay.complete)
+                                                    : std::nullopt));
+  if (since != nullptr) {
+    session.subscriptions.back().dropReason = kNotInHistory;
+    for (const auto& message : replay.messages) {
+      Subscriber& subscriber = channel.subscribers[session.subscriptions.back().index];
+      if (session.socket->writeBlocked() || !session.pending.empty()) {
+        holdBack(session, channel, message);
+      } else {
+        sendTo(subscriber, message);
+      }
+    }
+    Subscriber& subscriber = channel.subscribers[session.subscriptions.back().index];
+    if (!replay.complete && subscriber.lastSeq < replay.missingTo) {
+      // Nothing held after the missing range: say so now rather than at the
+      // channel's next publication.
+      sendGap(session, name, subscriber.lastSeq + 1, replay.missingTo, kNotInHistory);
+      subscriber.lastSeq = replay.missingTo;
+    }
+    session.subscriptions.back().dropReason = kSlowConsumer;
+  } else if (retained) {
+    session.socket->send(retained->frames);
+  }
+}
+
+void LocalHub::handleUnsubscribe(Session& session, const ClientMessage& message) {
+  for (const std::string& name : message.channels) {
+    auto it = channels_.find(name);
+    if (it != channels_.end() && findSubscription(session, it->second.get()) != nullptr) {
+      unsubscribe(session, *it->second);
+    }
+    // Unsubscribing from a channel one is not subscribed to is answered the
+    // same way: the client's intent holds.
+    reply(session, unsubscribedMessage(message.id, name));
+  }
+}
+
+void LocalHub::unsubscribe(Session& session, LocalChannel& channel) {
+  auto mine = std::find_if(session.subscriptions.begin(), session.subscriptions.end(),
+                           [&](const SessionSubscription& s) { return s.channel == &channel; });
+  if (mine == session.subscriptions.end()) return;
+  // Swap-remove from the channel's list, and tell the moved subscriber's
+  // session where its entry went.
+  const size_t index = mine->index;
+  if (index + 1 != channel.subscribers.size()) {
+    channel.subscribers[index] = channel.subscribers.back();
+    if (SessionSubscription* moved = findSubscription(*channel.subscribers[index].session, &channel)) {
+      moved->index = index;
+    }
+  }
+  channel.subscribers.pop_back();
+  *mine = session.subscriptions.back();
+  session.subscriptions.pop_back();
+  --subscriptionCount_;
+
+  // Nothing held back for this channel may outlive the subscription.
+  std::erase_if(session.pending, [&](const Pending& p) {
+    if (p.channel != &channel) return false;
+    session.pendingBytes -= p.message->frames.frameFor(session.socket->deflate()).size();
+    return true;
+  });
+
+  Channel* shared = channel.shared;
+  shared->subscribers.fetch_sub(1, std::memory_order_relaxed);
+  if (channel.subscribers.empty()) {
+    {
+      std::lock_guard lock(shared->mutex);
+      shared->workerMask &= ~(uint64_t{1} << worker_.index());
+    }
+    channels_.erase(shared->name);
+  }
+}
+
+LocalHub::SessionSubscription* LocalHub::findSubscription(Session& session,
+                                                          const LocalChannel* channel) {
+  for (SessionSubscription& s : session.subscriptions) {
+    if (s.channel == channel) return &s;
+  }
+  return nullptr;
+}
+
+void LocalHub::reply(Session& session, const std::string& json) { session.socket->send(json); }
+
+std::string LocalHub::connectionsJson() {
+  std::string out;
+  worker_.forEachConnection([&](ws::WebSocket& socket) {
+    const auto* session = static_cast<const Session*>(socket.session());
+    if (session == nullptr) return;
+    out += out.empty() ? "{" : ",{";
+    out += "\"id\":" + std::to_string(socket.id()) + ",\"peer\":";
+    appendJsonString(out, socket.peer().ip() + ":" + std::to_string(socket.peer().port));
+    out += ",\"endpoint\":";
+    appendJsonString(out, session->dedicatedChannel.empty() ? "/ws"
+                                                           : "/ws/" + session->dedicatedChannel);
+    out += ",\"subscriptions\":[";
+    for (size_t i = 0; i < session->subscriptions.size(); ++i) {
+      if (i > 0) out += ",";
+      appendJsonString(out, session->subscriptions[i].channel->shared->name);
+    }
+    out += "],\"queued_bytes\":" + std::to_string(socket.queuedBytes()) +
+           ",\"held_back\":" + std::to_string(session->pending.size()) + "}";
+  });
+  return out;
+}
+
+}  // namespace wsr::hub

@@ -1,0 +1,96 @@
+#pragma once
+// The router's per-worker half, and the worker's WebSocketHandler: the
+// client protocol (welcome, subscribe, unsubscribe, ping), this worker's
+// channel -> local subscribers index, and fan-out. Touched only on its
+// worker's thread, except deliver(), which posts.
+//
+// Fan-out appends a reference to each subscriber's send queue. A subscriber
+// whose socket is blocked gets a pending queue instead, bounded by its
+// namespace's limits and policy (drop_oldest, conflate, disconnect); when the
+// socket drains, pending messages move over, and any seq they skip is
+// announced first with a `gap`.
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "hub/ClientMessage.h"
+#include "hub/Hub.h"
+#include "ws/Server.h"
+
+namespace wsr::hub {
+
+class LocalHub final : public ws::WebSocketHandler {
+ public:
+  LocalHub(Hub& hub, ws::Worker& worker);
+  ~LocalHub() override;
+
+  // Any thread: hands a publication to this worker's subscribers.
+  void deliver(std::shared_ptr<const PublishedMessage> message);
+
+  // Any thread, for the admin views.
+  size_t subscriptionCount() const { return subscriptionCount_.load(std::memory_order_relaxed); }
+  // Worker thread: this worker's connections as JSON array elements
+  // ({"id":..,"peer":..,"endpoint":..,"subscriptions":[..],"queued_bytes":..}).
+  std::string connectionsJson();
+
+  ws::UpgradeDecision onUpgrade(const ws::HandshakeRequest& request,
+                                const net::PeerAddress& peer) override;
+  void onOpen(ws::WebSocket& socket) override;
+  void onMessage(ws::WebSocket& socket, std::string_view payload, bool binary) override;
+  void onDrain(ws::WebSocket& socket) override;
+  void onClose(ws::WebSocket& socket, uint16_t code, std::string_view reason) override;
+
+ private:
+  struct Session;
+  struct LocalChannel;
+
+  // One client's subscription to one channel, as the channel's subscriber
+  // list holds it. lastSeq: the last seq this client has been given.
+  struct Subscriber {
+    Session* session;
+    uint64_t lastSeq;
+  };
+  struct LocalChannel {
+    Channel* shared = nullptr;
+    std::vector<Subscriber> subscribers;
+  };
+  // A session's view of one subscription: where it sits in the channel's list.
+  struct SessionSubscription {
+    LocalChannel* channel;
+    size_t index;
+    const char* dropReason;  // why its last skipped seq was skipped
+  };
+  struct Pending {
+    std::shared_ptr<const PublishedMessage> message;
+    LocalChannel* channel;
+  };
+
+  void fanOut(const std::shared_ptr<const PublishedMessage>& message);
+  void sendTo(Subscriber& subscriber, const std::shared_ptr<const PublishedMessage>& message);
+  void holdBack(Session& session, LocalChannel& channel,
+                const std::shared_ptr<const PublishedMessage>& message);
+  void sendGap(Session& session, std::string_view channel, uint64_t from, uint64_t to,
+               const char* reason);
+
+  void handleSubscribe(Session& session, const ClientMessage& message);
+  void subscribe(Session& session, std::optional<int64_t> id, const std::string& name,
+                 const uint64_t* since);
+  void handleUnsubscribe(Session& session, const ClientMessage& message);
+  void unsubscribe(Session& session, LocalChannel& channel);
+  SessionSubscription* findSubscription(Session& session, const LocalChannel* channel);
+  void reply(Session& session, const std::string& json);
+
+  Hub& hub_;
+  ws::Worker& worker_;
+  std::unordered_map<std::string, std::unique_ptr<LocalChannel>> channels_;
+  std::atomic<size_t> subscriptionCount_{0};
+  uint64_t sessionCounter_ = 0;
+};
+
+}  // namespace wsr::hub

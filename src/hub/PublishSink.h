@@ -1,0 +1,51 @@
+#pragma once
+// Where publications enter the hub: the admin server's publish API and the
+// demo feed both publish through this one interface, so both take the same
+// path (validation, seq, history, fan-out).
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace wsr::hub {
+
+// A publication as a publisher hands it in.
+struct Publication {
+  std::string channel;
+  std::string type = "message";  // the data message's "type" for clients
+  std::string key;               // optional: conflation key
+  std::string data;              // JSON text, already validated; sent byte for byte
+  std::string traceparent;       // optional W3C trace context of the request
+};
+
+enum class PublishError {
+  None,
+  BadRequest,      // 400 BAD_REQUEST: a field is wrong (type, key)
+  InvalidChannel,  // 404 INVALID_CHANNEL: the channel name breaks PROTOCOL.md's rule
+  TooLarge,        // 413 TOO_LARGE
+  Unavailable,     // 503 UNAVAILABLE: the broker is down, or the router is stopping
+};
+
+struct PublishResult {
+  PublishError error = PublishError::None;
+  std::string message;  // what was wrong, naming the field, when error != None
+  uint64_t seq = 0;     // the publication's seq in its channel, when accepted
+
+  bool ok() const { return error == PublishError::None; }
+};
+
+// The HTTP status and PROTOCOL.md error code for each outcome.
+int httpStatusOf(PublishError error);
+std::string_view errorCodeOf(PublishError error);
+
+class PublishSink {
+ public:
+  virtual ~PublishSink() = default;
+  // Any thread. Validates, assigns the channel's next seq and fans out.
+  virtual PublishResult publish(Publication&& publication) = 0;
+  // Any thread, cheap: whether any client is subscribed to `channel`, so a
+  // publisher can skip building a snapshot nobody would receive.
+  virtual bool hasSubscribers(std::string_view channel) const = 0;
+};
+
+}  // namespace wsr::hub
