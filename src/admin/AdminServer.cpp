@@ -14,7 +14,10 @@ namespace {
 // Requests one keep-alive connection may carry before it is closed; the
 // library's default (5) would make pipelining publishers reconnect constantly.
 constexpr size_t kKeepAliveMaxRequests = 100000;
-constexpr time_t kKeepAliveTimeoutSeconds = 5;
+// An idle keep-alive connection holds a thread that stop() must wait for
+// (cpp-httplib checks for shutdown only between requests): a short idle
+// timeout keeps shutdown prompt; a busy publisher never idles that long.
+constexpr time_t kKeepAliveTimeoutSeconds = 1;
 
 // SO_REUSEADDR only. cpp-httplib's default also sets SO_REUSEPORT, which
 // would let a second router bind the same admin port silently and receive

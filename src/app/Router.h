@@ -51,8 +51,9 @@ class Router final : public admin::AdminBackend {
 
   const config::Config& config_;
   hub::Hub hub_;
-  ws::Server server_;
+  // Before server_: the server's constructor fills it (one per worker).
   std::vector<hub::LocalHub*> locals_;
+  ws::Server server_;
   std::unique_ptr<admin::AdminServer> admin_;
   std::unique_ptr<feed::DemoFeed> feed_;
   std::atomic<bool> ready_{false};

@@ -14,6 +14,8 @@ constexpr const char* kUnknownOp = "UNKNOWN_OP";
 // An unknown op is echoed in the error; a client must not be able to make
 // the answer (or a log line quoting it) arbitrarily long.
 constexpr size_t kMaxEchoedOpBytes = 64;
+// Client messages are small; buffers for bigger ones are not kept.
+constexpr size_t kRetainedParserBytes = 64 * 1024;
 
 // ---- JSON output -----------------------------------------------------------
 
@@ -183,8 +185,9 @@ std::string echoableOp(std::string_view op) {
   size_t end = op.size();
   if (end > kMaxEchoedOpBytes) {
     end = kMaxEchoedOpBytes;
-    while (end > 0 && (static_cast<uint8_t>(op[end]) & 0xC0) == 0x80)
+    while (end > 0 && (static_cast<uint8_t>(op[end]) & 0xC0) == 0x80) {
       --end;
+    }
   }
   std::string text(op.substr(0, end));
   for (char& c : text) {
@@ -354,11 +357,18 @@ bool ClientMessageParser::parse(std::string_view text, size_t maxChannels, Clien
   reset(out, error);
   // The DOM parser validates the whole document (and its UTF-8) and refuses
   // nesting deeper than its limit (1024) with an error, not a crash.
+  if (!impl_) impl_ = std::make_unique<Impl>();  // a moved-from parser stays usable
   dom::element root;
+  bool ok = false;
   if (impl_->parser.parse(text.data(), text.size(), true).get(root) != simdjson::SUCCESS) {
-    return fail(error, kBadRequest, "message is not valid JSON");
+    ok = fail(error, kBadRequest, "message is not valid JSON");
+  } else {
+    ok = readMessage(root, maxChannels, out, error);
   }
-  return readMessage(root, maxChannels, out, error);
+  // The parser keeps buffers sized for the largest input (about 10 bytes
+  // per input byte); one odd big message should not pin that per worker.
+  if (text.size() > kRetainedParserBytes) impl_->parser = dom::parser{};
+  return ok;
 }
 
 bool parseClientMessage(std::string_view text, size_t maxChannels, ClientMessage& out,

@@ -57,6 +57,9 @@ void LocalHub::fanOut(const std::shared_ptr<const PublishedMessage>& message) {
   for (Subscriber& subscriber : channel.subscribers) {
     if (message->seq <= subscriber.lastSeq) continue;  // had it (replay raced the post)
     Session& session = *subscriber.session;
+    // A closing connection stays subscribed until its close handshake ends,
+    // but gets nothing more, and its policy must not act (or count) again.
+    if (!session.socket->isOpen()) continue;
     if (session.socket->writeBlocked() || !session.pending.empty()) {
       holdBack(session, channel, message);
       continue;

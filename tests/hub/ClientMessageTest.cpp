@@ -240,6 +240,8 @@ TEST(ClientMessage, ReusedParserResetsTheOutput) {
   // Movable, for a worker that owns one.
   ClientMessageParser moved = std::move(parser);
   EXPECT_TRUE(moved.parse(R"({"op":"ping"})", 8, message, error));
+  EXPECT_TRUE(
+      parser.parse(R"({"op":"ping"})", 8, message, error));  // NOLINT(bugprone-use-after-move)
 }
 
 // ---- Parsing: errors --------------------------------------------------------
