@@ -75,8 +75,14 @@ struct FeedConfig {
   uint32_t snapshotIntervalMs = 1000;  // market, foreign and index snapshots
   // Symbol -> sector, in order; sector:<name> channels carry their symbols.
   std::vector<std::pair<std::string, std::string>> symbols = {
-      {"AAPL", "tech"},   {"MSFT", "tech"},  {"NVDA", "tech"},  {"GOOG", "tech"},
-      {"JPM", "finance"}, {"GS", "finance"}, {"XOM", "energy"}, {"CVX", "energy"},
+      {"AAPL", "tech"},     {"MSFT", "tech"},     {"NVDA", "tech"},    {"GOOG", "tech"},
+      {"META", "tech"},     {"ORCL", "tech"},     {"IBM", "tech"},     {"JPM", "finance"},
+      {"GS", "finance"},    {"BAC", "finance"},   {"MS", "finance"},   {"V", "finance"},
+      {"PYPL", "finance"},  {"XOM", "energy"},    {"CVX", "energy"},   {"COP", "energy"},
+      {"SLB", "energy"},    {"FANG", "energy"},   {"JNJ", "health"},   {"PFE", "health"},
+      {"MRK", "health"},    {"AMGN", "health"},   {"GILD", "health"},  {"AMZN", "consumer"},
+      {"TSLA", "consumer"}, {"COST", "consumer"}, {"PEP", "consumer"}, {"KO", "consumer"},
+      {"MCD", "consumer"},  {"NKE", "consumer"},
   };
 
   bool operator==(const FeedConfig&) const = default;

@@ -15,72 +15,108 @@ constexpr size_t kMaxIov = 128;
 
 void SendQueue::grow() {
   const size_t capacity = capacity_ == 0 ? 4 : capacity_ * 2;
-  std::unique_ptr<Entry[]> ring(new Entry[capacity]);
+  std::unique_ptr<SharedBuffer[]> ring(new SharedBuffer[capacity]);
   for (size_t i = 0; i < count_; ++i) ring[i] = std::move(at(i));
   ring_ = std::move(ring);
   capacity_ = capacity;
   head_ = 0;
 }
 
-void SendQueue::insert(size_t position, SharedBuffer frame, bool urgent) {
+void SendQueue::push(SharedBuffer frame) {
   if (count_ == capacity_) grow();
   bytes_ += frame.size();
-  if (position == count_) {
-    at(count_) = Entry{std::move(frame), urgent};
-    ++count_;
-    return;
-  }
-  // Urgent frames land near the front: open the gap by moving the few
-  // entries before it one step back, rather than all after it.
-  head_ = (head_ + capacity_ - 1) & (capacity_ - 1);
+  at(count_) = std::move(frame);
   ++count_;
-  for (size_t i = 0; i < position; ++i) at(i) = std::move(at(i + 1));
-  at(position) = Entry{std::move(frame), urgent};
 }
 
 void SendQueue::pushUrgent(SharedBuffer frame) {
-  size_t position = headOffset_ > 0 ? 1 : 0;
-  while (position < count_ && at(position).urgent) ++position;
-  insert(position, std::move(frame), true);
+  bytes_ += frame.size();
+  urgent_.push_back(std::move(frame));
 }
 
-void SendQueue::popFront() {
-  Entry& front = at(0);
-  bytes_ -= front.frame.size();
-  front = Entry{};
-  head_ = (head_ + 1) & (capacity_ - 1);
-  --count_;
-  headOffset_ = 0;
+void SendQueue::popData() {
+  at(0) = SharedBuffer();
+  // An empty ring starts over at slot 0: the next burst reuses the cache
+  // lines this one warmed.
+  head_ = --count_ == 0 ? 0 : (head_ + 1) & (capacity_ - 1);
 }
 
 void SendQueue::clearPending() {
-  // Urgent entries (a handshake answer, pongs, a close) form the front of
-  // the queue, behind only a partly written frame: only data goes.
-  const size_t keep = headOffset_ > 0 ? 1 : 0;
-  while (count_ > keep && !at(count_ - 1).urgent) {
-    Entry& back = at(count_ - 1);
-    bytes_ -= back.frame.size();
-    back = Entry{};
-    --count_;
+  while (count_ > 0) {
+    bytes_ -= at(0).size();
+    popData();
+  }
+}
+
+void SendQueue::consume(size_t written) {
+  if (partial_) {
+    const size_t rest = partial_.size() - partialOffset_;
+    if (written < rest) {
+      partialOffset_ += written;
+      bytes_ -= written;
+      return;
+    }
+    written -= rest;
+    bytes_ -= rest;
+    partial_ = SharedBuffer();
+    partialOffset_ = 0;
+  }
+  size_t urgentDone = 0;
+  for (; urgentDone < urgent_.size() && written > 0; ++urgentDone) {
+    SharedBuffer& frame = urgent_[urgentDone];
+    if (written < frame.size()) {
+      partial_ = std::move(frame);
+      partialOffset_ = written;
+      bytes_ -= written;
+      written = 0;
+      ++urgentDone;
+      break;
+    }
+    written -= frame.size();
+    bytes_ -= frame.size();
+  }
+  urgent_.erase(urgent_.begin(), urgent_.begin() + static_cast<std::ptrdiff_t>(urgentDone));
+  while (written > 0) {
+    SharedBuffer& frame = at(0);
+    if (written < frame.size()) {
+      partial_ = std::move(frame);
+      partialOffset_ = written;
+      bytes_ -= written;
+      popData();
+      return;
+    }
+    written -= frame.size();
+    bytes_ -= frame.size();
+    popData();
   }
 }
 
 SendQueue::FlushResult SendQueue::flush(int fd) {
   iovec iov[kMaxIov];
-  while (count_ > 0) {
-    const size_t n = count_ < kMaxIov ? count_ : kMaxIov;
-    for (size_t i = 0; i < n; ++i) {
-      const SharedBuffer& frame = at(i).frame;
-      const size_t skip = i == 0 ? headOffset_ : 0;
-      iov[i].iov_base = const_cast<char*>(frame.data() + skip);
-      iov[i].iov_len = frame.size() - skip;
+  while (!empty()) {
+    // Gather in the order frames must reach the wire: the cut frame, the
+    // urgent ones, then data.
+    size_t n = 0;
+    if (partial_) {
+      iov[n].iov_base = const_cast<char*>(partial_.data() + partialOffset_);
+      iov[n].iov_len = partial_.size() - partialOffset_;
+      ++n;
+    }
+    for (size_t i = 0; i < urgent_.size() && n < kMaxIov; ++i, ++n) {
+      iov[n].iov_base = const_cast<char*>(urgent_[i].data());
+      iov[n].iov_len = urgent_[i].size();
+    }
+    for (size_t i = 0; i < count_ && n < kMaxIov; ++i, ++n) {
+      const SharedBuffer& frame = at(i);
+      iov[n].iov_base = const_cast<char*>(frame.data());
+      iov[n].iov_len = frame.size();
     }
     msghdr message{};
     message.msg_iov = iov;
     message.msg_iovlen = n;
     // sendmsg rather than writev: MSG_NOSIGNAL turns a reset peer into EPIPE
     // instead of a SIGPIPE.
-    ssize_t written = ::sendmsg(fd, &message, MSG_NOSIGNAL | MSG_DONTWAIT);
+    const ssize_t written = ::sendmsg(fd, &message, MSG_NOSIGNAL | MSG_DONTWAIT);
     ++writeCalls_;
     if (written < 0) {
       if (errno == EINTR) continue;
@@ -88,16 +124,11 @@ SendQueue::FlushResult SendQueue::flush(int fd) {
       return FlushResult::Failed;
     }
     bytesWritten_ += static_cast<uint64_t>(written);
-    auto left = static_cast<size_t>(written);
-    while (left > 0) {
-      const size_t remaining = at(0).frame.size() - headOffset_;
-      if (left < remaining) {
-        headOffset_ += left;
-        return FlushResult::Blocked;  // a short write: the socket buffer is full
-      }
-      left -= remaining;
-      popFront();
-    }
+    size_t offered = 0;
+    for (size_t i = 0; i < n; ++i) offered += iov[i].iov_len;
+    consume(static_cast<size_t>(written));
+    // A short write means the socket buffer is full.
+    if (static_cast<size_t>(written) < offered) return FlushResult::Blocked;
   }
   return FlushResult::Drained;
 }

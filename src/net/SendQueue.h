@@ -1,16 +1,20 @@
 #pragma once
 // A connection's outgoing frames: references to shared buffers, written with
-// one sendmsg() gathering many frames. Urgent frames (pong, close) go ahead
-// of queued data, behind only the frame already partly on the wire (a frame
-// cannot be interrupted) and earlier urgent frames, so a data backlog never
-// delays a heartbeat or a close.
+// one sendmsg() gathering many frames. Urgent frames (pong, close, the
+// handshake answer) go ahead of queued data, behind only the frame already
+// partly on the wire (a frame cannot be interrupted) and earlier urgent
+// frames, so a data backlog never delays a heartbeat or a close.
 //
-// The queue allocates nothing until its first frame, then keeps a small ring
-// that grows by doubling.
+// Layout for fan-out: the data ring holds bare 8-byte references, and its
+// head rewinds whenever it drains, so ten thousand idle-then-busy queues
+// each touch the same one or two cache lines. Urgent frames are rare and
+// live in their own small list; a frame cut by a short write is set aside.
+// Nothing is allocated until the first frame.
 
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "net/SharedBuffer.h"
 
@@ -28,16 +32,16 @@ class SendQueue {
   SendQueue(const SendQueue&) = delete;
   SendQueue& operator=(const SendQueue&) = delete;
 
-  void push(SharedBuffer frame) { insert(count_, std::move(frame), false); }
+  void push(SharedBuffer frame);
   void pushUrgent(SharedBuffer frame);
 
   // Writes until drained or the socket would block.
   FlushResult flush(int fd);
 
-  bool empty() const { return count_ == 0; }
-  size_t frames() const { return count_; }
+  bool empty() const { return frames() == 0; }
+  size_t frames() const { return (partial_ ? 1 : 0) + urgent_.size() + count_; }
   // Bytes still to write, counting only the unwritten part of a partly written frame.
-  size_t bytes() const { return bytes_ - headOffset_; }
+  size_t bytes() const { return bytes_; }
   // Drops the data frames not yet started. Urgent frames stay, and so does a
   // partly written frame (cutting it would corrupt the stream).
   void clearPending();
@@ -47,21 +51,21 @@ class SendQueue {
   uint64_t writeCalls() const { return writeCalls_; }
 
  private:
-  struct Entry {
-    SharedBuffer frame;
-    bool urgent = false;
-  };
-  Entry& at(size_t i) { return ring_[(head_ + i) & (capacity_ - 1)]; }
-  void insert(size_t position, SharedBuffer frame, bool urgent);
+  SharedBuffer& at(size_t i) { return ring_[(head_ + i) & (capacity_ - 1)]; }
   void grow();
-  void popFront();
+  void popData();
+  // Consumes `written` bytes from the front, in the order flush() gathered
+  // them; a frame cut short becomes partial_.
+  void consume(size_t written);
 
-  std::unique_ptr<Entry[]> ring_;
+  SharedBuffer partial_;  // a frame cut by a short write; always first out
+  size_t partialOffset_ = 0;
+  std::vector<SharedBuffer> urgent_;
+  std::unique_ptr<SharedBuffer[]> ring_;
   size_t capacity_ = 0;  // a power of two
   size_t head_ = 0;
   size_t count_ = 0;
-  size_t headOffset_ = 0;  // bytes of the front frame already written
-  size_t bytes_ = 0;       // total size of the queued frames
+  size_t bytes_ = 0;
   uint64_t bytesWritten_ = 0;
   uint64_t writeCalls_ = 0;
 };

@@ -120,7 +120,7 @@ TEST(DemoFeed, SectorChannelsCarryOnlyTheirOwnSymbols) {
     EXPECT_EQ(json::parse(p.data)["sector"], sector);
     seen[sector].insert(symbol);
   }
-  EXPECT_EQ(seen.size(), 3u);  // tech, finance, energy in the shipped defaults
+  EXPECT_EQ(seen.size(), 5u);  // tech, finance, energy, health, consumer in the defaults
 }
 
 TEST(DemoFeed, SnapshotsComeAtTheConfiguredCadence) {

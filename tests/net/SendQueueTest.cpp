@@ -101,6 +101,24 @@ TEST(SendQueue, UrgentFramesJumpQueuedDataButNotAPartFrame) {
   EXPECT_EQ(received, big + "PONG" + "CLOSE" + "DATA2");
 }
 
+TEST(SendQueue, AnUrgentFrameCutShortStaysFirst) {
+  SocketPair pair;
+  SendQueue queue;
+  const std::string bigClose(300000, 'c');
+  queue.push(SharedBuffer::copyOf("DATA"));
+  queue.pushUrgent(SharedBuffer::copyOf(bigClose));
+  ASSERT_EQ(queue.flush(pair.writer.get()), SendQueue::FlushResult::Blocked);
+  queue.pushUrgent(SharedBuffer::copyOf("PONG"));
+  EXPECT_EQ(queue.frames(), 3u);
+  std::string received;
+  while (queue.flush(pair.writer.get()) == SendQueue::FlushResult::Blocked) {
+    received += pair.readAll();
+  }
+  received += pair.readAll();
+  EXPECT_EQ(received, bigClose + "PONG" + "DATA");
+  EXPECT_EQ(queue.bytes(), 0u);
+}
+
 TEST(SendQueue, UrgentFrameOnAnUnstartedQueueGoesFirst) {
   SocketPair pair;
   SendQueue queue;
