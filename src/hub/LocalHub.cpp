@@ -14,6 +14,8 @@ constexpr const char* kSlowConsumer = "slow_consumer";
 constexpr const char* kConflated = "conflated";
 constexpr const char* kNotInHistory = "not_in_history";
 constexpr uint16_t kCloseSlowConsumer = 4008;
+// Local subscribers from which fan-out copies the frames for this thread.
+constexpr size_t kThreadLocalCopyFrom = 16;
 
 int64_t wallClockMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -53,6 +55,14 @@ void LocalHub::fanOut(const std::shared_ptr<const PublishedMessage>& message) {
   auto it = channels_.find(message->channel);
   if (it == channels_.end()) return;  // the last subscriber left meanwhile
   LocalChannel& channel = *it->second;
+  // Many subscribers: one small copy of the frames for this thread makes
+  // every queued reference a plain increment instead of a locked one.
+  ws::PreparedMessage local;
+  const ws::PreparedMessage* frames = &message->frames;
+  if (channel.subscribers.size() >= kThreadLocalCopyFrom) {
+    local = message->frames.threadLocalCopy();
+    frames = &local;
+  }
   uint64_t delivered = 0;
   for (Subscriber& subscriber : channel.subscribers) {
     if (message->seq <= subscriber.lastSeq) continue;  // had it (replay raced the post)
@@ -64,24 +74,24 @@ void LocalHub::fanOut(const std::shared_ptr<const PublishedMessage>& message) {
       holdBack(session, channel, message);
       continue;
     }
-    sendTo(subscriber, message);
+    sendTo(subscriber, *message, *frames);
     ++delivered;
   }
   channel.shared->stats.delivered.fetch_add(delivered, std::memory_order_relaxed);
 }
 
-void LocalHub::sendTo(Subscriber& subscriber,
-                      const std::shared_ptr<const PublishedMessage>& message) {
+void LocalHub::sendTo(Subscriber& subscriber, const PublishedMessage& message,
+                      const ws::PreparedMessage& frames) {
   Session& session = *subscriber.session;
-  if (message->seq > subscriber.lastSeq + 1) {
-    auto it = channels_.find(message->channel);
+  if (message.seq > subscriber.lastSeq + 1) {
+    auto it = channels_.find(message.channel);
     const SessionSubscription* subscription =
         it == channels_.end() ? nullptr : findSubscription(session, it->second.get());
-    sendGap(session, message->channel, subscriber.lastSeq + 1, message->seq - 1,
+    sendGap(session, message.channel, subscriber.lastSeq + 1, message.seq - 1,
             subscription != nullptr ? subscription->dropReason : kSlowConsumer);
   }
-  session.socket->send(message->frames);
-  subscriber.lastSeq = message->seq;
+  session.socket->send(frames);
+  subscriber.lastSeq = message.seq;
 }
 
 void LocalHub::holdBack(Session& session, LocalChannel& channel,
@@ -138,7 +148,7 @@ void LocalHub::onDrain(ws::WebSocket& socket) {
     if (subscription == nullptr) continue;
     Subscriber& subscriber = p.channel->subscribers[subscription->index];
     if (p.message->seq <= subscriber.lastSeq) continue;
-    sendTo(subscriber, p.message);
+    sendTo(subscriber, *p.message, p.message->frames);
     p.channel->shared->stats.delivered.fetch_add(1, std::memory_order_relaxed);
   }
 }
@@ -320,7 +330,7 @@ void LocalHub::subscribe(Session& session, std::optional<int64_t> id, const std:
       if (session.socket->writeBlocked() || !session.pending.empty()) {
         holdBack(session, channel, message);
       } else {
-        sendTo(subscriber, message);
+        sendTo(subscriber, *message, message->frames);
       }
     }
     Subscriber& subscriber = channel.subscribers[session.subscriptions.back().index];

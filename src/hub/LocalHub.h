@@ -72,7 +72,8 @@ class LocalHub final : public ws::WebSocketHandler {
   };
 
   void fanOut(const std::shared_ptr<const PublishedMessage>& message);
-  void sendTo(Subscriber& subscriber, const std::shared_ptr<const PublishedMessage>& message);
+  void sendTo(Subscriber& subscriber, const PublishedMessage& message,
+              const ws::PreparedMessage& frames);
   void holdBack(Session& session, LocalChannel& channel,
                 const std::shared_ptr<const PublishedMessage>& message);
   void sendGap(Session& session, std::string_view channel, uint64_t from, uint64_t to,

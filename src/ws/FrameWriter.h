@@ -36,6 +36,14 @@ struct PreparedMessage {
   const net::SharedBuffer& frameFor(bool deflate) const {
     return deflate && compressed ? compressed : plain;
   }
+  // The same frames with thread-local counts, for one worker's fan-out (see
+  // SharedBuffer): built on the worker's thread, used there, never passed on.
+  PreparedMessage threadLocalCopy() const {
+    PreparedMessage copy;
+    copy.plain = plain.threadLocalCopy();
+    if (compressed) copy.compressed = compressed.threadLocalCopy();
+    return copy;
+  }
 };
 
 // Builds the frames of a data message. `deflater` null, or a payload smaller
