@@ -84,10 +84,14 @@ int main(int argc, char** argv) {
       return 2;
     }
     const char* value = argv[++i];
-    if (flag == "--host") options.host = value;
-    else if (flag == "--port") options.port = static_cast<uint16_t>(number(value, argv[i - 1]));
-    else if (flag == "--workers") options.workers = number(value, argv[i - 1]);
-    else if (flag == "--compress-threshold") options.compressThreshold = number(value, argv[i - 1]);
+    if (flag == "--host")
+      options.host = value;
+    else if (flag == "--port")
+      options.port = static_cast<uint16_t>(number(value, argv[i - 1]));
+    else if (flag == "--workers")
+      options.workers = number(value, argv[i - 1]);
+    else if (flag == "--compress-threshold")
+      options.compressThreshold = number(value, argv[i - 1]);
     else {
       std::cerr << "bench_server: unknown option " << flag << "\n";
       return 2;

@@ -67,7 +67,9 @@ Router::~Router() {
   server_.stop();
 }
 
-uint16_t Router::adminPort() const { return admin_ ? admin_->port() : 0; }
+uint16_t Router::adminPort() const {
+  return admin_ ? admin_->port() : 0;
+}
 
 bool Router::start(std::string& error) {
   if (!server_.listen(error)) {
@@ -142,20 +144,24 @@ admin::Health Router::health() {
 
 std::string Router::statsJson() {
   size_t subscriptions = 0;
-  for (const hub::LocalHub* local : locals_) subscriptions += local->subscriptionCount();
+  for (const hub::LocalHub* local : locals_)
+    subscriptions += local->subscriptionCount();
   return "{\"connections\":" + std::to_string(openConnections()) +
          ",\"subscriptions\":" + std::to_string(subscriptions) +
          ",\"workers\":" + std::to_string(server_.workerCount()) + ",\"hub\":" + hub_.statsJson() +
          "}";
 }
 
-std::string Router::channelsJson() { return hub_.channelsJson(); }
+std::string Router::channelsJson() {
+  return hub_.channelsJson();
+}
 
 std::string Router::connectionsJson() {
   std::string out = "{\"connections\":[";
   bool first = true;
   for (const std::string& part : askWorkers(
-           server_, [this](ws::Worker& worker) { return locals_[worker.index()]->connectionsJson(); },
+           server_,
+           [this](ws::Worker& worker) { return locals_[worker.index()]->connectionsJson(); },
            std::chrono::milliseconds(1000))) {
     if (part.empty()) continue;
     out += first ? "" : ",";

@@ -42,7 +42,8 @@ int main(int argc, char** argv) {
   std::vector<wsr::config::ConfigError> errors;
   if (!wsr::config::loadConfigFile(configPath, wsr::config::Environment::fromProcess(), config,
                                    errors)) {
-    for (const auto& error : errors) std::cerr << "wsrouter: " << error.message() << "\n";
+    for (const auto& error : errors)
+      std::cerr << "wsrouter: " << error.message() << "\n";
     std::cerr << "wsrouter: not started: " << errors.size() << " configuration error(s)\n";
     return 1;
   }

@@ -8,10 +8,14 @@ namespace {
 struct AllowedBytes {
   bool allowed[256] = {};
   constexpr AllowedBytes() {
-    for (char c = 'a'; c <= 'z'; ++c) allowed[static_cast<unsigned char>(c)] = true;
-    for (char c = 'A'; c <= 'Z'; ++c) allowed[static_cast<unsigned char>(c)] = true;
-    for (char c = '0'; c <= '9'; ++c) allowed[static_cast<unsigned char>(c)] = true;
-    for (char c : {'_', '.', ':', '@', '-'}) allowed[static_cast<unsigned char>(c)] = true;
+    for (char c = 'a'; c <= 'z'; ++c)
+      allowed[static_cast<unsigned char>(c)] = true;
+    for (char c = 'A'; c <= 'Z'; ++c)
+      allowed[static_cast<unsigned char>(c)] = true;
+    for (char c = '0'; c <= '9'; ++c)
+      allowed[static_cast<unsigned char>(c)] = true;
+    for (char c : {'_', '.', ':', '@', '-'})
+      allowed[static_cast<unsigned char>(c)] = true;
   }
 };
 constexpr AllowedBytes kAllowed;

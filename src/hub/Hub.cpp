@@ -29,7 +29,9 @@ Hub::Hub(const config::Config& config, HubLimits limits) : config_(config), limi
 
 Hub::~Hub() = default;
 
-void Hub::attach(LocalHub& local) { locals_.push_back(&local); }
+void Hub::attach(LocalHub& local) {
+  locals_.push_back(&local);
+}
 
 NamespaceStats& Hub::statsFor(std::string_view channel) {
   auto it = namespaceStats_.find(namespaceOf(channel));
@@ -47,8 +49,8 @@ Channel* Hub::channel(std::string_view name) {
   auto it = channels_.find(name);
   if (it != channels_.end()) return it->second.get();
   if (channels_.size() >= limits_.maxChannels) return nullptr;
-  auto created = std::make_unique<Channel>(std::string(name), config_.namespaceFor(name),
-                                           statsFor(name));
+  auto created =
+      std::make_unique<Channel>(std::string(name), config_.namespaceFor(name), statsFor(name));
   Channel* raw = created.get();
   channels_.emplace(std::string(name), std::move(created));
   return raw;

@@ -281,10 +281,10 @@ void LocalHub::subscribe(Session& session, std::optional<int64_t> id, const std:
     }
   }
   if (session.subscriptions.size() >= hub_.limits().maxSubscriptionsPerConnection) {
-    reply(session, errorMessage(id, "SUBSCRIPTION_LIMIT",
-                                "at most " +
-                                    std::to_string(hub_.limits().maxSubscriptionsPerConnection) +
-                                    " subscriptions per connection"));
+    reply(session,
+          errorMessage(id, "SUBSCRIPTION_LIMIT",
+                       "at most " + std::to_string(hub_.limits().maxSubscriptionsPerConnection) +
+                           " subscriptions per connection"));
     return;
   }
   Channel* shared = hub_.channel(name);
@@ -320,9 +320,9 @@ void LocalHub::subscribe(Session& session, std::optional<int64_t> id, const std:
   session.subscriptions.push_back({&channel, channel.subscribers.size() - 1, kSlowConsumer});
   ++subscriptionCount_;
 
-  reply(session, subscribedMessage(id, name, seq,
-                                   since != nullptr ? std::optional<bool>(replay.complete)
-                                                    : std::nullopt));
+  reply(session,
+        subscribedMessage(id, name, seq,
+                          since != nullptr ? std::optional<bool>(replay.complete) : std::nullopt));
   if (since != nullptr) {
     session.subscriptions.back().dropReason = kNotInHistory;
     for (const auto& message : replay.messages) {
@@ -367,7 +367,8 @@ void LocalHub::unsubscribe(Session& session, LocalChannel& channel) {
   const size_t index = mine->index;
   if (index + 1 != channel.subscribers.size()) {
     channel.subscribers[index] = channel.subscribers.back();
-    if (SessionSubscription* moved = findSubscription(*channel.subscribers[index].session, &channel)) {
+    if (SessionSubscription* moved =
+            findSubscription(*channel.subscribers[index].session, &channel)) {
       moved->index = index;
     }
   }
@@ -402,7 +403,9 @@ LocalHub::SessionSubscription* LocalHub::findSubscription(Session& session,
   return nullptr;
 }
 
-void LocalHub::reply(Session& session, const std::string& json) { session.socket->send(json); }
+void LocalHub::reply(Session& session, const std::string& json) {
+  session.socket->send(json);
+}
 
 std::string LocalHub::connectionsJson() {
   std::string out;
@@ -413,8 +416,8 @@ std::string LocalHub::connectionsJson() {
     out += "\"id\":" + std::to_string(socket.id()) + ",\"peer\":";
     appendJsonString(out, socket.peer().ip() + ":" + std::to_string(socket.peer().port));
     out += ",\"endpoint\":";
-    appendJsonString(out, session->dedicatedChannel.empty() ? "/ws"
-                                                           : "/ws/" + session->dedicatedChannel);
+    appendJsonString(
+        out, session->dedicatedChannel.empty() ? "/ws" : "/ws/" + session->dedicatedChannel);
     out += ",\"subscriptions\":[";
     for (size_t i = 0; i < session->subscriptions.size(); ++i) {
       if (i > 0) out += ",";

@@ -2,11 +2,11 @@
 
 #include <sys/eventfd.h>
 
+#include <time.h>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
 #include <string>
-#include <time.h>
 
 namespace wsr::net {
 namespace {
@@ -59,7 +59,9 @@ void EventLoop::modify(int fd, uint32_t events, IoHandler* handler) {
   if (epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, fd, &ev) != 0) fail("epoll_ctl(MOD)");
 }
 
-void EventLoop::remove(int fd) { epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr); }
+void EventLoop::remove(int fd) {
+  epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr);
+}
 
 void EventLoop::post(std::function<void()> task) {
   bool wake = false;
@@ -92,7 +94,8 @@ void EventLoop::runPosted() {
     running_.swap(posted_);
     wakeupPending_ = false;
   }
-  for (auto& task : running_) task();
+  for (auto& task : running_)
+    task();
   running_.clear();
 }
 
@@ -119,7 +122,8 @@ void EventLoop::run() {
     timers_.advance(nowMs_);
     // Flushing may register more flushes (a write that queues a close frame):
     // index, don't iterate.
-    for (size_t i = 0; i < flushes_.size(); ++i) flushes_[i]->flushPass();
+    for (size_t i = 0; i < flushes_.size(); ++i)
+      flushes_[i]->flushPass();
     flushes_.clear();
     if (afterPass_) afterPass_();
     lastPassMs_.store(nowMs_, std::memory_order_relaxed);

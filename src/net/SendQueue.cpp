@@ -16,7 +16,8 @@ constexpr size_t kMaxIov = 128;
 void SendQueue::grow() {
   const size_t capacity = capacity_ == 0 ? 4 : capacity_ * 2;
   std::unique_ptr<SharedBuffer[]> ring(new SharedBuffer[capacity]);
-  for (size_t i = 0; i < count_; ++i) ring[i] = std::move(at(i));
+  for (size_t i = 0; i < count_; ++i)
+    ring[i] = std::move(at(i));
   ring_ = std::move(ring);
   capacity_ = capacity;
   head_ = 0;
@@ -125,7 +126,8 @@ SendQueue::FlushResult SendQueue::flush(int fd) {
     }
     bytesWritten_ += static_cast<uint64_t>(written);
     size_t offered = 0;
-    for (size_t i = 0; i < n; ++i) offered += iov[i].iov_len;
+    for (size_t i = 0; i < n; ++i)
+      offered += iov[i].iov_len;
     consume(static_cast<size_t>(written));
     // A short write means the socket buffer is full.
     if (static_cast<size_t>(written) < offered) return FlushResult::Blocked;

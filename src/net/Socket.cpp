@@ -39,8 +39,8 @@ Fd listenTcp(const std::string& host, uint16_t port, int backlog, std::string& e
   const std::string service = std::to_string(port);
   if (int rc = getaddrinfo(host.empty() ? nullptr : host.c_str(), service.c_str(), &hints, &found);
       rc != 0) {
-    error = "listen address '" + host + "' is not a numeric IPv4 or IPv6 address: " +
-            gai_strerror(rc);
+    error =
+        "listen address '" + host + "' is not a numeric IPv4 or IPv6 address: " + gai_strerror(rc);
     return Fd();
   }
   Fd fd(::socket(found->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));

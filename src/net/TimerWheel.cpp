@@ -10,9 +10,11 @@ TimerWheel::TimerWheel(uint64_t nowMs, uint64_t tickMs, size_t slots)
     : tickMs_(tickMs == 0 ? 1 : tickMs), currentTick_(nowMs / tickMs_), slots_(slots, nullptr) {}
 
 TimerWheel::~TimerWheel() {
-  while (pending_ != nullptr) unlink(*pending_);
+  while (pending_ != nullptr)
+    unlink(*pending_);
   for (Timer*& head : slots_) {
-    while (head != nullptr) unlink(*head);
+    while (head != nullptr)
+      unlink(*head);
   }
 }
 

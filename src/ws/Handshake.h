@@ -20,7 +20,7 @@ struct HandshakeRequest {
   std::string_view path;    // target before '?': "/ws/market"
   std::string_view query;   // target after '?', without it: "token=abc" (may be empty)
   std::string_view host;
-  std::string_view key;  // Sec-WebSocket-Key, validated: base64 of 16 bytes
+  std::string_view key;            // Sec-WebSocket-Key, validated: base64 of 16 bytes
   std::string_view origin;         // empty when absent
   std::string_view authorization;  // empty when absent
   // Every header line, in order, names as sent (compare case-insensitively).
@@ -35,7 +35,7 @@ struct HandshakeRequest {
 };
 
 struct HandshakeError {
-  int status = 400;  // 400 bad request, 426 wrong version
+  int status = 400;     // 400 bad request, 426 wrong version
   std::string message;  // names what was wrong: "missing Sec-WebSocket-Key"
 };
 

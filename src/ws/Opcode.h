@@ -14,7 +14,9 @@ enum class Opcode : uint8_t {
   Pong = 0xA,
 };
 
-inline bool isControl(Opcode op) { return (static_cast<uint8_t>(op) & 0x8) != 0; }
+inline bool isControl(Opcode op) {
+  return (static_cast<uint8_t>(op) & 0x8) != 0;
+}
 
 namespace close_code {
 inline constexpr uint16_t kNormal = 1000;

@@ -2,7 +2,8 @@
 
 namespace wsr::ws {
 
-Server::Server(ServerOptions options, const HandlerFactory& factory) : options_(std::move(options)) {
+Server::Server(ServerOptions options, const HandlerFactory& factory)
+    : options_(std::move(options)) {
   unsigned count = options_.workers;
   if (count == 0) count = std::thread::hardware_concurrency();
   if (count == 0) count = 1;
@@ -14,7 +15,9 @@ Server::Server(ServerOptions options, const HandlerFactory& factory) : options_(
   }
 }
 
-Server::~Server() { stop(); }
+Server::~Server() {
+  stop();
+}
 
 bool Server::listen(std::string& error) {
   uint16_t port = options_.port;
@@ -32,7 +35,8 @@ void Server::start() {
 }
 
 void Server::stop() {
-  for (auto& worker : workers_) worker->loop().stop();
+  for (auto& worker : workers_)
+    worker->loop().stop();
   for (auto& thread : threads_) {
     if (thread.joinable()) thread.join();
   }

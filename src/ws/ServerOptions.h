@@ -14,7 +14,7 @@ struct ServerOptions {
   int backlog = 4096;
 
   // Opening handshake.
-  size_t maxHeaderBytes = 8192;       // request head above this: 431
+  size_t maxHeaderBytes = 8192;        // request head above this: 431
   uint32_t handshakeTimeoutMs = 5000;  // head not complete by then: connection dropped
 
   // Messages.

@@ -13,7 +13,9 @@ constexpr uint64_t kNever = UINT64_MAX;
 // Reads per readiness event before yielding to other connections.
 constexpr int kMaxReadsPerEvent = 4;
 
-uint64_t earliest(uint64_t a, uint64_t b) { return a < b ? a : b; }
+uint64_t earliest(uint64_t a, uint64_t b) {
+  return a < b ? a : b;
+}
 
 }  // namespace
 
@@ -77,8 +79,7 @@ void WebSocket::onHandshakeBytes(std::string_view bytes) {
   // Search from just before the new bytes: the blank line may straddle reads.
   const size_t searchFrom = handshakeBuffer_.size() > 3 ? handshakeBuffer_.size() - 3 : 0;
   handshakeBuffer_.append(bytes);
-  const size_t headEnd =
-      findRequestHeadEnd(std::string_view(handshakeBuffer_).substr(searchFrom));
+  const size_t headEnd = findRequestHeadEnd(std::string_view(handshakeBuffer_).substr(searchFrom));
   const size_t headLength = headEnd == 0 ? 0 : searchFrom + headEnd;
   if ((headLength == 0 && handshakeBuffer_.size() > limit) || headLength > limit) {
     refuse(431, "BAD_HANDSHAKE",
@@ -104,11 +105,11 @@ void WebSocket::finishHandshake(size_t headLength) {
 
   const ServerOptions& options = worker_.options();
   DeflateAgreement agreement;
-  deflate_ = options.perMessageDeflate &&
-             negotiatePerMessageDeflate(request.headerTokens("Sec-WebSocket-Extensions"),
-                                        agreement);
+  deflate_ =
+      options.perMessageDeflate &&
+      negotiatePerMessageDeflate(request.headerTokens("Sec-WebSocket-Extensions"), agreement);
   std::string response = buildUpgradeResponse(request.key, decision.protocol,
-                                               deflate_ ? agreement.responseHeader : "");
+                                              deflate_ ? agreement.responseHeader : "");
   parser_ = std::make_unique<FrameParser>(
       ParserLimits{options.maxMessageBytes, deflate_, agreement.clientNoContextTakeover});
   session_ = std::move(decision.session);
@@ -154,7 +155,9 @@ void WebSocket::onPing(std::string_view payload) {
   if (state_ == State::Open) queue(buildFrame(Opcode::Pong, payload), true);
 }
 
-void WebSocket::onPong(std::string_view /*payload*/) { awaitingPong_ = false; }
+void WebSocket::onPong(std::string_view /*payload*/) {
+  awaitingPong_ = false;
+}
 
 void WebSocket::onClose(uint16_t code, std::string_view reason) {
   if (closeSent_) {

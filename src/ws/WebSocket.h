@@ -111,7 +111,7 @@ class WebSocket final : net::EventLoop::IoHandler,
   bool flushRequested_ = false;
   bool wantWrite_ = false;
   bool closeAfterFlush_ = false;  // drop TCP once the queue drains
-  bool halfClosed_ = false;  // our side is shut down; waiting for the peer's EOF
+  bool halfClosed_ = false;       // our side is shut down; waiting for the peer's EOF
   bool closeSent_ = false;
   bool awaitingPong_ = false;
   uint16_t closeCode_ = close_code::kAbnormal;  // reported to onClose

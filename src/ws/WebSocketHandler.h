@@ -53,8 +53,7 @@ class WebSocketHandler {
   virtual ~WebSocketHandler() = default;
 
   // A valid RFC 6455 request arrived: accept or refuse it (path, auth, limits).
-  virtual UpgradeDecision onUpgrade(const HandshakeRequest& request,
-                                    const net::PeerAddress& peer) {
+  virtual UpgradeDecision onUpgrade(const HandshakeRequest& request, const net::PeerAddress& peer) {
     (void)request;
     (void)peer;
     return UpgradeDecision::accept();

@@ -51,7 +51,9 @@ void Worker::closeAllSpread(uint16_t code, std::string_view reason, uint32_t win
   forEachConnection([&](WebSocket& socket) { socket.closeAfter(delay(random), code, reason); });
 }
 
-void Worker::onIo(uint32_t /*events*/) { acceptAll(); }
+void Worker::onIo(uint32_t /*events*/) {
+  acceptAll();
+}
 
 void Worker::onTimer(net::Timer& /*timer*/) {
   if (listener_) loop_.add(listener_.get(), EPOLLIN, this);

@@ -47,7 +47,8 @@ class EchoHandler final : public wsr::ws::WebSocketHandler {
     if (name == "close") {
       char* rest = nullptr;
       const long code = std::strtol(args.c_str(), &rest, 10);
-      while (*rest == ' ') ++rest;
+      while (*rest == ' ')
+        ++rest;
       // Out-of-range codes pass through as 0 so the engine's own check shows.
       socket.close(code > 0 && code <= 65535 ? static_cast<uint16_t>(code) : 0, rest);
     } else if (name == "burst") {
@@ -56,7 +57,8 @@ class EchoHandler final : public wsr::ws::WebSocketHandler {
       const unsigned long bytes = std::strtoul(rest, nullptr, 10);
       const wsr::net::SharedBuffer frame =
           wsr::ws::buildFrame(Opcode::Binary, std::string(bytes, 'b'));
-      for (unsigned long i = 0; i < count; ++i) socket.sendFrame(frame);
+      for (unsigned long i = 0; i < count; ++i)
+        socket.sendFrame(frame);
     } else if (name == "broadcast") {
       // Built once, on this thread; every worker queues references to it.
       auto message = std::make_shared<PreparedMessage>(wsr::ws::prepareMessage(
@@ -106,18 +108,30 @@ int main(int argc, char** argv) {
       return 2;
     }
     const char* value = argv[++i];
-    if (flag == "--host") options.host = value;
-    else if (flag == "--port") options.port = static_cast<uint16_t>(number(value, argv[i - 1]));
-    else if (flag == "--workers") options.workers = number(value, argv[i - 1]);
-    else if (flag == "--max-message") options.maxMessageBytes = number(value, argv[i - 1]);
-    else if (flag == "--max-header") options.maxHeaderBytes = number(value, argv[i - 1]);
-    else if (flag == "--compress-threshold") options.compressThreshold = number(value, argv[i - 1]);
-    else if (flag == "--handshake-timeout-ms") options.handshakeTimeoutMs = number(value, argv[i - 1]);
-    else if (flag == "--close-timeout-ms") options.closeTimeoutMs = number(value, argv[i - 1]);
-    else if (flag == "--ping-interval-ms") options.pingIntervalMs = number(value, argv[i - 1]);
-    else if (flag == "--pong-timeout-ms") options.pongTimeoutMs = number(value, argv[i - 1]);
-    else if (flag == "--idle-timeout-ms") options.idleTimeoutMs = number(value, argv[i - 1]);
-    else if (flag == "--max-queued") options.maxQueuedBytes = number(value, argv[i - 1]);
+    if (flag == "--host")
+      options.host = value;
+    else if (flag == "--port")
+      options.port = static_cast<uint16_t>(number(value, argv[i - 1]));
+    else if (flag == "--workers")
+      options.workers = number(value, argv[i - 1]);
+    else if (flag == "--max-message")
+      options.maxMessageBytes = number(value, argv[i - 1]);
+    else if (flag == "--max-header")
+      options.maxHeaderBytes = number(value, argv[i - 1]);
+    else if (flag == "--compress-threshold")
+      options.compressThreshold = number(value, argv[i - 1]);
+    else if (flag == "--handshake-timeout-ms")
+      options.handshakeTimeoutMs = number(value, argv[i - 1]);
+    else if (flag == "--close-timeout-ms")
+      options.closeTimeoutMs = number(value, argv[i - 1]);
+    else if (flag == "--ping-interval-ms")
+      options.pingIntervalMs = number(value, argv[i - 1]);
+    else if (flag == "--pong-timeout-ms")
+      options.pongTimeoutMs = number(value, argv[i - 1]);
+    else if (flag == "--idle-timeout-ms")
+      options.idleTimeoutMs = number(value, argv[i - 1]);
+    else if (flag == "--max-queued")
+      options.maxQueuedBytes = number(value, argv[i - 1]);
     else {
       std::cerr << "echo_server: unknown option " << flag << "\n";
       return 2;

@@ -19,8 +19,8 @@ TEST(ChannelName, RefusesEmptyTooLongAndForeignBytes) {
   EXPECT_FALSE(isValidChannelName(":AAPL"));
   EXPECT_TRUE(isValidChannelName(std::string(128, 'a')));
   EXPECT_FALSE(isValidChannelName(std::string(129, 'a')));
-  for (const char* name : {"stock AAPL", "stock/AAPL", "stöck", "a\"b", "a\\b", "a\nb",
-                           "stock:*", "a,b"}) {
+  for (const char* name :
+       {"stock AAPL", "stock/AAPL", "stöck", "a\"b", "a\\b", "a\nb", "stock:*", "a,b"}) {
     EXPECT_FALSE(isValidChannelName(name)) << name;
   }
   EXPECT_FALSE(isValidChannelName(std::string_view("a\0b", 3)));

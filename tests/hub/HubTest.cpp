@@ -51,7 +51,8 @@ TEST(Hub, InvalidChannelIsRefusedWithItsName) {
 TEST(Hub, HistoryKeepsTheLastPublicationsAsBuiltFrames) {
   const config::Config config = testConfig();
   Hub hub(config);
-  for (int i = 0; i < 5; ++i) hub.publish(make("stock:A", "{\"i\":" + std::to_string(i) + "}"));
+  for (int i = 0; i < 5; ++i)
+    hub.publish(make("stock:A", "{\"i\":" + std::to_string(i) + "}"));
   Channel* channel = hub.channel("stock:A");
   ASSERT_NE(channel, nullptr);
   std::lock_guard lock(channel->mutex);
@@ -61,8 +62,7 @@ TEST(Hub, HistoryKeepsTheLastPublicationsAsBuiltFrames) {
   EXPECT_EQ(replay.messages.front()->seq, 3u);
   // The frame is the PROTOCOL.md data message, data byte for byte.
   const std::string frame(replay.messages.back()->frames.plain.view());
-  EXPECT_NE(frame.find(R"("type":"price_update","channel":"stock:A","seq":5,)"),
-            std::string::npos)
+  EXPECT_NE(frame.find(R"("type":"price_update","channel":"stock:A","seq":5,)"), std::string::npos)
       << frame;
   EXPECT_NE(frame.find(R"("data":{"i":4}})"), std::string::npos) << frame;
 }

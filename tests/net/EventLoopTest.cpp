@@ -29,10 +29,12 @@ TEST(EventLoop, ManyPostsFromManyThreadsAllRun) {
   std::vector<std::thread> posters;
   for (int t = 0; t < 4; ++t) {
     posters.emplace_back([&] {
-      for (int i = 0; i < 1000; ++i) loop.post([&] { ran.fetch_add(1); });
+      for (int i = 0; i < 1000; ++i)
+        loop.post([&] { ran.fetch_add(1); });
     });
   }
-  for (auto& p : posters) p.join();
+  for (auto& p : posters)
+    p.join();
   std::promise<void> done;
   loop.post([&] { done.set_value(); });  // posts run in order: this one is last
   done.get_future().get();

@@ -57,7 +57,8 @@ TEST(SendQueue, GathersManyFramesIntoOneSystemCall) {
   SocketPair pair;
   SendQueue queue;
   SharedBuffer frame = SharedBuffer::copyOf(std::string(20, 'f'));
-  for (int i = 0; i < 100; ++i) queue.push(frame);
+  for (int i = 0; i < 100; ++i)
+    queue.push(frame);
   EXPECT_EQ(queue.flush(pair.writer.get()), SendQueue::FlushResult::Drained);
   EXPECT_EQ(queue.writeCalls(), 1u);
   EXPECT_EQ(pair.readAll().size(), 2000u);
@@ -122,7 +123,8 @@ TEST(SendQueue, AnUrgentFrameCutShortStaysFirst) {
 TEST(SendQueue, UrgentFrameOnAnUnstartedQueueGoesFirst) {
   SocketPair pair;
   SendQueue queue;
-  for (int i = 0; i < 10; ++i) queue.push(SharedBuffer::copyOf("d"));
+  for (int i = 0; i < 10; ++i)
+    queue.push(SharedBuffer::copyOf("d"));
   queue.pushUrgent(SharedBuffer::copyOf("P"));
   EXPECT_EQ(queue.flush(pair.writer.get()), SendQueue::FlushResult::Drained);
   EXPECT_EQ(pair.readAll(), "Pdddddddddd");

@@ -45,7 +45,8 @@ TEST(SharedBuffer, SharedCountsStayExactAcrossThreads) {
       }
     });
   }
-  for (auto& thread : threads) thread.join();
+  for (auto& thread : threads)
+    thread.join();
   EXPECT_EQ(buffer.useCount(), 1u);
 }
 

@@ -94,7 +94,8 @@ TEST(TimerWheel, HandlerMayReschedule) {
     if (++count < 3) wheel.schedule(fired, wheel.tickMs() * 100 * count);
   };
   wheel.schedule(timer, 5);
-  for (uint64_t now = 0; now <= 3000; now += 10) wheel.advance(now);
+  for (uint64_t now = 0; now <= 3000; now += 10)
+    wheel.advance(now);
   EXPECT_EQ(count, 3);
 }
 

@@ -15,16 +15,14 @@ TEST(OpcodeTest, ControlOpcodesHaveTheHighBit) {
 }
 
 TEST(OpcodeTest, AcceptsTheCodesAPeerMaySend) {
-  for (uint16_t code :
-       {1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 3999,
-        4000, 4999}) {
+  for (uint16_t code : {1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014,
+                        3000, 3999, 4000, 4999}) {
     EXPECT_TRUE(isValidCloseCode(code)) << code;
   }
 }
 
 TEST(OpcodeTest, RefusesReservedAndPlaceholderCodes) {
-  for (uint16_t code :
-       {0, 999, 1004, 1005, 1006, 1015, 1016, 2000, 2999, 5000, 65535}) {
+  for (uint16_t code : {0, 999, 1004, 1005, 1006, 1015, 1016, 2000, 2999, 5000, 65535}) {
     EXPECT_FALSE(isValidCloseCode(code)) << code;
   }
 }
