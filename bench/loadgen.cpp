@@ -1,0 +1,997 @@
+// Broadcast load generator: one epoll thread, its own minimal WebSocket client.
+//
+// Opens N receiver connections (spread over source addresses 127.0.0.1 ..
+// 127.0.0.K, ramped with a bounded number of handshakes in flight) and one
+// publisher connection. The publisher sends text messages of S bytes, each
+// carrying a sequence number and its send time; the server under test is
+// expected to broadcast every message to every connection (the publisher
+// included). Receivers count frames and bytes, check per-connection sequence
+// continuity, and sample latency (receive time - send time).
+//
+// Publishing is either at a fixed rate (--rate R, messages per second) or
+// saturating (--rate 0): at most W broadcasts in flight, a broadcast being in
+// flight until the publisher receives its own copy back.
+//
+// Output: one JSON line on stdout. Diagnostics on stderr.
+//
+// Cheapness per received frame (the loadgen must outrun the server):
+// level-triggered epoll, one recv() of up to --read-size bytes per readiness
+// event into one shared buffer, frames parsed in place (only a partial tail
+// frame is copied aside), no allocation per frame, one clock_gettime() per
+// recv() (the latency of every frame of that read is measured against the
+// time the read returned), latency recorded only for every k-th connection
+// into a log-linear histogram.
+//
+// Payload layout (text, S >= 26 bytes): 8 hex digits sequence number, ' ',
+// 16 hex digits CLOCK_MONOTONIC send time in ns, ' ', then 'x' padding.
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/evp.h>
+#include <sys/epoll.h>
+#include <sched.h>
+#include <sys/random.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cinttypes>
+#include <csignal>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace {
+
+uint64_t nowNs() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+[[noreturn]] void die(const char* fmt, const char* arg = "") {
+  std::fprintf(stderr, "loadgen: ");
+  std::fprintf(stderr, fmt, arg);
+  std::fprintf(stderr, "\n");
+  std::printf("{\"error\":\"");
+  std::printf(fmt, arg);
+  std::printf("\"}\n");
+  std::fflush(stdout);
+  std::_Exit(1);
+}
+
+// ---- Options -----------------------------------------------------------------
+
+struct Options {
+  std::string host = "127.0.0.1";
+  uint16_t port = 0;
+  std::string path = "/";
+  unsigned n = 1000;            // receivers
+  unsigned sources = 0;         // source addresses; 0: ceil(n / 5000)
+  size_t size = 200;            // payload bytes
+  double rate = 0;              // messages/s; 0: saturating
+  unsigned window = 8;          // saturating: broadcasts in flight
+  unsigned batch = 0;           // saturating: max messages per publisher write; 0: window
+  double duration = 10;         // measured seconds (after warm-up); 0: until --messages
+  double warmup = 1;            // seconds published but not measured
+  uint64_t messages = 0;        // stop after this many messages (0: by duration)
+  double drain = 5;             // seconds to wait for the last deliveries
+  double timeout = 0;           // total; 0: derived
+  unsigned rampInflight = 256;  // handshakes in flight while connecting
+  unsigned sampleEvery = 0;     // latency from every k-th receiver; 0: derived
+  size_t readSize = 256 * 1024;
+  int serverPid = 0;            // to report the server's CPU use over the window
+  bool busyPoll = false;        // spin on epoll_wait(0) instead of sleeping in it
+  bool verbose = false;
+};
+
+void usage() {
+  std::fprintf(stderr,
+               "usage: loadgen --port P [--host 127.0.0.1] [--path /] [--n 1000] [--sources K]\n"
+               "  [--size 200] [--rate 0] [--window 8] [--batch W] [--duration 10] [--warmup 1]\n"
+               "  [--messages M] [--drain 5] [--timeout S] [--ramp 256] [--sample-every k]\n"
+               "  [--read-size 262144] [--server-pid PID] [--busy-poll] [--verbose]\n");
+}
+
+double parseNumber(const char* flag, const char* value) {
+  char* end = nullptr;
+  const double parsed = std::strtod(value, &end);
+  if (end == value || *end != '\0' || parsed < 0) die("bad number for %s", flag);
+  return parsed;
+}
+
+Options parseOptions(int argc, char** argv) {
+  Options o;
+  bool messagesGiven = false;
+  bool warmupGiven = false;
+  bool durationGiven = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string flag = argv[i];
+    if (flag == "--verbose") {
+      o.verbose = true;
+      continue;
+    }
+    if (flag == "--busy-poll") {
+      o.busyPoll = true;
+      continue;
+    }
+    if (flag == "--help" || flag == "-h") {
+      usage();
+      std::exit(0);
+    }
+    if (i + 1 >= argc) {
+      usage();
+      die("%s needs a value", argv[i]);
+    }
+    const char* v = argv[++i];
+    if (flag == "--host") o.host = v;
+    else if (flag == "--path") o.path = v;
+    else if (flag == "--port") o.port = static_cast<uint16_t>(parseNumber(argv[i - 1], v));
+    else if (flag == "--n") o.n = static_cast<unsigned>(parseNumber(argv[i - 1], v));
+    else if (flag == "--sources") o.sources = static_cast<unsigned>(parseNumber(argv[i - 1], v));
+    else if (flag == "--size") o.size = static_cast<size_t>(parseNumber(argv[i - 1], v));
+    else if (flag == "--rate") o.rate = parseNumber(argv[i - 1], v);
+    else if (flag == "--window") o.window = static_cast<unsigned>(parseNumber(argv[i - 1], v));
+    else if (flag == "--batch") o.batch = static_cast<unsigned>(parseNumber(argv[i - 1], v));
+    else if (flag == "--duration") o.duration = parseNumber(argv[i - 1], v), durationGiven = true;
+    else if (flag == "--warmup") o.warmup = parseNumber(argv[i - 1], v), warmupGiven = true;
+    else if (flag == "--messages") o.messages = static_cast<uint64_t>(parseNumber(argv[i - 1], v)), messagesGiven = true;
+    else if (flag == "--drain") o.drain = parseNumber(argv[i - 1], v);
+    else if (flag == "--timeout") o.timeout = parseNumber(argv[i - 1], v);
+    else if (flag == "--ramp") o.rampInflight = static_cast<unsigned>(parseNumber(argv[i - 1], v));
+    else if (flag == "--sample-every") o.sampleEvery = static_cast<unsigned>(parseNumber(argv[i - 1], v));
+    else if (flag == "--read-size") o.readSize = static_cast<size_t>(parseNumber(argv[i - 1], v));
+    else if (flag == "--server-pid") o.serverPid = static_cast<int>(parseNumber(argv[i - 1], v));
+    else {
+      usage();
+      die("unknown option %s", argv[i - 1]);
+    }
+  }
+  if (o.port == 0) {
+    usage();
+    die("--port is required");
+  }
+  if (o.n == 0) die("--n must be at least 1");
+  if (o.size < 26) die("--size must be at least 26 (sequence and timestamp)");
+  if (o.window == 0) o.window = 1;
+  if (o.batch == 0) o.batch = o.window;
+  if (o.rampInflight == 0) o.rampInflight = 1;
+  if (o.readSize < 16384) o.readSize = 16384;
+  if (messagesGiven && !durationGiven) o.duration = 0;  // bounded by count alone
+  if (messagesGiven && !warmupGiven) o.warmup = 0;
+  if (o.messages == 0 && o.duration <= 0) die("give --duration or --messages");
+  if (o.sources == 0) o.sources = (o.n + 4999) / 5000;
+  if (o.sources > 254) o.sources = 254;
+  if (o.sampleEvery == 0) o.sampleEvery = std::max(1u, o.n / 1000);
+  if (o.timeout <= 0) o.timeout = o.warmup + o.duration + o.drain + 60 + o.n / 500.0;
+  return o;
+}
+
+// ---- Latency histogram (log-linear, ~1.6 % resolution, nanoseconds) ------------
+
+class Histogram {
+ public:
+  void record(uint64_t v) {
+    ++counts_[index(v)];
+    ++total_;
+    if (v > max_) max_ = v;
+  }
+  uint64_t total() const { return total_; }
+  uint64_t max() const { return max_; }
+  // The value at quantile q (the middle of its bucket).
+  uint64_t quantile(double q) const {
+    if (total_ == 0) return 0;
+    auto rank = static_cast<uint64_t>(q * static_cast<double>(total_));
+    if (rank >= total_) rank = total_ - 1;
+    uint64_t seen = 0;
+    for (size_t i = 0; i < kBuckets; ++i) {
+      seen += counts_[i];
+      if (seen > rank) return std::min(middle(i), max_);
+    }
+    return max_;
+  }
+
+ private:
+  static constexpr unsigned kSubBits = 6;
+  static constexpr size_t kBuckets = (64 - kSubBits) * (1u << kSubBits) + (2u << kSubBits);
+  static size_t index(uint64_t v) {
+    if (v < (2u << kSubBits)) return static_cast<size_t>(v);
+    const unsigned msb = 63u - static_cast<unsigned>(__builtin_clzll(v));
+    const unsigned shift = msb - kSubBits;
+    return static_cast<size_t>(shift) * (1u << kSubBits) + static_cast<size_t>(v >> shift);
+  }
+  static uint64_t middle(size_t i) {
+    if (i < (2u << kSubBits)) return i;
+    const size_t shift = i / (1u << kSubBits) - 1;
+    const uint64_t sub = i - shift * (1u << kSubBits);
+    return (sub << shift) + ((1ull << shift) >> 1);
+  }
+  uint64_t counts_[kBuckets] = {};
+  uint64_t total_ = 0;
+  uint64_t max_ = 0;
+};
+
+// ---- Small helpers -------------------------------------------------------------
+
+uint64_t rngState = 0x9E3779B97F4A7C15ull;
+uint64_t nextRandom() {
+  // xorshift64*: masks and keys need no cryptographic quality here.
+  rngState ^= rngState >> 12;
+  rngState ^= rngState << 25;
+  rngState ^= rngState >> 27;
+  return rngState * 2685821657736338717ull;
+}
+
+std::string base64(const unsigned char* data, size_t len) {
+  std::string out(4 * ((len + 2) / 3) + 1, '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data,
+                                static_cast<int>(len));
+  out.resize(static_cast<size_t>(n));
+  return out;
+}
+
+std::string acceptFor(const std::string& key) {
+  const std::string input = key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_Digest(input.data(), input.size(), digest, &len, EVP_sha1(), nullptr) != 1) {
+    die("EVP_Digest(sha1) failed");
+  }
+  return base64(digest, len);
+}
+
+int8_t hexValue[256];
+void initHex() {
+  std::memset(hexValue, -1, sizeof hexValue);
+  for (int c = '0'; c <= '9'; ++c) hexValue[c] = static_cast<int8_t>(c - '0');
+  for (int c = 'a'; c <= 'f'; ++c) hexValue[c] = static_cast<int8_t>(c - 'a' + 10);
+  for (int c = 'A'; c <= 'F'; ++c) hexValue[c] = static_cast<int8_t>(c - 'A' + 10);
+}
+// Parses `digits` hex digits; false if any is not a hex digit.
+inline bool parseHex(const char* p, int digits, uint64_t& out) {
+  uint64_t v = 0;
+  int bad = 0;
+  for (int i = 0; i < digits; ++i) {
+    const int8_t d = hexValue[static_cast<unsigned char>(p[i])];
+    bad |= d;
+    v = (v << 4) | static_cast<uint64_t>(d & 0xf);
+  }
+  out = v;
+  return bad >= 0;
+}
+inline void writeHex(char* p, int digits, uint64_t v) {
+  static const char kDigits[] = "0123456789abcdef";
+  for (int i = digits - 1; i >= 0; --i) {
+    p[i] = kDigits[v & 0xf];
+    v >>= 4;
+  }
+}
+
+bool startsWithNoCase(std::string_view s, std::string_view prefix) {
+  if (s.size() < prefix.size()) return false;
+  for (size_t i = 0; i < prefix.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(s[i])) !=
+        std::tolower(static_cast<unsigned char>(prefix[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Process CPU seconds (user + system) of `pid` from /proc/<pid>/stat; -1 if unreadable.
+double processCpuSeconds(int pid) {
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/%d/stat", pid);
+  FILE* f = std::fopen(path, "r");
+  if (f == nullptr) return -1;
+  char buf[2048];
+  const size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+  std::fclose(f);
+  buf[n] = '\0';
+  const char* p = std::strrchr(buf, ')');  // the command name may hold spaces
+  if (p == nullptr) return -1;
+  // Fields after the name: state(3) ... utime(14) stime(15).
+  unsigned long utime = 0;
+  unsigned long stime = 0;
+  int field = 2;
+  const char* cursor = p + 1;
+  while (*cursor != '\0' && field < 15) {
+    while (*cursor == ' ') ++cursor;
+    ++field;
+    if (field == 14) utime = std::strtoul(cursor, nullptr, 10);
+    if (field == 15) stime = std::strtoul(cursor, nullptr, 10);
+    while (*cursor != '\0' && *cursor != ' ') ++cursor;
+  }
+  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+// Busy CPU seconds of the whole machine (all CPUs, everything but idle and iowait).
+double machineBusySeconds() {
+  FILE* f = std::fopen("/proc/stat", "r");
+  if (f == nullptr) return -1;
+  unsigned long long v[10] = {};
+  const int got = std::fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1],
+                              &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9]);
+  std::fclose(f);
+  if (got < 8) return -1;
+  const unsigned long long busy = v[0] + v[1] + v[2] + v[5] + v[6] + v[7];
+  return static_cast<double>(busy) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+// Busy seconds of one CPU (everything but idle and iowait), from /proc/stat.
+double cpuBusySeconds(int cpu) {
+  FILE* f = std::fopen("/proc/stat", "r");
+  if (f == nullptr) return -1;
+  char line[512];
+  char want[32];
+  std::snprintf(want, sizeof want, "cpu%d ", cpu);
+  double result = -1;
+  while (std::fgets(line, sizeof line, f) != nullptr) {
+    if (std::strncmp(line, want, std::strlen(want)) != 0) continue;
+    unsigned long long v[10] = {};
+    if (std::sscanf(line + std::strlen(want), "%llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1],
+                    &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]) >= 8) {
+      result = static_cast<double>(v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) /
+               static_cast<double>(sysconf(_SC_CLK_TCK));
+    }
+    break;
+  }
+  std::fclose(f);
+  return result;
+}
+
+// The one CPU `pid` is pinned to, or -1.
+int pinnedCpu(int pid) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(pid, sizeof set, &set) != 0 || CPU_COUNT(&set) != 1) return -1;
+  for (int i = 0; i < CPU_SETSIZE; ++i) {
+    if (CPU_ISSET(i, &set)) return i;
+  }
+  return -1;
+}
+
+double selfCpuSeconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+         static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+}
+
+// ---- Connections -----------------------------------------------------------------
+
+enum class State : uint8_t { Idle, Connecting, Handshaking, Open, Dead };
+
+struct Conn {
+  int fd = -1;
+  State state = State::Idle;
+  bool publisher = false;
+  bool sample = false;
+  bool haveSeq = false;
+  uint32_t source = 1;       // 127.0.0.<source>
+  uint64_t nextSeq = 0;      // expected sequence number
+  uint64_t frames = 0;       // data frames received (ours)
+  std::string key;           // handshake key, then cleared
+  std::string head;          // handshake response bytes, then cleared
+  std::string tail;          // a partial frame carried over to the next read
+};
+
+struct Totals {
+  uint64_t frames = 0;       // data frames received by receivers (not the publisher)
+  uint64_t bytes = 0;        // their wire bytes (header + payload)
+  uint64_t gaps = 0;         // sequence discontinuities
+  uint64_t missing = 0;      // messages skipped over by those discontinuities
+  uint64_t foreign = 0;      // data frames not in our payload format
+  uint64_t control = 0;      // pings and other control frames received
+  uint64_t recvCalls = 0;
+  uint64_t epollWaits = 0;
+  uint64_t waitNs = 0;       // time spent inside epoll_wait
+};
+
+class LoadGen {
+ public:
+  explicit LoadGen(const Options& o) : o_(o) {
+    buffer_.resize(o_.readSize + 65536);
+    sockaddr_in& a = dest_;
+    a.sin_family = AF_INET;
+    a.sin_port = htons(o_.port);
+    if (inet_pton(AF_INET, o_.host.c_str(), &a.sin_addr) != 1) {
+      die("--host must be a numeric IPv4 address in 127.0.0.0/8, got %s", o_.host.c_str());
+    }
+    if ((ntohl(a.sin_addr.s_addr) >> 24) != 127) {
+      die("refusing to connect outside 127.0.0.0/8: %s", o_.host.c_str());
+    }
+    epoll_ = epoll_create1(EPOLL_CLOEXEC);
+    if (epoll_ < 0) die("epoll_create1: %s", std::strerror(errno));
+    conns_.resize(o_.n + 1);
+    for (unsigned i = 0; i < o_.n; ++i) {
+      conns_[i].source = 1 + i % o_.sources;
+      conns_[i].sample = (i % o_.sampleEvery) == 0;
+    }
+    publisher_ = o_.n;
+    conns_[publisher_].publisher = true;
+    conns_[publisher_].source = 1;
+    frame_.resize(o_.size + 14);
+    payloadTemplate_.assign(o_.size, 'x');
+    payloadTemplate_[8] = ' ';
+    payloadTemplate_[25] = ' ';
+  }
+
+  int run();
+
+ private:
+  void startConnect(size_t index);
+  void onEvent(size_t index, uint32_t events);
+  void onConnected(size_t index);
+  void onHandshakeData(size_t index, const char* data, size_t len);
+  void readOpen(size_t index);
+  // Parses frames in [data, data+len); returns the bytes consumed.
+  size_t parseFrames(size_t index, const char* data, size_t len, uint64_t now);
+  void fail(size_t index, const char* what);
+  void pump(uint64_t now);
+  void appendMessage(uint64_t now);
+  void flushPublisher();
+  void sendControl(size_t index, uint8_t opcode, const char* payload, size_t len);
+
+  const Options& o_;
+  int epoll_ = -1;
+  sockaddr_in dest_{};
+  std::vector<Conn> conns_;
+  size_t publisher_ = 0;
+  std::vector<char> buffer_;
+
+  // Connect phase.
+  size_t nextToConnect_ = 0;
+  unsigned handshakesInFlight_ = 0;
+  size_t openCount_ = 0;
+  bool failed_ = false;
+
+  // Publishing.
+  bool publishing_ = false;
+  uint64_t sent_ = 0;            // messages handed to the publisher's output
+  uint64_t echoed_ = 0;          // publisher's own copies received back
+  uint64_t publishStartNs_ = 0;
+  std::string pubOut_;           // frames not yet written
+  size_t pubOutOffset_ = 0;
+  bool pubWantOut_ = false;
+  std::string frame_;
+  std::string payloadTemplate_;
+
+  // Measurement.
+  bool measuring_ = false;
+  Totals totals_;
+  Histogram latency_;
+};
+
+void LoadGen::startConnect(size_t index) {
+  Conn& c = conns_[index];
+  c.fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (c.fd < 0) die("socket: %s", std::strerror(errno));
+  const int on = 1;
+  // The ephemeral port is chosen at connect() time from the full 4-tuple, so
+  // many source addresses multiply the usable ports.
+  setsockopt(c.fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &on, sizeof on);
+  setsockopt(c.fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+  sockaddr_in src{};
+  src.sin_family = AF_INET;
+  src.sin_addr.s_addr = htonl((127u << 24) | c.source);
+  if (bind(c.fd, reinterpret_cast<sockaddr*>(&src), sizeof src) != 0) {
+    die("bind to 127.0.0.x: %s", std::strerror(errno));
+  }
+  if (connect(c.fd, reinterpret_cast<const sockaddr*>(&dest_), sizeof dest_) != 0 &&
+      errno != EINPROGRESS) {
+    die("connect: %s", std::strerror(errno));
+  }
+  c.state = State::Connecting;
+  ++handshakesInFlight_;
+  epoll_event ev{};
+  ev.events = EPOLLOUT;
+  ev.data.u64 = index;
+  if (epoll_ctl(epoll_, EPOLL_CTL_ADD, c.fd, &ev) != 0) die("epoll_ctl: %s", std::strerror(errno));
+}
+
+void LoadGen::fail(size_t index, const char* what) {
+  Conn& c = conns_[index];
+  std::fprintf(stderr, "loadgen: connection %zu (%s): %s (errno %s)\n", index,
+               c.publisher ? "publisher" : "receiver", what, std::strerror(errno));
+  if (c.fd >= 0) {
+    epoll_ctl(epoll_, EPOLL_CTL_DEL, c.fd, nullptr);
+    ::close(c.fd);
+  }
+  c.fd = -1;
+  if (c.state == State::Connecting || c.state == State::Handshaking) --handshakesInFlight_;
+  if (c.state == State::Open) --openCount_;
+  c.state = State::Dead;
+  failed_ = true;
+}
+
+void LoadGen::onConnected(size_t index) {
+  Conn& c = conns_[index];
+  int err = 0;
+  socklen_t len = sizeof err;
+  getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &err, &len);
+  if (err != 0) {
+    errno = err;
+    fail(index, "connect failed");
+    return;
+  }
+  unsigned char raw[16];
+  for (int i = 0; i < 16; i += 8) {
+    const uint64_t r = nextRandom();
+    std::memcpy(raw + i, &r, 8);
+  }
+  c.key = base64(raw, sizeof raw);
+  char host[64];
+  std::snprintf(host, sizeof host, "%s:%u", o_.host.c_str(), o_.port);
+  const std::string request = "GET " + o_.path + " HTTP/1.1\r\nHost: " + host +
+                              "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                              "Sec-WebSocket-Key: " + c.key +
+                              "\r\nSec-WebSocket-Version: 13\r\n\r\n";
+  const ssize_t n = ::send(c.fd, request.data(), request.size(), MSG_NOSIGNAL);
+  if (n != static_cast<ssize_t>(request.size())) {
+    fail(index, "sending the handshake request");
+    return;
+  }
+  c.state = State::Handshaking;
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = index;
+  epoll_ctl(epoll_, EPOLL_CTL_MOD, c.fd, &ev);
+}
+
+void LoadGen::onHandshakeData(size_t index, const char* data, size_t len) {
+  Conn& c = conns_[index];
+  c.head.append(data, len);
+  const size_t end = c.head.find("\r\n\r\n");
+  if (end == std::string::npos) {
+    if (c.head.size() > 16384) fail(index, "handshake response too long");
+    return;
+  }
+  const std::string_view head(c.head.data(), end + 2);
+  if (head.substr(0, 13) != "HTTP/1.1 101 ") {
+    const size_t eol = head.find("\r\n");
+    std::fprintf(stderr, "loadgen: expected 101, got: %.*s\n", static_cast<int>(eol),
+                 head.data());
+    fail(index, "handshake refused");
+    return;
+  }
+  bool acceptOk = false;
+  const std::string expected = acceptFor(c.key);
+  size_t pos = head.find("\r\n") + 2;
+  while (pos < head.size()) {
+    const size_t eol = head.find("\r\n", pos);
+    const std::string_view line = head.substr(pos, eol - pos);
+    if (startsWithNoCase(line, "sec-websocket-accept:")) {
+      std::string_view value = line.substr(21);
+      while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+      while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
+      acceptOk = value == expected;
+    }
+    pos = eol + 2;
+  }
+  if (!acceptOk) {
+    fail(index, "bad Sec-WebSocket-Accept");
+    return;
+  }
+  const std::string rest = c.head.substr(end + 4);
+  std::string().swap(c.head);
+  std::string().swap(c.key);
+  c.state = State::Open;
+  --handshakesInFlight_;
+  ++openCount_;
+  if (!rest.empty()) {
+    const size_t used = parseFrames(index, rest.data(), rest.size(), nowNs());
+    c.tail.assign(rest, used, std::string::npos);
+  }
+}
+
+void LoadGen::sendControl(size_t index, uint8_t opcode, const char* payload, size_t len) {
+  if (len > 125) len = 125;
+  char out[2 + 4 + 125];
+  out[0] = static_cast<char>(0x80 | opcode);
+  out[1] = static_cast<char>(0x80 | len);
+  const uint32_t mask = static_cast<uint32_t>(nextRandom());
+  std::memcpy(out + 2, &mask, 4);
+  const auto* m = reinterpret_cast<const unsigned char*>(&mask);
+  for (size_t i = 0; i < len; ++i) out[6 + i] = static_cast<char>(payload[i] ^ m[i & 3]);
+  const size_t total = 6 + len;
+  if (conns_[index].publisher) {
+    pubOut_.append(out, total);
+    flushPublisher();
+  } else {
+    // Receivers never write otherwise: a control answer that does not fit is dropped.
+    [[maybe_unused]] ssize_t n = ::send(conns_[index].fd, out, total, MSG_NOSIGNAL | MSG_DONTWAIT);
+  }
+}
+
+size_t LoadGen::parseFrames(size_t index, const char* data, size_t len, uint64_t now) {
+  Conn& c = conns_[index];
+  size_t pos = 0;
+  uint64_t frames = 0;
+  uint64_t bytes = 0;
+  while (len - pos >= 2) {
+    const auto b0 = static_cast<unsigned char>(data[pos]);
+    const auto b1 = static_cast<unsigned char>(data[pos + 1]);
+    if ((b1 & 0x80) != 0) {
+      fail(index, "masked frame from the server");
+      return len;
+    }
+    size_t header = 2;
+    uint64_t payloadLen = b1 & 0x7f;
+    if (payloadLen == 126) {
+      if (len - pos < 4) break;
+      payloadLen = (static_cast<uint64_t>(static_cast<unsigned char>(data[pos + 2])) << 8) |
+                   static_cast<unsigned char>(data[pos + 3]);
+      header = 4;
+    } else if (payloadLen == 127) {
+      if (len - pos < 10) break;
+      payloadLen = 0;
+      for (int i = 0; i < 8; ++i) {
+        payloadLen = (payloadLen << 8) | static_cast<unsigned char>(data[pos + 2 + i]);
+      }
+      header = 10;
+    }
+    if (len - pos - header < payloadLen) break;  // partial frame: keep for the next read
+    const char* payload = data + pos + header;
+    const unsigned opcode = b0 & 0x0f;
+    const size_t frameBytes = header + payloadLen;
+    pos += frameBytes;
+    if (opcode == 0x1 || opcode == 0x2 || opcode == 0x0) {
+      uint64_t seq = 0;
+      uint64_t sentAt = 0;
+      if (payloadLen < 25 || !parseHex(payload, 8, seq) || !parseHex(payload + 9, 16, sentAt)) {
+        ++totals_.foreign;
+        continue;
+      }
+      if (c.publisher) {
+        if (seq + 1 > echoed_) echoed_ = seq + 1;
+        continue;
+      }
+      ++frames;
+      bytes += frameBytes;
+      if (c.haveSeq && seq != c.nextSeq) {
+        ++totals_.gaps;
+        if (seq > c.nextSeq) totals_.missing += seq - c.nextSeq;
+      } else if (!c.haveSeq && seq != 0) {
+        ++totals_.gaps;
+        totals_.missing += seq;
+      }
+      c.haveSeq = true;
+      c.nextSeq = seq + 1;
+      if (c.sample && measuring_ && now >= sentAt) latency_.record(now - sentAt);
+    } else if (opcode == 0x9) {
+      ++totals_.control;
+      sendControl(index, 0xA, payload, static_cast<size_t>(payloadLen));
+    } else if (opcode == 0x8) {
+      ++totals_.control;
+      fail(index, "close frame from the server");
+      return len;
+    } else {
+      ++totals_.control;
+    }
+  }
+  c.frames += frames;
+  totals_.frames += frames;
+  totals_.bytes += bytes;
+  return pos;
+}
+
+void LoadGen::readOpen(size_t index) {
+  Conn& c = conns_[index];
+  // A partial frame from the last read goes first, then the new bytes after it.
+  size_t have = c.tail.size();
+  if (have + o_.readSize > buffer_.size()) buffer_.resize(have + o_.readSize);
+  if (have > 0) std::memcpy(buffer_.data(), c.tail.data(), have);
+  const ssize_t n = ::recv(c.fd, buffer_.data() + have, o_.readSize, 0);
+  ++totals_.recvCalls;
+  if (n <= 0) {
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+    fail(index, n == 0 ? "server closed the connection" : "recv");
+    return;
+  }
+  const uint64_t now = nowNs();
+  have += static_cast<size_t>(n);
+  const size_t used = parseFrames(index, buffer_.data(), have, now);
+  if (c.state != State::Open) return;
+  if (used < have) {
+    c.tail.assign(buffer_.data() + used, have - used);
+  } else if (!c.tail.empty()) {
+    c.tail.clear();
+  }
+}
+
+void LoadGen::onEvent(size_t index, uint32_t events) {
+  Conn& c = conns_[index];
+  switch (c.state) {
+    case State::Connecting:
+      onConnected(index);
+      return;
+    case State::Handshaking: {
+      const ssize_t n = ::recv(c.fd, buffer_.data(), o_.readSize, 0);
+      if (n <= 0) {
+        if (n < 0 && errno == EAGAIN) return;
+        fail(index, n == 0 ? "closed during the handshake" : "recv during the handshake");
+        return;
+      }
+      onHandshakeData(index, buffer_.data(), static_cast<size_t>(n));
+      return;
+    }
+    case State::Open:
+      if ((events & EPOLLOUT) != 0 && c.publisher) flushPublisher();
+      if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0 && c.state == State::Open) {
+        readOpen(index);
+      }
+      return;
+    default:
+      return;
+  }
+}
+
+void LoadGen::appendMessage(uint64_t now) {
+  // Payload: seq (8 hex), ' ', send time (16 hex), ' ', padding. Masked client frame.
+  const size_t len = o_.size;
+  char* p = frame_.data();
+  size_t header = 2;
+  p[0] = static_cast<char>(0x81);
+  if (len < 126) {
+    p[1] = static_cast<char>(0x80 | len);
+  } else if (len < 65536) {
+    p[1] = static_cast<char>(0x80 | 126);
+    p[2] = static_cast<char>(len >> 8);
+    p[3] = static_cast<char>(len & 0xff);
+    header = 4;
+  } else {
+    p[1] = static_cast<char>(0x80 | 127);
+    for (int i = 0; i < 8; ++i) p[2 + i] = static_cast<char>((static_cast<uint64_t>(len) >> (56 - 8 * i)) & 0xff);
+    header = 10;
+  }
+  const uint32_t mask = static_cast<uint32_t>(nextRandom());
+  std::memcpy(p + header, &mask, 4);
+  char* payload = p + header + 4;
+  std::memcpy(payload, payloadTemplate_.data(), len);
+  writeHex(payload, 8, sent_);
+  writeHex(payload + 9, 16, now);
+  const auto* m = reinterpret_cast<const unsigned char*>(&mask);
+  for (size_t i = 0; i < len; ++i) payload[i] = static_cast<char>(payload[i] ^ m[i & 3]);
+  pubOut_.append(p, header + 4 + len);
+  ++sent_;
+}
+
+void LoadGen::flushPublisher() {
+  Conn& c = conns_[publisher_];
+  while (pubOutOffset_ < pubOut_.size()) {
+    const ssize_t n = ::send(c.fd, pubOut_.data() + pubOutOffset_, pubOut_.size() - pubOutOffset_,
+                             MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN) break;
+      fail(publisher_, "publisher send");
+      return;
+    }
+    pubOutOffset_ += static_cast<size_t>(n);
+  }
+  const bool pending = pubOutOffset_ < pubOut_.size();
+  if (!pending) {
+    pubOut_.clear();
+    pubOutOffset_ = 0;
+  }
+  if (pending != pubWantOut_) {
+    pubWantOut_ = pending;
+    epoll_event ev{};
+    ev.events = EPOLLIN | (pending ? EPOLLOUT : 0u);
+    ev.data.u64 = publisher_;
+    epoll_ctl(epoll_, EPOLL_CTL_MOD, c.fd, &ev);
+  }
+}
+
+void LoadGen::pump(uint64_t now) {
+  if (!publishing_ || pubWantOut_) return;
+  uint64_t allowed = 0;
+  if (o_.rate > 0) {
+    const double elapsed = static_cast<double>(now - publishStartNs_) / 1e9;
+    const auto due = static_cast<uint64_t>(elapsed * o_.rate) + 1;
+    allowed = due > sent_ ? due - sent_ : 0;
+  } else {
+    const uint64_t inFlight = sent_ - echoed_;
+    allowed = inFlight < o_.window ? o_.window - inFlight : 0;
+    if (allowed > o_.batch) allowed = o_.batch;
+  }
+  if (o_.messages > 0 && sent_ + allowed > o_.messages) allowed = o_.messages - sent_;
+  if (allowed == 0) return;
+  for (uint64_t i = 0; i < allowed; ++i) appendMessage(now);
+  flushPublisher();
+}
+
+int LoadGen::run() {
+  const uint64_t startNs = nowNs();
+  const auto deadline = startNs + static_cast<uint64_t>(o_.timeout * 1e9);
+  std::vector<epoll_event> events(4096);
+
+  // ---- Connect phase: the publisher first, alone, then the receivers, ramped.
+  // First in the server's connection list, the publisher gets its copy of a
+  // broadcast at the start of the server's flush, so its next messages are
+  // already waiting when the server's pass ends: the server never idles for a
+  // round trip (saturation), and the window W is the number of broadcasts the
+  // server handles per pass (the coalescing factor, frames per write).
+  startConnect(publisher_);
+  while (openCount_ < conns_.size()) {
+    while (conns_[publisher_].state == State::Open && nextToConnect_ < o_.n &&
+           handshakesInFlight_ < o_.rampInflight) {
+      startConnect(nextToConnect_++);
+    }
+    const int n = epoll_wait(epoll_, events.data(), static_cast<int>(events.size()), 100);
+    if (n < 0 && errno != EINTR) die("epoll_wait: %s", std::strerror(errno));
+    for (int i = 0; i < n; ++i) onEvent(events[i].data.u64, events[i].events);
+    if (failed_) die("a connection failed while connecting (see stderr)");
+    if (nowNs() > deadline) die("timed out while connecting");
+  }
+  const double connectSeconds = static_cast<double>(nowNs() - startNs) / 1e9;
+  if (o_.verbose) {
+    std::fprintf(stderr, "loadgen: %u receivers + publisher open in %.2f s over %u source addresses\n",
+                 o_.n, connectSeconds, o_.sources);
+  }
+
+  // ---- Publish phase: warm-up, then the measured window.
+  publishing_ = true;
+  publishStartNs_ = nowNs();
+  const auto warmupEnd = publishStartNs_ + static_cast<uint64_t>(o_.warmup * 1e9);
+  const auto publishEnd = o_.duration > 0
+                              ? warmupEnd + static_cast<uint64_t>(o_.duration * 1e9)
+                              : UINT64_MAX;
+  uint64_t windowStartNs = 0;
+  uint64_t windowEndNs = 0;
+  uint64_t windowFrames0 = 0;
+  uint64_t windowBytes0 = 0;
+  uint64_t windowFrames = 0;
+  uint64_t windowBytes = 0;
+  uint64_t windowSent0 = 0;
+  uint64_t windowSent = 0;
+  double selfCpu0 = 0;
+  double serverCpu0 = 0;
+  double machine0 = 0;
+  double machine = -1;
+  // The server's core as a whole (its process, plus softirq work that lands
+  // there on ksoftirqd): the saturation check.
+  const int serverCore = o_.serverPid > 0 ? pinnedCpu(o_.serverPid) : -1;
+  double serverCore0 = 0;
+  double serverCoreBusy = -1;
+  double selfCpu = 0;
+  double serverCpu = -1;
+  uint64_t recv0 = 0;
+  uint64_t waits0 = 0;
+  uint64_t windowRecvs = 0;
+  uint64_t windowWaits = 0;
+  uint64_t waitNs0 = 0;
+  uint64_t windowWaitNs = 0;
+  auto openWindow = [&](uint64_t now) {
+    measuring_ = true;
+    windowStartNs = now;
+    windowFrames0 = totals_.frames;
+    windowBytes0 = totals_.bytes;
+    windowSent0 = sent_;
+    recv0 = totals_.recvCalls;
+    waits0 = totals_.epollWaits;
+    waitNs0 = totals_.waitNs;
+    selfCpu0 = selfCpuSeconds();
+    if (o_.serverPid > 0) serverCpu0 = processCpuSeconds(o_.serverPid);
+    machine0 = machineBusySeconds();
+    if (serverCore >= 0) serverCore0 = cpuBusySeconds(serverCore);
+  };
+  if (o_.warmup <= 0) openWindow(publishStartNs_);
+  pump(publishStartNs_);
+
+  const int waitMs = o_.busyPoll ? 0 : o_.rate > 0 ? 1 : 10;
+  uint64_t drainEnd = 0;
+  uint64_t now = nowNs();
+  for (;;) {
+    const int n = epoll_wait(epoll_, events.data(), static_cast<int>(events.size()), waitMs);
+    const uint64_t woke = nowNs();
+    totals_.waitNs += woke - now;
+    ++totals_.epollWaits;
+    if (n < 0 && errno != EINTR) die("epoll_wait: %s", std::strerror(errno));
+    for (int i = 0; i < n; ++i) onEvent(events[i].data.u64, events[i].events);
+    if (failed_) die("a connection failed while publishing (see stderr)");
+    now = nowNs();
+    if (!measuring_ && publishing_ && now >= warmupEnd) openWindow(now);
+    if (publishing_ && (now >= publishEnd || (o_.messages > 0 && sent_ >= o_.messages))) {
+      publishing_ = false;
+      windowEndNs = now;
+      windowFrames = totals_.frames - windowFrames0;
+      windowBytes = totals_.bytes - windowBytes0;
+      windowSent = sent_ - windowSent0;
+      windowRecvs = totals_.recvCalls - recv0;
+      windowWaits = totals_.epollWaits - waits0;
+      windowWaitNs = totals_.waitNs - waitNs0;
+      selfCpu = selfCpuSeconds() - selfCpu0;
+      if (o_.serverPid > 0) serverCpu = processCpuSeconds(o_.serverPid) - serverCpu0;
+      machine = machineBusySeconds() - machine0;
+      if (serverCore >= 0) serverCoreBusy = cpuBusySeconds(serverCore) - serverCore0;
+      measuring_ = false;
+      drainEnd = now + static_cast<uint64_t>(o_.drain * 1e9);
+    }
+    if (publishing_) pump(now);
+    if (!publishing_) {
+      if (totals_.frames >= sent_ * o_.n && echoed_ >= sent_) break;
+      if (now >= drainEnd) break;
+    }
+    if (now > deadline) die("total timeout reached");
+  }
+
+  // Reset the connections on exit (no TIME_WAIT pile-up across runs).
+  const linger hard{1, 0};
+  for (auto& c : conns_) {
+    if (c.fd >= 0) {
+      setsockopt(c.fd, SOL_SOCKET, SO_LINGER, &hard, sizeof hard);
+      ::close(c.fd);
+    }
+  }
+
+  const double windowSeconds = static_cast<double>(windowEndNs - windowStartNs) / 1e9;
+  const uint64_t expected = sent_ * o_.n;
+  const double perSecond = windowSeconds > 0 ? static_cast<double>(windowFrames) / windowSeconds : 0;
+  const double bytesPerSecond = windowSeconds > 0 ? static_cast<double>(windowBytes) / windowSeconds : 0;
+  auto us = [](uint64_t ns) { return static_cast<double>(ns) / 1000.0; };
+  std::printf(
+      "{\"n\":%u,\"messages\":%" PRIu64 ",\"size\":%zu,\"rate\":%g,\"window\":%u,"
+      "\"sources\":%u,\"duration_s\":%.3f,\"deliveries\":%" PRIu64 ",\"window_deliveries\":%" PRIu64
+      ",\"window_messages\":%" PRIu64 ",\"deliveries_per_s\":%.0f,\"bytes_per_s\":%.0f,"
+      "\"latency_us\":{\"p50\":%.1f,\"p99\":%.1f,\"p999\":%.1f,\"max\":%.1f,\"samples\":%" PRIu64 "},"
+      "\"gaps\":%" PRIu64 ",\"missing\":%" PRIu64 ",\"expected_deliveries\":%" PRIu64
+      ",\"delivery_ratio\":%.6f,\"foreign\":%" PRIu64 ",\"control\":%" PRIu64
+      ",\"loadgen_cpu\":%.3f,\"server_cpu\":%.3f,\"server_core_busy\":%.3f,\"frames_per_recv\":%.2f,\"recvs_per_wait\":%.1f,"
+      "\"loadgen_wait_frac\":%.3f,\"other_cpu\":%.3f,\"busy_poll\":%s,\"connect_s\":%.3f}\n",
+      o_.n, sent_, o_.size, o_.rate, o_.window, o_.sources, windowSeconds, totals_.frames,
+      windowFrames, windowSent, perSecond, bytesPerSecond, us(latency_.quantile(0.50)),
+      us(latency_.quantile(0.99)), us(latency_.quantile(0.999)), us(latency_.max()),
+      latency_.total(), totals_.gaps, totals_.missing, expected,
+      expected > 0 ? static_cast<double>(totals_.frames) / static_cast<double>(expected) : 0.0,
+      totals_.foreign, totals_.control, windowSeconds > 0 ? selfCpu / windowSeconds : 0.0,
+      serverCpu >= 0 && windowSeconds > 0 ? serverCpu / windowSeconds : -1.0,
+      serverCoreBusy >= 0 && windowSeconds > 0 ? serverCoreBusy / windowSeconds : -1.0,
+      windowRecvs > 0 ? static_cast<double>(windowFrames) / static_cast<double>(windowRecvs) : 0.0,
+      windowWaits > 0 ? static_cast<double>(windowRecvs) / static_cast<double>(windowWaits) : 0.0,
+      windowEndNs > windowStartNs
+          ? static_cast<double>(windowWaitNs) / static_cast<double>(windowEndNs - windowStartNs)
+          : 0.0,
+      // Busy CPU of everything else on the machine (cores, not fractions of
+      // the machine): anything well above 0 means the run was disturbed.
+      machine >= 0 && serverCpu >= 0 && windowSeconds > 0
+          ? std::max(0.0, (machine - selfCpu - serverCpu) / windowSeconds)
+          : -1.0,
+      o_.busyPoll ? "true" : "false", connectSeconds);
+  std::fflush(stdout);
+  return totals_.frames == expected && totals_.gaps == 0 ? 0 : 3;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::signal(SIGPIPE, SIG_IGN);
+  initHex();
+  uint64_t seed = 0;
+  if (getrandom(&seed, sizeof seed, 0) == sizeof seed && seed != 0) rngState = seed;
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
+  const Options options = parseOptions(argc, argv);
+  getrlimit(RLIMIT_NOFILE, &limit);
+  if (limit.rlim_cur < options.n + 64) {
+    char text[96];
+    std::snprintf(text, sizeof text, "%llu", static_cast<unsigned long long>(limit.rlim_cur));
+    die("RLIMIT_NOFILE (%s) is too low for --n", text);
+  }
+  LoadGen loadgen(options);
+  return loadgen.run();
+}
