@@ -23,6 +23,7 @@ ws::ServerOptions serverOptions(const config::Config& config) {
   options.handshakeTimeoutMs = config.server.handshakeTimeoutMs;
   options.perMessageDeflate = config.server.perMessageDeflate;
   options.compressThreshold = config.server.compressionThresholdBytes;
+  options.flushIntervalMs = config.server.flushIntervalMs;
   options.pingIntervalMs = config.heartbeat.intervalMs;
   options.pongTimeoutMs = config.heartbeat.pongTimeoutMs;
   options.idleTimeoutMs = config.heartbeat.idleTimeoutMs;

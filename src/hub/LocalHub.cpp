@@ -222,7 +222,7 @@ void LocalHub::onMessage(ws::WebSocket& socket, std::string_view payload, bool b
   }
   ClientMessage message;
   ClientMessageError error;
-  if (!parseClientMessage(payload, hub_.limits().maxChannelsPerRequest, message, error)) {
+  if (!parser_.parse(payload, hub_.limits().maxChannelsPerRequest, message, error)) {
     reply(session, errorMessage(error.id, error.code, error.message));
     return;
   }

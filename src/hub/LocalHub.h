@@ -89,6 +89,7 @@ class LocalHub final : public ws::WebSocketHandler {
 
   Hub& hub_;
   ws::Worker& worker_;
+  ClientMessageParser parser_;  // reused: client messages arrive all the time
   std::unordered_map<std::string, std::unique_ptr<LocalChannel>> channels_;
   std::atomic<size_t> subscriptionCount_{0};
   uint64_t sessionCounter_ = 0;

@@ -22,6 +22,11 @@ struct ServerOptions {
   bool perMessageDeflate = true;     // offer-accepting; see PerMessageDeflate.h
   size_t compressThreshold = 1024;   // smaller messages are sent uncompressed
 
+  // Batching window: 0 writes at the end of each loop pass; otherwise data
+  // frames wait up to this long and each connection's go out together (fewer
+  // system calls, more latency). Control frames never wait.
+  uint32_t flushIntervalMs = 0;
+
   // Liveness (0 disables each).
   uint32_t pingIntervalMs = 30000;  // a ping after this long without one
   uint32_t pongTimeoutMs = 10000;   // nothing received this long after a ping: dropped

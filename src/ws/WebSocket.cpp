@@ -241,10 +241,21 @@ void WebSocket::closeAfter(uint64_t delayMs, uint16_t code, std::string_view rea
 void WebSocket::queue(net::SharedBuffer frame, bool urgent) {
   if (urgent) {
     queue_.pushUrgent(std::move(frame));
-  } else {
-    queue_.push(std::move(frame));
+    requestFlush();
+    return;
   }
-  requestFlush();
+  queue_.push(std::move(frame));
+  if (worker_.options().flushIntervalMs == 0) {
+    requestFlush();
+  } else {
+    requestBatchedFlush();
+  }
+}
+
+void WebSocket::requestBatchedFlush() {
+  if (batched_ || flushRequested_ || wantWrite_) return;
+  batched_ = true;
+  worker_.flushInNextBatch(*this);
 }
 
 void WebSocket::requestFlush() {
@@ -366,6 +377,7 @@ void WebSocket::destroy() {
   if (state_ == State::Gone) return;
   const bool wasOpen = parser_ != nullptr;
   state_ = State::Gone;
+  if (batched_) worker_.leaveBatch(*this);
   worker_.loop().remove(fd_.get());
   worker_.loop().timers().cancel(timer_);
   fd_.reset();

@@ -93,6 +93,7 @@ class WebSocket final : net::EventLoop::IoHandler,
   void failConnection(uint16_t code, std::string_view reason);
   void queue(net::SharedBuffer frame, bool urgent);
   void requestFlush();
+  void requestBatchedFlush();
   void flushNow();
   void setWantWrite(bool want);
   void scheduleTimer();
@@ -109,6 +110,8 @@ class WebSocket final : net::EventLoop::IoHandler,
   State state_ = State::Handshake;
   bool deflate_ = false;
   bool flushRequested_ = false;
+  bool batched_ = false;  // waiting for the worker's next batch flush
+  size_t batchSlot_ = 0;  // where, in the worker's batch list
   bool wantWrite_ = false;
   bool closeAfterFlush_ = false;  // drop TCP once the queue drains
   bool halfClosed_ = false;       // our side is shut down; waiting for the peer's EOF

@@ -55,8 +55,33 @@ void Worker::onIo(uint32_t /*events*/) {
   acceptAll();
 }
 
-void Worker::onTimer(net::Timer& /*timer*/) {
+void Worker::onTimer(net::Timer& timer) {
+  if (&timer == &batchTimer_) {
+    // Each connection of the batch flushes at the end of this pass.
+    std::vector<WebSocket*> due;
+    due.swap(batch_);
+    for (WebSocket* socket : due) {
+      if (socket == nullptr) continue;
+      socket->batched_ = false;
+      socket->requestFlush();
+    }
+    return;
+  }
   if (listener_) loop_.add(listener_.get(), EPOLLIN, this);
+}
+
+void Worker::flushInNextBatch(WebSocket& socket) {
+  socket.batchSlot_ = batch_.size();
+  batch_.push_back(&socket);
+  if (!batchTimer_.scheduled()) {
+    loop_.timers().schedule(batchTimer_, loop_.nowMs() + options_.flushIntervalMs);
+  }
+}
+
+void Worker::leaveBatch(WebSocket& socket) {
+  if (socket.batchSlot_ < batch_.size() && batch_[socket.batchSlot_] == &socket) {
+    batch_[socket.batchSlot_] = nullptr;
+  }
 }
 
 void Worker::acceptAll() {

@@ -73,6 +73,10 @@ class Worker final : net::EventLoop::IoHandler, net::Timer::Handler {
   // Engine side, called by WebSocket.
   void opened(WebSocket& socket);
   void retire(WebSocket& socket, bool wasOpen);
+  // The batching window (ServerOptions::flushIntervalMs): `socket` flushes
+  // at the next batch tick; leaveBatch() when it goes first.
+  void flushInNextBatch(WebSocket& socket);
+  void leaveBatch(WebSocket& socket);
 
  private:
   void onIo(uint32_t events) override;
@@ -85,7 +89,9 @@ class Worker final : net::EventLoop::IoHandler, net::Timer::Handler {
   net::EventLoop loop_;
   net::Fd listener_;
   uint16_t port_ = 0;
-  net::Timer acceptRetry_{this};  // re-arms the listener after EMFILE
+  net::Timer acceptRetry_{this};   // re-arms the listener after EMFILE
+  net::Timer batchTimer_{this};    // the batching window's tick
+  std::vector<WebSocket*> batch_;  // null where a connection left
   std::unique_ptr<WebSocketHandler> handler_;
   Deflater deflater_;
   WorkerStats stats_;

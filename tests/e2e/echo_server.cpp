@@ -130,6 +130,8 @@ int main(int argc, char** argv) {
       options.pongTimeoutMs = number(value, argv[i - 1]);
     else if (flag == "--idle-timeout-ms")
       options.idleTimeoutMs = number(value, argv[i - 1]);
+    else if (flag == "--flush-interval-ms")
+      options.flushIntervalMs = number(value, argv[i - 1]);
     else if (flag == "--max-queued")
       options.maxQueuedBytes = number(value, argv[i - 1]);
     else {

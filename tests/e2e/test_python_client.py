@@ -334,6 +334,39 @@ class IdleEqualToPingInterval(ServerTestCase):
             self.assertEqual(client.echo("alive"), (OP_TEXT, b"alive"))
 
 
+class FlushInterval(ServerTestCase):
+    # A batching window holds data frames for up to the interval, then writes
+    # each connection's together; control frames never wait for it.
+    SERVER_FLAGS = ("--flush-interval-ms", "400")
+
+    def test_data_waits_for_the_window_and_goes_out_together(self):
+        with open_client(self.port) as client:
+            sent = time.monotonic()
+            for i in range(5):
+                client.send_text("m%d" % i)
+            frames = [client.read_frame(timeout=5) for _ in range(5)]
+            waited = time.monotonic() - sent
+            self.assertEqual([f.payload for f in frames], [b"m%d" % i for i in range(5)])
+            # Lower bound only: a slow machine can delay, never hasten.
+            self.assertGreaterEqual(waited, 0.3, "echoes left before the batching window")
+
+
+class FlushIntervalControlFrames(ServerTestCase):
+    # A long window, so that "did not wait for it" has a wide margin.
+    SERVER_FLAGS = ("--flush-interval-ms", "2000")
+
+    def test_pong_does_not_wait_for_the_window(self):
+        with open_client(self.port) as client:
+            client.send_text("held")  # starts a window
+            sent = time.monotonic()
+            client.send_frame(OP_PING, b"now")
+            frame = client.read_frame(timeout=5)
+            self.assertEqual((frame.opcode, frame.payload), (OP_PONG, b"now"))
+            self.assertLess(time.monotonic() - sent, 1.5, "the pong waited for the window")
+            frame = client.read_frame(timeout=5)
+            self.assertEqual((frame.opcode, frame.payload), (OP_TEXT, b"held"))
+
+
 class CloseTimeout(ServerTestCase):
     SERVER_FLAGS = ("--close-timeout-ms", "1000")
 
