@@ -7,7 +7,8 @@
 // to EVERY open connection, the sender included. Frames queued during an
 // event-loop pass are written at the end of the pass: per socket, all pending
 // frames in one gathered write (sendmsg with an iovec per frame, up to
-// IOV_MAX); a short write leaves the rest for EPOLLOUT. No per-connection copy of any frame, no per-frame system call.
+// IOV_MAX); a short write leaves the rest for EPOLLOUT. No per-connection copy of any frame, no
+// per-frame system call.
 //
 // Flags: --port P (0: any free port), --host A (default 127.0.0.1).
 // Prints "LISTENING <port>" once listening. SIGTERM/SIGINT: exit.
@@ -61,15 +62,15 @@ inline void release(Frame* f) {
 
 struct Conn {
   int fd = -1;
-  bool open = false;        // handshake done
-  bool dirty = false;       // on the end-of-pass flush list
-  bool wantOut = false;     // blocked: EPOLLOUT registered
+  bool open = false;     // handshake done
+  bool dirty = false;    // on the end-of-pass flush list
+  bool wantOut = false;  // blocked: EPOLLOUT registered
   bool closing = false;
-  size_t slot = 0;          // index in the open list
-  std::string in;           // handshake bytes, or a partial frame
+  size_t slot = 0;  // index in the open list
+  std::string in;   // handshake bytes, or a partial frame
   std::vector<Frame*> queue;
-  size_t queueHead = 0;     // first unwritten frame
-  size_t headOffset = 0;    // bytes of it already written
+  size_t queueHead = 0;   // first unwritten frame
+  size_t headOffset = 0;  // bytes of it already written
 };
 
 class FloorServer {
@@ -146,7 +147,8 @@ std::string acceptKey(std::string_view key) {
   unsigned int len = 0;
   EVP_Digest(input.data(), input.size(), digest, &len, EVP_sha1(), nullptr);
   char out[64];
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out), digest, static_cast<int>(len));
+  const int n =
+      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out), digest, static_cast<int>(len));
   return std::string(out, static_cast<size_t>(n));
 }
 
@@ -168,8 +170,10 @@ void FloorServer::onHandshake(Conn* c, const char* data, size_t len) {
           return a == std::tolower(static_cast<unsigned char>(b));
         })) {
       key = line.substr(kName.size());
-      while (!key.empty() && key.front() == ' ') key.remove_prefix(1);
-      while (!key.empty() && key.back() == ' ') key.remove_suffix(1);
+      while (!key.empty() && key.front() == ' ')
+        key.remove_prefix(1);
+      while (!key.empty() && key.back() == ' ')
+        key.remove_suffix(1);
     }
     pos = eol + 2;
   }
@@ -181,7 +185,8 @@ void FloorServer::onHandshake(Conn* c, const char* data, size_t len) {
   }
   const std::string response =
       "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-      "Sec-WebSocket-Accept: " + acceptKey(key) + "\r\n\r\n";
+      "Sec-WebSocket-Accept: " +
+      acceptKey(key) + "\r\n\r\n";
   if (::send(c->fd, response.data(), response.size(), MSG_NOSIGNAL) !=
       static_cast<ssize_t>(response.size())) {
     closeConn(c);
@@ -212,11 +217,14 @@ void FloorServer::broadcast(unsigned opcode, const char* maskedPayload, size_t l
     p[3] = static_cast<char>(len & 0xff);
   } else {
     p[1] = 127;
-    for (int i = 0; i < 8; ++i) p[2 + i] = static_cast<char>((static_cast<uint64_t>(len) >> (56 - 8 * i)) & 0xff);
+    for (int i = 0; i < 8; ++i)
+      p[2 + i] = static_cast<char>((static_cast<uint64_t>(len) >> (56 - 8 * i)) & 0xff);
   }
-  for (size_t i = 0; i < len; ++i) p[header + i] = static_cast<char>(maskedPayload[i] ^ mask[i & 3]);
+  for (size_t i = 0; i < len; ++i)
+    p[header + i] = static_cast<char>(maskedPayload[i] ^ mask[i & 3]);
   f->refs = 1;  // held by this function until every queue has it
-  for (Conn* c : openConns_) enqueue(c, f);
+  for (Conn* c : openConns_)
+    enqueue(c, f);
   release(f);
 }
 
@@ -249,7 +257,8 @@ size_t FloorServer::onFrames(Conn* c, const char* data, size_t len) {
     } else if (payloadLen == 127) {
       if (len - pos < 10) break;
       payloadLen = 0;
-      for (int i = 0; i < 8; ++i) payloadLen = (payloadLen << 8) | static_cast<unsigned char>(data[pos + 2 + i]);
+      for (int i = 0; i < 8; ++i)
+        payloadLen = (payloadLen << 8) | static_cast<unsigned char>(data[pos + 2 + i]);
       header = 10;
     }
     if (payloadLen > (16u << 20)) {
@@ -266,7 +275,8 @@ size_t FloorServer::onFrames(Conn* c, const char* data, size_t len) {
     } else if (opcode == 0x8) {
       // Answer with an empty close frame, then drop the connection.
       static constexpr char kClose[] = {static_cast<char>(0x88), 0};
-      [[maybe_unused]] ssize_t n = ::send(c->fd, kClose, sizeof kClose, MSG_NOSIGNAL | MSG_DONTWAIT);
+      [[maybe_unused]] ssize_t n =
+          ::send(c->fd, kClose, sizeof kClose, MSG_NOSIGNAL | MSG_DONTWAIT);
       closeConn(c);
       return len;
     }
@@ -369,7 +379,8 @@ void FloorServer::closeConn(Conn* c) {
     last->slot = c->slot;
     openConns_.pop_back();
   }
-  for (size_t i = c->queueHead; i < c->queue.size(); ++i) release(c->queue[i]);
+  for (size_t i = c->queueHead; i < c->queue.size(); ++i)
+    release(c->queue[i]);
   c->queue.clear();
   c->queueHead = 0;
   dead_.push_back(c);  // freed at the end of the pass: events may still name it
@@ -409,7 +420,8 @@ void FloorServer::run() {
       if (!c->closing) flush(c);
     }
     dirty_.clear();
-    for (Conn* c : dead_) delete c;
+    for (Conn* c : dead_)
+      delete c;
     dead_.clear();
   }
 }
@@ -422,7 +434,8 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string flag = argv[i];
     if (i + 1 >= argc) {
-      std::fprintf(stderr, "floor_server: %s needs a value\nusage: floor_server [--port P] [--host A]\n",
+      std::fprintf(stderr,
+                   "floor_server: %s needs a value\nusage: floor_server [--port P] [--host A]\n",
                    flag.c_str());
       return 2;
     }
@@ -444,7 +457,8 @@ int main(int argc, char** argv) {
   }
   FloorServer server;
   if (!server.listen(host, port)) {
-    std::fprintf(stderr, "floor_server: listen on %s:%u: %s\n", host.c_str(), port, std::strerror(errno));
+    std::fprintf(stderr, "floor_server: listen on %s:%u: %s\n", host.c_str(), port,
+                 std::strerror(errno));
     return 1;
   }
   std::printf("LISTENING %u\n", server.port());

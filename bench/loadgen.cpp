@@ -30,8 +30,8 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/evp.h>
-#include <sys/epoll.h>
 #include <sched.h>
+#include <sys/epoll.h>
 #include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -90,8 +90,8 @@ struct Options {
   unsigned rampInflight = 256;  // handshakes in flight while connecting
   unsigned sampleEvery = 0;     // latency from every k-th receiver; 0: derived
   size_t readSize = 256 * 1024;
-  int serverPid = 0;            // to report the server's CPU use over the window
-  bool busyPoll = false;        // spin on epoll_wait(0) instead of sleeping in it
+  int serverPid = 0;      // to report the server's CPU use over the window
+  bool busyPoll = false;  // spin on epoll_wait(0) instead of sleeping in it
   bool verbose = false;
 };
 
@@ -134,24 +134,42 @@ Options parseOptions(int argc, char** argv) {
       die("%s needs a value", argv[i]);
     }
     const char* v = argv[++i];
-    if (flag == "--host") o.host = v;
-    else if (flag == "--path") o.path = v;
-    else if (flag == "--port") o.port = static_cast<uint16_t>(parseNumber(argv[i - 1], v));
-    else if (flag == "--n") o.n = static_cast<unsigned>(parseNumber(argv[i - 1], v));
-    else if (flag == "--sources") o.sources = static_cast<unsigned>(parseNumber(argv[i - 1], v));
-    else if (flag == "--size") o.size = static_cast<size_t>(parseNumber(argv[i - 1], v));
-    else if (flag == "--rate") o.rate = parseNumber(argv[i - 1], v);
-    else if (flag == "--window") o.window = static_cast<unsigned>(parseNumber(argv[i - 1], v));
-    else if (flag == "--batch") o.batch = static_cast<unsigned>(parseNumber(argv[i - 1], v));
-    else if (flag == "--duration") o.duration = parseNumber(argv[i - 1], v), durationGiven = true;
-    else if (flag == "--warmup") o.warmup = parseNumber(argv[i - 1], v), warmupGiven = true;
-    else if (flag == "--messages") o.messages = static_cast<uint64_t>(parseNumber(argv[i - 1], v)), messagesGiven = true;
-    else if (flag == "--drain") o.drain = parseNumber(argv[i - 1], v);
-    else if (flag == "--timeout") o.timeout = parseNumber(argv[i - 1], v);
-    else if (flag == "--ramp") o.rampInflight = static_cast<unsigned>(parseNumber(argv[i - 1], v));
-    else if (flag == "--sample-every") o.sampleEvery = static_cast<unsigned>(parseNumber(argv[i - 1], v));
-    else if (flag == "--read-size") o.readSize = static_cast<size_t>(parseNumber(argv[i - 1], v));
-    else if (flag == "--server-pid") o.serverPid = static_cast<int>(parseNumber(argv[i - 1], v));
+    if (flag == "--host")
+      o.host = v;
+    else if (flag == "--path")
+      o.path = v;
+    else if (flag == "--port")
+      o.port = static_cast<uint16_t>(parseNumber(argv[i - 1], v));
+    else if (flag == "--n")
+      o.n = static_cast<unsigned>(parseNumber(argv[i - 1], v));
+    else if (flag == "--sources")
+      o.sources = static_cast<unsigned>(parseNumber(argv[i - 1], v));
+    else if (flag == "--size")
+      o.size = static_cast<size_t>(parseNumber(argv[i - 1], v));
+    else if (flag == "--rate")
+      o.rate = parseNumber(argv[i - 1], v);
+    else if (flag == "--window")
+      o.window = static_cast<unsigned>(parseNumber(argv[i - 1], v));
+    else if (flag == "--batch")
+      o.batch = static_cast<unsigned>(parseNumber(argv[i - 1], v));
+    else if (flag == "--duration")
+      o.duration = parseNumber(argv[i - 1], v), durationGiven = true;
+    else if (flag == "--warmup")
+      o.warmup = parseNumber(argv[i - 1], v), warmupGiven = true;
+    else if (flag == "--messages")
+      o.messages = static_cast<uint64_t>(parseNumber(argv[i - 1], v)), messagesGiven = true;
+    else if (flag == "--drain")
+      o.drain = parseNumber(argv[i - 1], v);
+    else if (flag == "--timeout")
+      o.timeout = parseNumber(argv[i - 1], v);
+    else if (flag == "--ramp")
+      o.rampInflight = static_cast<unsigned>(parseNumber(argv[i - 1], v));
+    else if (flag == "--sample-every")
+      o.sampleEvery = static_cast<unsigned>(parseNumber(argv[i - 1], v));
+    else if (flag == "--read-size")
+      o.readSize = static_cast<size_t>(parseNumber(argv[i - 1], v));
+    else if (flag == "--server-pid")
+      o.serverPid = static_cast<int>(parseNumber(argv[i - 1], v));
     else {
       usage();
       die("unknown option %s", argv[i - 1]);
@@ -234,8 +252,8 @@ uint64_t nextRandom() {
 
 std::string base64(const unsigned char* data, size_t len) {
   std::string out(4 * ((len + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data,
-                                static_cast<int>(len));
+  const int n =
+      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(len));
   out.resize(static_cast<size_t>(n));
   return out;
 }
@@ -253,9 +271,12 @@ std::string acceptFor(const std::string& key) {
 int8_t hexValue[256];
 void initHex() {
   std::memset(hexValue, -1, sizeof hexValue);
-  for (int c = '0'; c <= '9'; ++c) hexValue[c] = static_cast<int8_t>(c - '0');
-  for (int c = 'a'; c <= 'f'; ++c) hexValue[c] = static_cast<int8_t>(c - 'a' + 10);
-  for (int c = 'A'; c <= 'F'; ++c) hexValue[c] = static_cast<int8_t>(c - 'A' + 10);
+  for (int c = '0'; c <= '9'; ++c)
+    hexValue[c] = static_cast<int8_t>(c - '0');
+  for (int c = 'a'; c <= 'f'; ++c)
+    hexValue[c] = static_cast<int8_t>(c - 'a' + 10);
+  for (int c = 'A'; c <= 'F'; ++c)
+    hexValue[c] = static_cast<int8_t>(c - 'A' + 10);
 }
 // Parses `digits` hex digits; false if any is not a hex digit.
 inline bool parseHex(const char* p, int digits, uint64_t& out) {
@@ -306,11 +327,13 @@ double processCpuSeconds(int pid) {
   int field = 2;
   const char* cursor = p + 1;
   while (*cursor != '\0' && field < 15) {
-    while (*cursor == ' ') ++cursor;
+    while (*cursor == ' ')
+      ++cursor;
     ++field;
     if (field == 14) utime = std::strtoul(cursor, nullptr, 10);
     if (field == 15) stime = std::strtoul(cursor, nullptr, 10);
-    while (*cursor != '\0' && *cursor != ' ') ++cursor;
+    while (*cursor != '\0' && *cursor != ' ')
+      ++cursor;
   }
   return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
@@ -320,8 +343,8 @@ double machineBusySeconds() {
   FILE* f = std::fopen("/proc/stat", "r");
   if (f == nullptr) return -1;
   unsigned long long v[10] = {};
-  const int got = std::fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1],
-                              &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9]);
+  const int got = std::fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0],
+                              &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9]);
   std::fclose(f);
   if (got < 8) return -1;
   const unsigned long long busy = v[0] + v[1] + v[2] + v[5] + v[6] + v[7];
@@ -339,8 +362,8 @@ double cpuBusySeconds(int cpu) {
   while (std::fgets(line, sizeof line, f) != nullptr) {
     if (std::strncmp(line, want, std::strlen(want)) != 0) continue;
     unsigned long long v[10] = {};
-    if (std::sscanf(line + std::strlen(want), "%llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1],
-                    &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]) >= 8) {
+    if (std::sscanf(line + std::strlen(want), "%llu %llu %llu %llu %llu %llu %llu %llu", &v[0],
+                    &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]) >= 8) {
       result = static_cast<double>(v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) /
                static_cast<double>(sysconf(_SC_CLK_TCK));
     }
@@ -378,24 +401,24 @@ struct Conn {
   bool publisher = false;
   bool sample = false;
   bool haveSeq = false;
-  uint32_t source = 1;       // 127.0.0.<source>
-  uint64_t nextSeq = 0;      // expected sequence number
-  uint64_t frames = 0;       // data frames received (ours)
-  std::string key;           // handshake key, then cleared
-  std::string head;          // handshake response bytes, then cleared
-  std::string tail;          // a partial frame carried over to the next read
+  uint32_t source = 1;   // 127.0.0.<source>
+  uint64_t nextSeq = 0;  // expected sequence number
+  uint64_t frames = 0;   // data frames received (ours)
+  std::string key;       // handshake key, then cleared
+  std::string head;      // handshake response bytes, then cleared
+  std::string tail;      // a partial frame carried over to the next read
 };
 
 struct Totals {
-  uint64_t frames = 0;       // data frames received by receivers (not the publisher)
-  uint64_t bytes = 0;        // their wire bytes (header + payload)
-  uint64_t gaps = 0;         // sequence discontinuities
-  uint64_t missing = 0;      // messages skipped over by those discontinuities
-  uint64_t foreign = 0;      // data frames not in our payload format
-  uint64_t control = 0;      // pings and other control frames received
+  uint64_t frames = 0;   // data frames received by receivers (not the publisher)
+  uint64_t bytes = 0;    // their wire bytes (header + payload)
+  uint64_t gaps = 0;     // sequence discontinuities
+  uint64_t missing = 0;  // messages skipped over by those discontinuities
+  uint64_t foreign = 0;  // data frames not in our payload format
+  uint64_t control = 0;  // pings and other control frames received
   uint64_t recvCalls = 0;
   uint64_t epollWaits = 0;
-  uint64_t waitNs = 0;       // time spent inside epoll_wait
+  uint64_t waitNs = 0;  // time spent inside epoll_wait
 };
 
 class LoadGen {
@@ -458,10 +481,10 @@ class LoadGen {
 
   // Publishing.
   bool publishing_ = false;
-  uint64_t sent_ = 0;            // messages handed to the publisher's output
-  uint64_t echoed_ = 0;          // publisher's own copies received back
+  uint64_t sent_ = 0;    // messages handed to the publisher's output
+  uint64_t echoed_ = 0;  // publisher's own copies received back
   uint64_t publishStartNs_ = 0;
-  std::string pubOut_;           // frames not yet written
+  std::string pubOut_;  // frames not yet written
   size_t pubOutOffset_ = 0;
   bool pubWantOut_ = false;
   std::string frame_;
@@ -535,8 +558,8 @@ void LoadGen::onConnected(size_t index) {
   std::snprintf(host, sizeof host, "%s:%u", o_.host.c_str(), o_.port);
   const std::string request = "GET " + o_.path + " HTTP/1.1\r\nHost: " + host +
                               "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                              "Sec-WebSocket-Key: " + c.key +
-                              "\r\nSec-WebSocket-Version: 13\r\n\r\n";
+                              "Sec-WebSocket-Key: " +
+                              c.key + "\r\nSec-WebSocket-Version: 13\r\n\r\n";
   const ssize_t n = ::send(c.fd, request.data(), request.size(), MSG_NOSIGNAL);
   if (n != static_cast<ssize_t>(request.size())) {
     fail(index, "sending the handshake request");
@@ -560,8 +583,7 @@ void LoadGen::onHandshakeData(size_t index, const char* data, size_t len) {
   const std::string_view head(c.head.data(), end + 2);
   if (head.substr(0, 13) != "HTTP/1.1 101 ") {
     const size_t eol = head.find("\r\n");
-    std::fprintf(stderr, "loadgen: expected 101, got: %.*s\n", static_cast<int>(eol),
-                 head.data());
+    std::fprintf(stderr, "loadgen: expected 101, got: %.*s\n", static_cast<int>(eol), head.data());
     fail(index, "handshake refused");
     return;
   }
@@ -573,8 +595,10 @@ void LoadGen::onHandshakeData(size_t index, const char* data, size_t len) {
     const std::string_view line = head.substr(pos, eol - pos);
     if (startsWithNoCase(line, "sec-websocket-accept:")) {
       std::string_view value = line.substr(21);
-      while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
-      while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
+      while (!value.empty() && value.front() == ' ')
+        value.remove_prefix(1);
+      while (!value.empty() && value.back() == ' ')
+        value.remove_suffix(1);
       acceptOk = value == expected;
     }
     pos = eol + 2;
@@ -603,7 +627,8 @@ void LoadGen::sendControl(size_t index, uint8_t opcode, const char* payload, siz
   const uint32_t mask = static_cast<uint32_t>(nextRandom());
   std::memcpy(out + 2, &mask, 4);
   const auto* m = reinterpret_cast<const unsigned char*>(&mask);
-  for (size_t i = 0; i < len; ++i) out[6 + i] = static_cast<char>(payload[i] ^ m[i & 3]);
+  for (size_t i = 0; i < len; ++i)
+    out[6 + i] = static_cast<char>(payload[i] ^ m[i & 3]);
   const size_t total = 6 + len;
   if (conns_[index].publisher) {
     pubOut_.append(out, total);
@@ -752,7 +777,8 @@ void LoadGen::appendMessage(uint64_t now) {
     header = 4;
   } else {
     p[1] = static_cast<char>(0x80 | 127);
-    for (int i = 0; i < 8; ++i) p[2 + i] = static_cast<char>((static_cast<uint64_t>(len) >> (56 - 8 * i)) & 0xff);
+    for (int i = 0; i < 8; ++i)
+      p[2 + i] = static_cast<char>((static_cast<uint64_t>(len) >> (56 - 8 * i)) & 0xff);
     header = 10;
   }
   const uint32_t mask = static_cast<uint32_t>(nextRandom());
@@ -762,7 +788,8 @@ void LoadGen::appendMessage(uint64_t now) {
   writeHex(payload, 8, sent_);
   writeHex(payload + 9, 16, now);
   const auto* m = reinterpret_cast<const unsigned char*>(&mask);
-  for (size_t i = 0; i < len; ++i) payload[i] = static_cast<char>(payload[i] ^ m[i & 3]);
+  for (size_t i = 0; i < len; ++i)
+    payload[i] = static_cast<char>(payload[i] ^ m[i & 3]);
   pubOut_.append(p, header + 4 + len);
   ++sent_;
 }
@@ -808,7 +835,8 @@ void LoadGen::pump(uint64_t now) {
   }
   if (o_.messages > 0 && sent_ + allowed > o_.messages) allowed = o_.messages - sent_;
   if (allowed == 0) return;
-  for (uint64_t i = 0; i < allowed; ++i) appendMessage(now);
+  for (uint64_t i = 0; i < allowed; ++i)
+    appendMessage(now);
   flushPublisher();
 }
 
@@ -831,13 +859,15 @@ int LoadGen::run() {
     }
     const int n = epoll_wait(epoll_, events.data(), static_cast<int>(events.size()), 100);
     if (n < 0 && errno != EINTR) die("epoll_wait: %s", std::strerror(errno));
-    for (int i = 0; i < n; ++i) onEvent(events[i].data.u64, events[i].events);
+    for (int i = 0; i < n; ++i)
+      onEvent(events[i].data.u64, events[i].events);
     if (failed_) die("a connection failed while connecting (see stderr)");
     if (nowNs() > deadline) die("timed out while connecting");
   }
   const double connectSeconds = static_cast<double>(nowNs() - startNs) / 1e9;
   if (o_.verbose) {
-    std::fprintf(stderr, "loadgen: %u receivers + publisher open in %.2f s over %u source addresses\n",
+    std::fprintf(stderr,
+                 "loadgen: %u receivers + publisher open in %.2f s over %u source addresses\n",
                  o_.n, connectSeconds, o_.sources);
   }
 
@@ -845,9 +875,8 @@ int LoadGen::run() {
   publishing_ = true;
   publishStartNs_ = nowNs();
   const auto warmupEnd = publishStartNs_ + static_cast<uint64_t>(o_.warmup * 1e9);
-  const auto publishEnd = o_.duration > 0
-                              ? warmupEnd + static_cast<uint64_t>(o_.duration * 1e9)
-                              : UINT64_MAX;
+  const auto publishEnd =
+      o_.duration > 0 ? warmupEnd + static_cast<uint64_t>(o_.duration * 1e9) : UINT64_MAX;
   uint64_t windowStartNs = 0;
   uint64_t windowEndNs = 0;
   uint64_t windowFrames0 = 0;
@@ -899,7 +928,8 @@ int LoadGen::run() {
     totals_.waitNs += woke - now;
     ++totals_.epollWaits;
     if (n < 0 && errno != EINTR) die("epoll_wait: %s", std::strerror(errno));
-    for (int i = 0; i < n; ++i) onEvent(events[i].data.u64, events[i].events);
+    for (int i = 0; i < n; ++i)
+      onEvent(events[i].data.u64, events[i].events);
     if (failed_) die("a connection failed while publishing (see stderr)");
     now = nowNs();
     if (!measuring_ && publishing_ && now >= warmupEnd) openWindow(now);
@@ -938,17 +968,23 @@ int LoadGen::run() {
 
   const double windowSeconds = static_cast<double>(windowEndNs - windowStartNs) / 1e9;
   const uint64_t expected = sent_ * o_.n;
-  const double perSecond = windowSeconds > 0 ? static_cast<double>(windowFrames) / windowSeconds : 0;
-  const double bytesPerSecond = windowSeconds > 0 ? static_cast<double>(windowBytes) / windowSeconds : 0;
+  const double perSecond =
+      windowSeconds > 0 ? static_cast<double>(windowFrames) / windowSeconds : 0;
+  const double bytesPerSecond =
+      windowSeconds > 0 ? static_cast<double>(windowBytes) / windowSeconds : 0;
   auto us = [](uint64_t ns) { return static_cast<double>(ns) / 1000.0; };
   std::printf(
-      "{\"n\":%u,\"messages\":%" PRIu64 ",\"size\":%zu,\"rate\":%g,\"window\":%u,"
+      "{\"n\":%u,\"messages\":%" PRIu64
+      ",\"size\":%zu,\"rate\":%g,\"window\":%u,"
       "\"sources\":%u,\"duration_s\":%.3f,\"deliveries\":%" PRIu64 ",\"window_deliveries\":%" PRIu64
-      ",\"window_messages\":%" PRIu64 ",\"deliveries_per_s\":%.0f,\"bytes_per_s\":%.0f,"
-      "\"latency_us\":{\"p50\":%.1f,\"p99\":%.1f,\"p999\":%.1f,\"max\":%.1f,\"samples\":%" PRIu64 "},"
+      ",\"window_messages\":%" PRIu64
+      ",\"deliveries_per_s\":%.0f,\"bytes_per_s\":%.0f,"
+      "\"latency_us\":{\"p50\":%.1f,\"p99\":%.1f,\"p999\":%.1f,\"max\":%.1f,\"samples\":%" PRIu64
+      "},"
       "\"gaps\":%" PRIu64 ",\"missing\":%" PRIu64 ",\"expected_deliveries\":%" PRIu64
       ",\"delivery_ratio\":%.6f,\"foreign\":%" PRIu64 ",\"control\":%" PRIu64
-      ",\"loadgen_cpu\":%.3f,\"server_cpu\":%.3f,\"server_core_busy\":%.3f,\"frames_per_recv\":%.2f,\"recvs_per_wait\":%.1f,"
+      ",\"loadgen_cpu\":%.3f,\"server_cpu\":%.3f,\"server_core_busy\":%.3f,\"frames_per_recv\":%."
+      "2f,\"recvs_per_wait\":%.1f,"
       "\"loadgen_wait_frac\":%.3f,\"other_cpu\":%.3f,\"busy_poll\":%s,\"connect_s\":%.3f}\n",
       o_.n, sent_, o_.size, o_.rate, o_.window, o_.sources, windowSeconds, totals_.frames,
       windowFrames, windowSent, perSecond, bytesPerSecond, us(latency_.quantile(0.50)),
