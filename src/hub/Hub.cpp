@@ -1,21 +1,11 @@
 #include "hub/Hub.h"
 
-#include <chrono>
-
 #include "hub/ChannelName.h"
 #include "hub/ClientMessage.h"
 #include "hub/LocalHub.h"
+#include "hub/WallClock.h"
 
 namespace wsr::hub {
-namespace {
-
-int64_t wallClockMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
 
 Hub::Hub(const config::Config& config, HubLimits limits) : config_(config), limits_(limits) {
   for (const auto& [name, settings] : config_.namespaces) {

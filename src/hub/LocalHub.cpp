@@ -1,11 +1,11 @@
 #include "hub/LocalHub.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <random>
 
 #include "hub/ChannelName.h"
+#include "hub/WallClock.h"
 
 namespace wsr::hub {
 namespace {
@@ -16,12 +16,6 @@ constexpr const char* kNotInHistory = "not_in_history";
 constexpr uint16_t kCloseSlowConsumer = 4008;
 // Local subscribers from which fan-out copies the frames for this thread.
 constexpr size_t kThreadLocalCopyFrom = 16;
-
-int64_t wallClockMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::string hex(uint64_t value) {
   char text[17];

@@ -33,8 +33,7 @@ EventLoop::EventLoop()
       wakeup_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)),
       timers_(monotonicMs()),
       nowMs_(monotonicMs()),
-      lastPassMs_(nowMs_),
-      owner_(std::this_thread::get_id()) {
+      lastPassMs_(nowMs_) {
   if (!epoll_) fail("epoll_create1");
   if (!wakeup_) fail("eventfd");
   epoll_event ev{};
@@ -100,7 +99,6 @@ void EventLoop::runPosted() {
 }
 
 void EventLoop::run() {
-  owner_ = std::this_thread::get_id();
   epoll_event events[kMaxEvents];
   while (!stopping_.load(std::memory_order_relaxed)) {
     int timeout = kMaxWaitMs;

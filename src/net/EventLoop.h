@@ -12,7 +12,6 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
-#include <thread>
 #include <vector>
 
 #include "net/Fd.h"
@@ -45,7 +44,7 @@ class EventLoop {
   EventLoop& operator=(const EventLoop&) = delete;
   ~EventLoop();
 
-  // Runs passes until stop(); binds the loop to the calling thread.
+  // Runs passes on the calling thread until stop().
   void run();
   // Any thread: makes run() return after the current pass.
   void stop();
@@ -68,7 +67,6 @@ class EventLoop {
   static uint64_t monotonicMs();
   // Any thread: monotonic time of the loop's last completed pass (health checks).
   uint64_t lastPassMs() const { return lastPassMs_.load(std::memory_order_relaxed); }
-  bool inLoopThread() const { return std::this_thread::get_id() == owner_; }
 
  private:
   void runPosted();
@@ -80,7 +78,6 @@ class EventLoop {
   uint64_t nowMs_;
   std::atomic<uint64_t> lastPassMs_;
   std::atomic<bool> stopping_{false};
-  std::thread::id owner_;
 
   std::mutex postedMutex_;
   std::vector<std::function<void()>> posted_;  // guarded by postedMutex_

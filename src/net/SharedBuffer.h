@@ -62,11 +62,6 @@ class SharedBuffer {
   bool empty() const { return size() == 0; }
   explicit operator bool() const { return block_ != nullptr; }
   std::string_view view() const { return {data(), size()}; }
-  // Shrinks the visible size (never grows it): lets a builder allocate an
-  // upper bound and trim once it knows the real length.
-  void truncate(size_t size) {
-    if (block_ != nullptr && size < block_->size) block_->size = size;
-  }
   uint32_t useCount() const {
     return block_ != nullptr ? block_->refs.load(std::memory_order_relaxed) : 0;
   }
