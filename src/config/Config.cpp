@@ -13,6 +13,13 @@ std::string_view toString(SlowConsumerPolicy policy) {
   return "unknown";
 }
 
+std::string_view toString(AuthMode mode) {
+  for (const auto& [name, value] : schema::kAuthModeNames) {
+    if (value == mode) return name;
+  }
+  return "unknown";
+}
+
 std::map<std::string, NamespaceConfig, std::less<>> builtinNamespaces() {
   std::map<std::string, NamespaceConfig, std::less<>> namespaces;
   const NamespaceConfig base;
@@ -64,6 +71,15 @@ bool isAnything(std::string_view) {
 }
 bool isChannelPart(std::string_view text) {
   return isNameOfAtMost(text, 32);
+}
+bool isClaimRequirement(std::string_view text) {
+  if (text.empty()) return true;
+  const size_t equals = text.find('=');
+  return equals != std::string_view::npos && equals > 0 && equals + 1 < text.size() &&
+         isNameOfAtMost(text.substr(0, equals), 128);
+}
+bool isJwtAlgorithm(std::string_view text) {
+  return text == "HS256" || text == "RS256" || text == "ES256";
 }
 }  // namespace schema
 

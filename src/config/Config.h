@@ -88,6 +88,52 @@ struct FeedConfig {
   bool operator==(const FeedConfig&) const = default;
 };
 
+enum class AuthMode { None, Token, Jwt };
+std::string_view toString(AuthMode mode);
+
+// auth.jwt: how a JWT is verified. Key files hold one or more keys (one HS256
+// secret per line, PEM blocks for RS256/ES256) so old and new overlap during
+// a rotation; each file is re-read when it changes.
+struct JwtConfig {
+  std::vector<std::string> algorithms = {"HS256"};  // allow-list; never "none"
+  std::string hs256SecretFile;
+  std::string rs256PublicKeyFile;
+  std::string es256PublicKeyFile;
+  uint32_t leewaySeconds = 30;  // clock skew allowed on exp and nbf
+  std::string issuer;           // non-empty: `iss` must equal it
+  std::string audience;         // non-empty: `aud` must contain it
+  bool requireExpiry = true;    // a token without `exp` is refused
+
+  bool operator==(const JwtConfig&) const = default;
+};
+
+// Who may connect: checked before the upgrade.
+struct AuthConfig {
+  AuthMode mode = AuthMode::None;  // stated explicitly in config.yaml
+  std::string tokenFile;           // mode token: one token per line
+  // A secret file missing or empty at start: false refuses to start; true
+  // starts unready (/readyz 503, upgrades 503) until the file appears.
+  bool waitForSecrets = false;
+  uint32_t secretCheckIntervalMs = 10000;  // re-check of secret files besides inotify
+  JwtConfig jwt;
+
+  bool operator==(const AuthConfig&) const = default;
+};
+
+// What one client may cost; 0 disables a limit.
+struct LimitsConfig {
+  uint32_t maxConnections = 15000;            // on this instance; beyond it upgrades answer 503
+  uint32_t connectionsPerAddress = 5;         // concurrent; the next answers 429
+  uint32_t connectionAttemptsPerMinute = 10;  // per address; beyond it 429
+  uint32_t subscriptionsPerConnection = 50;   // beyond it SUBSCRIPTION_LIMIT
+  uint32_t messagesPerMinute = 100;           // per connection; RATE_LIMITED, then 4029
+  uint32_t maxTrackedAddresses = 1000000;     // bounds the per-address table
+  std::vector<std::string> trustedProxies;    // CIDRs whose X-Forwarded-For is believed
+  std::vector<std::string> allowedOrigins;    // browser Origins; empty: any
+
+  bool operator==(const LimitsConfig&) const = default;
+};
+
 enum class SlowConsumerPolicy { DropOldest, Conflate, Disconnect };
 std::string_view toString(SlowConsumerPolicy policy);
 
@@ -101,6 +147,7 @@ struct NamespaceConfig {
   size_t queueMaxBytes = 1048576;           // 1 MiB per client, same
   size_t compressionThresholdBytes = 1024;  // loader default: server.compression_threshold_bytes
   bool dedicatedEndpoint = false;           // whether /ws/<channel> is served
+  std::string requireClaim;  // "claim=value" a JWT must carry to subscribe; empty: none
 
   bool operator==(const NamespaceConfig&) const = default;
 };
@@ -118,6 +165,8 @@ struct Config {
   HealthConfig health;
   ShutdownConfig shutdown;
   FeedConfig feed;
+  AuthConfig auth;
+  LimitsConfig limits;
   // Always holds kDefaultNamespace after loading.
   std::map<std::string, NamespaceConfig, std::less<>> namespaces = builtinNamespaces();
 

@@ -9,6 +9,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <concepts>
@@ -435,6 +436,31 @@ class Loader {
     out = std::move(pairs);
   }
 
+  void field(std::string_view key, schema::StringList& out, schema::ListRule rule) {
+    const auto found = find(key, true);
+    if (!found) return;
+    if (found->node.IsNull()) {
+      out.clear();
+      return;
+    }
+    if (!found->node.IsSequence()) return fail(Kind::WrongType, key, *found, rule.expected);
+    schema::StringList list;
+    const Path path = childPath(path_, key);
+    size_t index = 0;
+    for (const auto& item : found->node) {
+      const Where where = found->fromEnvironment ? found->where : at(item);
+      const std::string elementPath = joinPath(path) + "[" + std::to_string(index++) + "]";
+      if (!item.IsScalar()) {
+        error(Kind::WrongType, elementPath, display(item), where, rule.element.expected);
+      } else if (!rule.element.valid(item.Scalar())) {
+        error(Kind::BadValue, elementPath, item.Scalar(), where, rule.element.expected);
+      } else {
+        list.push_back(item.Scalar());
+      }
+    }
+    out = std::move(list);
+  }
+
   template <class T>
   void section(std::string_view key, T& out) {
     Loader child(context_, sectionNode(key, "a map of " + std::string(key) + " settings"),
@@ -537,7 +563,7 @@ class Loader {
           found.node = YAML::Load(it->second.value);
         } catch (const YAML::Exception& e) {
           error(Kind::WrongType, path, it->second.value, found.where,
-                "YAML flow text, e.g. {AAPL: tech, JPM: finance}");
+                "YAML flow text, e.g. [10.0.0.0/8, ::1] or {AAPL: tech}");
           return std::nullopt;
         }
       }
@@ -601,14 +627,45 @@ class Loader {
 
 // Checks that need two keys at once.
 void checkAcrossKeys(const Config& config, Context& context) {
-  if (config.admin.port != 0 && config.admin.port == config.server.port) {
+  auto fail = [&context](std::string path, std::string value, std::string expected) {
     ConfigError error;
     error.kind = Kind::BadValue;
-    error.path = "admin.port";
-    error.value = std::to_string(config.admin.port);
+    error.path = std::move(path);
+    error.value = std::move(value);
     error.where = context.source;
-    error.expected = "a port other than server.port";
+    error.expected = std::move(expected);
     context.errors.push_back(std::move(error));
+  };
+  if (config.admin.port != 0 && config.admin.port == config.server.port) {
+    fail("admin.port", std::to_string(config.admin.port), "a port other than server.port");
+  }
+  const AuthConfig& auth = config.auth;
+  if (auth.mode == AuthMode::Token && auth.tokenFile.empty()) {
+    fail("auth.token_file", "", "the path of the token file (auth.mode is token)");
+  }
+  if (auth.mode != AuthMode::Jwt) return;
+  if (auth.jwt.algorithms.empty()) {
+    fail("auth.jwt.algorithms", "[]", "at least one of HS256, RS256, ES256 (auth.mode is jwt)");
+  }
+  const std::pair<const char*, const std::string*> keyFiles[] = {
+      {"HS256", &auth.jwt.hs256SecretFile},
+      {"RS256", &auth.jwt.rs256PublicKeyFile},
+      {"ES256", &auth.jwt.es256PublicKeyFile},
+  };
+  const auto& allowed = auth.jwt.algorithms;
+  for (const auto& [algorithm, file] : keyFiles) {
+    const bool isAllowed = std::find(allowed.begin(), allowed.end(), algorithm) != allowed.end();
+    std::string key = std::string(algorithm) + "_secret_file";
+    if (std::string_view(algorithm) != "HS256") key = std::string(algorithm) + "_public_key_file";
+    for (char& c : key)
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (isAllowed && file->empty()) {
+      fail("auth.jwt." + key, "",
+           std::string("a key file, since auth.jwt.algorithms allows ") + algorithm);
+    } else if (!isAllowed && !file->empty()) {
+      fail("auth.jwt." + key, *file,
+           std::string("empty, or ") + algorithm + " listed in auth.jwt.algorithms");
+    }
   }
 }
 

@@ -8,7 +8,8 @@
 // A visitor provides:
 //   field(key, integral&, IntRange)       field(key, bool&)
 //   field(key, std::string&, StringRule)  field(key, Enum&, Choices<Enum>)
-//   field(key, StringPairs&, PairsRule)   section(key, Struct&)
+//   field(key, StringPairs&, PairsRule)   field(key, StringList&, ListRule)
+//   section(key, Struct&)
 //   namedMap(key, std::map<std::string, T>&, NamedMap<T>)
 
 #include <cstdint>
@@ -43,6 +44,13 @@ struct PairsRule {
   std::string_view expected;  // the whole value, e.g. "a map of symbol: sector"
 };
 
+// A list of strings (YAML sequence; each element checked).
+using StringList = std::vector<std::string>;
+struct ListRule {
+  StringRule element;
+  std::string_view expected;  // the whole value, e.g. "a list of CIDRs"
+};
+
 // A map from names to structs. The `fallback` entry is loaded first, on top of
 // `base`; every other entry starts as a copy of it, then its preset (if its name
 // has one), then its own keys: an entry inherits every key it does not set.
@@ -72,6 +80,24 @@ inline constexpr StringRule kChannelPart{isChannelPart,
                                          "1 to 32 characters of A-Z a-z 0-9 _ . @ -"};
 inline constexpr StringRule kNamespaceName{
     isValidNamespaceName, "a namespace name: 1 to 128 characters of A-Z a-z 0-9 _ . @ - (no ':')"};
+
+bool isClaimRequirement(std::string_view text);  // empty, or name=value
+bool isJwtAlgorithm(std::string_view text);      // HS256, RS256, ES256
+
+inline constexpr StringRule kClaimRequirement{isClaimRequirement,
+                                              "empty, or claim=value (e.g. tier=premium)"};
+inline constexpr StringRule kNonEmpty{isNonEmpty, "a non-empty string"};
+inline constexpr ListRule kJwtAlgorithms{{isJwtAlgorithm, "HS256, RS256 or ES256"},
+                                         "a list of HS256, RS256, ES256"};
+inline constexpr ListRule kCidrList{kNonEmpty, "a list of addresses or CIDRs, e.g. [10.0.0.0/8]"};
+inline constexpr ListRule kOriginList{kNonEmpty,
+                                      "a list of origins, e.g. [https://app.example.com]"};
+
+inline constexpr std::pair<std::string_view, AuthMode> kAuthModeNames[] = {
+    {"none", AuthMode::None},
+    {"token", AuthMode::Token},
+    {"jwt", AuthMode::Jwt},
+};
 
 inline constexpr std::pair<std::string_view, SlowConsumerPolicy> kPolicyNames[] = {
     {"drop_oldest", SlowConsumerPolicy::DropOldest},
@@ -145,6 +171,39 @@ void describe(V& v, FeedConfig& c) {
 }
 
 template <class V>
+void describe(V& v, JwtConfig& c) {
+  v.field("algorithms", c.algorithms, kJwtAlgorithms);
+  v.field("hs256_secret_file", c.hs256SecretFile, kPath);
+  v.field("rs256_public_key_file", c.rs256PublicKeyFile, kPath);
+  v.field("es256_public_key_file", c.es256PublicKeyFile, kPath);
+  v.field("leeway_s", c.leewaySeconds, IntRange{0, 3600});
+  v.field("issuer", c.issuer, kPath);
+  v.field("audience", c.audience, kPath);
+  v.field("require_exp", c.requireExpiry);
+}
+
+template <class V>
+void describe(V& v, AuthConfig& c) {
+  v.field("mode", c.mode, Choices<AuthMode>{kAuthModeNames});
+  v.field("token_file", c.tokenFile, kPath);
+  v.field("wait_for_secrets", c.waitForSecrets);
+  v.field("secret_check_interval_ms", c.secretCheckIntervalMs, IntRange{100, 3600000});
+  v.section("jwt", c.jwt);
+}
+
+template <class V>
+void describe(V& v, LimitsConfig& c) {
+  v.field("max_connections", c.maxConnections, IntRange{0, 10000000});
+  v.field("connections_per_address", c.connectionsPerAddress, IntRange{0, 1000000});
+  v.field("connection_attempts_per_minute", c.connectionAttemptsPerMinute, IntRange{0, 1000000});
+  v.field("subscriptions_per_connection", c.subscriptionsPerConnection, IntRange{0, 1000000});
+  v.field("messages_per_minute", c.messagesPerMinute, IntRange{0, 100000000});
+  v.field("max_tracked_addresses", c.maxTrackedAddresses, IntRange{1000, 100000000});
+  v.field("trusted_proxies", c.trustedProxies, kCidrList);
+  v.field("allowed_origins", c.allowedOrigins, kOriginList);
+}
+
+template <class V>
 void describe(V& v, NamespaceConfig& c) {
   v.field("history_size", c.historySize, IntRange{0, 1000000});
   v.field("history_max_age_ms", c.historyMaxAgeMs, IntRange{0, kDayMs});
@@ -154,6 +213,7 @@ void describe(V& v, NamespaceConfig& c) {
   v.field("queue_max_bytes", c.queueMaxBytes, IntRange{1024, kGiB});
   v.field("compression_threshold_bytes", c.compressionThresholdBytes, IntRange{0, kGiB});
   v.field("dedicated_endpoint", c.dedicatedEndpoint);
+  v.field("require_claim", c.requireClaim, kClaimRequirement);
 }
 
 template <class V>
@@ -164,6 +224,8 @@ void describe(V& v, Config& c) {
   v.section("health", c.health);
   v.section("shutdown", c.shutdown);
   v.section("feed", c.feed);
+  v.section("auth", c.auth);
+  v.section("limits", c.limits);
   // Visited after server, so namespaces inherit its compression threshold.
   NamespaceConfig base;
   base.compressionThresholdBytes = c.server.compressionThresholdBytes;

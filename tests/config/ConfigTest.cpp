@@ -574,5 +574,106 @@ TEST(ConfigCheck, PolicyNames) {
   EXPECT_EQ(toString(SlowConsumerPolicy::Disconnect), "disconnect");
 }
 
+// --- auth and limits ----------------------------------------------------------
+
+TEST(ConfigAuth, ModesAndJwtSettingsAreRead) {
+  const Loaded loaded = load(R"(
+auth:
+  mode: jwt
+  jwt:
+    algorithms: [RS256, ES256]
+    rs256_public_key_file: /keys/rs.pem
+    es256_public_key_file: /keys/es.pem
+    leeway_s: 5
+    audience: wsrouter
+namespaces:
+  market: {require_claim: tier=premium}
+)");
+  ASSERT_TRUE(loaded.ok) << loaded.messages();
+  const AuthConfig& auth = loaded.config.auth;
+  EXPECT_EQ(auth.mode, AuthMode::Jwt);
+  EXPECT_EQ(auth.jwt.algorithms, (std::vector<std::string>{"RS256", "ES256"}));
+  EXPECT_EQ(auth.jwt.leewaySeconds, 5u);
+  EXPECT_EQ(auth.jwt.audience, "wsrouter");
+  EXPECT_EQ(loaded.config.namespaceFor("market").requireClaim, "tier=premium");
+  EXPECT_EQ(loaded.config.namespaceFor("stock:A").requireClaim, "");
+}
+
+TEST(ConfigAuth, TokenModeNeedsItsFile) {
+  const Loaded loaded = load("auth: {mode: token}\n");
+  EXPECT_FALSE(loaded.ok);
+  const ConfigError* error = loaded.errorAt("auth.token_file");
+  ASSERT_NE(error, nullptr) << loaded.messages();
+  EXPECT_NE(error->message().find("auth.mode is token"), std::string::npos) << error->message();
+}
+
+TEST(ConfigAuth, EachAllowedAlgorithmNeedsItsKeyFileAndNoOther) {
+  const Loaded loaded = load(R"(
+auth:
+  mode: jwt
+  jwt:
+    algorithms: [HS256]
+    es256_public_key_file: /keys/es.pem
+)");
+  EXPECT_FALSE(loaded.ok);
+  EXPECT_NE(loaded.errorAt("auth.jwt.hs256_secret_file"), nullptr) << loaded.messages();
+  EXPECT_NE(loaded.errorAt("auth.jwt.es256_public_key_file"), nullptr) << loaded.messages();
+}
+
+TEST(ConfigAuth, UnknownAlgorithmsAndNoneAreRefusedByIndex) {
+  const Loaded loaded = load("auth: {jwt: {algorithms: [HS256, none, HS512]}}\n");
+  EXPECT_FALSE(loaded.ok);
+  const ConfigError* none = loaded.errorAt("auth.jwt.algorithms[1]");
+  ASSERT_NE(none, nullptr) << loaded.messages();
+  EXPECT_EQ(none->value, "none");
+  EXPECT_NE(loaded.errorAt("auth.jwt.algorithms[2]"), nullptr) << loaded.messages();
+  EXPECT_EQ(loaded.errorAt("auth.jwt.algorithms[0]"), nullptr);
+}
+
+TEST(ConfigAuth, ABadModeListsTheChoices) {
+  const Loaded loaded = load("auth: {mode: open}\n");
+  const ConfigError* error = loaded.errorAt("auth.mode");
+  ASSERT_NE(error, nullptr) << loaded.messages();
+  EXPECT_NE(error->expected.find("none"), std::string::npos);
+  EXPECT_NE(error->expected.find("jwt"), std::string::npos);
+}
+
+TEST(ConfigAuth, RequireClaimMustBeNameEqualsValue) {
+  for (const char* bad : {"premium", "=x", "tier=", "ti er=x"}) {
+    const Loaded loaded =
+        load(std::string("namespaces: {market: {require_claim: \"") + bad + "\"}}\n");
+    EXPECT_NE(loaded.errorAt("namespaces.market.require_claim"), nullptr) << bad;
+  }
+}
+
+TEST(ConfigLimits, ListsAreReadFromYamlAndFromTheEnvironment) {
+  const Loaded fromFile = load(R"(
+limits:
+  connections_per_address: 0
+  trusted_proxies: [10.0.0.0/8, "::1"]
+  allowed_origins:
+    - https://app.example.com
+)");
+  ASSERT_TRUE(fromFile.ok) << fromFile.messages();
+  EXPECT_EQ(fromFile.config.limits.connectionsPerAddress, 0u);
+  EXPECT_EQ(fromFile.config.limits.trustedProxies, (std::vector<std::string>{"10.0.0.0/8", "::1"}));
+  EXPECT_EQ(fromFile.config.limits.allowedOrigins,
+            (std::vector<std::string>{"https://app.example.com"}));
+
+  const Loaded fromEnv =
+      load("", {{"WSROUTER_LIMITS_TRUSTED_PROXIES", "[192.168.0.0/16, 172.16.0.0/12]"}});
+  ASSERT_TRUE(fromEnv.ok) << fromEnv.messages();
+  EXPECT_EQ(fromEnv.config.limits.trustedProxies,
+            (std::vector<std::string>{"192.168.0.0/16", "172.16.0.0/12"}));
+}
+
+TEST(ConfigLimits, AListMustBeAList) {
+  const Loaded loaded = load("limits: {trusted_proxies: 10.0.0.0/8}\n");
+  const ConfigError* error = loaded.errorAt("limits.trusted_proxies");
+  ASSERT_NE(error, nullptr) << loaded.messages();
+  EXPECT_EQ(error->kind, Kind::WrongType);
+  EXPECT_NE(error->expected.find("list"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace wsr::config
