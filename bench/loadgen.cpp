@@ -24,6 +24,24 @@
 //
 // Payload layout (text, S >= 26 bytes): 8 hex digits sequence number, ' ',
 // 16 hex digits CLOCK_MONOTONIC send time in ns, ' ', then 'x' padding.
+//
+// Router mode (--admin-port P): the server is wsrouter. Receivers connect to
+// --path (e.g. /ws/bench, a dedicated endpoint) or, with --subscribe, to /ws
+// and send a subscribe op for --channel. The publisher is an HTTP/1.1
+// keep-alive connection to the admin port sending pipelined
+// POST /api/v1/publish requests whose data is
+// {"s":"<8 hex>","t":"<16 hex monotonic ns>","p":"<padding>"} of --size bytes.
+// Receivers check the router's per-channel `seq` (from 1, no holes), count
+// `gap` messages, and sample two latencies: from the publisher's send time
+// (exact, includes the HTTP request) and from the router's `ts` (the moment it
+// accepted the publication; milliseconds of CLOCK_REALTIME). In saturating
+// mode a publication is in flight until the last receiver (the last in the
+// server's connection list) has it. --deflate offers permessage-deflate; a
+// compressed frame is inflated only as far as its envelope (seq, ts, t).
+//
+// Idle mode (--idle S): connect everything, then hold the connections S
+// seconds without publishing and report the server's resident memory before
+// and after connecting.
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -37,6 +55,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <cctype>
@@ -57,6 +76,12 @@ uint64_t nowNs() {
   timespec ts{};
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+int64_t realtimeMs() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
 }
 
 [[noreturn]] void die(const char* fmt, const char* arg = "") {
@@ -93,6 +118,16 @@ struct Options {
   int serverPid = 0;      // to report the server's CPU use over the window
   bool busyPoll = false;  // spin on epoll_wait(0) instead of sleeping in it
   bool verbose = false;
+  // Router mode.
+  uint16_t adminPort = 0;  // non-zero: the server is wsrouter, publish through its API
+  std::string token;       // publisher token
+  std::string channel = "bench";
+  bool subscribe = false;   // receivers subscribe by message on --path instead of /ws/<channel>
+  bool deflate = false;     // receivers offer permessage-deflate
+  double idle = 0;          // seconds to hold idle connections (no publishing); 0: off
+  unsigned publishers = 0;  // HTTP connections publishing, one request in flight each; 0: derived
+
+  bool router() const { return adminPort != 0; }
 };
 
 void usage() {
@@ -100,7 +135,9 @@ void usage() {
                "usage: loadgen --port P [--host 127.0.0.1] [--path /] [--n 1000] [--sources K]\n"
                "  [--size 200] [--rate 0] [--window 8] [--batch W] [--duration 10] [--warmup 1]\n"
                "  [--messages M] [--drain 5] [--timeout S] [--ramp 256] [--sample-every k]\n"
-               "  [--read-size 262144] [--server-pid PID] [--busy-poll] [--verbose]\n");
+               "  [--read-size 262144] [--server-pid PID] [--busy-poll] [--verbose]\n"
+               "  router mode: --admin-port P [--token T] [--channel bench] [--subscribe]\n"
+               "  [--deflate] [--idle S] [--publishers K]\n");
 }
 
 double parseNumber(const char* flag, const char* value) {
@@ -123,6 +160,14 @@ Options parseOptions(int argc, char** argv) {
     }
     if (flag == "--busy-poll") {
       o.busyPoll = true;
+      continue;
+    }
+    if (flag == "--subscribe") {
+      o.subscribe = true;
+      continue;
+    }
+    if (flag == "--deflate") {
+      o.deflate = true;
       continue;
     }
     if (flag == "--help" || flag == "-h") {
@@ -170,6 +215,16 @@ Options parseOptions(int argc, char** argv) {
       o.readSize = static_cast<size_t>(parseNumber(argv[i - 1], v));
     else if (flag == "--server-pid")
       o.serverPid = static_cast<int>(parseNumber(argv[i - 1], v));
+    else if (flag == "--admin-port")
+      o.adminPort = static_cast<uint16_t>(parseNumber(argv[i - 1], v));
+    else if (flag == "--token")
+      o.token = v;
+    else if (flag == "--channel")
+      o.channel = v;
+    else if (flag == "--idle")
+      o.idle = parseNumber(argv[i - 1], v);
+    else if (flag == "--publishers")
+      o.publishers = static_cast<unsigned>(parseNumber(argv[i - 1], v));
     else {
       usage();
       die("unknown option %s", argv[i - 1]);
@@ -180,14 +235,26 @@ Options parseOptions(int argc, char** argv) {
     die("--port is required");
   }
   if (o.n == 0) die("--n must be at least 1");
-  if (o.size < 26) die("--size must be at least 26 (sequence and timestamp)");
+  if (o.size < (o.router() ? 48u : 26u)) {
+    die("--size must be at least 26 (48 in router mode): sequence, timestamp, padding");
+  }
+  if ((o.subscribe || o.deflate || o.idle > 0) && !o.router()) {
+    die("--subscribe, --deflate and --idle need --admin-port (router mode)");
+  }
   if (o.window == 0) o.window = 1;
   if (o.batch == 0) o.batch = o.window;
   if (o.rampInflight == 0) o.rampInflight = 1;
   if (o.readSize < 16384) o.readSize = 16384;
   if (messagesGiven && !durationGiven) o.duration = 0;  // bounded by count alone
   if (messagesGiven && !warmupGiven) o.warmup = 0;
-  if (o.messages == 0 && o.duration <= 0) die("give --duration or --messages");
+  if (o.idle <= 0 && o.messages == 0 && o.duration <= 0) die("give --duration or --messages");
+  // cpp-httplib (the admin server) does not support HTTP pipelining: every
+  // publish request in flight needs a keep-alive connection of its own.
+  // The admin server closes a keep-alive connection idle for a second, so the
+  // publishers take turns (round robin) and are few at a fixed rate.
+  if (o.publishers == 0) o.publishers = o.rate > 0 ? 2 : o.window;
+  if (!o.router()) o.publishers = 1;
+  if (o.idle > 0) o.publishers = 0;  // nothing is published
   if (o.sources == 0) o.sources = (o.n + 4999) / 5000;
   if (o.sources > 254) o.sources = 254;
   if (o.sampleEvery == 0) o.sampleEvery = std::max(1u, o.n / 1000);
@@ -384,6 +451,36 @@ int pinnedCpu(int pid) {
   return -1;
 }
 
+// Resident memory of `pid` in KiB (VmRSS), or -1.
+long residentKib(int pid) {
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/%d/status", pid);
+  FILE* f = std::fopen(path, "r");
+  if (f == nullptr) return -1;
+  char line[256];
+  long kib = -1;
+  while (std::fgets(line, sizeof line, f) != nullptr) {
+    if (std::strncmp(line, "VmRSS:", 6) == 0) {
+      kib = std::strtol(line + 6, nullptr, 10);
+      break;
+    }
+  }
+  std::fclose(f);
+  return kib;
+}
+
+// Parses the decimal digits at `p` (at most `end`); false if there are none.
+inline bool parseDecimal(const char*& p, const char* end, uint64_t& out) {
+  const char* start = p;
+  uint64_t v = 0;
+  while (p < end && *p >= '0' && *p <= '9') {
+    v = v * 10 + static_cast<uint64_t>(*p - '0');
+    ++p;
+  }
+  out = v;
+  return p != start;
+}
+
 double selfCpuSeconds() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
@@ -407,15 +504,21 @@ struct Conn {
   std::string key;       // handshake key, then cleared
   std::string head;      // handshake response bytes, then cleared
   std::string tail;      // a partial frame carried over to the next read
+  // Publishers: bytes not yet written.
+  std::string out;
+  size_t outAt = 0;
+  bool wantOut = false;
+  bool awaiting = false;  // router mode: a publish request awaits its response
 };
 
 struct Totals {
-  uint64_t frames = 0;   // data frames received by receivers (not the publisher)
-  uint64_t bytes = 0;    // their wire bytes (header + payload)
-  uint64_t gaps = 0;     // sequence discontinuities
-  uint64_t missing = 0;  // messages skipped over by those discontinuities
-  uint64_t foreign = 0;  // data frames not in our payload format
-  uint64_t control = 0;  // pings and other control frames received
+  uint64_t frames = 0;       // data frames received by receivers (not the publisher)
+  uint64_t bytes = 0;        // their wire bytes (header + payload)
+  uint64_t gaps = 0;         // sequence discontinuities
+  uint64_t missing = 0;      // messages skipped over by those discontinuities
+  uint64_t foreign = 0;      // data frames not in our payload format
+  uint64_t control = 0;      // pings and other control frames received
+  uint64_t gapMessages = 0;  // router mode: `gap` messages received
   uint64_t recvCalls = 0;
   uint64_t epollWaits = 0;
   uint64_t waitNs = 0;  // time spent inside epoll_wait
@@ -436,19 +539,33 @@ class LoadGen {
     }
     epoll_ = epoll_create1(EPOLL_CLOEXEC);
     if (epoll_ < 0) die("epoll_create1: %s", std::strerror(errno));
-    conns_.resize(o_.n + 1);
+    conns_.resize(o_.n + o_.publishers);
     for (unsigned i = 0; i < o_.n; ++i) {
       conns_[i].source = 1 + i % o_.sources;
       conns_[i].sample = (i % o_.sampleEvery) == 0;
     }
     publisher_ = o_.n;
-    conns_[publisher_].publisher = true;
-    conns_[publisher_].source = 1;
+    for (size_t i = publisher_; i < conns_.size(); ++i) {
+      conns_[i].publisher = true;
+      conns_[i].source = 1;
+    }
     frame_.resize(o_.size + 14);
     payloadTemplate_.assign(o_.size, 'x');
     payloadTemplate_[8] = ' ';
     payloadTemplate_[25] = ' ';
+    if (o_.router()) {
+      adminDest_ = dest_;
+      adminDest_.sin_port = htons(o_.adminPort);
+      signal_ = o_.n - 1;
+      buildPublishTemplate();
+      if (inflateInit2(&inflater_, -15) != Z_OK) die("inflateInit2 failed");
+    }
   }
+  ~LoadGen() {
+    if (o_.router()) inflateEnd(&inflater_);
+  }
+  LoadGen(const LoadGen&) = delete;
+  LoadGen& operator=(const LoadGen&) = delete;
 
   int run();
 
@@ -462,15 +579,21 @@ class LoadGen {
   size_t parseFrames(size_t index, const char* data, size_t len, uint64_t now);
   void fail(size_t index, const char* what);
   void pump(uint64_t now);
-  void appendMessage(uint64_t now);
-  void flushPublisher();
+  void appendMessage(size_t index, uint64_t now);
+  void flushPublisher(size_t index);
   void sendControl(size_t index, uint8_t opcode, const char* payload, size_t len);
+  // Router mode.
+  void buildPublishTemplate();
+  // True for a publication (counted as a delivery), false for the rest.
+  bool parseRouterMessage(size_t index, const char* text, size_t len, uint64_t now);
+  void readPublisher(size_t index);
+  int runIdle(double connectSeconds);
 
   const Options& o_;
   int epoll_ = -1;
   sockaddr_in dest_{};
   std::vector<Conn> conns_;
-  size_t publisher_ = 0;
+  size_t publisher_ = 0;  // the first publisher; router mode: publishers from here to the end
   std::vector<char> buffer_;
 
   // Connect phase.
@@ -484,11 +607,21 @@ class LoadGen {
   uint64_t sent_ = 0;    // messages handed to the publisher's output
   uint64_t echoed_ = 0;  // publisher's own copies received back
   uint64_t publishStartNs_ = 0;
-  std::string pubOut_;  // frames not yet written
-  size_t pubOutOffset_ = 0;
-  bool pubWantOut_ = false;
   std::string frame_;
   std::string payloadTemplate_;
+
+  // Router mode.
+  sockaddr_in adminDest_{};
+  size_t signal_ = 0;            // the receiver whose receipts end a publication's flight
+  std::string requestTemplate_;  // one POST /api/v1/publish, hex fields to fill in
+  size_t seqAt_ = 0;             // offsets of the 8 hex seq and 16 hex time digits in it
+  size_t timeAt_ = 0;
+  uint64_t acked_ = 0;
+  unsigned nextPublisher_ = 0;  // round robin over the publishers
+  z_stream inflater_{};
+  char envelope_[512];  // a compressed frame's first bytes, inflated
+  Histogram tsLatency_;
+  long rssEmptyKib_ = -1;  // the server's resident memory before any connection
 
   // Measurement.
   bool measuring_ = false;
@@ -511,7 +644,8 @@ void LoadGen::startConnect(size_t index) {
   if (bind(c.fd, reinterpret_cast<sockaddr*>(&src), sizeof src) != 0) {
     die("bind to 127.0.0.x: %s", std::strerror(errno));
   }
-  if (connect(c.fd, reinterpret_cast<const sockaddr*>(&dest_), sizeof dest_) != 0 &&
+  const sockaddr_in& dest = c.publisher && o_.router() ? adminDest_ : dest_;
+  if (connect(c.fd, reinterpret_cast<const sockaddr*>(&dest), sizeof dest) != 0 &&
       errno != EINPROGRESS) {
     die("connect: %s", std::strerror(errno));
   }
@@ -525,8 +659,11 @@ void LoadGen::startConnect(size_t index) {
 
 void LoadGen::fail(size_t index, const char* what) {
   Conn& c = conns_[index];
-  std::fprintf(stderr, "loadgen: connection %zu (%s): %s (errno %s)\n", index,
-               c.publisher ? "publisher" : "receiver", what, std::strerror(errno));
+  std::fprintf(stderr,
+               "loadgen: connection %zu (%s): %s (errno %s); sent %" PRIu64
+               ", acknowledged %" PRIu64 ", echoed %" PRIu64 "\n",
+               index, c.publisher ? "publisher" : "receiver", what, std::strerror(errno), sent_,
+               acked_, echoed_);
   if (c.fd >= 0) {
     epoll_ctl(epoll_, EPOLL_CTL_DEL, c.fd, nullptr);
     ::close(c.fd);
@@ -548,6 +685,16 @@ void LoadGen::onConnected(size_t index) {
     fail(index, "connect failed");
     return;
   }
+  if (c.publisher && o_.router()) {  // plain HTTP: open as soon as connected
+    c.state = State::Open;
+    --handshakesInFlight_;
+    ++openCount_;
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u64 = index;
+    epoll_ctl(epoll_, EPOLL_CTL_MOD, c.fd, &ev);
+    return;
+  }
   unsigned char raw[16];
   for (int i = 0; i < 16; i += 8) {
     const uint64_t r = nextRandom();
@@ -556,10 +703,12 @@ void LoadGen::onConnected(size_t index) {
   c.key = base64(raw, sizeof raw);
   char host[64];
   std::snprintf(host, sizeof host, "%s:%u", o_.host.c_str(), o_.port);
-  const std::string request = "GET " + o_.path + " HTTP/1.1\r\nHost: " + host +
-                              "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                              "Sec-WebSocket-Key: " +
-                              c.key + "\r\nSec-WebSocket-Version: 13\r\n\r\n";
+  const std::string request =
+      "GET " + o_.path + " HTTP/1.1\r\nHost: " + host +
+      "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Key: " +
+      c.key + "\r\nSec-WebSocket-Version: 13\r\n" +
+      (o_.deflate ? "Sec-WebSocket-Extensions: permessage-deflate\r\n" : "") + "\r\n";
   const ssize_t n = ::send(c.fd, request.data(), request.size(), MSG_NOSIGNAL);
   if (n != static_cast<ssize_t>(request.size())) {
     fail(index, "sending the handshake request");
@@ -588,6 +737,7 @@ void LoadGen::onHandshakeData(size_t index, const char* data, size_t len) {
     return;
   }
   bool acceptOk = false;
+  bool deflateOk = false;
   const std::string expected = acceptFor(c.key);
   size_t pos = head.find("\r\n") + 2;
   while (pos < head.size()) {
@@ -601,10 +751,18 @@ void LoadGen::onHandshakeData(size_t index, const char* data, size_t len) {
         value.remove_suffix(1);
       acceptOk = value == expected;
     }
+    if (startsWithNoCase(line, "sec-websocket-extensions:") &&
+        line.find("permessage-deflate") != std::string_view::npos) {
+      deflateOk = true;
+    }
     pos = eol + 2;
   }
   if (!acceptOk) {
     fail(index, "bad Sec-WebSocket-Accept");
+    return;
+  }
+  if (o_.deflate && !deflateOk) {
+    fail(index, "permessage-deflate offered but not accepted");
     return;
   }
   const std::string rest = c.head.substr(end + 4);
@@ -613,6 +771,11 @@ void LoadGen::onHandshakeData(size_t index, const char* data, size_t len) {
   c.state = State::Open;
   --handshakesInFlight_;
   ++openCount_;
+  if (o_.subscribe) {
+    std::string op = "{\"op\":\"subscribe\",\"id\":1,\"channels\":[\"";
+    op.append(o_.channel).append("\"]}");
+    sendControl(index, 0x1, op.data(), op.size());
+  }
   if (!rest.empty()) {
     const size_t used = parseFrames(index, rest.data(), rest.size(), nowNs());
     c.tail.assign(rest, used, std::string::npos);
@@ -631,8 +794,8 @@ void LoadGen::sendControl(size_t index, uint8_t opcode, const char* payload, siz
     out[6 + i] = static_cast<char>(payload[i] ^ m[i & 3]);
   const size_t total = 6 + len;
   if (conns_[index].publisher) {
-    pubOut_.append(out, total);
-    flushPublisher();
+    conns_[index].out.append(out, total);
+    flushPublisher(index);
   } else {
     // Receivers never write otherwise: a control answer that does not fit is dropped.
     [[maybe_unused]] ssize_t n = ::send(conns_[index].fd, out, total, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -671,6 +834,29 @@ size_t LoadGen::parseFrames(size_t index, const char* data, size_t len, uint64_t
     const unsigned opcode = b0 & 0x0f;
     const size_t frameBytes = header + payloadLen;
     pos += frameBytes;
+    if (o_.router() && opcode == 0x1) {
+      const char* text = payload;
+      size_t textLen = static_cast<size_t>(payloadLen);
+      if ((b0 & 0x40) != 0) {  // RSV1: compressed; inflate just the envelope
+        inflateReset(&inflater_);
+        inflater_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(payload));
+        inflater_.avail_in = static_cast<uInt>(payloadLen);
+        inflater_.next_out = reinterpret_cast<Bytef*>(envelope_);
+        inflater_.avail_out = sizeof envelope_;
+        const int rc = inflate(&inflater_, Z_SYNC_FLUSH);
+        if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR) {
+          fail(index, "inflate failed");
+          return len;
+        }
+        text = envelope_;
+        textLen = sizeof envelope_ - inflater_.avail_out;
+      }
+      if (parseRouterMessage(index, text, textLen, now)) {
+        ++frames;
+        bytes += frameBytes;
+      }
+      continue;
+    }
     if (opcode == 0x1 || opcode == 0x2 || opcode == 0x0) {
       uint64_t seq = 0;
       uint64_t sentAt = 0;
@@ -709,6 +895,134 @@ size_t LoadGen::parseFrames(size_t index, const char* data, size_t len, uint64_t
   totals_.frames += frames;
   totals_.bytes += bytes;
   return pos;
+}
+
+// A router message: {"type":"bench","channel":..,"seq":N,"ts":MS,"data":{"s":..,"t":"<hex>",..
+// or a control message of the protocol (welcome, subscribed, gap...). `text`
+// may be only the message's beginning (an inflated prefix).
+bool LoadGen::parseRouterMessage(size_t index, const char* text, size_t len, uint64_t now) {
+  Conn& c = conns_[index];
+  const std::string_view message(text, len);
+  if (!message.starts_with("{\"type\":\"bench\",")) {
+    if (message.starts_with("{\"type\":\"gap\"")) {
+      ++totals_.gapMessages;
+    } else {
+      ++totals_.control;  // welcome, subscribed, pong...
+    }
+    return false;
+  }
+  const char* end = text + len;
+  const size_t seqKey = message.find(",\"seq\":");
+  const size_t tsKey = message.find(",\"ts\":");
+  const size_t timeKey = message.find("\"t\":\"");
+  uint64_t seq = 0;
+  uint64_t ts = 0;
+  uint64_t sentAt = 0;
+  if (seqKey == std::string_view::npos || tsKey == std::string_view::npos ||
+      timeKey == std::string_view::npos || timeKey + 5 + 16 > len) {
+    ++totals_.foreign;
+    return false;
+  }
+  const char* seqText = text + seqKey + 7;
+  const char* tsText = text + tsKey + 6;
+  if (!parseDecimal(seqText, end, seq) || !parseDecimal(tsText, end, ts) ||
+      !parseHex(text + timeKey + 5, 16, sentAt)) {
+    ++totals_.foreign;
+    return false;
+  }
+  if (!c.haveSeq) {
+    if (seq != 1) {
+      ++totals_.gaps;
+      totals_.missing += seq - 1;
+    }
+  } else if (seq != c.nextSeq) {
+    ++totals_.gaps;
+    if (seq > c.nextSeq) totals_.missing += seq - c.nextSeq;
+  }
+  c.haveSeq = true;
+  c.nextSeq = seq + 1;
+  if (index == signal_ && seq > echoed_) echoed_ = seq;
+  if (c.sample && measuring_) {
+    if (now >= sentAt) latency_.record(now - sentAt);
+    const int64_t lateMs = realtimeMs() - static_cast<int64_t>(ts);
+    tsLatency_.record(static_cast<uint64_t>(std::max<int64_t>(0, lateMs)) * 1000000);
+  }
+  return true;
+}
+
+// The publish request, built once: each publication copies it and writes its
+// sequence number and send time into the hex fields.
+void LoadGen::buildPublishTemplate() {
+  std::string data = "{\"s\":\"00000000\",\"t\":\"0000000000000000\",\"p\":\"";
+  // Padding that compresses like market data (about 3:1), not like "xxxx".
+  uint64_t state = 0x2545F4914F6CDD1Dull;
+  char entry[48];
+  while (data.size() + 2 < o_.size) {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    const int n = std::snprintf(
+        entry, sizeof entry, "S%03u:%u.%02u:%u;", static_cast<unsigned>(state % 500),
+        static_cast<unsigned>((state >> 12) % 900 + 10), static_cast<unsigned>((state >> 24) % 100),
+        static_cast<unsigned>((state >> 32) % 5000));
+    data.append(entry, static_cast<size_t>(n));
+  }
+  data.resize(o_.size - 2);
+  data += "\"}";
+  // Built by appending: g++ 12 warns falsely (-Wrestrict) on "literal" + string.
+  std::string body = "{\"channel\":\"";
+  body.append(o_.channel).append("\",\"type\":\"bench\",\"data\":").append(data).append("}");
+  char host[64];
+  std::snprintf(host, sizeof host, "%s:%u", o_.host.c_str(), o_.adminPort);
+  requestTemplate_ = "POST /api/v1/publish HTTP/1.1\r\nHost: ";
+  requestTemplate_.append(host)
+      .append("\r\nAuthorization: Bearer ")
+      .append(o_.token)
+      .append("\r\nContent-Type: application/json\r\nContent-Length: ")
+      .append(std::to_string(body.size()))
+      .append("\r\n\r\n");
+  const size_t bodyAt = requestTemplate_.size();
+  requestTemplate_ += body;
+  seqAt_ = requestTemplate_.find("\"s\":\"", bodyAt) + 5;
+  timeAt_ = requestTemplate_.find("\"t\":\"", bodyAt) + 5;
+}
+
+// The publisher's HTTP responses: each must be 200.
+void LoadGen::readPublisher(size_t index) {
+  Conn& c = conns_[index];
+  const ssize_t n = ::recv(c.fd, buffer_.data(), o_.readSize, 0);
+  if (n <= 0) {
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+    fail(index, n == 0 ? "admin server closed the connection" : "recv (publisher)");
+    return;
+  }
+  std::string& in = c.tail;
+  in.append(buffer_.data(), static_cast<size_t>(n));
+  size_t pos = 0;
+  for (;;) {
+    const size_t end = in.find("\r\n\r\n", pos);
+    if (end == std::string::npos) break;
+    const std::string_view head(in.data() + pos, end - pos);
+    size_t length = 0;
+    for (size_t line = head.find("\r\n"); line != std::string_view::npos;
+         line = head.find("\r\n", line + 2)) {
+      if (startsWithNoCase(head.substr(line + 2), "content-length:")) {
+        length = std::strtoul(std::string(head.substr(line + 17, 12)).c_str(), nullptr, 10);
+      }
+    }
+    if (end + 4 + length > in.size()) break;
+    if (!head.starts_with("HTTP/1.1 200")) {
+      std::fprintf(stderr, "loadgen: publish answered %.*s: %.*s\n",
+                   static_cast<int>(head.find("\r\n")), head.data(), static_cast<int>(length),
+                   in.data() + end + 4);
+      fail(index, "publish refused");
+      return;
+    }
+    ++acked_;
+    c.awaiting = false;
+    pos = end + 4 + length;
+  }
+  in.erase(0, pos);
 }
 
 void LoadGen::readOpen(size_t index) {
@@ -752,9 +1066,13 @@ void LoadGen::onEvent(size_t index, uint32_t events) {
       return;
     }
     case State::Open:
-      if ((events & EPOLLOUT) != 0 && c.publisher) flushPublisher();
+      if ((events & EPOLLOUT) != 0 && c.publisher) flushPublisher(index);
       if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0 && c.state == State::Open) {
-        readOpen(index);
+        if (c.publisher && o_.router()) {
+          readPublisher(index);
+        } else {
+          readOpen(index);
+        }
       }
       return;
     default:
@@ -762,7 +1080,16 @@ void LoadGen::onEvent(size_t index, uint32_t events) {
   }
 }
 
-void LoadGen::appendMessage(uint64_t now) {
+void LoadGen::appendMessage(size_t index, uint64_t now) {
+  std::string& out = conns_[index].out;
+  if (o_.router()) {
+    const size_t at = out.size();
+    out += requestTemplate_;
+    writeHex(out.data() + at + seqAt_, 8, sent_);
+    writeHex(out.data() + at + timeAt_, 16, now);
+    ++sent_;
+    return;
+  }
   // Payload: seq (8 hex), ' ', send time (16 hex), ' ', padding. Masked client frame.
   const size_t len = o_.size;
   char* p = frame_.data();
@@ -790,39 +1117,39 @@ void LoadGen::appendMessage(uint64_t now) {
   const auto* m = reinterpret_cast<const unsigned char*>(&mask);
   for (size_t i = 0; i < len; ++i)
     payload[i] = static_cast<char>(payload[i] ^ m[i & 3]);
-  pubOut_.append(p, header + 4 + len);
+  out.append(p, header + 4 + len);
   ++sent_;
 }
 
-void LoadGen::flushPublisher() {
-  Conn& c = conns_[publisher_];
-  while (pubOutOffset_ < pubOut_.size()) {
-    const ssize_t n = ::send(c.fd, pubOut_.data() + pubOutOffset_, pubOut_.size() - pubOutOffset_,
-                             MSG_NOSIGNAL | MSG_DONTWAIT);
+void LoadGen::flushPublisher(size_t index) {
+  Conn& c = conns_[index];
+  while (c.outAt < c.out.size()) {
+    const ssize_t n =
+        ::send(c.fd, c.out.data() + c.outAt, c.out.size() - c.outAt, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN) break;
-      fail(publisher_, "publisher send");
+      fail(index, "publisher send");
       return;
     }
-    pubOutOffset_ += static_cast<size_t>(n);
+    c.outAt += static_cast<size_t>(n);
   }
-  const bool pending = pubOutOffset_ < pubOut_.size();
+  const bool pending = c.outAt < c.out.size();
   if (!pending) {
-    pubOut_.clear();
-    pubOutOffset_ = 0;
+    c.out.clear();
+    c.outAt = 0;
   }
-  if (pending != pubWantOut_) {
-    pubWantOut_ = pending;
+  if (pending != c.wantOut) {
+    c.wantOut = pending;
     epoll_event ev{};
     ev.events = EPOLLIN | (pending ? EPOLLOUT : 0u);
-    ev.data.u64 = publisher_;
+    ev.data.u64 = index;
     epoll_ctl(epoll_, EPOLL_CTL_MOD, c.fd, &ev);
   }
 }
 
 void LoadGen::pump(uint64_t now) {
-  if (!publishing_ || pubWantOut_) return;
+  if (!publishing_ || (!o_.router() && conns_[publisher_].wantOut)) return;
   uint64_t allowed = 0;
   if (o_.rate > 0) {
     const double elapsed = static_cast<double>(now - publishStartNs_) / 1e9;
@@ -835,12 +1162,26 @@ void LoadGen::pump(uint64_t now) {
   }
   if (o_.messages > 0 && sent_ + allowed > o_.messages) allowed = o_.messages - sent_;
   if (allowed == 0) return;
+  if (o_.router()) {  // one request per idle keep-alive connection, in turn
+    for (unsigned tried = 0; tried < o_.publishers && allowed > 0; ++tried) {
+      const size_t i = publisher_ + nextPublisher_;
+      nextPublisher_ = (nextPublisher_ + 1) % o_.publishers;
+      Conn& c = conns_[i];
+      if (c.awaiting || c.state != State::Open) continue;
+      appendMessage(i, now);
+      c.awaiting = true;
+      --allowed;
+      flushPublisher(i);
+    }
+    return;
+  }
   for (uint64_t i = 0; i < allowed; ++i)
-    appendMessage(now);
-  flushPublisher();
+    appendMessage(publisher_, now);
+  flushPublisher(publisher_);
 }
 
 int LoadGen::run() {
+  rssEmptyKib_ = o_.serverPid > 0 ? residentKib(o_.serverPid) : -1;
   const uint64_t startNs = nowNs();
   const auto deadline = startNs + static_cast<uint64_t>(o_.timeout * 1e9);
   std::vector<epoll_event> events(4096);
@@ -851,11 +1192,18 @@ int LoadGen::run() {
   // already waiting when the server's pass ends: the server never idles for a
   // round trip (saturation), and the window W is the number of broadcasts the
   // server handles per pass (the coalescing factor, frames per write).
-  startConnect(publisher_);
+  // Router mode: the publishers last, just before publishing (the admin
+  // server closes idle keep-alive connections after a second).
+  if (!o_.router()) startConnect(publisher_);
   while (openCount_ < conns_.size()) {
-    while (conns_[publisher_].state == State::Open && nextToConnect_ < o_.n &&
+    while ((o_.router() || conns_[publisher_].state == State::Open) && nextToConnect_ < o_.n &&
            handshakesInFlight_ < o_.rampInflight) {
       startConnect(nextToConnect_++);
+    }
+    if (o_.router() && openCount_ == o_.n && o_.publishers > 0 &&
+        conns_[publisher_].state == State::Idle) {
+      for (size_t i = publisher_; i < conns_.size(); ++i)
+        startConnect(i);
     }
     const int n = epoll_wait(epoll_, events.data(), static_cast<int>(events.size()), 100);
     if (n < 0 && errno != EINTR) die("epoll_wait: %s", std::strerror(errno));
@@ -870,6 +1218,7 @@ int LoadGen::run() {
                  "loadgen: %u receivers + publisher open in %.2f s over %u source addresses\n",
                  o_.n, connectSeconds, o_.sources);
   }
+  if (o_.idle > 0) return runIdle(connectSeconds);
 
   // ---- Publish phase: warm-up, then the measured window.
   publishing_ = true;
@@ -951,12 +1300,15 @@ int LoadGen::run() {
     }
     if (publishing_) pump(now);
     if (!publishing_) {
-      if (totals_.frames >= sent_ * o_.n && echoed_ >= sent_) break;
+      if (totals_.frames >= sent_ * o_.n && echoed_ >= sent_ && (!o_.router() || acked_ >= sent_)) {
+        break;
+      }
       if (now >= drainEnd) break;
     }
     if (now > deadline) die("total timeout reached");
   }
 
+  const long rssEndKib = o_.serverPid > 0 ? residentKib(o_.serverPid) : -1;
   // Reset the connections on exit (no TIME_WAIT pile-up across runs).
   const linger hard{1, 0};
   for (auto& c : conns_) {
@@ -985,7 +1337,10 @@ int LoadGen::run() {
       ",\"delivery_ratio\":%.6f,\"foreign\":%" PRIu64 ",\"control\":%" PRIu64
       ",\"loadgen_cpu\":%.3f,\"server_cpu\":%.3f,\"server_core_busy\":%.3f,\"frames_per_recv\":%."
       "2f,\"recvs_per_wait\":%.1f,"
-      "\"loadgen_wait_frac\":%.3f,\"other_cpu\":%.3f,\"busy_poll\":%s,\"connect_s\":%.3f}\n",
+      "\"loadgen_wait_frac\":%.3f,\"other_cpu\":%.3f,\"busy_poll\":%s,\"connect_s\":%.3f,"
+      "\"router\":%s,\"gap_messages\":%" PRIu64 ",\"acked\":%" PRIu64
+      ",\"ts_latency_ms\":{\"p50\":%.0f,\"p99\":%.0f,\"p999\":%.0f,\"max\":%.0f},"
+      "\"server_rss_kib\":{\"empty\":%ld,\"end\":%ld}}\n",
       o_.n, sent_, o_.size, o_.rate, o_.window, o_.sources, windowSeconds, totals_.frames,
       windowFrames, windowSent, perSecond, bytesPerSecond, us(latency_.quantile(0.50)),
       us(latency_.quantile(0.99)), us(latency_.quantile(0.999)), us(latency_.max()),
@@ -1004,9 +1359,45 @@ int LoadGen::run() {
       machine >= 0 && serverCpu >= 0 && windowSeconds > 0
           ? std::max(0.0, (machine - selfCpu - serverCpu) / windowSeconds)
           : -1.0,
-      o_.busyPoll ? "true" : "false", connectSeconds);
+      o_.busyPoll ? "true" : "false", connectSeconds, o_.router() ? "true" : "false",
+      totals_.gapMessages, acked_, static_cast<double>(tsLatency_.quantile(0.50)) / 1e6,
+      static_cast<double>(tsLatency_.quantile(0.99)) / 1e6,
+      static_cast<double>(tsLatency_.quantile(0.999)) / 1e6,
+      static_cast<double>(tsLatency_.max()) / 1e6, rssEmptyKib_, rssEndKib);
   std::fflush(stdout);
-  return totals_.frames == expected && totals_.gaps == 0 ? 0 : 3;
+  return totals_.frames == expected && totals_.gaps == 0 && totals_.gapMessages == 0 ? 0 : 3;
+}
+
+// Holds every connection open, publishing nothing, answering pings, then
+// reports the server's resident memory: what an idle connection costs.
+int LoadGen::runIdle(double connectSeconds) {
+  const long rssConnectedKib = o_.serverPid > 0 ? residentKib(o_.serverPid) : -1;
+  const uint64_t end = nowNs() + static_cast<uint64_t>(o_.idle * 1e9);
+  std::vector<epoll_event> events(4096);
+  while (nowNs() < end) {
+    const int n = epoll_wait(epoll_, events.data(), static_cast<int>(events.size()), 100);
+    if (n < 0 && errno != EINTR) die("epoll_wait: %s", std::strerror(errno));
+    for (int i = 0; i < n; ++i)
+      onEvent(events[i].data.u64, events[i].events);
+    if (failed_) die("a connection failed while idle (see stderr)");
+  }
+  const long rssEndKib = o_.serverPid > 0 ? residentKib(o_.serverPid) : -1;
+  const linger hard{1, 0};
+  for (auto& c : conns_) {
+    if (c.fd >= 0) {
+      setsockopt(c.fd, SOL_SOCKET, SO_LINGER, &hard, sizeof hard);
+      ::close(c.fd);
+    }
+  }
+  const long grownKib = std::max(rssConnectedKib, rssEndKib) - rssEmptyKib_;
+  std::printf(
+      "{\"n\":%u,\"idle_s\":%g,\"connect_s\":%.3f,\"open\":%zu,"
+      "\"server_rss_kib\":{\"empty\":%ld,\"connected\":%ld,\"end\":%ld},"
+      "\"bytes_per_connection\":%.0f,\"control\":%" PRIu64 "}\n",
+      o_.n, o_.idle, connectSeconds, openCount_, rssEmptyKib_, rssConnectedKib, rssEndKib,
+      static_cast<double>(grownKib) * 1024.0 / static_cast<double>(o_.n), totals_.control);
+  std::fflush(stdout);
+  return 0;
 }
 
 }  // namespace

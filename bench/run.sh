@@ -131,55 +131,15 @@ for bin in loadgen floor_server bench_server; do
   [[ -x "$BUILD_DIR/$bin" ]] || { echo "run.sh: $BUILD_DIR/$bin is missing" >&2; exit 1; }
 done
 
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
+
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 OUT="$ROOT/bench/results/$STAMP"
 mkdir -p "$OUT"
-{
-  echo "date: $(date -u +%FT%TZ)"
-  echo "cpu: $(lscpu | sed -n 's/^Model name: *//p' | head -1)"
-  echo "cpus: $(nproc)"
-  echo "kernel: $(uname -r)"
-  echo "commit: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo none)"
-  # The engine may be uncommitted work: fingerprint what was built.
-  echo "src sha1: $(cd "$ROOT" && find src bench -name '*.cpp' -o -name '*.h' | LC_ALL=C sort |
-    xargs sha1sum | sha1sum | cut -c1-12)"
-  echo "settings: RUNS=$RUNS NS=\"$NS\" DURATION=$DURATION WARMUP=$WARMUP WINDOW=$WINDOW SIZE=$SIZE LOADGEN_ARGS=\"$LOADGEN_ARGS\""
-} >"$OUT/machine.txt"
+machine_info >"$OUT/machine.txt"
+echo "settings: RUNS=$RUNS NS=\"$NS\" DURATION=$DURATION WARMUP=$WARMUP WINDOW=$WINDOW SIZE=$SIZE LOADGEN_ARGS=\"$LOADGEN_ARGS\"" >>"$OUT/machine.txt"
 cat "$OUT/machine.txt"
-
-SERVER_PID=""
-cleanup() {
-  if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill -TERM "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-  fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# Busy cores of the whole machine over one second, from /proc/stat.
-machine_busy() {
-  local a b
-  a=$(awk '/^cpu /{print $2+$3+$4+$7+$8+$9, $5+$6}' /proc/stat)
-  sleep 1
-  b=$(awk '/^cpu /{print $2+$3+$4+$7+$8+$9, $5+$6}' /proc/stat)
-  awk -v a="$a" -v b="$b" -v hz="$(getconf CLK_TCK)" 'BEGIN {
-    split(a, x, " "); split(b, y, " "); printf "%.2f", (y[1] - x[1]) / hz }'
-}
-
-wait_quiet() {
-  local waited=0 busy
-  while :; do
-    busy=$(machine_busy)
-    if awk -v b="$busy" -v m="$QUIET_MAX" 'BEGIN { exit !(b <= m) }'; then return 0; fi
-    if ((waited >= QUIET_WAIT)); then
-      echo "run.sh: warning: machine still busy ($busy cores used by others); running anyway" >&2
-      return 0
-    fi
-    ((waited == 0)) && echo "run.sh: machine busy ($busy cores used by others), waiting..." >&2
-    waited=$((waited + 1))
-  done
-}
 
 server_binary() {
   case "$1" in
@@ -229,11 +189,7 @@ attempt() {  # server n run -> sets LINE
   line=$(taskset -c "$LOADGEN_CPU" "$BUILD_DIR/loadgen" --port "$port" --n "$n" --size "$SIZE" \
     --rate 0 --window "$WINDOW" --duration "$DURATION" --warmup "$WARMUP" \
     --server-pid "$SERVER_PID" $LOADGEN_ARGS 2>>"$OUT/$server-$n.loadgen.log") || rc=$?
-  kill -TERM "$SERVER_PID" 2>/dev/null || true
-  for ((i = 0; i < 100; i++)); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.05; done
-  kill -KILL "$SERVER_PID" 2>/dev/null || true
-  wait "$SERVER_PID" 2>/dev/null || true
-  SERVER_PID=""
+  stop_server
   [[ -n "$line" ]] || line="{\"error\":\"loadgen exited $rc without output\"}"
   LINE=$(echo "$line" | sed "s/^{/{\"server\":\"$server\",\"run\":$run,\"exit\":$rc,/")
 }

@@ -1,0 +1,279 @@
+#!/usr/bin/env bash
+# Router benchmark: wsrouter itself (publish API in, WebSocket out) under the
+# load generator in router mode (bench/loadgen.cpp), with the floor server of
+# bench/run.sh run alongside in the same cells for comparison.
+#
+# Cells (CELLS picks some):
+#   rate        N x publications/s at 200 bytes, router and floor
+#   saturation  N at saturation (WINDOW publications in flight), router and floor
+#   snapshot    a 16 KiB compressible snapshot at SNAPSHOT_RATE/s to N clients
+#               with permessage-deflate: router CPU per snapshot against N
+#   idle        10,000 idle connections: the router's resident memory
+#   unpinned    saturation again, nothing pinned, the router with 2 workers
+# Pinned cells: server on SERVER_CPU, load generator on LOADGEN_CPU. Every
+# run starts a fresh server and stops it by pid. JSON lines land in
+# bench/results/router-<timestamp>/<cell>.jsonl; the tables of medians are
+# printed and saved as summary.md there.
+#
+# Environment:
+#   RUNS=3  NS="1000 10000"  RATES="100 1000"  DURATION=10  WARMUP=1  WINDOW=12
+#   (WINDOW=12: each publication in flight holds one of the admin server's 16 threads)
+#   SNAPSHOT_RATE=5  IDLE_N=10000  IDLE_S=5  CELLS="rate saturation snapshot idle unpinned"
+#   SERVER_CPU=0 LOADGEN_CPU=1  BUILD=0 (skip the build)  BUILD_DIR=build-bench
+#   QUICK=1  smoke check: N=1000, one run of 3 s per cell, 1,000 idle connections
+#   QUIET_MAX=0.25 QUIET_WAIT=600  wait for a quiet machine before each run
+#
+# bash bench/router.sh --summary DIR   prints the tables of an earlier results directory
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD_DIR=${BUILD_DIR:-$ROOT/build-bench}
+case "$BUILD_DIR" in /*) ;; *) BUILD_DIR=$ROOT/$BUILD_DIR ;; esac
+RUNS=${RUNS:-3}
+NS=${NS:-"1000 10000"}
+RATES=${RATES:-"100 1000"}
+DURATION=${DURATION:-10}
+WARMUP=${WARMUP:-1}
+WINDOW=${WINDOW:-12}
+SNAPSHOT_RATE=${SNAPSHOT_RATE:-5}
+IDLE_N=${IDLE_N:-10000}
+IDLE_S=${IDLE_S:-5}
+CELLS=${CELLS:-"rate saturation snapshot idle unpinned"}
+SERVER_CPU=${SERVER_CPU:-0}
+LOADGEN_CPU=${LOADGEN_CPU:-1}
+QUIET_MAX=${QUIET_MAX:-0.25}
+QUIET_WAIT=${QUIET_WAIT:-600}
+if [[ "${QUICK:-0}" == 1 ]]; then
+  NS="1000"
+  RUNS=1
+  DURATION=3
+  IDLE_N=1000
+  IDLE_S=1
+fi
+PYTHON=/usr/bin/python3
+[[ -x "$PYTHON" ]] || PYTHON=$(command -v python3)
+
+summarize() {  # dir
+  "$PYTHON" - "$1" <<'EOF'
+import json, os, statistics, sys
+
+out = sys.argv[1]
+
+def rows(cell):
+    path = os.path.join(out, cell + ".jsonl")
+    if not os.path.exists(path):
+        return []
+    return [json.loads(line) for line in open(path) if line.strip()]
+
+def med(rs, f):
+    vals = [f(r) for r in rs]
+    return statistics.median(vals) if vals else float("nan")
+
+def group(rs, *keys):
+    groups = {}
+    for r in rs:
+        groups.setdefault(tuple(r.get(k) for k in keys), []).append(r)
+    return groups
+
+def ok(rs):
+    return [r for r in rs if "error" not in r]
+
+def traffic_table(title, cell, keys):
+    rs = rows(cell)
+    if not rs:
+        return
+    print(f"### {title}\n")
+    print("| server | N | " + " | ".join(k for k in keys if k not in ("server", "n")) +
+          " | runs | deliveries/s | delivered (min) | seq gaps | gap msgs | p50 ms | p99 ms "
+          "| p99.9 ms | max ms | ts p99 ms | server CPU | RSS end MiB |")
+    print("| --- | ---: |" + " ---: |" * (len(keys) - 2) + " ---: |" * 12)
+    for key, g in sorted(group(rs, *keys).items(), key=lambda kv: [str(x) for x in kv[0]]):
+        good = ok(g)
+        cols = dict(zip(keys, key))
+        extra = " | ".join(str(cols[k]) for k in keys if k not in ("server", "n"))
+        head = f"| {cols['server']} | {cols['n']} | " + (extra + " | " if extra else "")
+        if not good:
+            print(head + f"0 ({len(g)} failed: {g[0].get('error')}) |" + " |" * 11)
+            continue
+        lat = lambda q: med(good, lambda r: r["latency_us"][q]) / 1000
+        print(head + f"{len(good)} | {med(good, lambda r: r['deliveries_per_s']):,.0f} "
+              f"| {min(r['delivery_ratio'] for r in good):.4f} "
+              f"| {sum(r['gaps'] for r in good)} | {sum(r.get('gap_messages', 0) for r in good)} "
+              f"| {lat('p50'):.2f} | {lat('p99'):.2f} | {lat('p999'):.2f} | {lat('max'):.2f} "
+              + (f"| {med(good, lambda r: r['ts_latency_ms']['p99']):.0f} " if good[0].get("router") else "| - ")
+              + f"| {med(good, lambda r: r['server_cpu']):.2f} "
+              f"| {med(good, lambda r: r.get('server_rss_kib', {}).get('end', -1)) / 1024:.1f} |")
+    print()
+
+print(f"Results: {out}\n")
+traffic_table("Fixed rate, 200-byte messages, pinned", "rate", ["server", "n", "rate"])
+traffic_table("Saturation, 200-byte messages, pinned", "saturation", ["server", "n"])
+for cell, title in (("saturation", "pinned"), ("unpinned", "unpinned, router with 2 workers")):
+    rs = ok(rows(cell))
+    for (n,), g in sorted(group(rs, "n").items()):
+        by = group(g, "server")
+        if ("floor",) in by and ("router",) in by:
+            f = med(by[("floor",)], lambda r: r["deliveries_per_s"])
+            r = med(by[("router",)], lambda r: r["deliveries_per_s"])
+            print(f"- {cell} ({title}), N={n}: router/floor = {r / f:.3f} "
+                  f"({'meets' if r / f >= 0.9 else 'misses'} the 0.9 goal)")
+print()
+traffic_table("Saturation, unpinned (router: 2 workers)", "unpinned", ["server", "n"])
+
+rs = ok(rows("snapshot"))
+if rs:
+    print("### 16 KiB compressible snapshot, permessage-deflate, pinned\n")
+    print("| N | runs | snapshots/s | deliveries/s | delivered (min) | wire bytes per delivery "
+          "| router CPU ms per snapshot | router CPU us per delivery | p99 ms |")
+    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for (n,), g in sorted(group(rs, "n").items()):
+        per_snapshot = med(g, lambda r: r["server_cpu"] * r["duration_s"] / max(1, r["window_messages"]) * 1000)
+        per_delivery = med(g, lambda r: r["server_cpu"] * r["duration_s"] / max(1, r["window_deliveries"]) * 1e6)
+        print(f"| {n} | {len(g)} | {med(g, lambda r: r['window_messages'] / r['duration_s']):.1f} "
+              f"| {med(g, lambda r: r['deliveries_per_s']):,.0f} | {min(r['delivery_ratio'] for r in g):.4f} "
+              f"| {med(g, lambda r: r['bytes_per_s'] / max(1, r['deliveries_per_s'])):,.0f} "
+              f"| {per_snapshot:.2f} | {per_delivery:.2f} | {med(g, lambda r: r['latency_us']['p99']) / 1000:.2f} |")
+    print()
+
+rs = ok(rows("idle"))
+if rs:
+    print("### Idle connections\n")
+    print("| N | runs | RSS empty MiB | RSS with N idle MiB | growth MiB | bytes per connection |")
+    print("| ---: | ---: | ---: | ---: | ---: | ---: |")
+    for (n,), g in sorted(group(rs, "n").items()):
+        empty = med(g, lambda r: r["server_rss_kib"]["empty"]) / 1024
+        full = med(g, lambda r: max(r["server_rss_kib"]["connected"], r["server_rss_kib"]["end"])) / 1024
+        print(f"| {n} | {len(g)} | {empty:.1f} | {full:.1f} | {full - empty:.1f} "
+              f"| {med(g, lambda r: r['bytes_per_connection']):,.0f} |")
+    print()
+EOF
+}
+
+if [[ "${1:-}" == --summary ]]; then
+  [[ -d "${2:-}" ]] || { echo "usage: bash bench/router.sh --summary bench/results/router-<timestamp>" >&2; exit 2; }
+  summarize "$2"
+  exit 0
+fi
+
+if [[ "${BUILD:-1}" != 0 ]]; then
+  cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DWSROUTER_TESTS=OFF >/dev/null
+  cmake --build "$BUILD_DIR" -j "$(nproc)" --target loadgen floor_server wsrouter
+fi
+for bin in loadgen floor_server wsrouter; do
+  [[ -x "$BUILD_DIR/$bin" ]] || { echo "router.sh: $BUILD_DIR/$bin is missing" >&2; exit 1; }
+done
+
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
+
+STAMP=$(date -u +%Y%m%dT%H%M%SZ)
+OUT="$ROOT/bench/results/router-$STAMP"
+mkdir -p "$OUT"
+machine_info >"$OUT/machine.txt"
+echo "settings: RUNS=$RUNS NS=\"$NS\" RATES=\"$RATES\" DURATION=$DURATION WARMUP=$WARMUP WINDOW=$WINDOW SNAPSHOT_RATE=$SNAPSHOT_RATE IDLE_N=$IDLE_N CELLS=\"$CELLS\"" >>"$OUT/machine.txt"
+cat "$OUT/machine.txt"
+TOKEN=bench-publisher-token-0123456789
+echo "$TOKEN" >"$OUT/publisher.token"
+
+PORT=""
+ADMIN_PORT=""
+# start_server floor|router CPU|- WORKERS DEFLATE: sets SERVER_PID, PORT, ADMIN_PORT.
+start_server() {
+  local kind=$1 cpu=$2 workers=$3 deflate=$4 log="$OUT/$1.server.log" listening="$OUT/.listening" i
+  local pin=()
+  [[ "$cpu" == - ]] || pin=(taskset -c "$cpu")
+  rm -f "$listening"
+  PORT="" ADMIN_PORT=""
+  if [[ "$kind" == floor ]]; then
+    "${pin[@]}" "$BUILD_DIR/floor_server" --port 0 >"$listening" 2>>"$log" &
+  else
+    cat >"$OUT/router.yaml" <<YAML
+server: {host: 127.0.0.1, port: 0, workers: $workers, permessage_deflate: $deflate}
+admin: {host: 127.0.0.1, port: 0, publisher_token_file: $OUT/publisher.token}
+feed: {enabled: false}
+limits: {max_connections: 0, connections_per_address: 0, connection_attempts_per_minute: 0}
+namespaces:
+  bench: {dedicated_endpoint: true}
+YAML
+    "${pin[@]}" "$BUILD_DIR/wsrouter" --config "$OUT/router.yaml" >"$listening" 2>>"$log" &
+  fi
+  SERVER_PID=$!
+  for ((i = 0; i < 200; i++)); do
+    if [[ "$kind" == floor ]]; then
+      PORT=$(awk '/^LISTENING/{print $2; exit}' "$listening" 2>/dev/null || true)
+    else
+      PORT=$(sed -n 's|.*ws://[0-9.]*:\([0-9]*\)/ws.*|\1|p' "$listening" 2>/dev/null | head -1)
+      ADMIN_PORT=$(sed -n 's|.*admin http://[0-9.]*:\([0-9]*\).*|\1|p' "$listening" 2>/dev/null | head -1)
+    fi
+    [[ -n "$PORT" ]] && break
+    kill -0 "$SERVER_PID" 2>/dev/null || break
+    sleep 0.05
+  done
+  if [[ -z "$PORT" ]]; then
+    echo "router.sh: $kind did not start (see $log)" >&2
+    exit 1
+  fi
+}
+
+# measure CELL SERVER RUN CPU|- LOADGEN_CPU|- WORKERS DEFLATE loadgen-args...
+measure() {
+  local cell=$1 server=$2 run=$3 cpu=$4 lcpu=$5 workers=$6 deflate=$7 line rc=0
+  shift 7
+  local pin=() target=()
+  [[ "$lcpu" == - ]] || pin=(taskset -c "$lcpu")
+  wait_quiet
+  start_server "$server" "$cpu" "$workers" "$deflate"
+  if [[ "$server" == router ]]; then
+    target=(--admin-port "$ADMIN_PORT" --token "$TOKEN" --path /ws/bench --channel bench)
+  fi
+  line=$("${pin[@]}" "$BUILD_DIR/loadgen" --port "$PORT" "${target[@]}" --server-pid "$SERVER_PID" \
+    "$@" 2>>"$OUT/$cell.loadgen.log") || rc=$?
+  stop_server
+  [[ -n "$line" ]] || line="{\"error\":\"loadgen exited $rc without output\"}"
+  line=$(echo "$line" | sed "s/^{/{\"cell\":\"$cell\",\"server\":\"$server\",\"run\":$run,\"exit\":$rc,/")
+  echo "$line" >>"$OUT/$cell.jsonl"
+  echo "$cell $server run $run $*: $(echo "$line" | cut -c1-160)..."
+}
+
+has_cell() { [[ " $CELLS " == *" $1 "* ]]; }
+
+for ((run = 1; run <= RUNS; run++)); do
+  if has_cell rate; then
+    for n in $NS; do
+      for rate in $RATES; do
+        for server in floor router; do
+          measure rate "$server" "$run" "$SERVER_CPU" "$LOADGEN_CPU" 1 false \
+            --n "$n" --size 200 --rate "$rate" --duration "$DURATION" --warmup "$WARMUP"
+        done
+      done
+    done
+  fi
+  if has_cell saturation; then
+    for n in $NS; do
+      for server in floor router; do
+        measure saturation "$server" "$run" "$SERVER_CPU" "$LOADGEN_CPU" 1 false \
+          --n "$n" --size 200 --rate 0 --window "$WINDOW" --duration "$DURATION" --warmup "$WARMUP"
+      done
+    done
+  fi
+  if has_cell snapshot; then
+    for n in $NS; do
+      measure snapshot router "$run" "$SERVER_CPU" "$LOADGEN_CPU" 1 true \
+        --n "$n" --size 16384 --deflate --rate "$SNAPSHOT_RATE" --duration "$DURATION" --warmup "$WARMUP"
+    done
+  fi
+  if has_cell idle; then
+    measure idle router "$run" "$SERVER_CPU" "$LOADGEN_CPU" 1 false --n "$IDLE_N" --idle "$IDLE_S"
+  fi
+  if has_cell unpinned; then
+    for n in $NS; do
+      for server in floor router; do
+        measure unpinned "$server" "$run" - - 2 false \
+          --n "$n" --size 200 --rate 0 --window "$WINDOW" --duration "$DURATION" --warmup "$WARMUP"
+      done
+    done
+  fi
+done
+rm -f "$OUT/.listening"
+
+summarize "$OUT" | tee "$OUT/summary.md"
