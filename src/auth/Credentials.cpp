@@ -1,0 +1,114 @@
+#include "auth/Credentials.h"
+
+#include <cctype>
+
+namespace wsr::auth {
+namespace {
+
+constexpr std::string_view kBearerProtocolPrefix = "bearer.";
+constexpr std::string_view kQueryName = "token";
+
+bool equalsNoCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string_view trim(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return text;
+}
+
+// The value of the first `token=` parameter of a query, undecoded: tokens
+// (JWTs, hex or base64url secrets) need no percent-encoding.
+std::string_view queryToken(std::string_view query) {
+  while (!query.empty()) {
+    const size_t amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    const size_t equals = pair.find('=');
+    if (equals != std::string_view::npos && pair.substr(0, equals) == kQueryName) {
+      return pair.substr(equals + 1);
+    }
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return {};
+}
+
+}  // namespace
+
+Credential findCredential(std::string_view authorization,
+                          const std::vector<std::string_view>& protocols, std::string_view query) {
+  Credential credential;
+  std::string_view fromProtocol;
+  for (std::string_view protocol : protocols) {
+    if (protocol == kSubprotocol) credential.offeredSubprotocol = true;
+    if (fromProtocol.empty() && protocol.starts_with(kBearerProtocolPrefix)) {
+      fromProtocol = protocol.substr(kBearerProtocolPrefix.size());
+    }
+  }
+  authorization = trim(authorization);
+  if (!authorization.empty()) {
+    credential.source = Credential::Source::Header;
+    const size_t space = authorization.find(' ');
+    if (space != std::string_view::npos && equalsNoCase(authorization.substr(0, space), "Bearer")) {
+      credential.token = trim(authorization.substr(space + 1));
+    }
+    return credential;
+  }
+  if (!fromProtocol.empty()) {
+    credential.source = Credential::Source::Subprotocol;
+    credential.token = fromProtocol;
+    return credential;
+  }
+  if (const std::string_view token = queryToken(query); !token.empty()) {
+    credential.source = Credential::Source::Query;
+    credential.token = token;
+  }
+  return credential;
+}
+
+std::string redactedTarget(std::string_view target) {
+  const size_t question = target.find('?');
+  if (question == std::string_view::npos) return std::string(target);
+  std::string out(target.substr(0, question + 1));
+  std::string_view query = target.substr(question + 1);
+  bool first = true;
+  while (true) {
+    const size_t amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    if (!first) out += '&';
+    first = false;
+    const size_t equals = pair.find('=');
+    if (equals != std::string_view::npos && pair.substr(0, equals) == kQueryName) {
+      out.append(pair.substr(0, equals + 1)).append("REDACTED");
+    } else {
+      out.append(pair);
+    }
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return out;
+}
+
+std::string_view toString(Credential::Source source) {
+  switch (source) {
+    case Credential::Source::None:
+      return "none";
+    case Credential::Source::Header:
+      return "header";
+    case Credential::Source::Subprotocol:
+      return "subprotocol";
+    case Credential::Source::Query:
+      return "query";
+  }
+  return "none";
+}
+
+}  // namespace wsr::auth
