@@ -27,9 +27,11 @@
 //
 // Router mode (--admin-port P): the server is wsrouter. Receivers connect to
 // --path (e.g. /ws/bench, a dedicated endpoint) or, with --subscribe, to /ws
-// and send a subscribe op for --channel. The publisher is an HTTP/1.1
-// keep-alive connection to the admin port sending pipelined
-// POST /api/v1/publish requests whose data is
+// and send a subscribe op for --channel. Publishers are HTTP/1.1 keep-alive
+// connections to the admin port (--publishers; cpp-httplib does not take
+// pipelined requests, so each keeps one request in flight), sending
+// POST /api/v1/publish, or /api/v1/publish/batch with --per-request B
+// publications per request, whose data is
 // {"s":"<8 hex>","t":"<16 hex monotonic ns>","p":"<padding>"} of --size bytes.
 // Receivers check the router's per-channel `seq` (from 1, no holes), count
 // `gap` messages, and sample two latencies: from the publisher's send time
@@ -126,6 +128,7 @@ struct Options {
   bool deflate = false;     // receivers offer permessage-deflate
   double idle = 0;          // seconds to hold idle connections (no publishing); 0: off
   unsigned publishers = 0;  // HTTP connections publishing, one request in flight each; 0: derived
+  unsigned perRequest = 1;  // publications per request; more than 1: POST /api/v1/publish/batch
 
   bool router() const { return adminPort != 0; }
 };
@@ -137,7 +140,7 @@ void usage() {
                "  [--messages M] [--drain 5] [--timeout S] [--ramp 256] [--sample-every k]\n"
                "  [--read-size 262144] [--server-pid PID] [--busy-poll] [--verbose]\n"
                "  router mode: --admin-port P [--token T] [--channel bench] [--subscribe]\n"
-               "  [--deflate] [--idle S] [--publishers K]\n");
+               "  [--deflate] [--idle S] [--publishers K] [--per-request B]\n");
 }
 
 double parseNumber(const char* flag, const char* value) {
@@ -225,6 +228,8 @@ Options parseOptions(int argc, char** argv) {
       o.idle = parseNumber(argv[i - 1], v);
     else if (flag == "--publishers")
       o.publishers = static_cast<unsigned>(parseNumber(argv[i - 1], v));
+    else if (flag == "--per-request")
+      o.perRequest = static_cast<unsigned>(parseNumber(argv[i - 1], v));
     else {
       usage();
       die("unknown option %s", argv[i - 1]);
@@ -252,7 +257,10 @@ Options parseOptions(int argc, char** argv) {
   // publish request in flight needs a keep-alive connection of its own.
   // The admin server closes a keep-alive connection idle for a second, so the
   // publishers take turns (round robin) and are few at a fixed rate.
-  if (o.publishers == 0) o.publishers = o.rate > 0 ? 2 : o.window;
+  if (o.perRequest == 0) o.perRequest = 1;
+  if (o.publishers == 0) {
+    o.publishers = o.rate > 0 ? 2 : std::max(1u, o.window / o.perRequest);
+  }
   if (!o.router()) o.publishers = 1;
   if (o.idle > 0) o.publishers = 0;  // nothing is published
   if (o.sources == 0) o.sources = (o.n + 4999) / 5000;
@@ -613,9 +621,9 @@ class LoadGen {
   // Router mode.
   sockaddr_in adminDest_{};
   size_t signal_ = 0;            // the receiver whose receipts end a publication's flight
-  std::string requestTemplate_;  // one POST /api/v1/publish, hex fields to fill in
-  size_t seqAt_ = 0;             // offsets of the 8 hex seq and 16 hex time digits in it
-  size_t timeAt_ = 0;
+  std::string requestTemplate_;  // one publish request, hex fields to fill in
+  // Offsets of each message's 8 hex seq and 16 hex time digits in it.
+  std::vector<std::pair<size_t, size_t>> fieldsAt_;
   uint64_t acked_ = 0;
   unsigned nextPublisher_ = 0;  // round robin over the publishers
   z_stream inflater_{};
@@ -914,19 +922,22 @@ bool LoadGen::parseRouterMessage(size_t index, const char* text, size_t len, uin
   const char* end = text + len;
   const size_t seqKey = message.find(",\"seq\":");
   const size_t tsKey = message.find(",\"ts\":");
+  const size_t ourKey = message.find("\"s\":\"");
   const size_t timeKey = message.find("\"t\":\"");
   uint64_t seq = 0;
   uint64_t ts = 0;
+  uint64_t ours = 0;
   uint64_t sentAt = 0;
   if (seqKey == std::string_view::npos || tsKey == std::string_view::npos ||
-      timeKey == std::string_view::npos || timeKey + 5 + 16 > len) {
+      ourKey == std::string_view::npos || timeKey == std::string_view::npos ||
+      timeKey + 5 + 16 > len) {
     ++totals_.foreign;
     return false;
   }
   const char* seqText = text + seqKey + 7;
   const char* tsText = text + tsKey + 6;
   if (!parseDecimal(seqText, end, seq) || !parseDecimal(tsText, end, ts) ||
-      !parseHex(text + timeKey + 5, 16, sentAt)) {
+      !parseHex(text + ourKey + 5, 8, ours) || !parseHex(text + timeKey + 5, 16, sentAt)) {
     ++totals_.foreign;
     return false;
   }
@@ -941,7 +952,9 @@ bool LoadGen::parseRouterMessage(size_t index, const char* text, size_t len, uin
   }
   c.haveSeq = true;
   c.nextSeq = seq + 1;
-  if (index == signal_ && seq > echoed_) echoed_ = seq;
+  // Our own numbering ends a publication's flight (the router's seq would
+  // not start at 0 on a channel used before).
+  if (index == signal_ && ours + 1 > echoed_) echoed_ = ours + 1;
   if (c.sample && measuring_) {
     if (now >= sentAt) latency_.record(now - sentAt);
     const int64_t lateMs = realtimeMs() - static_cast<int64_t>(ts);
@@ -970,21 +983,37 @@ void LoadGen::buildPublishTemplate() {
   data.resize(o_.size - 2);
   data += "\"}";
   // Built by appending: g++ 12 warns falsely (-Wrestrict) on "literal" + string.
-  std::string body = "{\"channel\":\"";
-  body.append(o_.channel).append("\",\"type\":\"bench\",\"data\":").append(data).append("}");
+  std::string message = "{\"channel\":\"";
+  message.append(o_.channel).append("\",\"type\":\"bench\",\"data\":").append(data).append("}");
+  std::string body;
+  if (o_.perRequest == 1) {
+    body = message;
+  } else {  // POST /api/v1/publish/batch
+    body = "{\"messages\":[";
+    for (unsigned i = 0; i < o_.perRequest; ++i) {
+      if (i > 0) body += ',';
+      body += message;
+    }
+    body += "]}";
+  }
   char host[64];
   std::snprintf(host, sizeof host, "%s:%u", o_.host.c_str(), o_.adminPort);
-  requestTemplate_ = "POST /api/v1/publish HTTP/1.1\r\nHost: ";
+  requestTemplate_ = o_.perRequest == 1 ? "POST /api/v1/publish HTTP/1.1\r\nHost: "
+                                        : "POST /api/v1/publish/batch HTTP/1.1\r\nHost: ";
   requestTemplate_.append(host)
       .append("\r\nAuthorization: Bearer ")
       .append(o_.token)
       .append("\r\nContent-Type: application/json\r\nContent-Length: ")
       .append(std::to_string(body.size()))
       .append("\r\n\r\n");
-  const size_t bodyAt = requestTemplate_.size();
+  size_t at = requestTemplate_.size();
   requestTemplate_ += body;
-  seqAt_ = requestTemplate_.find("\"s\":\"", bodyAt) + 5;
-  timeAt_ = requestTemplate_.find("\"t\":\"", bodyAt) + 5;
+  for (unsigned i = 0; i < o_.perRequest; ++i) {
+    const size_t seqAt = requestTemplate_.find("\"s\":\"", at) + 5;
+    const size_t timeAt = requestTemplate_.find("\"t\":\"", seqAt) + 5;
+    fieldsAt_.emplace_back(seqAt, timeAt);
+    at = timeAt;
+  }
 }
 
 // The publisher's HTTP responses: each must be 200.
@@ -1011,14 +1040,15 @@ void LoadGen::readPublisher(size_t index) {
       }
     }
     if (end + 4 + length > in.size()) break;
-    if (!head.starts_with("HTTP/1.1 200")) {
+    const std::string_view body(in.data() + end + 4, length);
+    if (!head.starts_with("HTTP/1.1 200") || body.find("\"error\"") != std::string_view::npos) {
       std::fprintf(stderr, "loadgen: publish answered %.*s: %.*s\n",
                    static_cast<int>(head.find("\r\n")), head.data(), static_cast<int>(length),
                    in.data() + end + 4);
       fail(index, "publish refused");
       return;
     }
-    ++acked_;
+    acked_ += o_.perRequest;
     c.awaiting = false;
     pos = end + 4 + length;
   }
@@ -1085,9 +1115,11 @@ void LoadGen::appendMessage(size_t index, uint64_t now) {
   if (o_.router()) {
     const size_t at = out.size();
     out += requestTemplate_;
-    writeHex(out.data() + at + seqAt_, 8, sent_);
-    writeHex(out.data() + at + timeAt_, 16, now);
-    ++sent_;
+    for (const auto& [seqAt, timeAt] : fieldsAt_) {
+      writeHex(out.data() + at + seqAt, 8, sent_);
+      writeHex(out.data() + at + timeAt, 16, now);
+      ++sent_;
+    }
     return;
   }
   // Payload: seq (8 hex), ' ', send time (16 hex), ' ', padding. Masked client frame.
@@ -1167,10 +1199,10 @@ void LoadGen::pump(uint64_t now) {
       const size_t i = publisher_ + nextPublisher_;
       nextPublisher_ = (nextPublisher_ + 1) % o_.publishers;
       Conn& c = conns_[i];
-      if (c.awaiting || c.state != State::Open) continue;
+      if (c.awaiting || c.state != State::Open || allowed < o_.perRequest) continue;
       appendMessage(i, now);
       c.awaiting = true;
-      --allowed;
+      allowed -= o_.perRequest;
       flushPublisher(i);
     }
     return;

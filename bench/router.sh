@@ -5,7 +5,8 @@
 #
 # Cells (CELLS picks some):
 #   rate        N x publications/s at 200 bytes, router and floor
-#   saturation  N at saturation (WINDOW publications in flight), router and floor
+#   saturation  N at saturation (WINDOW publications in flight; the router's
+#               publishers send batches of PER_REQUEST), router and floor
 #   snapshot    a 16 KiB compressible snapshot at SNAPSHOT_RATE/s to N clients
 #               with permessage-deflate: router CPU per snapshot against N
 #   idle        10,000 idle connections: the router's resident memory
@@ -16,8 +17,9 @@
 # printed and saved as summary.md there.
 #
 # Environment:
-#   RUNS=3  NS="1000 10000"  RATES="100 1000"  DURATION=10  WARMUP=1  WINDOW=12
-#   (WINDOW=12: each publication in flight holds one of the admin server's 16 threads)
+#   RUNS=3  NS="1000 10000"  RATES="100 1000"  DURATION=10  WARMUP=1
+#   WINDOW=128 PER_REQUEST=16  (saturation: 8 publish connections with 16 publications
+#   each in flight; each connection holds one of the admin server's 16 threads)
 #   SNAPSHOT_RATE=5  IDLE_N=10000  IDLE_S=5  CELLS="rate saturation snapshot idle unpinned"
 #   SERVER_CPU=0 LOADGEN_CPU=1  BUILD=0 (skip the build)  BUILD_DIR=build-bench
 #   QUICK=1  smoke check: N=1000, one run of 3 s per cell, 1,000 idle connections
@@ -34,7 +36,8 @@ NS=${NS:-"1000 10000"}
 RATES=${RATES:-"100 1000"}
 DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-1}
-WINDOW=${WINDOW:-12}
+WINDOW=${WINDOW:-128}
+PER_REQUEST=${PER_REQUEST:-16}
 SNAPSHOT_RATE=${SNAPSHOT_RATE:-5}
 IDLE_N=${IDLE_N:-10000}
 IDLE_S=${IDLE_S:-5}
@@ -170,7 +173,7 @@ STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 OUT="$ROOT/bench/results/router-$STAMP"
 mkdir -p "$OUT"
 machine_info >"$OUT/machine.txt"
-echo "settings: RUNS=$RUNS NS=\"$NS\" RATES=\"$RATES\" DURATION=$DURATION WARMUP=$WARMUP WINDOW=$WINDOW SNAPSHOT_RATE=$SNAPSHOT_RATE IDLE_N=$IDLE_N CELLS=\"$CELLS\"" >>"$OUT/machine.txt"
+echo "settings: RUNS=$RUNS NS=\"$NS\" RATES=\"$RATES\" DURATION=$DURATION WARMUP=$WARMUP WINDOW=$WINDOW PER_REQUEST=$PER_REQUEST SNAPSHOT_RATE=$SNAPSHOT_RATE IDLE_N=$IDLE_N CELLS=\"$CELLS\"" >>"$OUT/machine.txt"
 cat "$OUT/machine.txt"
 TOKEN=bench-publisher-token-0123456789
 echo "$TOKEN" >"$OUT/publisher.token"
@@ -225,6 +228,14 @@ measure() {
   start_server "$server" "$cpu" "$workers" "$deflate"
   if [[ "$server" == router ]]; then
     target=(--admin-port "$ADMIN_PORT" --token "$TOKEN" --path /ws/bench --channel bench)
+  else  # the floor has no batches; --per-request is the router's
+    local args=() skip=0 a
+    for a in "$@"; do
+      if ((skip)); then skip=0; continue; fi
+      if [[ "$a" == --per-request ]]; then skip=1; continue; fi
+      args+=("$a")
+    done
+    set -- "${args[@]}"
   fi
   line=$("${pin[@]}" "$BUILD_DIR/loadgen" --port "$PORT" "${target[@]}" --server-pid "$SERVER_PID" \
     "$@" 2>>"$OUT/$cell.loadgen.log") || rc=$?
@@ -252,7 +263,8 @@ for ((run = 1; run <= RUNS; run++)); do
     for n in $NS; do
       for server in floor router; do
         measure saturation "$server" "$run" "$SERVER_CPU" "$LOADGEN_CPU" 1 false \
-          --n "$n" --size 200 --rate 0 --window "$WINDOW" --duration "$DURATION" --warmup "$WARMUP"
+          --n "$n" --size 200 --rate 0 --window "$WINDOW" --per-request "$PER_REQUEST" \
+          --duration "$DURATION" --warmup "$WARMUP"
       done
     done
   fi
@@ -269,7 +281,8 @@ for ((run = 1; run <= RUNS; run++)); do
     for n in $NS; do
       for server in floor router; do
         measure unpinned "$server" "$run" - - 2 false \
-          --n "$n" --size 200 --rate 0 --window "$WINDOW" --duration "$DURATION" --warmup "$WARMUP"
+          --n "$n" --size 200 --rate 0 --window "$WINDOW" --per-request "$PER_REQUEST" \
+          --duration "$DURATION" --warmup "$WARMUP"
       done
     done
   fi

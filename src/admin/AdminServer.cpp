@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <memory>
 
 #include "admin/AdminRoutes.h"
 
@@ -12,8 +13,14 @@ namespace wsr::admin {
 namespace {
 
 // Requests one keep-alive connection may carry before it is closed; the
-// library's default (5) would make pipelining publishers reconnect constantly.
+// library's default (5) would make busy publishers reconnect constantly.
+// (cpp-httplib does not support HTTP pipelining: a publisher keeps one
+// request in flight per connection; docs/admin-api.md says so.)
 constexpr size_t kKeepAliveMaxRequests = 100000;
+// cpp-httplib listens with a backlog of 5: publishers, probes and scrapers
+// connecting at the same moment would see SYNs dropped and retried a second
+// later. Calling listen() again on the bound socket raises it.
+constexpr int kListenBacklog = 1024;
 // An idle keep-alive connection holds a thread that stop() must wait for
 // (cpp-httplib checks for shutdown only between requests): a short idle
 // timeout keeps shutdown prompt; a busy publisher never idles that long.
@@ -58,7 +65,11 @@ bool AdminServer::start(std::string& error) {
   // Small pipelined requests: no Nagle delay on the answers.
   server->set_tcp_nodelay(true);
   server->set_payload_max_length(config_.maxPublishBytes);
-  server->set_socket_options(adminSocketOptions);
+  auto listenFd = std::make_shared<socket_t>(INVALID_SOCKET);
+  server->set_socket_options([listenFd](socket_t socket) {
+    adminSocketOptions(socket);
+    *listenFd = socket;
+  });
   installRoutes(*server, AdminContext{&config_, &sink_, &backend_, tokens_.get()});
 
   int port = config_.port;
@@ -75,6 +86,7 @@ bool AdminServer::start(std::string& error) {
     return false;
   }
   port_ = static_cast<uint16_t>(port);
+  if (*listenFd != INVALID_SOCKET) ::listen(*listenFd, kListenBacklog);
 
   server_ = std::move(server);
   listenerExited_ = false;
