@@ -4,6 +4,8 @@
 
 #include <strings.h>
 
+#include "auth/Concat.h"
+
 namespace wsr::auth {
 
 std::string_view jwtAlgorithmName(JwtAlgorithm algorithm) {
@@ -40,12 +42,12 @@ bool parseJwtAlgorithms(const std::vector<std::string>& names, JwtAlgorithmSet& 
   JwtAlgorithmSet set;
   for (const std::string& name : names) {
     if (strcasecmp(name.c_str(), "none") == 0) {
-      error = "JWT algorithm '" + name + "' is never allowed: unsigned tokens are refused";
+      error = concat("JWT algorithm '", name, "' is never allowed: unsigned tokens are refused");
       return false;
     }
     const std::optional<JwtAlgorithm> algorithm = jwtAlgorithmFromName(name);
     if (!algorithm) {
-      error = "unknown JWT algorithm '" + name + "' (expected HS256, RS256 or ES256)";
+      error = concat("unknown JWT algorithm '", name, "' (expected HS256, RS256 or ES256)");
       return false;
     }
     set.insert(*algorithm);

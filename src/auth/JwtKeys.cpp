@@ -12,6 +12,7 @@
 #include <cstring>
 #include <fstream>
 
+#include "auth/Concat.h"
 #include "auth/JwsSignature.h"
 #include "auth/PemPublicKeys.h"
 
@@ -26,19 +27,13 @@ std::string_view trim(std::string_view line) {
   return line.substr(first, last - first + 1);
 }
 
-// Built by appending: GCC 12 gives a false -Wrestrict on "'" + std::string.
 std::string quoted(std::string_view name) {
-  std::string text;
-  text.reserve(name.size() + 2);
-  text += '\'';
-  text += name;
-  text += '\'';
-  return text;
+  return concat("'", name, "'");
 }
 
 bool readHs256Secrets(const JwtKeyText& text, std::vector<std::string>& secrets,
                       std::string& error) {
-  const std::string where = "HS256 secret file " + quoted(text.name);
+  const std::string where = concat("HS256 secret file '", text.name, "'");
   std::string_view rest = text.content;
   size_t lineNumber = 0;
   while (!rest.empty()) {
@@ -47,21 +42,21 @@ bool readHs256Secrets(const JwtKeyText& text, std::vector<std::string>& secrets,
     rest = newline == std::string_view::npos ? std::string_view{} : rest.substr(newline + 1);
     ++lineNumber;
     if (line.empty()) continue;
-    const std::string lineName = "line " + std::to_string(lineNumber);
+    const std::string lineName = concat(where, ": line ", std::to_string(lineNumber));
     // A public key pasted here would make a "secret" anyone can read.
     if (line.starts_with("-----BEGIN")) {
-      error = where + ": " + lineName + " starts a PEM block; HS256 secrets are plain lines";
+      error = concat(lineName, " starts a PEM block; HS256 secrets are plain lines");
       return false;
     }
     if (line.size() < kMinHs256SecretBytes) {
-      error = where + ": the secret on " + lineName + " is shorter than " +
-              std::to_string(kMinHs256SecretBytes) + " bytes";
+      error = concat(lineName, " holds a secret shorter than ",
+                     std::to_string(kMinHs256SecretBytes), " bytes");
       return false;
     }
     secrets.emplace_back(line);
   }
   if (secrets.empty()) {
-    error = where + " lists no secret";
+    error = concat(where, " lists no secret");
     return false;
   }
   return true;
@@ -82,14 +77,14 @@ bool readPublicKeys(const JwtKeyText& text, std::string_view algorithm,
                     std::vector<EvpPkeyPtr>& keys, std::string& error, Vet vet) {
   std::string pemError;
   if (!readPemPublicKeys(text.content, text.name, keys, pemError)) {
-    error = std::string(algorithm) + " " + pemError;
+    error = concat(algorithm, " ", pemError);
     return false;
   }
   for (size_t i = 0; i < keys.size(); ++i) {
     const std::string problem = vet(keys[i].get());
     if (!problem.empty()) {
-      error = std::string(algorithm) + " public key file " + quoted(text.name) + ": PEM block " +
-              std::to_string(i + 1) + " " + problem;
+      error = concat(algorithm, " public key file '", text.name, "': PEM block ",
+                     std::to_string(i + 1), " ", problem);
       return false;
     }
   }
@@ -100,8 +95,8 @@ std::string vetRsaKey(EVP_PKEY* key) {
   if (EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA) return "is not an RSA key";
   const int bits = EVP_PKEY_get_bits(key);
   if (bits < kMinRsaKeyBits) {
-    return "is an RSA key of " + std::to_string(bits) + " bits; at least " +
-           std::to_string(kMinRsaKeyBits) + " are required";
+    return concat("is an RSA key of ", std::to_string(bits), " bits; at least ",
+                  std::to_string(kMinRsaKeyBits), " are required");
   }
   return {};
 }
@@ -120,24 +115,24 @@ bool readFile(const std::string& path, std::string& content, std::string& error)
   std::ifstream file(path, std::ios::binary);
   if (!file) {
     const int savedErrno = errno;
-    error = "cannot read JWT key file " + quoted(path) + ": " + std::strerror(savedErrno);
+    error = concat("cannot read JWT key file ", quoted(path), ": ", std::strerror(savedErrno));
     return false;
   }
   file.seekg(0, std::ios::end);
   const std::streamoff size = file.tellg();
   file.seekg(0, std::ios::beg);
   if (size < 0 || !file) {
-    error = "cannot read JWT key file " + quoted(path) + ": not a regular file";
+    error = concat("cannot read JWT key file ", quoted(path), ": not a regular file");
     return false;
   }
   if (size > kMaxKeyFileBytes) {
-    error = "JWT key file " + quoted(path) + " is larger than 1 MiB";
+    error = concat("JWT key file ", quoted(path), " is larger than 1 MiB");
     return false;
   }
   content.resize(static_cast<size_t>(size));
   file.read(content.data(), size);
   if (file.gcount() != size) {
-    error = "cannot read JWT key file " + quoted(path) + ": read error";
+    error = concat("cannot read JWT key file ", quoted(path), ": read error");
     return false;
   }
   return true;
