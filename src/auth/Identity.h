@@ -19,7 +19,9 @@ struct Identity {
   std::optional<std::vector<std::string>> channels;
 
   // Records that claim `name` has `value` (a string, or the JSON text of a
-  // number or boolean); an array claim records one value per element.
+  // number or boolean); an array claim records one value per element. The
+  // verifier records every top-level claim, registered ones (sub, iss...)
+  // included; objects and nulls are not recorded.
   void addClaimValue(std::string name, std::string value);
 
   // Whether claim `name` is `value`, or is an array containing it.

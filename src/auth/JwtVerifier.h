@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "auth/Identity.h"
 #include "auth/JwtAlgorithm.h"

@@ -1,3 +1,6 @@
+// Base64url: RFC 4648 vectors, the URL alphabet, and every non-canonical
+// spelling refused.
+
 #include "auth/Base64Url.h"
 
 #include <gtest/gtest.h>

@@ -1,3 +1,6 @@
+// Channel permissions: user:<sub> ownership, `channels` patterns and
+// namespace claim requirements, with and without a token identity.
+
 #include "auth/ChannelAccess.h"
 
 #include <gtest/gtest.h>

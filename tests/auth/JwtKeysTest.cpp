@@ -1,3 +1,6 @@
+// JWT key sets: parsing and vetting each kind of key file, errors that name
+// the file and never the secret, each kind serving only its algorithm.
+
 #include "auth/JwtKeys.h"
 
 #include <gtest/gtest.h>

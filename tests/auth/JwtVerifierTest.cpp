@@ -1,3 +1,6 @@
+// JWT verification: each algorithm, forgeries (alg none, HS/RS confusion,
+// other keys, DER ES256 signatures), the claim checks and their order.
+
 #include "auth/JwtVerifier.h"
 
 #include <gtest/gtest.h>
