@@ -54,6 +54,8 @@ class AdminServer {
   // start() has returned. On failure the tokens loaded before stay valid.
   // False with an error when no file is configured.
   bool reloadPublisherTokens(std::string& error);
+  // The publisher token file, for the app's SecretWatcher; null when none.
+  auth::SecretFile* publisherTokenFile() { return tokens_ ? &tokens_->secretFile() : nullptr; }
 
  private:
   config::AdminConfig config_;

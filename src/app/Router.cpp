@@ -50,19 +50,29 @@ std::vector<std::string> askWorkers(ws::Server& server, Fn fn, std::chrono::mill
   return out;
 }
 
+hub::HubLimits hubLimits(const config::Config& config) {
+  hub::HubLimits limits;
+  const uint32_t perConnection = config.limits.subscriptionsPerConnection;
+  limits.maxSubscriptionsPerConnection = perConnection == 0 ? SIZE_MAX : perConnection;
+  return limits;
+}
+
 }  // namespace
 
-Router::Router(const config::Config& config)
+Router::Router(const config::Config& config, telemetry::Logger& logger)
     : config_(config),
-      hub_(config),
+      logger_(logger),
+      hub_(config, hubLimits(config)),
+      gate_(config, hub_, logger),
       server_(serverOptions(config), [this](ws::Server&, ws::Worker& worker) {
-        auto local = std::make_unique<hub::LocalHub>(hub_, worker);
+        auto local = std::make_unique<hub::LocalHub>(hub_, worker, &gate_);
         locals_.push_back(local.get());
         hub_.attach(*local);
         return local;
       }) {}
 
 Router::~Router() {
+  secrets_.reset();
   if (feed_) feed_->stop();
   if (admin_) admin_->stop();
   server_.stop();
@@ -73,6 +83,7 @@ uint16_t Router::adminPort() const {
 }
 
 bool Router::start(std::string& error) {
+  if (!gate_.start(error)) return false;
   if (!server_.listen(error)) {
     error = "public port: " + error;
     return false;
@@ -81,6 +92,22 @@ bool Router::start(std::string& error) {
   if (!admin_->start(error)) {
     error = "admin port: " + error;
     return false;
+  }
+  std::vector<auth::SecretFile*> files = gate_.authenticator().secretFiles();
+  if (auth::SecretFile* publisherTokens = admin_->publisherTokenFile()) {
+    files.push_back(publisherTokens);
+  }
+  if (!files.empty()) {
+    secrets_ = std::make_unique<auth::SecretWatcher>(
+        std::chrono::milliseconds(config_.auth.secretCheckIntervalMs),
+        [this](const auth::SecretFile& file, bool ok, std::string_view message) {
+          logger_.log(ok ? telemetry::LogLevel::Info : telemetry::LogLevel::Error,
+                      ok ? "secret_reloaded" : "secret_reload_failed",
+                      {{"file", file.path()}, {"message", message}});
+        });
+    for (auth::SecretFile* file : files)
+      secrets_->watch(*file);
+    secrets_->start();
   }
   server_.start();
   if (config_.feed.enabled) {
@@ -138,8 +165,12 @@ admin::Health Router::health() {
       break;
     }
   }
-  health.ready = ready_.load() && !draining_.load();
-  if (!health.ready) health.readyDetail = draining_.load() ? "draining" : "starting";
+  health.ready = ready_.load() && !draining_.load() && gate_.ready();
+  if (!health.ready) {
+    health.readyDetail = draining_.load() ? "draining"
+                         : !ready_.load() ? "starting"
+                                          : "waiting for the secret files of auth";
+  }
   return health;
 }
 
@@ -150,7 +181,7 @@ std::string Router::statsJson() {
   return "{\"connections\":" + std::to_string(openConnections()) +
          ",\"subscriptions\":" + std::to_string(subscriptions) +
          ",\"workers\":" + std::to_string(server_.workerCount()) + ",\"hub\":" + hub_.statsJson() +
-         "}";
+         ",\"gate\":" + gate_.statsJson() + "}";
 }
 
 std::string Router::channelsJson() {
@@ -173,10 +204,18 @@ std::string Router::connectionsJson() {
   return out;
 }
 
-size_t Router::disconnectUser(const std::string& /*user*/) {
-  // Connections carry a user only once authentication is on (auth.mode
-  // token or jwt); without it no connection belongs to anyone.
-  return 0;
+size_t Router::disconnectUser(const std::string& user) {
+  // Only JWT connections belong to a user (the token's subject).
+  size_t closed = 0;
+  for (const std::string& count : askWorkers(
+           server_,
+           [this, &user](ws::Worker& worker) {
+             return std::to_string(locals_[worker.index()]->disconnectUser(user));
+           },
+           std::chrono::milliseconds(1000))) {
+    closed += std::stoul(count);
+  }
+  return closed;
 }
 
 }  // namespace wsr::app

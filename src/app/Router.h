@@ -10,9 +10,12 @@
 #include <vector>
 
 #include "admin/AdminBackend.h"
+#include "auth/SecretWatcher.h"
 #include "config/Config.h"
+#include "hub/ConnectionGate.h"
 #include "hub/Hub.h"
 #include "hub/LocalHub.h"
+#include "telemetry/Logger.h"
 #include "ws/Server.h"
 
 namespace wsr::admin {
@@ -26,7 +29,7 @@ namespace wsr::app {
 
 class Router final : public admin::AdminBackend {
  public:
-  explicit Router(const config::Config& config);
+  Router(const config::Config& config, telemetry::Logger& logger);
   ~Router() override;
 
   // Binds both ports and starts everything; readiness turns on at the end.
@@ -50,12 +53,16 @@ class Router final : public admin::AdminBackend {
   size_t openConnections();
 
   const config::Config& config_;
+  telemetry::Logger& logger_;
   hub::Hub hub_;
+  hub::ConnectionGate gate_;
   // Before server_: the server's constructor fills it (one per worker).
   std::vector<hub::LocalHub*> locals_;
   ws::Server server_;
   std::unique_ptr<admin::AdminServer> admin_;
   std::unique_ptr<feed::DemoFeed> feed_;
+  // Re-reads the token and key files when their Secret rotates.
+  std::unique_ptr<auth::SecretWatcher> secrets_;
   std::atomic<bool> ready_{false};
   std::atomic<bool> draining_{false};
 };

@@ -9,6 +9,7 @@
 #include "app/Router.h"
 #include "config/CheckConfig.h"
 #include "config/Config.h"
+#include "telemetry/Logger.h"
 
 namespace {
 
@@ -57,7 +58,10 @@ int main(int argc, char** argv) {
   sigaddset(&stopSignals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);
 
-  wsr::app::Router router(config);
+  // JSON lines on stdout (refusals, secret reloads); the two banner lines
+  // around them stay plain text for people and scripts.
+  wsr::telemetry::Logger logger(wsr::telemetry::LogLevel::Info);
+  wsr::app::Router router(config, logger);
   std::string error;
   if (!router.start(error)) {
     std::cerr << "wsrouter: cannot start: " << error << "\n";

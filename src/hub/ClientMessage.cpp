@@ -465,6 +465,17 @@ std::string pongMessage(std::optional<int64_t> id, int64_t serverTimeMs) {
   return out;
 }
 
+std::string authenticatedMessage(std::optional<int64_t> id, int64_t expiresAt) {
+  std::string out = startMessage("authenticated", 80);
+  appendId(out, id);
+  if (expiresAt > 0) {
+    appendKey(out, "expires_at");
+    appendNumber(out, expiresAt);
+  }
+  out += '}';
+  return out;
+}
+
 std::string errorMessage(std::optional<int64_t> id, std::string_view code,
                          std::string_view message) {
   std::string out = startMessage("error", 80 + code.size() + message.size());

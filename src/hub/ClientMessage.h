@@ -70,6 +70,10 @@ std::string subscribedMessage(std::optional<int64_t> id, std::string_view channe
                               std::optional<bool> recovered);
 std::string unsubscribedMessage(std::optional<int64_t> id, std::string_view channel);
 std::string pongMessage(std::optional<int64_t> id, int64_t serverTimeMs);
+// The answer to an accepted `auth` op (an extension of PROTOCOL.md):
+// {"type":"authenticated","id":4,"expires_at":1763790000}, expires_at in Unix
+// seconds and left out for a token that does not expire.
+std::string authenticatedMessage(std::optional<int64_t> id, int64_t expiresAt);
 std::string errorMessage(std::optional<int64_t> id, std::string_view code,
                          std::string_view message);
 std::string gapMessage(std::string_view channel, uint64_t from, uint64_t to,

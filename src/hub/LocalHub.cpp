@@ -4,8 +4,10 @@
 #include <cstdio>
 #include <random>
 
+#include "auth/MessageRateLimiter.h"
 #include "hub/ChannelName.h"
 #include "hub/WallClock.h"
+#include "net/EventLoop.h"
 
 namespace wsr::hub {
 namespace {
@@ -14,6 +16,13 @@ constexpr const char* kSlowConsumer = "slow_consumer";
 constexpr const char* kConflated = "conflated";
 constexpr const char* kNotInHistory = "not_in_history";
 constexpr uint16_t kCloseSlowConsumer = 4008;
+constexpr uint16_t kCloseTokenExpired = 4001;
+constexpr uint16_t kCloseTooManyMessages = 4029;
+constexpr uint16_t kClosePolicy = 1008;
+constexpr uint64_t kSweepIntervalMs = 10000;
+// Expiries further away than this are not scheduled (a token valid for
+// years, or one whose exp was capped at the largest number).
+constexpr int64_t kMaxExpiryDelayMs = int64_t{366} * 24 * 3600 * 1000;
 // Local subscribers from which fan-out copies the frames for this thread.
 constexpr size_t kThreadLocalCopyFrom = 16;
 
@@ -26,18 +35,40 @@ std::string hex(uint64_t value) {
 }  // namespace
 
 // A connection's router state, owned by the WebSocket (SessionData).
-struct LocalHub::Session final : ws::SessionData {
+// Destroying it gives back the connection's address lease and slot.
+struct LocalHub::Session final : ws::SessionData, net::Timer::Handler {
+  explicit Session(uint32_t messagesPerMinute) : rate(messagesPerMinute) {}
+
+  // The token's expiry: closed with 4001 unless an `auth` op renewed it.
+  void onTimer(net::Timer&) override {
+    if (socket != nullptr) socket->close(kCloseTokenExpired, "token expired");
+  }
+
   ws::WebSocket* socket = nullptr;
   std::string dedicatedChannel;  // set for /ws/<channel>
+  Admission admission;           // identity, client address, lease, slot
+  auth::MessageRateLimiter rate;
+  net::Timer expiry{this};
   std::vector<SessionSubscription> subscriptions;
   // Held back while the socket is blocked; bounded by the namespace limits.
   std::vector<Pending> pending;
   size_t pendingBytes = 0;
 };
 
-LocalHub::LocalHub(Hub& hub, ws::Worker& worker) : hub_(hub), worker_(worker) {}
+LocalHub::LocalHub(Hub& hub, ws::Worker& worker, ConnectionGate* gate)
+    : hub_(hub), worker_(worker), gate_(gate) {
+  // One worker sweeps the shared address table for all.
+  if (gate_ != nullptr && worker_.index() == 0) {
+    worker_.loop().timers().schedule(sweepTimer_, worker_.loop().nowMs() + kSweepIntervalMs);
+  }
+}
 
 LocalHub::~LocalHub() = default;
+
+void LocalHub::onTimer(net::Timer& /*timer*/) {
+  gate_->sweep(static_cast<int64_t>(net::EventLoop::monotonicMs()));
+  worker_.loop().timers().schedule(sweepTimer_, worker_.loop().nowMs() + kSweepIntervalMs);
+}
 
 void LocalHub::deliver(std::shared_ptr<const PublishedMessage> message) {
   worker_.loop().post([this, message = std::move(message)] { fanOut(message); });
@@ -156,33 +187,27 @@ void LocalHub::sendGap(Session& session, std::string_view channel, uint64_t from
 // ---- Connections -----------------------------------------------------------
 
 ws::UpgradeDecision LocalHub::onUpgrade(const ws::HandshakeRequest& request,
-                                        const net::PeerAddress& /*peer*/) {
-  if (hub_.draining()) {
-    ws::UpgradeDecision refusal = ws::UpgradeDecision::refuse(
-        503, "UNAVAILABLE", "this router is shutting down; reconnect to another instance");
-    refusal.headers.push_back("Retry-After: 1");
-    return refusal;
+                                        const net::PeerAddress& peer) {
+  if (gate_ == nullptr) {
+    auto session = std::make_unique<Session>(0);
+    std::string message;
+    if (hub_.draining()) {
+      ws::UpgradeDecision refusal = ws::UpgradeDecision::refuse(
+          503, "UNAVAILABLE", "this router is shutting down; reconnect to another instance");
+      refusal.headers.push_back("Retry-After: 1");
+      return refusal;
+    }
+    if (!endpointFor(request.path, hub_.config(), session->dedicatedChannel, message)) {
+      return ws::UpgradeDecision::refuse(404, "NOT_FOUND", std::move(message));
+    }
+    return ws::UpgradeDecision::accept(std::move(session));
   }
-  const std::string_view path = request.path;
-  auto session = std::make_unique<Session>();
-  if (path == "/ws") return ws::UpgradeDecision::accept(std::move(session));
-  constexpr std::string_view kDedicated = "/ws/";
-  if (path.substr(0, kDedicated.size()) != kDedicated) {
-    return ws::UpgradeDecision::refuse(404, "NOT_FOUND",
-                                       "no WebSocket endpoint at this path; use /ws or "
-                                       "/ws/<channel>");
-  }
-  const std::string_view channel = path.substr(kDedicated.size());
-  if (!isValidChannelName(channel)) {
-    return ws::UpgradeDecision::refuse(404, "NOT_FOUND", "invalid channel name in the path");
-  }
-  if (!hub_.config().namespaceFor(channel).dedicatedEndpoint) {
-    return ws::UpgradeDecision::refuse(
-        404, "NOT_FOUND",
-        "channel " + std::string(channel) + " has no dedicated endpoint; subscribe on /ws");
-  }
-  session->dedicatedChannel = channel;
-  return ws::UpgradeDecision::accept(std::move(session));
+  auto session = std::make_unique<Session>(gate_->limits().messagesPerMinute);
+  ws::UpgradeDecision decision = gate_->admit(request, peer, session->admission);
+  if (decision.status != 0) return decision;
+  session->dedicatedChannel = session->admission.dedicatedChannel;
+  decision.session = std::move(session);
+  return decision;
 }
 
 void LocalHub::onOpen(ws::WebSocket& socket) {
@@ -194,9 +219,32 @@ void LocalHub::onOpen(ws::WebSocket& socket) {
   const uint64_t resume = (static_cast<uint64_t>(entropy()) << 32) ^ entropy();
   reply(session, welcomeMessage("s-" + hex(socket.id()), "r-" + hex(resume),
                                 worker_.options().pingIntervalMs, wallClockMs()));
+  scheduleExpiry(session);
   if (!session.dedicatedChannel.empty()) {
     subscribe(session, std::nullopt, session.dedicatedChannel, nullptr);
   }
+}
+
+void LocalHub::scheduleExpiry(Session& session) {
+  const auth::Identity* identity = session.admission.identity.get();
+  if (identity == nullptr || identity->expiresAt <= 0) {
+    if (session.expiry.scheduled()) worker_.loop().timers().cancel(session.expiry);
+    return;
+  }
+  // exp is wall-clock seconds; timers run on the monotonic clock. The JWT
+  // leeway that let the token in also applies to its end.
+  const int64_t leewayMs = static_cast<int64_t>(hub_.config().auth.jwt.leewaySeconds) * 1000;
+  const int64_t expiresAtMs = identity->expiresAt > (INT64_MAX - leewayMs) / 1000
+                                  ? INT64_MAX
+                                  : identity->expiresAt * 1000 + leewayMs;
+  const int64_t delayMs = expiresAtMs == INT64_MAX ? INT64_MAX : expiresAtMs - wallClockMs();
+  if (delayMs > kMaxExpiryDelayMs) {
+    if (session.expiry.scheduled()) worker_.loop().timers().cancel(session.expiry);
+    return;
+  }
+  worker_.loop().timers().schedule(
+      session.expiry,
+      worker_.loop().nowMs() + static_cast<uint64_t>(std::max<int64_t>(0, delayMs)));
 }
 
 void LocalHub::onClose(ws::WebSocket& socket, uint16_t /*code*/, std::string_view /*reason*/) {
@@ -209,6 +257,19 @@ void LocalHub::onClose(ws::WebSocket& socket, uint16_t /*code*/, std::string_vie
 
 void LocalHub::onMessage(ws::WebSocket& socket, std::string_view payload, bool binary) {
   auto& session = *static_cast<Session*>(socket.session());
+  switch (session.rate.check(static_cast<int64_t>(worker_.loop().nowMs()))) {
+    case auth::RateVerdict::Allowed:
+      break;
+    case auth::RateVerdict::Limited:
+      reply(session,
+            errorMessage(std::nullopt, "RATE_LIMITED",
+                         "too many messages; at most " +
+                             std::to_string(gate_->limits().messagesPerMinute) + " a minute"));
+      return;
+    case auth::RateVerdict::Close:
+      socket.close(kCloseTooManyMessages, "too many messages");
+      return;
+  }
   if (binary) {
     reply(session, errorMessage(std::nullopt, "BAD_REQUEST",
                                 "binary messages are not part of the protocol; send JSON text"));
@@ -231,8 +292,7 @@ void LocalHub::onMessage(ws::WebSocket& socket, std::string_view payload, bool b
       reply(session, pongMessage(message.id, wallClockMs()));
       break;
     case ClientOp::Auth:
-      reply(session, errorMessage(message.id, "INVALID_TOKEN",
-                                  "this router runs without authentication (auth.mode none)"));
+      handleAuth(session, message);
       break;
     case ClientOp::Resume:
       reply(session, errorMessage(message.id, "RESUME_FAILED",
@@ -265,6 +325,13 @@ void LocalHub::subscribe(Session& session, std::optional<int64_t> id, const std:
     text += "' is not a valid channel name (1 to 128 bytes of A-Z a-z 0-9 _ . : @ -)";
     reply(session, errorMessage(id, "INVALID_CHANNEL", text));
     return;
+  }
+  if (gate_ != nullptr) {
+    const auth::AccessDecision access = gate_->mayAccess(session.admission.identity.get(), name);
+    if (!access.allowed) {
+      reply(session, errorMessage(id, "FORBIDDEN", access.reason));
+      return;
+    }
   }
   auto it = channels_.find(name);
   if (it != channels_.end()) {
@@ -401,6 +468,57 @@ void LocalHub::reply(Session& session, const std::string& json) {
   session.socket->send(json);
 }
 
+// `auth`: a fresh token before the current one expires. It must speak for
+// the same subject; channels it no longer allows are unsubscribed.
+void LocalHub::handleAuth(Session& session, const ClientMessage& message) {
+  if (gate_ == nullptr || !gate_->authenticator().required()) {
+    reply(session, errorMessage(message.id, "INVALID_TOKEN",
+                                "this router runs without authentication (auth.mode none)"));
+    return;
+  }
+  auth::AuthOutcome outcome =
+      gate_->authenticator().authenticate(message.token, wallClockMs() / 1000);
+  if (!outcome.ok) {
+    reply(session, errorMessage(message.id, "INVALID_TOKEN", outcome.message));
+    return;
+  }
+  const auth::Identity* before = session.admission.identity.get();
+  const auth::Identity* after = outcome.identity.get();
+  if (before != nullptr && (after == nullptr || after->subject != before->subject)) {
+    reply(session, errorMessage(message.id, "INVALID_TOKEN",
+                                "the new token is for another subject than this connection's"));
+    return;
+  }
+  session.admission.identity = std::move(outcome.identity);
+  scheduleExpiry(session);
+  for (size_t i = session.subscriptions.size(); i-- > 0;) {
+    LocalChannel& channel = *session.subscriptions[i].channel;
+    const std::string name = channel.shared->name;
+    auth::AccessDecision access = gate_->mayAccess(session.admission.identity.get(), name);
+    if (!access.allowed) {
+      unsubscribe(session, channel);
+      reply(session, errorMessage(message.id, "FORBIDDEN", access.reason));
+      reply(session, unsubscribedMessage(message.id, name));
+    }
+  }
+  reply(session,
+        authenticatedMessage(
+            message.id, session.admission.identity ? session.admission.identity->expiresAt : 0));
+}
+
+size_t LocalHub::disconnectUser(std::string_view user) {
+  size_t closed = 0;
+  worker_.forEachConnection([&](ws::WebSocket& socket) {
+    const auto* session = static_cast<const Session*>(socket.session());
+    if (session == nullptr || !socket.isOpen()) return;
+    const auth::Identity* identity = session->admission.identity.get();
+    if (identity == nullptr || identity->subject != user) return;
+    socket.close(kClosePolicy, "disconnected by the operator");
+    ++closed;
+  });
+  return closed;
+}
+
 std::string LocalHub::connectionsJson() {
   std::string out;
   worker_.forEachConnection([&](ws::WebSocket& socket) {
@@ -409,6 +527,14 @@ std::string LocalHub::connectionsJson() {
     out += out.empty() ? "{" : ",{";
     out += "\"id\":" + std::to_string(socket.id()) + ",\"peer\":";
     appendJsonString(out, socket.peer().ip() + ":" + std::to_string(socket.peer().port));
+    if (gate_ != nullptr) {
+      out += ",\"client\":";
+      appendJsonString(out, session->admission.client.toString());
+    }
+    if (const auth::Identity* identity = session->admission.identity.get()) {
+      out += ",\"user\":";
+      appendJsonString(out, identity->subject);
+    }
     out += ",\"endpoint\":";
     appendJsonString(
         out, session->dedicatedChannel.empty() ? "/ws" : "/ws/" + session->dedicatedChannel);

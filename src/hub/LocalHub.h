@@ -20,14 +20,19 @@
 #include <vector>
 
 #include "hub/ClientMessage.h"
+#include "hub/ConnectionGate.h"
 #include "hub/Hub.h"
+#include "net/TimerWheel.h"
 #include "ws/Server.h"
 
 namespace wsr::hub {
 
-class LocalHub final : public ws::WebSocketHandler {
+class LocalHub final : public ws::WebSocketHandler, private net::Timer::Handler {
  public:
-  LocalHub(Hub& hub, ws::Worker& worker);
+  // `gate` (shared by the workers) checks upgrades, permissions and rates;
+  // without one (tests), every valid path is accepted and nothing is limited
+  // but the hub's limits.
+  LocalHub(Hub& hub, ws::Worker& worker, ConnectionGate* gate = nullptr);
   ~LocalHub() override;
 
   // Any thread: hands a publication to this worker's subscribers.
@@ -38,6 +43,9 @@ class LocalHub final : public ws::WebSocketHandler {
   // Worker thread: this worker's connections as JSON array elements
   // ({"id":..,"peer":..,"endpoint":..,"subscriptions":[..],"queued_bytes":..}).
   std::string connectionsJson();
+  // Worker thread: closes every connection of `user` (the token subject)
+  // with 1008; returns how many.
+  size_t disconnectUser(std::string_view user);
 
   ws::UpgradeDecision onUpgrade(const ws::HandshakeRequest& request,
                                 const net::PeerAddress& peer) override;
@@ -86,9 +94,14 @@ class LocalHub final : public ws::WebSocketHandler {
   void unsubscribe(Session& session, LocalChannel& channel);
   SessionSubscription* findSubscription(Session& session, const LocalChannel* channel);
   void reply(Session& session, const std::string& json);
+  void handleAuth(Session& session, const ClientMessage& message);
+  void scheduleExpiry(Session& session);
+  void onTimer(net::Timer& timer) override;  // the address-table sweep
 
   Hub& hub_;
   ws::Worker& worker_;
+  ConnectionGate* gate_;
+  net::Timer sweepTimer_{this};
   ClientMessageParser parser_;  // reused: client messages arrive all the time
   std::unordered_map<std::string, std::unique_ptr<LocalChannel>> channels_;
   std::atomic<size_t> subscriptionCount_{0};

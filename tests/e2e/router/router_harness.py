@@ -52,6 +52,10 @@ def base_config(**sections):
         "feed": {"enabled": False},
         "heartbeat": {"close_timeout_ms": 1000},
         "shutdown": {"drain_delay_ms": 0, "close_window_ms": 200},
+        # Tests open many connections from 127.0.0.1 in quick succession;
+        # test_security.py turns the limits on where it tests them.
+        "limits": {"connections_per_address": 0, "connection_attempts_per_minute": 0,
+                   "messages_per_minute": 0},
     }
     for name, value in sections.items():
         if isinstance(value, dict) and isinstance(config.get(name), dict):

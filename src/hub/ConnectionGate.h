@@ -1,0 +1,140 @@
+#pragma once
+// Every check between a valid RFC 6455 request and the 101, in order:
+// draining (503), the path (404), secrets not loaded (503), the instance's
+// connection cap (503), the client address's connections and attempts (429),
+// the browser Origin (403), the credential (401), and for /ws/<channel> the
+// channel's permission (403). Shared by every worker: its state is atomics
+// and the address limiter's sharded locks. Each refusal is counted by reason
+// and logged, within the logger's budget, with the client address; the
+// request target is logged redacted (no ?token=).
+//
+// What a connection is admitted with (its identity, its address lease and
+// its slot under the cap) lives in its session and gives both back when the
+// connection goes.
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "auth/AddressLimiter.h"
+#include "auth/Authenticator.h"
+#include "auth/ChannelAccess.h"
+#include "auth/IpNetwork.h"
+#include "auth/OriginPolicy.h"
+#include "config/Config.h"
+#include "telemetry/Logger.h"
+#include "ws/WebSocketHandler.h"
+
+namespace wsr::hub {
+
+class Hub;
+
+enum class Refusal : uint8_t {
+  Draining,
+  NotFound,
+  NotReady,
+  ConnectionCap,
+  TooManyConnections,
+  TooManyAttempts,
+  AddressTableFull,
+  OriginNotAllowed,
+  Unauthorized,
+  Forbidden,
+};
+inline constexpr size_t kRefusalCount = 10;
+std::string_view refusalName(Refusal refusal);  // metric label: "too_many_connections"...
+
+// The endpoint of an upgrade path: "/ws", or "/ws/<channel>" for a channel
+// whose namespace has dedicated endpoints (then `channel` names it). False,
+// with the 404's message, for anything else.
+bool endpointFor(std::string_view path, const config::Config& config, std::string& channel,
+                 std::string& message);
+
+// One connection's place under limits.max_connections, given back on destruction.
+class ConnectionSlot {
+ public:
+  ConnectionSlot() = default;
+  explicit ConnectionSlot(std::atomic<size_t>* count) : count_(count) {}
+  ConnectionSlot(ConnectionSlot&& other) noexcept : count_(std::exchange(other.count_, nullptr)) {}
+  ConnectionSlot& operator=(ConnectionSlot&& other) noexcept {
+    if (this != &other) {
+      release();
+      count_ = std::exchange(other.count_, nullptr);
+    }
+    return *this;
+  }
+  ~ConnectionSlot() { release(); }
+
+ private:
+  void release() {
+    if (count_ != nullptr) count_->fetch_sub(1, std::memory_order_relaxed);
+    count_ = nullptr;
+  }
+  std::atomic<size_t>* count_ = nullptr;
+};
+
+// What an accepted upgrade carries into its session.
+struct Admission {
+  std::string dedicatedChannel;                    // for /ws/<channel>
+  std::shared_ptr<const auth::Identity> identity;  // auth.mode jwt
+  auth::IpAddress client;
+  auth::AddressLease lease;
+  ConnectionSlot slot;
+};
+
+class ConnectionGate {
+ public:
+  ConnectionGate(const config::Config& config, Hub& hub, telemetry::Logger& logger);
+  ConnectionGate(const ConnectionGate&) = delete;
+  ConnectionGate& operator=(const ConnectionGate&) = delete;
+
+  // Parses the proxy and origin lists and loads the secrets. False, with
+  // `error` naming the key or file, when the router must not start.
+  bool start(std::string& error);
+  // Whether upgrades can be authenticated (secrets loaded).
+  bool ready() const { return authenticator_.ready(); }
+
+  // Any worker thread. A refusal (status set) or an acceptance, with
+  // `admission` filled and the session for it to be built by the caller.
+  ws::UpgradeDecision admit(const ws::HandshakeRequest& request, const net::PeerAddress& peer,
+                            Admission& admission);
+
+  // Whether `identity` (null: no token identity) may subscribe to `channel`.
+  auth::AccessDecision mayAccess(const auth::Identity* identity, std::string_view channel) const;
+
+  auth::Authenticator& authenticator() { return authenticator_; }
+  const config::LimitsConfig& limits() const { return config_.limits; }
+  // Forgets addresses with no connection and no recent attempt.
+  void sweep(int64_t nowMs) { addresses_.sweep(nowMs); }
+
+  uint64_t refusals(Refusal refusal) const {
+    return refusals_[static_cast<size_t>(refusal)].load(std::memory_order_relaxed);
+  }
+  size_t connections() const { return connections_.load(std::memory_order_relaxed); }
+  size_t trackedAddresses() const { return addresses_.size(); }
+  // {"connections":..,"refused":{"too_many_connections":..,..},"auth_failures":{..}}
+  std::string statsJson() const;
+
+ private:
+  ws::UpgradeDecision refuse(Refusal refusal, int status, std::string_view code,
+                             std::string message, const auth::IpAddress& client,
+                             const ws::HandshakeRequest& request, int retryAfterSeconds = 0);
+
+  const config::Config& config_;
+  Hub& hub_;
+  telemetry::Logger& logger_;
+  auth::Authenticator authenticator_;
+  auth::AddressLimiter addresses_;
+  auth::TrustedProxies proxies_;
+  auth::OriginPolicy origins_;
+  auth::ChannelRequirements requirements_;
+  std::atomic<size_t> connections_{0};
+  std::array<std::atomic<uint64_t>, kRefusalCount> refusals_{};
+};
+
+}  // namespace wsr::hub
