@@ -23,7 +23,8 @@ AddressLimiter::Limits limits(uint32_t connections, uint32_t attempts, size_t en
 TEST(AddressLimiter, TheSixthConcurrentConnectionIsRefusedUntilOneCloses) {
   AddressLimiter limiter(limits(5, 0));
   const IpAddress a = ip("192.0.2.1");
-  for (int i = 0; i < 5; ++i) EXPECT_TRUE(limiter.admit(a, 1000).admitted);
+  for (int i = 0; i < 5; ++i)
+    EXPECT_TRUE(limiter.admit(a, 1000).admitted);
   const Admission sixth = limiter.admit(a, 1000);
   EXPECT_FALSE(sixth.admitted);
   EXPECT_EQ(sixth.reason, AdmissionRefusal::TooManyConnections);
@@ -36,7 +37,8 @@ TEST(AddressLimiter, TheSixthConcurrentConnectionIsRefusedUntilOneCloses) {
 TEST(AddressLimiter, AttemptsPerMinuteCountRefusalsToo) {
   AddressLimiter limiter(limits(0, 10));
   const IpAddress a = ip("192.0.2.1");
-  for (int i = 0; i < 10; ++i) EXPECT_TRUE(limiter.admit(a, 1000 + i * 1000).admitted);
+  for (int i = 0; i < 10; ++i)
+    EXPECT_TRUE(limiter.admit(a, 1000 + i * 1000).admitted);
   const Admission eleventh = limiter.admit(a, 20000);
   EXPECT_FALSE(eleventh.admitted);
   EXPECT_EQ(eleventh.reason, AdmissionRefusal::TooManyAttempts);
@@ -95,7 +97,8 @@ TEST(AddressLimiter, AFullTableRefusesNewAddressesAfterSweeping) {
 
 TEST(AddressLimiter, ZeroLimitsAreUnlimited) {
   AddressLimiter limiter(limits(0, 0));
-  for (int i = 0; i < 1000; ++i) ASSERT_TRUE(limiter.admit(ip("192.0.2.1"), 0).admitted);
+  for (int i = 0; i < 1000; ++i)
+    ASSERT_TRUE(limiter.admit(ip("192.0.2.1"), 0).admitted);
 }
 
 TEST(AddressLimiter, CountersReturnToZeroUnderConcurrency) {
@@ -109,7 +112,8 @@ TEST(AddressLimiter, CountersReturnToZeroUnderConcurrency) {
       }
     });
   }
-  for (auto& thread : threads) thread.join();
+  for (auto& thread : threads)
+    thread.join();
   EXPECT_EQ(limiter.connections(ip("192.0.2.1")), 0u);
   EXPECT_EQ(limiter.connections(ip("2001:db8::1")), 0u);
   EXPECT_EQ(limiter.unmatchedReleases(), 0u);

@@ -89,16 +89,15 @@ TEST(ClientAddress, TrustedProxyHopsAreSkippedRightToLeft) {
   EXPECT_EQ(resolveClientAddress(ip("10.0.0.1"), "", "6.6.6.6, 1.2.3.4, 10.0.0.5", trusted),
             ip("1.2.3.4"));
   // Every hop a proxy: the leftmost.
-  EXPECT_EQ(resolveClientAddress(ip("10.0.0.1"), "", "10.9.9.9,10.0.0.5", trusted),
-            ip("10.9.9.9"));
+  EXPECT_EQ(resolveClientAddress(ip("10.0.0.1"), "", "10.9.9.9,10.0.0.5", trusted), ip("10.9.9.9"));
   // No header: the proxy itself.
   EXPECT_EQ(resolveClientAddress(ip("10.0.0.1"), "", "", trusted), ip("10.0.0.1"));
 }
 
 TEST(ClientAddress, ForwardedHeaderWinsAndItsFormsParse) {
   const TrustedProxies trusted = proxies({"10.0.0.0/8", "fd00::/8"});
-  EXPECT_EQ(resolveClientAddress(ip("10.0.0.1"), "for=1.2.3.4;proto=https, For=10.0.0.5",
-                                 "9.9.9.9", trusted),
+  EXPECT_EQ(resolveClientAddress(ip("10.0.0.1"), "for=1.2.3.4;proto=https, For=10.0.0.5", "9.9.9.9",
+                                 trusted),
             ip("1.2.3.4"));
   EXPECT_EQ(resolveClientAddress(ip("10.0.0.1"), R"(for="[2001:db8::7]:4711")", "", trusted),
             ip("2001:db8::7"));
@@ -112,8 +111,7 @@ TEST(ClientAddress, AnUnknownHopStopsAtTheNearestProxy) {
   EXPECT_EQ(resolveClientAddress(ip("10.0.0.1"), "for=unknown, for=10.0.0.5", "", trusted),
             ip("10.0.0.5"));
   EXPECT_EQ(resolveClientAddress(ip("10.0.0.1"), "for=_hidden", "", trusted), ip("10.0.0.1"));
-  EXPECT_EQ(resolveClientAddress(ip("10.0.0.1"), "", "garbage, 10.0.0.5", trusted),
-            ip("10.0.0.5"));
+  EXPECT_EQ(resolveClientAddress(ip("10.0.0.1"), "", "garbage, 10.0.0.5", trusted), ip("10.0.0.5"));
 }
 
 }  // namespace

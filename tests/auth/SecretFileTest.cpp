@@ -47,8 +47,8 @@ bool eventually(Predicate predicate) {
 
 TEST(TokenSet, OneTokenPerLineCommentsAndBlanksSkipped) {
   std::string error;
-  auto set = TokenSet::parse("# rotation 2026-11\n  old-token \n\nnew-token\r\nnew-token\n", "f",
-                             error);
+  auto set =
+      TokenSet::parse("# rotation 2026-11\n  old-token \n\nnew-token\r\nnew-token\n", "f", error);
   ASSERT_TRUE(set) << error;
   EXPECT_EQ(set->size(), 2u);
   EXPECT_TRUE(set->contains("old-token"));
