@@ -9,7 +9,7 @@ set -euo pipefail
 
 build_packages=(
   g++ make cmake pkg-config
-  libssl-dev   # SHA-1 and base64 for the handshake (later: JWT signatures)
+  libssl-dev   # SHA-1 and base64 for the handshake, JWT signatures, token digests
   zlib1g-dev   # permessage-deflate
   libyaml-cpp-dev  # config.yaml parsing (src/config)
   libsimdjson-dev     # client messages and publications (hot path)
@@ -20,6 +20,7 @@ test_packages=(
   libgtest-dev        # unit tests
   python3-websockets  # end-to-end client #1 (Debian's python3)
   clang libclang-rt-14-dev  # libFuzzer targets and their sanitizers
+  openssl             # the security tests make RS256/ES256 keys and sign JWTs with it
 )
 
 packages=("${build_packages[@]}")
