@@ -14,13 +14,15 @@ build_packages=(
   libyaml-cpp-dev  # config.yaml parsing (src/config)
   libsimdjson-dev     # client messages and publications (hot path)
   nlohmann-json3-dev  # admin answers, where speed does not matter
-  libcpp-httplib-dev  # admin HTTP server (publish API, stats, probes)
+  libcpp-httplib-dev  # admin HTTP server (publish API, stats, probes), OTLP exporter
+  prometheus-cpp-dev  # metrics (src/telemetry), served at /metrics
 )
 test_packages=(
   libgtest-dev        # unit tests
   python3-websockets  # end-to-end client #1 (Debian's python3)
   clang libclang-rt-14-dev  # libFuzzer targets and their sanitizers
   openssl             # the security tests make RS256/ES256 keys and sign JWTs with it
+  prometheus          # promtool (metrics, rules, rule tests) and a real server for the dashboard test
 )
 
 packages=("${build_packages[@]}")

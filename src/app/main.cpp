@@ -20,6 +20,20 @@ constexpr const char* kUsage =
 // SIGINT (Ctrl-C) is someone at a terminal: the same sequence, faster.
 constexpr uint32_t kInterruptCloseWindowMs = 500;
 
+wsr::telemetry::LogLevel logLevelOf(wsr::config::LogLevel level) {
+  switch (level) {
+    case wsr::config::LogLevel::Debug:
+      return wsr::telemetry::LogLevel::Debug;
+    case wsr::config::LogLevel::Info:
+      return wsr::telemetry::LogLevel::Info;
+    case wsr::config::LogLevel::Warn:
+      return wsr::telemetry::LogLevel::Warn;
+    case wsr::config::LogLevel::Error:
+      return wsr::telemetry::LogLevel::Error;
+  }
+  return wsr::telemetry::LogLevel::Info;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -60,7 +74,7 @@ int main(int argc, char** argv) {
 
   // JSON lines on stdout (refusals, secret reloads); the two banner lines
   // around them stay plain text for people and scripts.
-  wsr::telemetry::Logger logger(wsr::telemetry::LogLevel::Info);
+  wsr::telemetry::Logger logger(logLevelOf(config.log.level), 1, config.log.clientEventsPerSecond);
   wsr::app::Router router(config, logger);
   std::string error;
   if (!router.start(error)) {

@@ -13,6 +13,13 @@ std::string_view toString(SlowConsumerPolicy policy) {
   return "unknown";
 }
 
+std::string_view toString(LogLevel level) {
+  for (const auto& [name, value] : schema::kLogLevelNames) {
+    if (value == level) return name;
+  }
+  return "unknown";
+}
+
 std::string_view toString(AuthMode mode) {
   for (const auto& [name, value] : schema::kAuthModeNames) {
     if (value == mode) return name;
@@ -67,6 +74,19 @@ bool isNonEmpty(std::string_view text) {
   return !text.empty();
 }
 bool isAnything(std::string_view) {
+  return true;
+}
+bool isHttpUrl(std::string_view text) {
+  const size_t schemeEnd = text.find("://");
+  if (schemeEnd == std::string_view::npos) return false;
+  const std::string_view scheme = text.substr(0, schemeEnd);
+  if (scheme != "http" && scheme != "https") return false;
+  const std::string_view rest = text.substr(schemeEnd + 3);
+  const size_t hostEnd = rest.find_first_of(":/");
+  if (rest.empty() || hostEnd == 0) return false;
+  for (char c : rest) {
+    if (c <= ' ' || c == 0x7f) return false;
+  }
   return true;
 }
 bool isChannelPart(std::string_view text) {

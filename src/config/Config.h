@@ -88,6 +88,34 @@ struct FeedConfig {
   bool operator==(const FeedConfig&) const = default;
 };
 
+// JSON log lines on stdout: those below `level` are not written.
+enum class LogLevel { Debug, Info, Warn, Error };
+std::string_view toString(LogLevel level);
+
+struct LogConfig {
+  LogLevel level = LogLevel::Info;
+  // Lines a second for events a client can cause at will (refusals, bad
+  // tokens); past it they are counted, not written.
+  uint32_t clientEventsPerSecond = 20;
+
+  bool operator==(const LogConfig&) const = default;
+};
+
+// OpenTelemetry traces, exported as OTLP/HTTP JSON. The standard OTEL_*
+// environment variables (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_SERVICE_NAME,
+// OTEL_TRACES_SAMPLER...) take precedence over these keys.
+struct TracingConfig {
+  bool enabled = false;
+  std::string endpoint = "http://localhost:4318";  // the collector; /v1/traces is appended
+  std::string serviceName = "wsrouter";
+  uint32_t queueSize = 2048;         // finished spans waiting for export; beyond it dropped
+  uint32_t batchSize = 512;          // spans per export request, at most
+  uint32_t exportIntervalMs = 1000;  // a batch is sent at least this often
+  uint32_t exportTimeoutMs = 10000;  // one export request, at most
+
+  bool operator==(const TracingConfig&) const = default;
+};
+
 enum class AuthMode { None, Token, Jwt };
 std::string_view toString(AuthMode mode);
 
@@ -167,6 +195,8 @@ struct Config {
   FeedConfig feed;
   AuthConfig auth;
   LimitsConfig limits;
+  LogConfig log;
+  TracingConfig tracing;
   // Always holds kDefaultNamespace after loading.
   std::map<std::string, NamespaceConfig, std::less<>> namespaces = builtinNamespaces();
 

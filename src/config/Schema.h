@@ -93,6 +93,17 @@ inline constexpr ListRule kCidrList{kNonEmpty, "a list of addresses or CIDRs, e.
 inline constexpr ListRule kOriginList{kNonEmpty,
                                       "a list of origins, e.g. [https://app.example.com]"};
 
+bool isHttpUrl(std::string_view text);  // http(s)://host[:port][/path]
+inline constexpr StringRule kHttpUrl{isHttpUrl,
+                                     "an http:// or https:// URL, e.g. http://localhost:4318"};
+
+inline constexpr std::pair<std::string_view, LogLevel> kLogLevelNames[] = {
+    {"debug", LogLevel::Debug},
+    {"info", LogLevel::Info},
+    {"warn", LogLevel::Warn},
+    {"error", LogLevel::Error},
+};
+
 inline constexpr std::pair<std::string_view, AuthMode> kAuthModeNames[] = {
     {"none", AuthMode::None},
     {"token", AuthMode::Token},
@@ -204,6 +215,23 @@ void describe(V& v, LimitsConfig& c) {
 }
 
 template <class V>
+void describe(V& v, LogConfig& c) {
+  v.field("level", c.level, Choices<LogLevel>{kLogLevelNames});
+  v.field("client_events_per_second", c.clientEventsPerSecond, IntRange{1, 1000000});
+}
+
+template <class V>
+void describe(V& v, TracingConfig& c) {
+  v.field("enabled", c.enabled);
+  v.field("endpoint", c.endpoint, kHttpUrl);
+  v.field("service_name", c.serviceName, kNonEmpty);
+  v.field("queue_size", c.queueSize, IntRange{1, 1000000});
+  v.field("batch_size", c.batchSize, IntRange{1, 100000});
+  v.field("export_interval_ms", c.exportIntervalMs, IntRange{10, 600000});
+  v.field("export_timeout_ms", c.exportTimeoutMs, IntRange{100, 600000});
+}
+
+template <class V>
 void describe(V& v, NamespaceConfig& c) {
   v.field("history_size", c.historySize, IntRange{0, 1000000});
   v.field("history_max_age_ms", c.historyMaxAgeMs, IntRange{0, kDayMs});
@@ -226,6 +254,8 @@ void describe(V& v, Config& c) {
   v.section("feed", c.feed);
   v.section("auth", c.auth);
   v.section("limits", c.limits);
+  v.section("log", c.log);
+  v.section("tracing", c.tracing);
   // Visited after server, so namespaces inherit its compression threshold.
   NamespaceConfig base;
   base.compressionThresholdBytes = c.server.compressionThresholdBytes;
