@@ -705,6 +705,30 @@ TEST_F(LocalHubTest, DisconnectClosesWith4008AndCountsOnce) {
   EXPECT_EQ(stats("strict").disconnectedSlowConsumer.load(), 1u);
 }
 
+TEST_F(LocalHubTest, DisconnectCountsOnceWhenAReplayOverflowsTheHeldBackQueue) {
+  start();
+  auto slow = connect("/ws", kTinyReceiveBuffer);
+  subscribe(*slow, "strict:A");
+  blockWrites(*slow, "strict:A");
+  for (int n = 1; n <= 25; ++n)
+    publish("strict:B", {{"n", n}});  // its history keeps 6..25
+  // A blocked client asks for a replay of twenty into a queue of three,
+  // and for 1..5, which history no longer holds.
+  slow->sendJson({{"op", "subscribe"},
+                  {"id", 2},
+                  {"channels", json::array({"strict:B"})},
+                  {"since", json::object({{"strict:B", 0}})}});
+  EXPECT_TRUE(eventually([&] { return !view(*slow).open; }));
+  EXPECT_EQ(stats("strict").disconnectedSlowConsumer.load(), 1u);
+  EXPECT_EQ(stats("strict").gapsSent.load(), 0u);  // no gap reaches a closed connection
+  uint16_t code = 0;
+  while (code == 0) {
+    const Frame frame = slow->recvFrame();
+    if (frame.opcode == 0x8) code = WsClient::closeCode(frame);
+  }
+  EXPECT_EQ(code, 4008);
+}
+
 // ---- Subscriptions ending ---------------------------------------------------
 
 TEST_F(LocalHubTest, UnsubscribeDropsWhatWasHeldBackForThatChannel) {
