@@ -563,10 +563,11 @@ TEST_F(LocalHubTest, SinceBeyondHistoryAnnouncesAGapThenReplaysTheRest) {
 TEST_F(LocalHubTest, DropOldestKeepsTheNewestAndAnnouncesWhatItDropped) {
   start();
   const std::string channel = "drop:X";
-  auto fast = connect();
-  subscribe(*fast, channel);
+  // The slow one first: fan-out meets it before the fast one.
   auto slow = connect("/ws", kTinyReceiveBuffer);
   subscribe(*slow, channel);
+  auto fast = connect();
+  subscribe(*fast, channel);
   Reader reader(*fast, isEnd);
 
   const uint64_t blockedAt = blockWrites(*slow, channel);
@@ -603,10 +604,11 @@ TEST_F(LocalHubTest, DropOldestKeepsTheNewestAndAnnouncesWhatItDropped) {
 TEST_F(LocalHubTest, ConflateReplacesAHeldValueOfTheSameKeyAndKeepsOrder) {
   start();
   const std::string channel = "confl:X";
-  auto fast = connect();
-  subscribe(*fast, channel);
+  // The slow one first: fan-out meets it before the fast one.
   auto slow = connect("/ws", kTinyReceiveBuffer);
   subscribe(*slow, channel);
+  auto fast = connect();
+  subscribe(*fast, channel);
   Reader reader(*fast, isEnd);
 
   const uint64_t b = blockWrites(*slow, channel);
@@ -662,10 +664,11 @@ TEST_F(LocalHubTest, ConflateWithoutAMatchingKeyDropsTheOldest) {
 TEST_F(LocalHubTest, DisconnectClosesWith4008AndCountsOnce) {
   start();
   const std::string channel = "strict:X";
-  auto fast = connect();
-  subscribe(*fast, channel);
+  // The slow one first: fan-out meets it before the fast one.
   auto slow = connect("/ws", kTinyReceiveBuffer);
   subscribe(*slow, channel);
+  auto fast = connect();
+  subscribe(*fast, channel);
   Reader reader(*fast, isEnd);
 
   const uint64_t blockedAt = blockWrites(*slow, channel);
