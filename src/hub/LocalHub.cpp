@@ -121,6 +121,9 @@ void LocalHub::sendTo(Subscriber& subscriber, const PublishedMessage& message,
 
 void LocalHub::holdBack(Session& session, LocalChannel& channel,
                         const std::shared_ptr<const PublishedMessage>& message) {
+  // Closed (by the disconnect policy, say, in the middle of a replay):
+  // nothing more goes out, and no policy acts or counts again.
+  if (!session.socket->isOpen()) return;
   const config::NamespaceConfig& settings = channel.shared->config;
   const size_t bytes = message->frames.frameFor(session.socket->deflate()).size();
   auto& pending = session.pending;
@@ -180,6 +183,7 @@ void LocalHub::onDrain(ws::WebSocket& socket) {
 
 void LocalHub::sendGap(Session& session, std::string_view channel, uint64_t from, uint64_t to,
                        const char* reason) {
+  if (!session.socket->isOpen()) return;  // it would not be sent: not counted either
   session.socket->send(gapMessage(channel, from, to, reason));
   hub_.statsFor(channel).gapsSent.fetch_add(1, std::memory_order_relaxed);
 }
