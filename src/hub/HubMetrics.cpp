@@ -31,6 +31,7 @@ uint64_t load(const std::atomic<uint64_t>& counter) {
 const std::vector<double>& latencyBoundsSeconds() {
   static const std::vector<double> bounds = [] {
     std::vector<double> out;
+    out.reserve(ws::LatencyHistogram::kBoundsNs.size());
     for (uint64_t ns : ws::LatencyHistogram::kBoundsNs)
       out.push_back(static_cast<double>(ns) / kNsPerSecond);
     return out;
