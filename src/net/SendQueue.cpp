@@ -131,7 +131,7 @@ SendQueue::FlushResult SendQueue::flush(int fd) {
       return FlushResult::Failed;
     }
     bytesWritten_ += static_cast<uint64_t>(written);
-    if (!timed && firstData<n&& static_cast<size_t>(written)> aheadOfData) {
+    if (!timed && (firstData < n) && (static_cast<size_t>(written) > aheadOfData)) {
       // at(0) began going out: the oldest data frame of this flush.
       timed = true;
       const uint64_t stamp = at(0).stampNs();
