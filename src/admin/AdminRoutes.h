@@ -9,6 +9,9 @@
 namespace httplib {
 class Server;
 }
+namespace wsr::telemetry {
+class Tracer;
+}
 
 namespace wsr::admin {
 
@@ -18,6 +21,7 @@ struct AdminContext {
   hub::PublishSink* sink = nullptr;
   AdminBackend* backend = nullptr;
   const PublisherTokens* tokens = nullptr;  // null: no token file, POST routes refused
+  telemetry::Tracer* tracer = nullptr;      // null: publish requests are not traced
 };
 
 // Installs every route, the JSON 404/405 answers and the JSON error bodies

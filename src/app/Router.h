@@ -4,6 +4,7 @@
 // backend (stats, connections, health). main() creates one and runs it.
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -16,6 +17,7 @@
 #include "hub/Hub.h"
 #include "hub/LocalHub.h"
 #include "telemetry/Logger.h"
+#include "telemetry/Tracer.h"
 #include "ws/Server.h"
 
 namespace wsr::admin {
@@ -50,10 +52,21 @@ class Router final : public admin::AdminBackend {
   size_t disconnectUser(const std::string& user) override;
 
  private:
+  // The tracer from config.yaml's tracing section and the process's OTEL_*
+  // variables; disabled, or null with `error` when it cannot be built.
+  struct Tracing {
+    std::unique_ptr<telemetry::Tracer> tracer;
+    std::chrono::milliseconds flushDeadline{0};  // at the end of shutdown
+    std::string error;
+  };
+  static Tracing makeTracing(const config::Config& config, telemetry::Logger& logger);
+
   size_t openConnections();
 
   const config::Config& config_;
   telemetry::Logger& logger_;
+  // Before everything that holds a pointer to the tracer.
+  Tracing tracing_;
   hub::Hub hub_;
   hub::ConnectionGate gate_;
   // Before server_: the server's constructor fills it (one per worker).

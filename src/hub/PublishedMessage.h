@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 
+#include "telemetry/TraceContext.h"
 #include "ws/FrameWriter.h"
 
 namespace wsr::hub {
@@ -16,6 +17,9 @@ struct PublishedMessage {
   uint64_t seq = 0;
   int64_t tsMs = 0;
   ws::PreparedMessage frames;
+  // The broker span's context, so each worker's fan-out span is its child;
+  // not sampled (the default) when tracing is off or the trace is not kept.
+  telemetry::TraceContext trace;
 };
 
 }  // namespace wsr::hub
