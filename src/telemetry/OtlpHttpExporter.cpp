@@ -181,8 +181,14 @@ OtlpHttpExporter::Attempt OtlpHttpExporter::attempt(const std::string& body, siz
   const httplib::Result result =
       client->Post(options_.endpoint.path, headers, body, "application/json");
   if (!result) {
-    failure = "no answer: " + httplib::to_string(result.error());
-    return Attempt::Retryable;
+    // No connection: worth another try. A read or write that failed or timed
+    // out is not: the collector may be stuck, and waiting again would only
+    // hold up the next batches.
+    const httplib::Error error = result.error();
+    failure = "no answer: " + httplib::to_string(error);
+    return error == httplib::Error::Connection || error == httplib::Error::SSLConnection
+               ? Attempt::Retryable
+               : Attempt::Failed;
   }
   const int status = result->status;
   if (status >= 200 && status < 300) {

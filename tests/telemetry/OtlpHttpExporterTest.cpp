@@ -253,6 +253,19 @@ TEST(OtlpHttpExporter, RetriesAreBounded) {
   EXPECT_EQ(exporter.exportedSpans(), 0u);
 }
 
+TEST(OtlpHttpExporter, ATimeoutFailsTheBatchWithoutRetry) {
+  TestCollector collector;
+  collector.hang();
+  OtlpHttpExporterOptions options = optionsFor(collector.url());
+  options.exportTimeout = 200ms;
+  OtlpHttpExporter exporter(options, nullptr);
+  for (int i = 0; i < 5; ++i)
+    exporter.submit(makeSpan(i));
+  ASSERT_TRUE(eventually([&] { return exporter.droppedSpans(DropReason::ExportFailed) == 5; }));
+  EXPECT_EQ(collector.requests().size(), 1u);
+  EXPECT_EQ(exporter.exportedSpans(), 0u);
+}
+
 TEST(OtlpHttpExporter, NoCollectorCountsExportFailed) {
   std::string url;
   {
