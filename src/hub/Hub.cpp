@@ -90,7 +90,7 @@ PublishResult Hub::publish(Publication&& publication) {
     span.setString("messaging.destination.name", channel);
     span.setString("wsrouter.namespace", namespaceOf(channel));
   }
-  const PublishResult result = publishWithin(std::move(publication), &span);
+  PublishResult result = publishWithin(std::move(publication), &span);
   if (result.ok()) {
     span.setInt("wsrouter.seq", static_cast<int64_t>(result.seq));
   } else {

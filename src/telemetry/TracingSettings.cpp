@@ -228,12 +228,13 @@ TracingSettings resolveTracingSettings(const TracingOptions& options,
 
   settings.headers = parseKeyValueList(vars.get("OTEL_EXPORTER_OTLP_HEADERS"),
                                        "OTEL_EXPORTER_OTLP_HEADERS", warnings);
-  for (auto& [key, value] : parseKeyValueList(vars.get("OTEL_EXPORTER_OTLP_TRACES_HEADERS"),
-                                              "OTEL_EXPORTER_OTLP_TRACES_HEADERS", warnings)) {
+  for (auto& header : parseKeyValueList(vars.get("OTEL_EXPORTER_OTLP_TRACES_HEADERS"),
+                                        "OTEL_EXPORTER_OTLP_TRACES_HEADERS", warnings)) {
     // Header names are case-insensitive.
+    const std::string name = lowercase(header.first);
     std::erase_if(settings.headers,
-                  [&](const auto& header) { return lowercase(header.first) == lowercase(key); });
-    settings.headers.emplace_back(std::move(key), std::move(value));
+                  [&](const auto& existing) { return lowercase(existing.first) == name; });
+    settings.headers.push_back(std::move(header));
   }
   settings.resource = resolveResource(options, vars, warnings);
   settings.sampler = Sampler::fromEnvironment(trimmed(vars.get("OTEL_TRACES_SAMPLER")),
