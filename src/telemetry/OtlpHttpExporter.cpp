@@ -178,17 +178,20 @@ OtlpHttpExporter::Attempt OtlpHttpExporter::attempt(const std::string& body, siz
     std::lock_guard lock(clientMutex_);
     client = client_.get();
   }
+  const Clock::time_point start = Clock::now();
   const httplib::Result result =
       client->Post(options_.endpoint.path, headers, body, "application/json");
   if (!result) {
-    // No connection: worth another try. A read or write that failed or timed
-    // out is not: the collector may be stuck, and waiting again would only
-    // hold up the next batches.
+    // No connection, or one that broke at once (a keep-alive connection the
+    // collector had just closed): worth another try. One that failed only
+    // after most of the timeout is not: the collector may be stuck, and
+    // waiting again would only hold up the next batches.
     const httplib::Error error = result.error();
     failure = "no answer: " + httplib::to_string(error);
-    return error == httplib::Error::Connection || error == httplib::Error::SSLConnection
-               ? Attempt::Retryable
-               : Attempt::Failed;
+    const bool connect =
+        error == httplib::Error::Connection || error == httplib::Error::SSLConnection;
+    const bool quick = Clock::now() - start < options_.exportTimeout / 2;
+    return connect || quick ? Attempt::Retryable : Attempt::Failed;
   }
   const int status = result->status;
   if (status >= 200 && status < 300) {

@@ -9,11 +9,13 @@
 //   every exportInterval otherwise: POST <endpoint> with
 //   Content-Type: application/json and the configured headers, on one
 //   keep-alive connection.
-// - A 429, 502, 503 or 504 answer, or a failed connect, is retried twice, after
-//   100 ms and 400 ms (or the answer's Retry-After, up to 2 s); any other
-//   failure (a timeout included: the collector may be stuck), or the last
-//   retry's, drops the batch and counts it (export_failed). An OTLP partial success counts the rejected spans as
-//   export_failed and the rest as exported.
+// - A 429, 502, 503 or 504 answer, a failed connect, or a connection that
+//   broke before half the timeout (a keep-alive connection closed by the
+//   collector) is retried twice, after 100 ms and 400 ms (or the answer's
+//   Retry-After, up to 2 s); any other failure (a timeout included: the
+//   collector may be stuck), or the last retry's, drops the batch and counts
+//   it (export_failed). An OTLP partial success counts the
+//   rejected spans as export_failed and the rest as exported.
 // - shutdown() exports what is queued until its deadline, then aborts the
 //   request in flight and counts what is left as export_failed.
 

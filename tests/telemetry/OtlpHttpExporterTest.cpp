@@ -1,7 +1,13 @@
 #include "telemetry/OtlpHttpExporter.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
 
 #include <chrono>
 #include <condition_variable>
@@ -116,6 +122,67 @@ class TestCollector {
   std::vector<int> statuses_;
   std::string answer_ = "{}";
   bool hanging_ = false;
+};
+
+// A collector that hangs up on its first connection as soon as the request
+// arrives, the way a collector closes an idle keep-alive connection just as
+// a request goes out, and answers 200 on the next ones.
+class HangUpOnceCollector {
+ public:
+  HangUpOnceCollector() {
+    listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(::bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+    EXPECT_EQ(::listen(listener_, 8), 0);
+    socklen_t length = sizeof address;
+    ::getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &length);
+    port_ = ntohs(address.sin_port);
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~HangUpOnceCollector() {
+    ::shutdown(listener_, SHUT_RDWR);
+    ::close(listener_);
+    thread_.join();
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/v1/traces"; }
+  int connections() const { return connections_.load(); }
+
+ private:
+  void serve() {
+    for (;;) {
+      const int connection = ::accept(listener_, nullptr, nullptr);
+      if (connection < 0) return;
+      const int number = ++connections_;
+      std::string request;
+      char buffer[4096];
+      // The head, then as many body bytes as Content-Length says.
+      for (;;) {
+        const ssize_t n = ::recv(connection, buffer, sizeof buffer, 0);
+        if (n <= 0) break;
+        request.append(buffer, static_cast<size_t>(n));
+        const size_t headEnd = request.find("\r\n\r\n");
+        if (headEnd == std::string::npos) continue;
+        const size_t lengthAt = request.find("Content-Length: ");
+        const size_t length =
+            lengthAt == std::string::npos ? 0 : std::stoul(request.substr(lengthAt + 16));
+        if (request.size() >= headEnd + 4 + length) break;
+      }
+      if (number > 1) {
+        const std::string answer =
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n"
+            "Connection: close\r\n\r\n{}";
+        ::send(connection, answer.data(), answer.size(), MSG_NOSIGNAL);
+      }
+      ::close(connection);
+    }
+  }
+
+  int listener_ = -1;
+  int port_ = 0;
+  std::atomic<int> connections_{0};
+  std::thread thread_;
 };
 
 OtlpHttpExporterOptions optionsFor(const std::string& url) {
@@ -251,6 +318,16 @@ TEST(OtlpHttpExporter, RetriesAreBounded) {
   ASSERT_TRUE(eventually([&] { return exporter.droppedSpans(DropReason::ExportFailed) == 5; }));
   EXPECT_EQ(collector.requests().size(), 3u);  // the first try and two retries
   EXPECT_EQ(exporter.exportedSpans(), 0u);
+}
+
+TEST(OtlpHttpExporter, AConnectionThatBreaksAtOnceIsRetried) {
+  HangUpOnceCollector collector;
+  OtlpHttpExporter exporter(optionsFor(collector.url()), nullptr);
+  for (int i = 0; i < 5; ++i)
+    exporter.submit(makeSpan(i));
+  ASSERT_TRUE(eventually([&] { return exporter.exportedSpans() == 5; }));
+  EXPECT_EQ(collector.connections(), 2);
+  EXPECT_EQ(exporter.droppedSpans(DropReason::ExportFailed), 0u);
 }
 
 TEST(OtlpHttpExporter, ATimeoutFailsTheBatchWithoutRetry) {
