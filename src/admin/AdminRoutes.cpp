@@ -6,12 +6,15 @@
 #include <exception>
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "admin/JsonBody.h"
 #include "admin/PublishRequest.h"
+#include "hub/ChannelName.h"
 #include "telemetry/MetricsExposition.h"
+#include "telemetry/Tracer.h"
 
 namespace wsr::admin {
 namespace {
@@ -174,35 +177,82 @@ void postRoute(httplib::Server& server, const std::string& path, const AdminCont
   });
 }
 
+// ---- traces ----
+
+// The SERVER span of an authorized publish request: a child of the
+// request's traceparent when it is valid (same trace; the parent-based
+// samplers follow its sampled flag), else a root.
+telemetry::ActiveSpan startRequestSpan(const AdminContext& context, const httplib::Request& req,
+                                       std::string_view name, std::string_view route) {
+  if (context.tracer == nullptr || !context.tracer->enabled()) return {};
+  const std::optional<telemetry::TraceContext> parent =
+      telemetry::parseTraceparent(req.get_header_value("traceparent"));
+  telemetry::ActiveSpan span =
+      context.tracer->startSpan(name, telemetry::SpanKind::Server,
+                                parent.value_or(telemetry::TraceContext{}), parent.has_value());
+  span.setString("http.request.method", "POST");
+  span.setString("http.route", route);
+  return span;
+}
+
+void finishRequestSpan(telemetry::ActiveSpan& span, int status, std::string_view code,
+                       std::string_view message) {
+  span.setInt("http.response.status_code", status);
+  if (status >= 400) {
+    span.setString("error.type", code);
+    span.setError(message);
+  }
+}
+
+// The publication's traceparent: the request span's context when tracing,
+// so the broker and fan-out spans are its children; else the header as sent.
+std::string traceparentFor(const telemetry::ActiveSpan& span, const httplib::Request& req) {
+  return span.context().valid() ? telemetry::formatTraceparent(span.context())
+                                : req.get_header_value("traceparent");
+}
+
 // ---- handlers ----
 
 void publish(const AdminContext& context, const httplib::Request& req, const std::string& body,
              httplib::Response& res) {
+  telemetry::ActiveSpan span =
+      startRequestSpan(context, req, "POST /api/v1/publish", "/api/v1/publish");
   ParsedPublication parsed = parsePublishBody(body);
   if (!parsed.ok()) {
+    const int status = hub::httpStatusOf(parsed.error);
     countRefusal(context.rejections, parsed.error);
-    sendError(res, hub::httpStatusOf(parsed.error), hub::errorCodeOf(parsed.error), parsed.message);
+    finishRequestSpan(span, status, hub::errorCodeOf(parsed.error), parsed.message);
+    sendError(res, status, hub::errorCodeOf(parsed.error), parsed.message);
     return;
   }
-  parsed.publication.traceparent = req.get_header_value("traceparent");
+  parsed.publication.traceparent = traceparentFor(span, req);
   const std::string channel = parsed.publication.channel;
+  span.setString("messaging.destination.name", channel.substr(0, hub::kMaxChannelNameBytes));
   const hub::PublishResult result = context.sink->publish(std::move(parsed.publication));
   countRefusal(context.rejections, result.error);
+  if (result.ok()) span.setInt("wsrouter.seq", static_cast<int64_t>(result.seq));
+  finishRequestSpan(span, hub::httpStatusOf(result.error), hub::errorCodeOf(result.error),
+                    result.message);
   sendJson(res, hub::httpStatusOf(result.error), publishResultJson(channel, result));
 }
 
 void publishBatch(const AdminContext& context, const httplib::Request& req, const std::string& body,
                   httplib::Response& res) {
+  telemetry::ActiveSpan span =
+      startRequestSpan(context, req, "POST /api/v1/publish/batch", "/api/v1/publish/batch");
   ParsedBatch batch = parseBatchBody(body);
   if (!batch.ok()) {
+    const int status = hub::httpStatusOf(batch.error);
     countRefusal(context.rejections, batch.error);
-    sendError(res, hub::httpStatusOf(batch.error), hub::errorCodeOf(batch.error), batch.message);
+    finishRequestSpan(span, status, hub::errorCodeOf(batch.error), batch.message);
+    sendError(res, status, hub::errorCodeOf(batch.error), batch.message);
     return;
   }
-  const std::string traceparent = req.get_header_value("traceparent");
+  const std::string traceparent = traceparentFor(span, req);
   // One result per message, in order; each message stands or falls alone.
   std::string results = "{\"results\":[";
   bool first = true;
+  int64_t accepted = 0;
   for (ParsedPublication& message : batch.messages) {
     if (!first) results += ',';
     first = false;
@@ -215,9 +265,13 @@ void publishBatch(const AdminContext& context, const httplib::Request& req, cons
     const std::string channel = message.publication.channel;
     const hub::PublishResult result = context.sink->publish(std::move(message.publication));
     countRefusal(context.rejections, result.error);
+    if (result.ok()) ++accepted;
     results += publishResultJson(channel, result);
   }
   results += "]}";
+  span.setInt("wsrouter.batch.messages", static_cast<int64_t>(batch.messages.size()));
+  span.setInt("wsrouter.batch.accepted", accepted);
+  finishRequestSpan(span, 200, {}, {});
   sendJson(res, 200, results);
 }
 

@@ -10,6 +10,9 @@
 namespace httplib {
 class Server;
 }
+namespace wsr::telemetry {
+class Tracer;
+}
 
 namespace wsr::admin {
 
@@ -20,6 +23,7 @@ struct AdminContext {
   AdminBackend* backend = nullptr;
   const PublisherTokens* tokens = nullptr;  // null: no token file, POST routes refused
   PublishRejections* rejections = nullptr;  // null: not counted
+  telemetry::Tracer* tracer = nullptr;      // null: publish requests are not traced
 };
 
 // Installs every route, the JSON 404/405 answers and the JSON error bodies

@@ -37,8 +37,8 @@ void adminSocketOptions(socket_t socket) {
 }  // namespace
 
 AdminServer::AdminServer(const config::AdminConfig& config, hub::PublishSink& sink,
-                         AdminBackend& backend)
-    : config_(config), sink_(sink), backend_(backend) {}
+                         AdminBackend& backend, telemetry::Tracer* tracer)
+    : config_(config), sink_(sink), backend_(backend), tracer_(tracer) {}
 
 AdminServer::~AdminServer() {
   stop();
@@ -70,7 +70,8 @@ bool AdminServer::start(std::string& error) {
     adminSocketOptions(socket);
     *listenFd = socket;
   });
-  installRoutes(*server, AdminContext{&config_, &sink_, &backend_, tokens_.get(), &rejections_});
+  installRoutes(*server,
+                AdminContext{&config_, &sink_, &backend_, tokens_.get(), &rejections_, tracer_});
 
   int port = config_.port;
   errno = 0;

@@ -22,6 +22,9 @@
 namespace httplib {
 class Server;
 }
+namespace wsr::telemetry {
+class Tracer;
+}
 
 namespace wsr::admin {
 
@@ -31,8 +34,10 @@ class AdminServer {
   // open, so there are enough for several publishers plus probes and scrapes.
   static constexpr size_t kThreads = 16;
 
-  // sink and backend must outlive the server.
-  AdminServer(const config::AdminConfig& config, hub::PublishSink& sink, AdminBackend& backend);
+  // sink, backend and tracer (may be null: publish requests are not traced)
+  // must outlive the server.
+  AdminServer(const config::AdminConfig& config, hub::PublishSink& sink, AdminBackend& backend,
+              telemetry::Tracer* tracer = nullptr);
   ~AdminServer();  // stop()
 
   AdminServer(const AdminServer&) = delete;
@@ -64,6 +69,7 @@ class AdminServer {
   config::AdminConfig config_;
   hub::PublishSink& sink_;
   AdminBackend& backend_;
+  telemetry::Tracer* const tracer_;
   std::unique_ptr<PublisherTokens> tokens_;  // null: no file configured, publishing refused
   PublishRejections rejections_;
 

@@ -1,5 +1,6 @@
 #include "app/Router.h"
 
+#include <algorithm>
 #include <chrono>
 #include <future>
 #include <random>
@@ -54,6 +55,9 @@ std::vector<std::string> askWorkers(ws::Server& server, Fn fn, std::chrono::mill
   return out;
 }
 
+// Spans left in the queue at shutdown get at most this long to go out.
+constexpr std::chrono::milliseconds kMaxTraceFlush{5000};
+
 hub::HubLimits hubLimits(const config::Config& config) {
   hub::HubLimits limits;
   const uint32_t perConnection = config.limits.subscriptionsPerConnection;
@@ -63,10 +67,37 @@ hub::HubLimits hubLimits(const config::Config& config) {
 
 }  // namespace
 
+Router::Tracing Router::makeTracing(const config::Config& config, telemetry::Logger& logger) {
+  const config::TracingConfig& in = config.tracing;
+  const telemetry::TracingOptions options{in.enabled,        in.endpoint,  in.serviceName,
+                                          in.queueSize,      in.batchSize, in.exportIntervalMs,
+                                          in.exportTimeoutMs};
+  std::vector<std::string> warnings;
+  const telemetry::TracingSettings settings =
+      telemetry::resolveTracingSettings(options, telemetry::otelVariablesOfProcess(), warnings);
+  for (const std::string& warning : warnings) {
+    logger.log(telemetry::LogLevel::Warn, "tracing_setting_ignored", {{"message", warning}});
+  }
+  Tracing tracing;
+  tracing.flushDeadline =
+      std::min(std::chrono::milliseconds(settings.exportTimeoutMs), kMaxTraceFlush);
+  tracing.tracer = telemetry::Tracer::fromSettings(settings, &logger, tracing.error);
+  if (tracing.tracer && tracing.tracer->enabled()) {
+    // Never the headers: they carry the collector's credentials.
+    logger.log(telemetry::LogLevel::Info, "tracing_enabled",
+               {{"endpoint", settings.tracesEndpoint.substr(0, settings.tracesEndpoint.find('?'))},
+                {"service", settings.serviceName()},
+                {"sampler", settings.sampler.name()},
+                {"headers", static_cast<uint64_t>(settings.headers.size())}});
+  }
+  return tracing;
+}
+
 Router::Router(const config::Config& config, telemetry::Logger& logger)
     : config_(config),
       logger_(logger),
-      hub_(config, hubLimits(config)),
+      tracing_(makeTracing(config, logger)),
+      hub_(config, hubLimits(config), tracing_.tracer.get()),
       gate_(config, hub_, logger),
       server_(serverOptions(config), [this](ws::Server&, ws::Worker& worker) {
         auto local = std::make_unique<hub::LocalHub>(hub_, worker, &gate_);
@@ -87,12 +118,16 @@ uint16_t Router::adminPort() const {
 }
 
 bool Router::start(std::string& error) {
+  if (!tracing_.tracer) {
+    error = "tracing: " + tracing_.error;
+    return false;
+  }
   if (!gate_.start(error)) return false;
   if (!server_.listen(error)) {
     error = "public port: " + error;
     return false;
   }
-  admin_ = std::make_unique<admin::AdminServer>(config_.admin, hub_, *this);
+  admin_ = std::make_unique<admin::AdminServer>(config_.admin, hub_, *this, tracing_.tracer.get());
   setUpMetrics();
   if (!admin_->start(error)) {
     error = "admin port: " + error;
@@ -128,6 +163,7 @@ void Router::setUpMetrics() {
   telemetry::registerBuildInfo(metrics_.registry(), telemetry::BuildInfo::ofThisBuild());
   metrics_.add(std::make_shared<hub::HubCollector>(config_, hub_, gate_, server_, locals_));
   metrics_.add(std::make_shared<RouterCollector>(config_, gate_.authenticator(), *admin_, logger_,
+                                                 tracing_.tracer.get(),
                                                  [this] { return health().ready; }));
   metrics_.add(std::make_shared<telemetry::ProcessCollector>());
 }
@@ -168,6 +204,8 @@ void Router::shutdown(uint32_t drainDelayMs, uint32_t closeWindowMs) {
   if (feed_) feed_->stop();
   if (admin_) admin_->stop();
   server_.stop();
+  // Last: every span is ended; send what is queued, within the deadline.
+  if (tracing_.tracer) tracing_.tracer->shutdown(tracing_.flushDeadline);
 }
 
 admin::Health Router::health() {
@@ -198,7 +236,8 @@ std::string Router::statsJson() {
   return "{\"connections\":" + std::to_string(openConnections()) +
          ",\"subscriptions\":" + std::to_string(subscriptions) +
          ",\"workers\":" + std::to_string(server_.workerCount()) + ",\"hub\":" + hub_.statsJson() +
-         ",\"gate\":" + gate_.statsJson() + "}";
+         ",\"gate\":" + gate_.statsJson() + ",\"tracing\":" +
+         (tracing_.tracer ? tracing_.tracer->statsJson() : "{\"enabled\":false}") + "}";
 }
 
 std::string Router::channelsJson() {

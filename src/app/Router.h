@@ -4,6 +4,7 @@
 // backend (stats, connections, health). main() creates one and runs it.
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -17,6 +18,7 @@
 #include "hub/LocalHub.h"
 #include "telemetry/Logger.h"
 #include "telemetry/MetricsExposition.h"
+#include "telemetry/Tracer.h"
 #include "ws/Server.h"
 
 namespace wsr::admin {
@@ -52,6 +54,15 @@ class Router final : public admin::AdminBackend {
   size_t disconnectUser(const std::string& user) override;
 
  private:
+  // The tracer from config.yaml's tracing section and the process's OTEL_*
+  // variables; disabled, or null with `error` when it cannot be built.
+  struct Tracing {
+    std::unique_ptr<telemetry::Tracer> tracer;
+    std::chrono::milliseconds flushDeadline{0};  // at the end of shutdown
+    std::string error;
+  };
+  static Tracing makeTracing(const config::Config& config, telemetry::Logger& logger);
+
   size_t openConnections();
   // Before the admin server serves: build info, the hub's, the router's and
   // the process's metrics (docs/observability.md).
@@ -59,6 +70,8 @@ class Router final : public admin::AdminBackend {
 
   const config::Config& config_;
   telemetry::Logger& logger_;
+  // Before everything that holds a pointer to the tracer.
+  Tracing tracing_;
   hub::Hub hub_;
   hub::ConnectionGate gate_;
   // Before server_: the server's constructor fills it (one per worker).

@@ -26,11 +26,12 @@ struct NamedSecret {
 
 RouterCollector::RouterCollector(const config::Config& config, auth::Authenticator& authenticator,
                                  admin::AdminServer& admin, const telemetry::Logger& logger,
-                                 std::function<bool()> ready)
+                                 const telemetry::Tracer* tracer, std::function<bool()> ready)
     : config_(config),
       authenticator_(authenticator),
       admin_(admin),
       logger_(logger),
+      tracer_(tracer),
       ready_(std::move(ready)) {}
 
 std::vector<MetricFamily> RouterCollector::Collect() const {
@@ -92,6 +93,19 @@ std::vector<MetricFamily> RouterCollector::Collect() const {
                     "Log lines over log.client_events_per_second, counted instead of written.");
   addSample(suppressed, static_cast<double>(logger_.suppressed()));
   out.push_back(std::move(suppressed));
+
+  MetricFamily exported =
+      counterFamily("wsrouter_spans_exported_total", "Spans the OTLP exporter delivered.");
+  addSample(exported, tracer_ != nullptr ? static_cast<double>(tracer_->exportedSpans()) : 0.0);
+  out.push_back(std::move(exported));
+  MetricFamily dropped = counterFamily("wsrouter_spans_dropped_total", "Spans lost, by reason.");
+  for (size_t i = 0; i < telemetry::kDropReasonCount; ++i) {
+    const auto reason = static_cast<telemetry::DropReason>(i);
+    addSample(dropped,
+              tracer_ != nullptr ? static_cast<double>(tracer_->droppedSpans(reason)) : 0.0,
+              {{"reason", std::string(telemetry::dropReasonName(reason))}});
+  }
+  out.push_back(std::move(dropped));
   return out;
 }
 

@@ -9,6 +9,7 @@
 #include "hub/ChannelName.h"
 #include "hub/Hub.h"
 #include "hub/WallClock.h"
+#include "telemetry/Tracer.h"
 
 namespace wsr::hub {
 namespace {
@@ -26,6 +27,8 @@ constexpr std::string_view kRefusalNames[kRefusalCount] = {
     "forbidden",
 };
 constexpr int kRetryWhenFullSeconds = 5;
+// How much of an upgrade's path a handshake span keeps.
+constexpr size_t kMaxTracedPathBytes = 256;
 
 auth::AuthSettings authSettings(const config::Config& config) {
   const config::AuthConfig& in = config.auth;
@@ -155,10 +158,12 @@ bool ConnectionGate::start(std::string& error) {
   return true;
 }
 
-ws::UpgradeDecision ConnectionGate::refuse(Refusal refusal, int status, std::string_view code,
-                                           std::string message, const auth::IpAddress& client,
+ws::UpgradeDecision ConnectionGate::refuse(std::string_view& traceOutcome, Refusal refusal,
+                                           int status, std::string_view code, std::string message,
+                                           const auth::IpAddress& client,
                                            const ws::HandshakeRequest& request,
                                            int retryAfterSeconds) {
+  if (traceOutcome.empty()) traceOutcome = refusalName(refusal);
   refusals_[static_cast<size_t>(refusal)].fetch_add(1, std::memory_order_relaxed);
   logger_.logLimited(telemetry::LogLevel::Warn, "connection_refused",
                      {{"reason", refusalName(refusal)},
@@ -176,29 +181,53 @@ ws::UpgradeDecision ConnectionGate::refuse(Refusal refusal, int status, std::str
 
 ws::UpgradeDecision ConnectionGate::admit(const ws::HandshakeRequest& request,
                                           const net::PeerAddress& peer, Admission& admission) {
+  std::string_view traceOutcome;
+  telemetry::Tracer* tracer = hub_.tracer();
+  if (tracer == nullptr) return decide(request, peer, admission, traceOutcome);
+
+  // A root span per upgrade decision. Its attributes never include the
+  // request target or a header: the query or a header may carry a token.
+  telemetry::ActiveSpan span =
+      tracer->startSpan("websocket.handshake", telemetry::SpanKind::Server);
+  ws::UpgradeDecision decision = decide(request, peer, admission, traceOutcome);
+  if (span.recording()) {
+    span.setString("http.request.method", request.method);
+    span.setString("url.path", request.path.substr(0, kMaxTracedPathBytes));
+    span.setString("client.address", admission.client.toString());
+    span.setString("wsrouter.auth.outcome", decision.status == 0 ? "ok" : traceOutcome);
+    span.setInt("http.response.status_code", decision.status == 0 ? 101 : decision.status);
+    if (decision.status != 0) span.setError(decision.code);
+  }
+  return decision;
+}
+
+ws::UpgradeDecision ConnectionGate::decide(const ws::HandshakeRequest& request,
+                                           const net::PeerAddress& peer, Admission& admission,
+                                           std::string_view& traceOutcome) {
   const auth::IpAddress& client = admission.client =
       auth::resolveClientAddress(auth::IpAddress(peer), joinedHeader(request, "Forwarded"),
                                  joinedHeader(request, "X-Forwarded-For"), proxies_);
   if (hub_.draining()) {
-    return refuse(Refusal::Draining, 503, "UNAVAILABLE",
+    return refuse(traceOutcome, Refusal::Draining, 503, "UNAVAILABLE",
                   "this router is shutting down; reconnect to another instance", client, request,
                   1);
   }
 
   std::string message;
   if (!endpointFor(request.path, config_, admission.dedicatedChannel, message)) {
-    return refuse(Refusal::NotFound, 404, "NOT_FOUND", std::move(message), client, request);
+    return refuse(traceOutcome, Refusal::NotFound, 404, "NOT_FOUND", std::move(message), client,
+                  request);
   }
 
   if (!authenticator_.ready()) {
-    return refuse(Refusal::NotReady, 503, "UNAVAILABLE",
+    return refuse(traceOutcome, Refusal::NotReady, 503, "UNAVAILABLE",
                   "this router is waiting for its secrets; try again shortly", client, request,
                   kRetryWhenFullSeconds);
   }
   const size_t cap = config_.limits.maxConnections;
   if (connections_.fetch_add(1, std::memory_order_relaxed) >= cap && cap != 0) {
     connections_.fetch_sub(1, std::memory_order_relaxed);
-    return refuse(Refusal::ConnectionCap, 503, "UNAVAILABLE",
+    return refuse(traceOutcome, Refusal::ConnectionCap, 503, "UNAVAILABLE",
                   "this router is at its connection limit; try another instance", client, request,
                   kRetryWhenFullSeconds);
   }
@@ -208,7 +237,8 @@ ws::UpgradeDecision ConnectionGate::admit(const ws::HandshakeRequest& request,
   if (!address.admitted) {
     const bool table = address.reason == auth::AdmissionRefusal::AddressTableFull;
     const bool attempts = address.reason == auth::AdmissionRefusal::TooManyAttempts;
-    return refuse(table      ? Refusal::AddressTableFull
+    return refuse(traceOutcome,
+                  table      ? Refusal::AddressTableFull
                   : attempts ? Refusal::TooManyAttempts
                              : Refusal::TooManyConnections,
                   table ? 503 : 429, table ? "UNAVAILABLE" : "RATE_LIMITED",
@@ -220,7 +250,7 @@ ws::UpgradeDecision ConnectionGate::admit(const ws::HandshakeRequest& request,
   admission.lease = auth::AddressLease(addresses_, client);
 
   if (!origins_.allows(request.origin)) {
-    return refuse(Refusal::OriginNotAllowed, 403, "FORBIDDEN",
+    return refuse(traceOutcome, Refusal::OriginNotAllowed, 403, "FORBIDDEN",
                   "this Origin is not allowed to connect", client, request);
   }
 
@@ -230,11 +260,12 @@ ws::UpgradeDecision ConnectionGate::admit(const ws::HandshakeRequest& request,
     auth::AuthOutcome outcome = authenticator_.authenticate(credential.token, wallClockMs() / 1000);
     if (!outcome.ok) {
       if (outcome.failure == auth::AuthFailure::NotReady) {
-        return refuse(Refusal::NotReady, 503, "UNAVAILABLE", std::move(outcome.message), client,
-                      request, kRetryWhenFullSeconds);
+        return refuse(traceOutcome, Refusal::NotReady, 503, "UNAVAILABLE",
+                      std::move(outcome.message), client, request, kRetryWhenFullSeconds);
       }
-      return refuse(Refusal::Unauthorized, 401, "UNAUTHORIZED", std::move(outcome.message), client,
-                    request);
+      traceOutcome = auth::authFailureName(outcome.failure);  // "unknown_token"...
+      return refuse(traceOutcome, Refusal::Unauthorized, 401, "UNAUTHORIZED",
+                    std::move(outcome.message), client, request);
     }
     admission.identity = std::move(outcome.identity);
   }
@@ -242,8 +273,8 @@ ws::UpgradeDecision ConnectionGate::admit(const ws::HandshakeRequest& request,
   if (!admission.dedicatedChannel.empty()) {
     auth::AccessDecision access = mayAccess(admission.identity.get(), admission.dedicatedChannel);
     if (!access.allowed) {
-      return refuse(Refusal::Forbidden, 403, "FORBIDDEN", std::move(access.reason), client,
-                    request);
+      return refuse(traceOutcome, Refusal::Forbidden, 403, "FORBIDDEN", std::move(access.reason),
+                    client, request);
     }
   }
 

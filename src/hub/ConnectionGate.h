@@ -101,6 +101,7 @@ class ConnectionGate {
 
   // Any worker thread. A refusal (status set) or an acceptance, with
   // `admission` filled and the session for it to be built by the caller.
+  // Traced as a websocket.handshake span when the hub has a tracer.
   ws::UpgradeDecision admit(const ws::HandshakeRequest& request, const net::PeerAddress& peer,
                             Admission& admission);
 
@@ -121,9 +122,14 @@ class ConnectionGate {
   std::string statsJson() const;
 
  private:
-  ws::UpgradeDecision refuse(Refusal refusal, int status, std::string_view code,
-                             std::string message, const auth::IpAddress& client,
-                             const ws::HandshakeRequest& request, int retryAfterSeconds = 0);
+  // admit() without its span; `traceOutcome` gets the refusal's reason
+  // (an AuthFailure name for a refused credential).
+  ws::UpgradeDecision decide(const ws::HandshakeRequest& request, const net::PeerAddress& peer,
+                             Admission& admission, std::string_view& traceOutcome);
+  ws::UpgradeDecision refuse(std::string_view& traceOutcome, Refusal refusal, int status,
+                             std::string_view code, std::string message,
+                             const auth::IpAddress& client, const ws::HandshakeRequest& request,
+                             int retryAfterSeconds = 0);
 
   const config::Config& config_;
   Hub& hub_;

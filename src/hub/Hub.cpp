@@ -1,14 +1,20 @@
 #include "hub/Hub.h"
 
+#include <bit>
+
 #include "hub/ChannelName.h"
 #include "hub/ClientMessage.h"
 #include "hub/LocalHub.h"
 #include "hub/WallClock.h"
 #include "net/EventLoop.h"
+#include "telemetry/Tracer.h"
 
 namespace wsr::hub {
 
-Hub::Hub(const config::Config& config, HubLimits limits) : config_(config), limits_(limits) {
+Hub::Hub(const config::Config& config, HubLimits limits, telemetry::Tracer* tracer)
+    : config_(config),
+      limits_(limits),
+      tracer_(tracer != nullptr && tracer->enabled() ? tracer : nullptr) {
   for (const auto& [name, settings] : config_.namespaces) {
     namespaceStats_.emplace(name, std::make_unique<NamespaceStats>());
   }
@@ -78,6 +84,30 @@ void Hub::giveBackDeflater(std::unique_ptr<ws::Deflater> deflater) {
 }
 
 PublishResult Hub::publish(Publication&& publication) {
+  if (tracer_ == nullptr) return publishWithin(std::move(publication), nullptr);
+  // A child of the publish request's span (the admin server passes its
+  // context in traceparent), or a root, as for the demo feed's publications.
+  const telemetry::TraceContext parent =
+      telemetry::parseTraceparent(publication.traceparent).value_or(telemetry::TraceContext{});
+  telemetry::ActiveSpan span =
+      tracer_->startSpan("broker.publish", telemetry::SpanKind::Internal, parent);
+  if (span.recording()) {
+    // Bounded: an invalid name may be as long as the request allowed.
+    const std::string_view channel =
+        std::string_view(publication.channel).substr(0, kMaxChannelNameBytes);
+    span.setString("messaging.destination.name", channel);
+    span.setString("wsrouter.namespace", namespaceOf(channel));
+  }
+  PublishResult result = publishWithin(std::move(publication), &span);
+  if (result.ok()) {
+    span.setInt("wsrouter.seq", static_cast<int64_t>(result.seq));
+  } else {
+    span.setError(errorCodeOf(result.error));
+  }
+  return result;
+}
+
+PublishResult Hub::publishWithin(Publication&& publication, telemetry::ActiveSpan* span) {
   if (!isValidChannelName(publication.channel)) {
     std::string text = "channel '";
     text.append(publication.channel, 0, kMaxChannelNameBytes);
@@ -101,6 +131,7 @@ PublishResult Hub::publish(Publication&& publication) {
   const uint64_t seq = ++ch->seq;
   ch->stats.published.fetch_add(1, std::memory_order_relaxed);
   const bool kept = settings.historySize > 0 || settings.retainLast;
+  if (span != nullptr) span->setInt("wsrouter.workers", std::popcount(ch->workerMask));
   if (ch->workerMask == 0 && !kept) {
     return {PublishError::None, {}, seq};  // nobody can ever see it: it costs a seq
   }
@@ -111,6 +142,7 @@ PublishResult Hub::publish(Publication&& publication) {
   message->seq = seq;
   message->tsMs = ts;
   message->acceptedNs = net::EventLoop::monotonicNs();
+  if (span != nullptr) message->trace = span->context();
   const std::string envelope =
       dataMessage(publication.type, publication.channel, seq, ts, publication.data);
   const size_t threshold = settings.compressionThresholdBytes;

@@ -21,6 +21,11 @@
 #include "hub/PublishSink.h"
 #include "ws/PerMessageDeflate.h"
 
+namespace wsr::telemetry {
+class ActiveSpan;
+class Tracer;
+}  // namespace wsr::telemetry
+
 namespace wsr::hub {
 
 class LocalHub;
@@ -35,7 +40,9 @@ struct HubLimits {
 
 class Hub final : public PublishSink {
  public:
-  Hub(const config::Config& config, HubLimits limits = {});
+  // `tracer` (may be null) traces publications: a broker.publish span each,
+  // and a fan-out span per worker; it must outlive the hub.
+  Hub(const config::Config& config, HubLimits limits = {}, telemetry::Tracer* tracer = nullptr);
   ~Hub() override;
   Hub(const Hub&) = delete;
   Hub& operator=(const Hub&) = delete;
@@ -57,6 +64,8 @@ class Hub final : public PublishSink {
   Channel* channel(std::string_view name);
   const config::Config& config() const { return config_; }
   const HubLimits& limits() const { return limits_; }
+  // Null when tracing is off (the one branch the data path pays for it).
+  telemetry::Tracer* tracer() const { return tracer_; }
 
   // Read-only views for the admin API, as JSON.
   std::string channelsJson() const;
@@ -85,11 +94,14 @@ class Hub final : public PublishSink {
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
 
+  // publish() itself; `span` (null when not tracing) is the broker span.
+  PublishResult publishWithin(Publication&& publication, telemetry::ActiveSpan* span);
   std::unique_ptr<ws::Deflater> takeDeflater();
   void giveBackDeflater(std::unique_ptr<ws::Deflater> deflater);
 
   const config::Config& config_;
   const HubLimits limits_;
+  telemetry::Tracer* const tracer_;
   std::atomic<bool> accepting_{true};
   std::atomic<bool> draining_{false};
   std::vector<LocalHub*> locals_;

@@ -8,6 +8,7 @@
 #include "hub/ChannelName.h"
 #include "hub/WallClock.h"
 #include "net/EventLoop.h"
+#include "telemetry/Tracer.h"
 #include "ws/SingleWriter.h"
 
 namespace wsr::hub {
@@ -79,8 +80,25 @@ void LocalHub::deliver(std::shared_ptr<const PublishedMessage> message) {
 // ---- Fan-out ---------------------------------------------------------------
 
 void LocalHub::fanOut(const std::shared_ptr<const PublishedMessage>& message) {
+  // Only a sampled publication has a trace context (and then the hub a
+  // tracer): every other one costs the first test of this branch.
+  if (!message->trace.sampled() || hub_.tracer() == nullptr) {
+    sendToSubscribers(message);
+    return;
+  }
+  telemetry::ActiveSpan span =
+      hub_.tracer()->startSpan("fanout", telemetry::SpanKind::Internal, message->trace);
+  span.setInt("wsrouter.worker", static_cast<int64_t>(worker_.index()));
+  span.setString("messaging.destination.name", message->channel);
+  const FanOutCount count = sendToSubscribers(message);
+  span.setInt("wsrouter.delivered", static_cast<int64_t>(count.delivered));
+  span.setInt("wsrouter.held_back", static_cast<int64_t>(count.heldBack));
+}
+
+LocalHub::FanOutCount LocalHub::sendToSubscribers(
+    const std::shared_ptr<const PublishedMessage>& message) {
   auto it = channels_.find(message->channel);
-  if (it == channels_.end()) return;  // the last subscriber left meanwhile
+  if (it == channels_.end()) return {};  // the last subscriber left meanwhile
   LocalChannel& channel = *it->second;
   // Many subscribers: one small copy of the frames for this thread makes
   // every queued reference a plain increment instead of a locked one.
@@ -93,6 +111,7 @@ void LocalHub::fanOut(const std::shared_ptr<const PublishedMessage>& message) {
   uint64_t delivered = 0;
   uint64_t compressed = 0;
   const bool hasCompressed = static_cast<bool>(frames->compressed);
+  uint64_t heldBack = 0;
   for (Subscriber& subscriber : channel.subscribers) {
     if (message->seq <= subscriber.lastSeq) continue;  // had it (replay raced the post)
     Session& session = *subscriber.session;
@@ -101,6 +120,7 @@ void LocalHub::fanOut(const std::shared_ptr<const PublishedMessage>& message) {
     if (!session.socket->isOpen()) continue;
     if (session.socket->writeBlocked() || !session.pending.empty()) {
       holdBack(session, channel, message);
+      ++heldBack;
       continue;
     }
     sendTo(subscriber, *message, *frames);
@@ -111,6 +131,7 @@ void LocalHub::fanOut(const std::shared_ptr<const PublishedMessage>& message) {
   ws::singleWriterAdd(stats_.compressedDeliveries, compressed);
   const uint64_t now = net::EventLoop::monotonicNs();
   stats_.broadcastDuration.observe(now > message->acceptedNs ? now - message->acceptedNs : 0);
+  return {delivered, heldBack};
 }
 
 void LocalHub::sendTo(Subscriber& subscriber, const PublishedMessage& message,

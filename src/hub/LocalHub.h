@@ -92,7 +92,14 @@ class LocalHub final : public ws::WebSocketHandler, private net::Timer::Handler 
     LocalChannel* channel;
   };
 
+  struct FanOutCount {
+    uint64_t delivered = 0;  // queued to a subscriber's socket
+    uint64_t heldBack = 0;   // held for a subscriber whose socket is blocked
+  };
+
+  // fanOut() is sendToSubscribers(), inside a span when the publication is sampled.
   void fanOut(const std::shared_ptr<const PublishedMessage>& message);
+  FanOutCount sendToSubscribers(const std::shared_ptr<const PublishedMessage>& message);
   void sendTo(Subscriber& subscriber, const PublishedMessage& message,
               const ws::PreparedMessage& frames);
   void holdBack(Session& session, LocalChannel& channel,

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 
+#include "telemetry/TraceContext.h"
 #include "ws/FrameWriter.h"
 
 namespace wsr::hub {
@@ -19,6 +20,9 @@ struct PublishedMessage {
   // the frames carry it as their stamp, for the latency histograms.
   uint64_t acceptedNs = 0;
   ws::PreparedMessage frames;
+  // The broker span's context, so each worker's fan-out span is its child;
+  // not sampled (the default) when tracing is off or the trace is not kept.
+  telemetry::TraceContext trace;
 };
 
 }  // namespace wsr::hub

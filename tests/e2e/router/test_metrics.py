@@ -140,8 +140,10 @@ class FreshRouter(MetricsMixin, RouterTestCase):
                      "wsrouter_compression_input_bytes_total",
                      "wsrouter_compression_output_bytes_total",
                      "wsrouter_compressed_deliveries_total",
-                     "wsrouter_log_lines_suppressed_total"):
+                     "wsrouter_log_lines_suppressed_total", "wsrouter_spans_exported_total"):
             zero[(name, ())] = 0
+        for reason in ("queue_full", "export_failed"):
+            zero[("wsrouter_spans_dropped_total", (("reason", reason),))] = 0
         for histogram in HISTOGRAMS:
             zero[(histogram + "_count", ())] = 0
             zero[(histogram + "_bucket", (("le", "+Inf"),))] = 0

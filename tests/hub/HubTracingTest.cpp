@@ -1,0 +1,126 @@
+// The broker span of Hub::publish and the trace context it hands to the
+// workers in PublishedMessage.
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+
+#include "../telemetry/RecordingExporter.h"
+#include "hub/Hub.h"
+#include "hub/PublishedMessage.h"
+#include "telemetry/Tracer.h"
+
+namespace wsr::hub {
+namespace {
+
+using telemetry::SpanKind;
+using telemetry::SpanStatus;
+
+constexpr const char* kSampledParent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+constexpr const char* kUnsampledParent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00";
+
+struct TracedHub {
+  TracedHub() {
+    config::NamespaceConfig kept;  // history: every publication is kept and can be looked at
+    kept.historySize = 10;
+    config.namespaces = {{"default", kept}};
+    auto exporter = std::make_unique<telemetry::RecordingExporter>();
+    recorder = exporter.get();
+    tracer = std::make_unique<telemetry::Tracer>(telemetry::Sampler{}, std::move(exporter));
+    hub = std::make_unique<Hub>(config, HubLimits{}, tracer.get());
+  }
+
+  std::shared_ptr<const PublishedMessage> last(const std::string& channel) {
+    Channel* ch = hub->channel(channel);
+    std::lock_guard lock(ch->mutex);
+    History::Replay replay = ch->history.replaySince(0, ch->seq, 0);
+    return replay.messages.empty() ? nullptr : replay.messages.back();
+  }
+
+  config::Config config;
+  telemetry::RecordingExporter* recorder;
+  std::unique_ptr<telemetry::Tracer> tracer;
+  std::unique_ptr<Hub> hub;
+};
+
+Publication make(std::string channel, std::string traceparent = {}) {
+  Publication publication;
+  publication.channel = std::move(channel);
+  publication.data = "1";
+  publication.traceparent = std::move(traceparent);
+  return publication;
+}
+
+TEST(HubTracing, BrokerSpanIsAChildOfThePublicationsTraceparent) {
+  TracedHub t;
+  const PublishResult result = t.hub->publish(make("stock:AAPL", kSampledParent));
+  ASSERT_TRUE(result.ok());
+  const auto spans = t.recorder->spans();
+  ASSERT_EQ(spans.size(), 1u);
+  const telemetry::Span& span = spans[0];
+  EXPECT_EQ(span.name, "broker.publish");
+  EXPECT_EQ(span.kind, SpanKind::Internal);
+  EXPECT_EQ(telemetry::toHex(span.context.traceId), "4bf92f3577b34da6a3ce929d0e0e4736");
+  EXPECT_EQ(telemetry::toHex(span.parentSpanId), "00f067aa0ba902b7");
+  EXPECT_EQ(span.attribute("messaging.destination.name")->stringValue, "stock:AAPL");
+  EXPECT_EQ(span.attribute("wsrouter.namespace")->stringValue, "stock");
+  EXPECT_EQ(span.attribute("wsrouter.seq")->intValue, static_cast<int64_t>(result.seq));
+  EXPECT_EQ(span.attribute("wsrouter.workers")->intValue, 0);
+  EXPECT_EQ(span.status, SpanStatus::Unset);
+  // The workers get the broker span's context, to parent their fan-out spans.
+  const auto message = t.last("stock:AAPL");
+  ASSERT_NE(message, nullptr);
+  EXPECT_EQ(message->trace, span.context);
+  EXPECT_TRUE(message->trace.sampled());
+}
+
+TEST(HubTracing, APublicationWithoutTraceparentIsARoot) {
+  TracedHub t;
+  ASSERT_TRUE(t.hub->publish(make("stock:FEED")).ok());
+  const auto spans = t.recorder->spans();
+  ASSERT_EQ(spans.size(), 1u);
+  EXPECT_TRUE(telemetry::isZero(spans[0].parentSpanId));
+  EXPECT_TRUE(t.last("stock:FEED")->trace.sampled());
+}
+
+TEST(HubTracing, AnUnsampledParentIsFollowedAndCostsTheWorkersNothing) {
+  TracedHub t;
+  ASSERT_TRUE(t.hub->publish(make("stock:QUIET", kUnsampledParent)).ok());
+  EXPECT_TRUE(t.recorder->spans().empty());
+  const auto message = t.last("stock:QUIET");
+  EXPECT_TRUE(message->trace.valid());
+  EXPECT_FALSE(message->trace.sampled());
+}
+
+TEST(HubTracing, ARefusedPublicationHasAnErrorStatusAndABoundedChannel) {
+  TracedHub t;
+  const std::string longInvalid(1000, '/');
+  EXPECT_FALSE(t.hub->publish(make(longInvalid, kSampledParent)).ok());
+  const auto spans = t.recorder->spans();
+  ASSERT_EQ(spans.size(), 1u);
+  EXPECT_EQ(spans[0].status, SpanStatus::Error);
+  EXPECT_EQ(spans[0].statusMessage, "INVALID_CHANNEL");
+  EXPECT_EQ(spans[0].attribute("messaging.destination.name")->stringValue.size(), 128u);
+  EXPECT_EQ(spans[0].attribute("wsrouter.seq"), nullptr);
+}
+
+TEST(HubTracing, WithoutATracerNothingIsTraced) {
+  config::Config config;
+  config::NamespaceConfig kept;
+  kept.historySize = 10;
+  config.namespaces = {{"default", kept}};
+  telemetry::Tracer disabled;
+  Hub hub(config, HubLimits{}, &disabled);
+  EXPECT_EQ(hub.tracer(), nullptr);  // a disabled tracer is no tracer
+  ASSERT_TRUE(hub.publish(make("stock:A", kSampledParent)).ok());
+  Channel* ch = hub.channel("stock:A");
+  std::lock_guard lock(ch->mutex);
+  const History::Replay replay = ch->history.replaySince(0, ch->seq, 0);
+  ASSERT_EQ(replay.messages.size(), 1u);
+  EXPECT_FALSE(replay.messages[0]->trace.valid());
+  EXPECT_FALSE(replay.messages[0]->trace.sampled());
+}
+
+}  // namespace
+}  // namespace wsr::hub
