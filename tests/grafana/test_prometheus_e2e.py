@@ -64,6 +64,8 @@ CLIENT_TOKEN = "e2e-client-token-1"
 CLIENT_TOKEN_2 = "e2e-client-token-2"
 STARTUP = 30.0  # seconds: Prometheus up and scraping (a fresh one needs about 6)
 DATA = 40.0  # seconds: every expression with data, every rule evaluated
+SLOW_PAYLOAD = "x" * 2000
+MAX_SLOW_MESSAGES = 6000  # the bound of each publishing loop
 ALERTS_THAT_MUST_BE_QUIET = ("WsrouterInstanceDown", "WsrouterNotReady", "WsrouterBrokerDown",
                              "WsrouterNearConnectionCap")
 
@@ -431,12 +433,14 @@ class PrometheusEndToEnd(unittest.TestCase):
         bulk.expect_type("welcome")
         bulk.subscribe(["bulk:SLOW"], id=1)
         bulk.expect_type("subscribed")
-        payload = "x" * 4000
-        for _ in range(4):
-            pub.publish_batch([{"channel": "stock:SLOW", "data": {"p": payload}} for _ in range(100)])
-            pub.publish_batch([{"channel": "orderbook:SLOW", "key": "book", "data": {"p": payload}}
-                               for _ in range(50)])
-            pub.publish_batch([{"channel": "bulk:SLOW", "data": {"p": payload}} for _ in range(50)])
+        # Publish to each until the router counts what the slow clients
+        # cause: drops (drop_oldest), conflations, a disconnect (4008).
+        def ns(name):
+            return pub.stats()["hub"]["namespaces"][name]
+        cls._publish_until("stock:SLOW", lambda: ns("stock")["dropped"]["slow_consumer"] > 0)
+        cls._publish_until("orderbook:SLOW", lambda: ns("orderbook")["dropped"]["conflated"] > 0,
+                           key="book")
+        cls._publish_until("bulk:SLOW", lambda: ns("bulk")["disconnected_slow_consumer"] > 0)
 
         # Refused upgrades and failed credentials: wrong token, none, unknown endpoint.
         for path, status in (("/ws?token=wrong-token", 401), ("/ws", 401), ("/ws/nosuch" + token, 404)):
@@ -460,6 +464,23 @@ class PrometheusEndToEnd(unittest.TestCase):
         write_atomically(cls.token_file, "")
         router.wait_stdout(lambda l: '"secret_reload_failed"' in l, 10, "the secret_reload_failed log line")
         router.check()
+
+    @classmethod
+    def _publish_until(cls, channel, counted, key=None):
+        """Publishes batches of 50 to channel until counted() (an outside
+        view: the stats), at most MAX_SLOW_MESSAGES."""
+        sent = 0
+        while not counted():
+            if sent >= MAX_SLOW_MESSAGES:
+                raise E2EError("%d messages published to %s and the slow client never fell behind"
+                               % (sent, channel))
+            batch = [{"channel": channel, "data": {"i": sent + i, "pad": SLOW_PAYLOAD}}
+                     for i in range(50)]
+            if key is not None:
+                for m in batch:
+                    m["key"] = key
+            cls.pub.publish_batch(batch)
+            sent += len(batch)
 
     # -- the checks
 
