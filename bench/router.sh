@@ -205,8 +205,9 @@ YAML
     if [[ "$kind" == floor ]]; then
       PORT=$(awk '/^LISTENING/{print $2; exit}' "$listening" 2>/dev/null || true)
     else
-      PORT=$(sed -n 's|.*ws://[0-9.]*:\([0-9]*\)/ws.*|\1|p' "$listening" 2>/dev/null | head -1)
-      ADMIN_PORT=$(sed -n 's|.*admin http://[0-9.]*:\([0-9]*\).*|\1|p' "$listening" 2>/dev/null | head -1)
+      # The "serving" log line: {..."ws":"ws://127.0.0.1:P/ws","admin":"http://127.0.0.1:A",...}
+      PORT=$(sed -n 's|.*"ws":"ws://[0-9.]*:\([0-9]*\)/ws".*|\1|p' "$listening" 2>/dev/null | head -1)
+      ADMIN_PORT=$(sed -n 's|.*"admin":"http://[0-9.]*:\([0-9]*\)".*|\1|p' "$listening" 2>/dev/null | head -1)
     fi
     [[ -n "$PORT" ]] && break
     kill -0 "$SERVER_PID" 2>/dev/null || break

@@ -23,6 +23,8 @@ class AdminBackend {
   virtual std::string statsJson() = 0;        // GET /api/v1/stats body
   virtual std::string channelsJson() = 0;     // GET /api/v1/channels body
   virtual std::string connectionsJson() = 0;  // GET /api/v1/connections body
+  // GET /metrics body: the Prometheus text format (version 0.0.4).
+  virtual std::string metricsText() = 0;
   // POST /api/v1/disconnect {"user":"42"}: closes that user's connections;
   // returns how many.
   virtual size_t disconnectUser(const std::string& user) = 0;

@@ -11,6 +11,7 @@
 
 #include "admin/JsonBody.h"
 #include "admin/PublishRequest.h"
+#include "telemetry/MetricsExposition.h"
 
 namespace wsr::admin {
 namespace {
@@ -112,15 +113,23 @@ bool authorize(const AdminContext& context, const httplib::Request& req, httplib
 using PostHandler =
     std::function<void(const httplib::Request&, const std::string& body, httplib::Response&)>;
 
+// Counts a refused publication when the route publishes (`rejections` set).
+void countRefusal(PublishRejections* rejections, hub::PublishError error) {
+  if (rejections != nullptr) rejections->count(error);
+}
+
 // A POST route: token first (an unauthenticated body is only drained), then
-// the size limit, then the handler with the whole body.
+// the size limit, then the handler with the whole body. `rejections`: where
+// a publish route counts what it refuses before the handler (null: no count).
 void postRoute(httplib::Server& server, const std::string& path, const AdminContext& context,
-               PostHandler handler) {
+               PostHandler handler, PublishRejections* rejections = nullptr) {
   const size_t limit = context.config->maxPublishBytes;
-  server.Post(path, [context, handler, limit](const httplib::Request& req, httplib::Response& res,
-                                              const httplib::ContentReader& reader) {
+  server.Post(path, [context, handler, limit, rejections](const httplib::Request& req,
+                                                          httplib::Response& res,
+                                                          const httplib::ContentReader& reader) {
     std::string body;
     if (!authorize(context, req, res)) {
+      if (rejections != nullptr) rejections->countUnauthorized();
       readBody(req, res, reader, 0, body);
       // Reading may have set 413; the answer stays 401.
       res.status = 401;
@@ -131,23 +140,31 @@ void postRoute(httplib::Server& server, const std::string& path, const AdminCont
         handler(req, body, res);
         return;
       case BodyRead::TooLarge:
+        countRefusal(rejections, hub::PublishError::TooLarge);
         sendError(res, 413, "TOO_LARGE",
                   "request body is larger than admin.max_publish_bytes (" + std::to_string(limit) +
                       " bytes)");
         return;
       case BodyRead::Multipart:
+        countRefusal(rejections, hub::PublishError::BadRequest);
         sendError(res, 400, "BAD_REQUEST", "request body must be JSON, not multipart/form-data");
         return;
       case BodyRead::Unreadable:
+        countRefusal(rejections, hub::PublishError::BadRequest);
         sendError(res, 400, "BAD_REQUEST", "request body could not be read");
         return;
     }
   });
   // cpp-httplib only takes the route above when it expects a body; this one
   // covers the rest (it has read the body already, within the limit).
-  server.Post(path, [context, handler, limit](const httplib::Request& req, httplib::Response& res) {
-    if (!authorize(context, req, res)) return;
+  server.Post(path, [context, handler, limit, rejections](const httplib::Request& req,
+                                                          httplib::Response& res) {
+    if (!authorize(context, req, res)) {
+      if (rejections != nullptr) rejections->countUnauthorized();
+      return;
+    }
     if (req.body.size() > limit) {
+      countRefusal(rejections, hub::PublishError::TooLarge);
       sendError(res, 413, "TOO_LARGE",
                 "request body is larger than admin.max_publish_bytes (" + std::to_string(limit) +
                     " bytes)");
@@ -163,12 +180,14 @@ void publish(const AdminContext& context, const httplib::Request& req, const std
              httplib::Response& res) {
   ParsedPublication parsed = parsePublishBody(body);
   if (!parsed.ok()) {
+    countRefusal(context.rejections, parsed.error);
     sendError(res, hub::httpStatusOf(parsed.error), hub::errorCodeOf(parsed.error), parsed.message);
     return;
   }
   parsed.publication.traceparent = req.get_header_value("traceparent");
   const std::string channel = parsed.publication.channel;
   const hub::PublishResult result = context.sink->publish(std::move(parsed.publication));
+  countRefusal(context.rejections, result.error);
   sendJson(res, hub::httpStatusOf(result.error), publishResultJson(channel, result));
 }
 
@@ -176,6 +195,7 @@ void publishBatch(const AdminContext& context, const httplib::Request& req, cons
                   httplib::Response& res) {
   ParsedBatch batch = parseBatchBody(body);
   if (!batch.ok()) {
+    countRefusal(context.rejections, batch.error);
     sendError(res, hub::httpStatusOf(batch.error), hub::errorCodeOf(batch.error), batch.message);
     return;
   }
@@ -187,12 +207,15 @@ void publishBatch(const AdminContext& context, const httplib::Request& req, cons
     if (!first) results += ',';
     first = false;
     if (!message.ok()) {
+      countRefusal(context.rejections, message.error);
       results += errorJson(hub::errorCodeOf(message.error), message.message);
       continue;
     }
     message.publication.traceparent = traceparent;
     const std::string channel = message.publication.channel;
-    results += publishResultJson(channel, context.sink->publish(std::move(message.publication)));
+    const hub::PublishResult result = context.sink->publish(std::move(message.publication));
+    countRefusal(context.rejections, result.error);
+    results += publishResultJson(channel, result);
   }
   results += "]}";
   sendJson(res, 200, results);
@@ -251,6 +274,7 @@ constexpr KnownPath kKnownPaths[] = {
     {"/api/v1/stats", "GET"},
     {"/api/v1/channels", "GET"},
     {"/api/v1/connections", "GET"},
+    {"/metrics", "GET"},
     {"/healthz", "GET"},
     {"/readyz", "GET"},
 };
@@ -274,14 +298,18 @@ void noRoute(const httplib::Request& req, httplib::Response& res) {
 
 void installRoutes(httplib::Server& server, const AdminContext& context) {
   const AdminContext ctx = context;
-  postRoute(server, "/api/v1/publish", ctx,
-            [ctx](const httplib::Request& req, const std::string& body, httplib::Response& res) {
-              publish(ctx, req, body, res);
-            });
-  postRoute(server, "/api/v1/publish/batch", ctx,
-            [ctx](const httplib::Request& req, const std::string& body, httplib::Response& res) {
-              publishBatch(ctx, req, body, res);
-            });
+  postRoute(
+      server, "/api/v1/publish", ctx,
+      [ctx](const httplib::Request& req, const std::string& body, httplib::Response& res) {
+        publish(ctx, req, body, res);
+      },
+      ctx.rejections);
+  postRoute(
+      server, "/api/v1/publish/batch", ctx,
+      [ctx](const httplib::Request& req, const std::string& body, httplib::Response& res) {
+        publishBatch(ctx, req, body, res);
+      },
+      ctx.rejections);
   postRoute(server, "/api/v1/disconnect", ctx,
             [ctx](const httplib::Request&, const std::string& body, httplib::Response& res) {
               disconnect(ctx, body, res);
@@ -295,6 +323,11 @@ void installRoutes(httplib::Server& server, const AdminContext& context) {
   });
   server.Get("/api/v1/connections", [ctx](const httplib::Request&, httplib::Response& res) {
     sendJson(res, 200, ctx.backend->connectionsJson());
+  });
+  server.Get("/metrics", [ctx](const httplib::Request&, httplib::Response& res) {
+    res.status = 200;
+    res.set_content(ctx.backend->metricsText(),
+                    std::string(telemetry::MetricsExposition::kContentType));
   });
   server.Get("/healthz", [ctx](const httplib::Request&, httplib::Response& res) {
     const Health health = ctx.backend->health();

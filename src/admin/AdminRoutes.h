@@ -2,6 +2,7 @@
 // The admin server's routes, apart from its lifecycle (AdminServer.cpp).
 
 #include "admin/AdminBackend.h"
+#include "admin/PublishRejections.h"
 #include "admin/PublisherTokens.h"
 #include "config/Config.h"
 #include "hub/PublishSink.h"
@@ -18,6 +19,7 @@ struct AdminContext {
   hub::PublishSink* sink = nullptr;
   AdminBackend* backend = nullptr;
   const PublisherTokens* tokens = nullptr;  // null: no token file, POST routes refused
+  PublishRejections* rejections = nullptr;  // null: not counted
 };
 
 // Installs every route, the JSON 404/405 answers and the JSON error bodies

@@ -70,7 +70,7 @@ bool AdminServer::start(std::string& error) {
     adminSocketOptions(socket);
     *listenFd = socket;
   });
-  installRoutes(*server, AdminContext{&config_, &sink_, &backend_, tokens_.get()});
+  installRoutes(*server, AdminContext{&config_, &sink_, &backend_, tokens_.get(), &rejections_});
 
   int port = config_.port;
   errno = 0;

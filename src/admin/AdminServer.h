@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "admin/AdminBackend.h"
+#include "admin/PublishRejections.h"
 #include "admin/PublisherTokens.h"
 #include "config/Config.h"
 #include "hub/PublishSink.h"
@@ -56,12 +57,15 @@ class AdminServer {
   bool reloadPublisherTokens(std::string& error);
   // The publisher token file, for the app's SecretWatcher; null when none.
   auth::SecretFile* publisherTokenFile() { return tokens_ ? &tokens_->secretFile() : nullptr; }
+  // Publications the publish API refused, by code (for the metrics).
+  const PublishRejections& publishRejections() const { return rejections_; }
 
  private:
   config::AdminConfig config_;
   hub::PublishSink& sink_;
   AdminBackend& backend_;
   std::unique_ptr<PublisherTokens> tokens_;  // null: no file configured, publishing refused
+  PublishRejections rejections_;
 
   std::mutex lifecycleMutex_;  // start() and stop()
   std::unique_ptr<httplib::Server> server_;

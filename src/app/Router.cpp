@@ -6,8 +6,12 @@
 #include <thread>
 
 #include "admin/AdminServer.h"
+#include "app/RouterMetrics.h"
 #include "feed/DemoFeed.h"
+#include "hub/HubMetrics.h"
 #include "net/EventLoop.h"
+#include "telemetry/BuildInfo.h"
+#include "telemetry/ProcessMetrics.h"
 
 namespace wsr::app {
 namespace {
@@ -89,6 +93,7 @@ bool Router::start(std::string& error) {
     return false;
   }
   admin_ = std::make_unique<admin::AdminServer>(config_.admin, hub_, *this);
+  setUpMetrics();
   if (!admin_->start(error)) {
     error = "admin port: " + error;
     return false;
@@ -117,6 +122,18 @@ bool Router::start(std::string& error) {
   }
   ready_.store(true);
   return true;
+}
+
+void Router::setUpMetrics() {
+  telemetry::registerBuildInfo(metrics_.registry(), telemetry::BuildInfo::ofThisBuild());
+  metrics_.add(std::make_shared<hub::HubCollector>(config_, hub_, gate_, server_, locals_));
+  metrics_.add(std::make_shared<RouterCollector>(config_, gate_.authenticator(), *admin_, logger_,
+                                                 [this] { return health().ready; }));
+  metrics_.add(std::make_shared<telemetry::ProcessCollector>());
+}
+
+std::string Router::metricsText() {
+  return metrics_.text();
 }
 
 size_t Router::openConnections() {

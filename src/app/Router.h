@@ -16,6 +16,7 @@
 #include "hub/Hub.h"
 #include "hub/LocalHub.h"
 #include "telemetry/Logger.h"
+#include "telemetry/MetricsExposition.h"
 #include "ws/Server.h"
 
 namespace wsr::admin {
@@ -47,10 +48,14 @@ class Router final : public admin::AdminBackend {
   std::string statsJson() override;
   std::string channelsJson() override;
   std::string connectionsJson() override;
+  std::string metricsText() override;
   size_t disconnectUser(const std::string& user) override;
 
  private:
   size_t openConnections();
+  // Before the admin server serves: build info, the hub's, the router's and
+  // the process's metrics (docs/observability.md).
+  void setUpMetrics();
 
   const config::Config& config_;
   telemetry::Logger& logger_;
@@ -60,6 +65,7 @@ class Router final : public admin::AdminBackend {
   std::vector<hub::LocalHub*> locals_;
   ws::Server server_;
   std::unique_ptr<admin::AdminServer> admin_;
+  telemetry::MetricsExposition metrics_;
   std::unique_ptr<feed::DemoFeed> feed_;
   // Re-reads the token and key files when their Secret rotates.
   std::unique_ptr<auth::SecretWatcher> secrets_;

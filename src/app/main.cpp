@@ -72,8 +72,8 @@ int main(int argc, char** argv) {
   sigaddset(&stopSignals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);
 
-  // JSON lines on stdout (refusals, secret reloads); the two banner lines
-  // around them stay plain text for people and scripts.
+  // JSON lines on stdout, from the first ("serving", with both addresses)
+  // to the last ("stopped"); errors before the logger exists go to stderr.
   wsr::telemetry::Logger logger(logLevelOf(config.log.level), 1, config.log.clientEventsPerSecond);
   wsr::app::Router router(config, logger);
   std::string error;
@@ -81,20 +81,24 @@ int main(int argc, char** argv) {
     std::cerr << "wsrouter: cannot start: " << error << "\n";
     return 1;
   }
-  std::cout << "wsrouter: serving ws://" << config.server.host << ":" << router.publicPort()
-            << "/ws, admin http://" << config.admin.host << ":" << router.adminPort()
-            << (config.feed.enabled ? ", demo feed on" : "") << std::endl;
+  const std::string wsUrl =
+      "ws://" + config.server.host + ":" + std::to_string(router.publicPort()) + "/ws";
+  const std::string adminUrl =
+      "http://" + config.admin.host + ":" + std::to_string(router.adminPort());
+  logger.log(
+      wsr::telemetry::LogLevel::Info, "serving",
+      {{"ws", wsUrl}, {"admin", adminUrl}, {"demo_feed", config.feed.enabled ? "on" : "off"}});
 
   int signal = 0;
   sigwait(&stopSignals, &signal);
   const bool interrupted = signal == SIGINT;
-  std::cout << "wsrouter: " << (interrupted ? "SIGINT" : "SIGTERM") << ", shutting down"
-            << std::endl;
+  logger.log(wsr::telemetry::LogLevel::Info, "shutting_down",
+             {{"signal", interrupted ? "SIGINT" : "SIGTERM"}});
   if (interrupted) {
     router.shutdown(0, kInterruptCloseWindowMs);
   } else {
     router.shutdown(config.shutdown.drainDelayMs, config.shutdown.closeWindowMs);
   }
-  std::cout << "wsrouter: stopped" << std::endl;
+  logger.log(wsr::telemetry::LogLevel::Info, "stopped");
   return 0;
 }

@@ -42,8 +42,11 @@ struct Channel {
 };
 
 // Per-namespace counters, shared by every worker (relaxed atomics, added to
-// once per fan-out, not once per delivery).
+// once per fan-out, not once per delivery), and two gauges changed on
+// subscribe and unsubscribe and when a channel is created.
 struct NamespaceStats {
+  std::atomic<uint64_t> channels{0};     // channels that exist (never removed)
+  std::atomic<uint64_t> subscribers{0};  // subscriptions, over every connection
   std::atomic<uint64_t> published{0};
   std::atomic<uint64_t> delivered{0};
   std::atomic<uint64_t> droppedSlowConsumer{0};

@@ -4,6 +4,7 @@
 #include "hub/ClientMessage.h"
 #include "hub/LocalHub.h"
 #include "hub/WallClock.h"
+#include "net/EventLoop.h"
 
 namespace wsr::hub {
 
@@ -42,6 +43,7 @@ Channel* Hub::channel(std::string_view name) {
   auto created =
       std::make_unique<Channel>(std::string(name), config_.namespaceFor(name), statsFor(name));
   Channel* raw = created.get();
+  raw->stats.channels.fetch_add(1, std::memory_order_relaxed);
   channels_.emplace(std::string(name), std::move(created));
   return raw;
 }
@@ -50,6 +52,12 @@ bool Hub::hasSubscribers(std::string_view name) const {
   std::shared_lock lock(channelsMutex_);
   auto it = channels_.find(name);
   return it != channels_.end() && it->second->subscribers.load(std::memory_order_relaxed) > 0;
+}
+
+uint32_t Hub::subscribers(std::string_view name) const {
+  std::shared_lock lock(channelsMutex_);
+  auto it = channels_.find(name);
+  return it == channels_.end() ? 0 : it->second->subscribers.load(std::memory_order_relaxed);
 }
 
 std::unique_ptr<ws::Deflater> Hub::takeDeflater() {
@@ -102,6 +110,7 @@ PublishResult Hub::publish(Publication&& publication) {
   message->key = std::move(publication.key);
   message->seq = seq;
   message->tsMs = ts;
+  message->acceptedNs = net::EventLoop::monotonicNs();
   const std::string envelope =
       dataMessage(publication.type, publication.channel, seq, ts, publication.data);
   const size_t threshold = settings.compressionThresholdBytes;
@@ -109,9 +118,14 @@ PublishResult Hub::publish(Publication&& publication) {
     std::unique_ptr<ws::Deflater> deflater = takeDeflater();
     message->frames = ws::prepareMessage(ws::Opcode::Text, envelope, deflater.get(), threshold);
     giveBackDeflater(std::move(deflater));
+    if (message->frames.compressed) {
+      compressionIn_.fetch_add(message->frames.plain.size(), std::memory_order_relaxed);
+      compressionOut_.fetch_add(message->frames.compressed.size(), std::memory_order_relaxed);
+    }
   } else {
     message->frames = ws::prepareMessage(ws::Opcode::Text, envelope, nullptr, 0);
   }
+  message->frames.stamp(message->acceptedNs);
   std::shared_ptr<const PublishedMessage> shared = std::move(message);
 
   if (settings.historySize > 0) ch->history.append(shared, seq, ts);

@@ -65,6 +65,19 @@ class Hub final : public PublishSink {
   // The stats of a namespace: configured namespaces count on their own,
   // every other one under "default" (bounded cardinality).
   NamespaceStats& statsFor(std::string_view channel);
+  // Every namespace's stats, by name (for the metrics), and one channel's
+  // subscribers (0 when it does not exist; it is not created).
+  const std::map<std::string, std::unique_ptr<NamespaceStats>, std::less<>>& namespaceStats()
+      const {
+    return namespaceStats_;
+  }
+  uint32_t subscribers(std::string_view channel) const;
+
+  // Publications given a compressed twin: their plain and compressed frame bytes.
+  uint64_t compressionInputBytes() const { return compressionIn_.load(std::memory_order_relaxed); }
+  uint64_t compressionOutputBytes() const {
+    return compressionOut_.load(std::memory_order_relaxed);
+  }
 
  private:
   struct TransparentHash {
@@ -89,6 +102,8 @@ class Hub final : public PublishSink {
   // zlib streams are not thread-safe and publishers run on many threads.
   std::mutex deflatersMutex_;
   std::vector<std::unique_ptr<ws::Deflater>> deflaters_;
+  std::atomic<uint64_t> compressionIn_{0};
+  std::atomic<uint64_t> compressionOut_{0};
 };
 
 }  // namespace wsr::hub

@@ -8,6 +8,7 @@
 #include "hub/ChannelName.h"
 #include "hub/WallClock.h"
 #include "net/EventLoop.h"
+#include "ws/SingleWriter.h"
 
 namespace wsr::hub {
 namespace {
@@ -46,6 +47,7 @@ struct LocalHub::Session final : ws::SessionData, net::Timer::Handler {
 
   ws::WebSocket* socket = nullptr;
   std::string dedicatedChannel;  // set for /ws/<channel>
+  size_t endpoint = 0;           // its EndpointLabels index
   Admission admission;           // identity, client address, lease, slot
   auth::MessageRateLimiter rate;
   net::Timer expiry{this};
@@ -56,7 +58,7 @@ struct LocalHub::Session final : ws::SessionData, net::Timer::Handler {
 };
 
 LocalHub::LocalHub(Hub& hub, ws::Worker& worker, ConnectionGate* gate)
-    : hub_(hub), worker_(worker), gate_(gate) {
+    : hub_(hub), worker_(worker), gate_(gate), endpoints_(hub.config()), stats_(endpoints_.size()) {
   // One worker sweeps the shared address table for all.
   if (gate_ != nullptr && worker_.index() == 0) {
     worker_.loop().timers().schedule(sweepTimer_, worker_.loop().nowMs() + kSweepIntervalMs);
@@ -89,6 +91,8 @@ void LocalHub::fanOut(const std::shared_ptr<const PublishedMessage>& message) {
     frames = &local;
   }
   uint64_t delivered = 0;
+  uint64_t compressed = 0;
+  const bool hasCompressed = static_cast<bool>(frames->compressed);
   for (Subscriber& subscriber : channel.subscribers) {
     if (message->seq <= subscriber.lastSeq) continue;  // had it (replay raced the post)
     Session& session = *subscriber.session;
@@ -101,8 +105,12 @@ void LocalHub::fanOut(const std::shared_ptr<const PublishedMessage>& message) {
     }
     sendTo(subscriber, *message, *frames);
     ++delivered;
+    compressed += hasCompressed && session.socket->deflate() ? 1 : 0;
   }
   channel.shared->stats.delivered.fetch_add(delivered, std::memory_order_relaxed);
+  ws::singleWriterAdd(stats_.compressedDeliveries, compressed);
+  const uint64_t now = net::EventLoop::monotonicNs();
+  stats_.broadcastDuration.observe(now > message->acceptedNs ? now - message->acceptedNs : 0);
 }
 
 void LocalHub::sendTo(Subscriber& subscriber, const PublishedMessage& message,
@@ -121,6 +129,9 @@ void LocalHub::sendTo(Subscriber& subscriber, const PublishedMessage& message,
 
 void LocalHub::holdBack(Session& session, LocalChannel& channel,
                         const std::shared_ptr<const PublishedMessage>& message) {
+  // Closed (by the disconnect policy, say, in the middle of a replay):
+  // nothing more goes out, and no policy acts or counts again.
+  if (!session.socket->isOpen()) return;
   const config::NamespaceConfig& settings = channel.shared->config;
   const size_t bytes = message->frames.frameFor(session.socket->deflate()).size();
   auto& pending = session.pending;
@@ -175,11 +186,15 @@ void LocalHub::onDrain(ws::WebSocket& socket) {
     if (p.message->seq <= subscriber.lastSeq) continue;
     sendTo(subscriber, *p.message, p.message->frames);
     p.channel->shared->stats.delivered.fetch_add(1, std::memory_order_relaxed);
+    if (p.message->frames.compressed && socket.deflate()) {
+      ws::singleWriterAdd(stats_.compressedDeliveries);
+    }
   }
 }
 
 void LocalHub::sendGap(Session& session, std::string_view channel, uint64_t from, uint64_t to,
                        const char* reason) {
+  if (!session.socket->isOpen()) return;  // it would not be sent: not counted either
   session.socket->send(gapMessage(channel, from, to, reason));
   hub_.statsFor(channel).gapsSent.fetch_add(1, std::memory_order_relaxed);
 }
@@ -213,6 +228,8 @@ ws::UpgradeDecision LocalHub::onUpgrade(const ws::HandshakeRequest& request,
 void LocalHub::onOpen(ws::WebSocket& socket) {
   auto& session = *static_cast<Session*>(socket.session());
   session.socket = &socket;
+  session.endpoint = endpoints_.indexOf(session.dedicatedChannel);
+  ws::singleWriterAdd(stats_.opened[session.endpoint]);
   // The resume token is unguessable; resuming itself arrives with the
   // session-resume work (until then `resume` answers RESUME_FAILED).
   std::random_device entropy;
@@ -247,9 +264,11 @@ void LocalHub::scheduleExpiry(Session& session) {
       worker_.loop().nowMs() + static_cast<uint64_t>(std::max<int64_t>(0, delayMs)));
 }
 
-void LocalHub::onClose(ws::WebSocket& socket, uint16_t /*code*/, std::string_view /*reason*/) {
+void LocalHub::onClose(ws::WebSocket& socket, uint16_t code, std::string_view /*reason*/) {
   auto* session = static_cast<Session*>(socket.session());
   if (session == nullptr) return;
+  ws::singleWriterAdd(stats_.closed[session->endpoint]);
+  ws::singleWriterAdd(stats_.closedByCode[closeCodeSlot(code)]);
   while (!session->subscriptions.empty()) {
     unsubscribe(*session, *session->subscriptions.back().channel);
   }
@@ -261,6 +280,7 @@ void LocalHub::onMessage(ws::WebSocket& socket, std::string_view payload, bool b
     case auth::RateVerdict::Allowed:
       break;
     case auth::RateVerdict::Limited:
+      ws::singleWriterAdd(stats_.rateLimited);
       reply(session,
             errorMessage(std::nullopt, "RATE_LIMITED",
                          "too many messages; at most " +
@@ -271,6 +291,7 @@ void LocalHub::onMessage(ws::WebSocket& socket, std::string_view payload, bool b
       return;
   }
   if (binary) {
+    ws::singleWriterAdd(stats_.clientMessages[kInvalidClientOp]);
     reply(session, errorMessage(std::nullopt, "BAD_REQUEST",
                                 "binary messages are not part of the protocol; send JSON text"));
     return;
@@ -278,9 +299,11 @@ void LocalHub::onMessage(ws::WebSocket& socket, std::string_view payload, bool b
   ClientMessage message;
   ClientMessageError error;
   if (!parser_.parse(payload, hub_.limits().maxChannelsPerRequest, message, error)) {
+    ws::singleWriterAdd(stats_.clientMessages[kInvalidClientOp]);
     reply(session, errorMessage(error.id, error.code, error.message));
     return;
   }
+  ws::singleWriterAdd(stats_.clientMessages[static_cast<size_t>(message.op)]);
   switch (message.op) {
     case ClientOp::Subscribe:
       handleSubscribe(session, message);
@@ -376,6 +399,7 @@ void LocalHub::subscribe(Session& session, std::optional<int64_t> id, const std:
     }
   }
   shared->subscribers.fetch_add(1, std::memory_order_relaxed);
+  shared->stats.subscribers.fetch_add(1, std::memory_order_relaxed);
   const uint64_t start = since != nullptr ? std::min(*since, seq) : seq;
   channel.subscribers.push_back({&session, start});
   session.subscriptions.push_back({&channel, channel.subscribers.size() - 1, kSlowConsumer});
@@ -386,6 +410,10 @@ void LocalHub::subscribe(Session& session, std::optional<int64_t> id, const std:
                           since != nullptr ? std::optional<bool>(replay.complete) : std::nullopt));
   if (since != nullptr) {
     session.subscriptions.back().dropReason = kNotInHistory;
+    // History is old by design: its writes are no latency sample.
+    if (!replay.messages.empty()) {
+      session.socket->skipWriteTimingUpTo(replay.messages.back()->acceptedNs);
+    }
     for (const auto& message : replay.messages) {
       Subscriber& subscriber = channel.subscribers[session.subscriptions.back().index];
       if (session.socket->writeBlocked() || !session.pending.empty()) {
@@ -403,6 +431,7 @@ void LocalHub::subscribe(Session& session, std::optional<int64_t> id, const std:
     }
     session.subscriptions.back().dropReason = kSlowConsumer;
   } else if (retained) {
+    session.socket->skipWriteTimingUpTo(retained->acceptedNs);
     session.socket->send(retained->frames);
   }
 }
@@ -447,6 +476,7 @@ void LocalHub::unsubscribe(Session& session, LocalChannel& channel) {
 
   Channel* shared = channel.shared;
   shared->subscribers.fetch_sub(1, std::memory_order_relaxed);
+  shared->stats.subscribers.fetch_sub(1, std::memory_order_relaxed);
   if (channel.subscribers.empty()) {
     {
       std::lock_guard lock(shared->mutex);
@@ -517,6 +547,18 @@ size_t LocalHub::disconnectUser(std::string_view user) {
     ++closed;
   });
   return closed;
+}
+
+LocalHub::QueueGauges LocalHub::queueGauges() {
+  QueueGauges gauges;
+  worker_.forEachConnection([&](ws::WebSocket& socket) {
+    gauges.queuedBytes += socket.queuedBytes();
+    gauges.writeBlocked += socket.writeBlocked() ? 1 : 0;
+    if (const auto* session = static_cast<const Session*>(socket.session())) {
+      gauges.maxHeldBack = std::max<uint64_t>(gauges.maxHeldBack, session->pending.size());
+    }
+  });
+  return gauges;
 }
 
 std::string LocalHub::connectionsJson() {

@@ -21,7 +21,9 @@
 
 #include "hub/ClientMessage.h"
 #include "hub/ConnectionGate.h"
+#include "hub/EndpointLabels.h"
 #include "hub/Hub.h"
+#include "hub/LocalHubStats.h"
 #include "net/TimerWheel.h"
 #include "ws/Server.h"
 
@@ -46,6 +48,17 @@ class LocalHub final : public ws::WebSocketHandler, private net::Timer::Handler 
   // Worker thread: closes every connection of `user` (the token subject)
   // with 1008; returns how many.
   size_t disconnectUser(std::string_view user);
+
+  // Any thread: this worker's counters (see LocalHubStats).
+  const LocalHubStats& stats() const { return stats_; }
+  const EndpointLabels& endpoints() const { return endpoints_; }
+  // Worker thread: what this worker's clients have not yet been sent.
+  struct QueueGauges {
+    uint64_t queuedBytes = 0;   // in the sockets' send queues
+    uint64_t maxHeldBack = 0;   // the most messages held back for one client
+    uint64_t writeBlocked = 0;  // connections waiting for their socket to drain
+  };
+  QueueGauges queueGauges();
 
   ws::UpgradeDecision onUpgrade(const ws::HandshakeRequest& request,
                                 const net::PeerAddress& peer) override;
@@ -103,6 +116,8 @@ class LocalHub final : public ws::WebSocketHandler, private net::Timer::Handler 
   ConnectionGate* gate_;
   net::Timer sweepTimer_{this};
   ClientMessageParser parser_;  // reused: client messages arrive all the time
+  const EndpointLabels endpoints_;
+  LocalHubStats stats_;
   std::unordered_map<std::string, std::unique_ptr<LocalChannel>> channels_;
   std::atomic<size_t> subscriptionCount_{0};
   uint64_t sessionCounter_ = 0;

@@ -15,6 +15,9 @@ struct PublishedMessage {
   std::string key;  // conflation key, may be empty
   uint64_t seq = 0;
   int64_t tsMs = 0;
+  // Monotonic (net::EventLoop::monotonicNs) when the hub assigned the seq;
+  // the frames carry it as their stamp, for the latency histograms.
+  uint64_t acceptedNs = 0;
   ws::PreparedMessage frames;
 };
 

@@ -65,6 +65,8 @@ class EventLoop {
   // Monotonic milliseconds, read once per pass.
   uint64_t nowMs() const { return nowMs_; }
   static uint64_t monotonicMs();
+  // The same clock in nanoseconds, read on each call (latency measurements).
+  static uint64_t monotonicNs();
   // Any thread: monotonic time of the loop's last completed pass (health checks).
   uint64_t lastPassMs() const { return lastPassMs_.load(std::memory_order_relaxed); }
 

@@ -94,19 +94,25 @@ void SendQueue::consume(size_t written) {
 
 SendQueue::FlushResult SendQueue::flush(int fd) {
   iovec iov[kMaxIov];
+  flushedStampNs_ = 0;
+  bool timed = false;  // the oldest data frame started in this flush has been looked at
   while (!empty()) {
     // Gather in the order frames must reach the wire: the cut frame, the
     // urgent ones, then data.
     size_t n = 0;
+    size_t aheadOfData = 0;  // bytes gathered before the first data frame
     if (partial_) {
       iov[n].iov_base = const_cast<char*>(partial_.data() + partialOffset_);
       iov[n].iov_len = partial_.size() - partialOffset_;
+      aheadOfData += iov[n].iov_len;
       ++n;
     }
     for (size_t i = 0; i < urgent_.size() && n < kMaxIov; ++i, ++n) {
       iov[n].iov_base = const_cast<char*>(urgent_[i].data());
       iov[n].iov_len = urgent_[i].size();
+      aheadOfData += iov[n].iov_len;
     }
+    const size_t firstData = n;
     for (size_t i = 0; i < count_ && n < kMaxIov; ++i, ++n) {
       const SharedBuffer& frame = at(i);
       iov[n].iov_base = const_cast<char*>(frame.data());
@@ -125,6 +131,12 @@ SendQueue::FlushResult SendQueue::flush(int fd) {
       return FlushResult::Failed;
     }
     bytesWritten_ += static_cast<uint64_t>(written);
+    if (!timed && firstData<n&& static_cast<size_t>(written)> aheadOfData) {
+      // at(0) began going out: the oldest data frame of this flush.
+      timed = true;
+      const uint64_t stamp = at(0).stampNs();
+      if (stamp > untimedUpToNs_) flushedStampNs_ = stamp;
+    }
     size_t offered = 0;
     for (size_t i = 0; i < n; ++i)
       offered += iov[i].iov_len;

@@ -50,6 +50,17 @@ class SendQueue {
   uint64_t bytesWritten() const { return bytesWritten_; }
   uint64_t writeCalls() const { return writeCalls_; }
 
+  // Write latency. After flush(): the stamp (SharedBuffer::stampNs) of the
+  // oldest data frame that began going out in it, 0 when none did or it is
+  // not timed. One look per flush, at the front of the data ring, whatever
+  // the number of frames written.
+  uint64_t flushedStampNs() const { return flushedStampNs_; }
+  // Frames stamped at or before `stampNs` are not timed from now on: old
+  // publications replayed to a new subscriber, whose age is no latency.
+  void skipTimingUpTo(uint64_t stampNs) {
+    if (stampNs > untimedUpToNs_) untimedUpToNs_ = stampNs;
+  }
+
  private:
   SharedBuffer& at(size_t i) { return ring_[(head_ + i) & (capacity_ - 1)]; }
   void grow();
@@ -68,6 +79,8 @@ class SendQueue {
   size_t bytes_ = 0;
   uint64_t bytesWritten_ = 0;
   uint64_t writeCalls_ = 0;
+  uint64_t flushedStampNs_ = 0;
+  uint64_t untimedUpToNs_ = 0;
 };
 
 }  // namespace wsr::net

@@ -39,10 +39,11 @@ class SharedBuffer {
     return buffer;
   }
 
-  // A copy of these bytes whose count only the calling thread may touch.
+  // A copy of these bytes (and stamp) whose count only the calling thread may touch.
   SharedBuffer threadLocalCopy() const {
     SharedBuffer copy = copyOf(view());
     copy.block_->threadLocal = true;
+    copy.block_->stampNs = stampNs();
     return copy;
   }
 
@@ -62,6 +63,9 @@ class SharedBuffer {
   bool empty() const { return size() == 0; }
   explicit operator bool() const { return block_ != nullptr; }
   std::string_view view() const { return {data(), size()}; }
+  // Before sharing, like the bytes: written once, then only read.
+  void setStampNs(uint64_t stampNs) { block_->stampNs = stampNs; }
+  uint64_t stampNs() const { return block_ != nullptr ? block_->stampNs : 0; }
   uint32_t useCount() const {
     return block_ != nullptr ? block_->refs.load(std::memory_order_relaxed) : 0;
   }
@@ -71,6 +75,7 @@ class SharedBuffer {
     std::atomic<uint32_t> refs{1};
     bool threadLocal = false;
     size_t size = 0;
+    uint64_t stampNs = 0;
     char* bytes() { return reinterpret_cast<char*>(this + 1); }
     void acquire() {
       if (threadLocal) {

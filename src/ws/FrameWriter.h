@@ -36,7 +36,13 @@ struct PreparedMessage {
   const net::SharedBuffer& frameFor(bool deflate) const {
     return deflate && compressed ? compressed : plain;
   }
-  // The same frames with thread-local counts, for one worker's fan-out (see
+  // Stamps both frames (SharedBuffer::stampNs) before they are shared: the
+  // send queue times their writes from it.
+  void stamp(uint64_t stampNs) {
+    if (plain) plain.setStampNs(stampNs);
+    if (compressed) compressed.setStampNs(stampNs);
+  }
+  // The same frames (and stamp) with thread-local counts, for one worker's fan-out (see
   // SharedBuffer): built on the worker's thread, used there, never passed on.
   PreparedMessage threadLocalCopy() const {
     PreparedMessage copy;

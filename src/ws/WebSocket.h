@@ -51,6 +51,10 @@ class WebSocket final : net::EventLoop::IoHandler,
   void close(uint16_t code, std::string_view reason = {});
   // close(code, reason) in `delayMs` (graceful shutdown spreads these).
   void closeAfter(uint64_t delayMs, uint16_t code, std::string_view reason);
+  // Frames stamped at or before `stampNs` are left out of the write latency
+  // (WorkerStats::writeLatency): history or a retained value sent to a new
+  // subscriber is old by design, not late.
+  void skipWriteTimingUpTo(uint64_t stampNs) { queue_.skipTimingUpTo(stampNs); }
 
   uint64_t id() const { return id_; }
   bool isOpen() const { return state_ == State::Open; }

@@ -97,7 +97,7 @@ void Worker::acceptAll() {
       if (errno != ECONNABORTED && errno != EINTR) return;
       continue;
     }
-    stats_.accepted.fetch_add(1, std::memory_order_relaxed);
+    singleWriterAdd(stats_.accepted);
     auto socket = std::make_unique<WebSocket>(*this, std::move(fd), peer, nextId_++);
     socket->slot_ = connections_.size();
     WebSocket& started = *socket;
@@ -108,14 +108,14 @@ void Worker::acceptAll() {
 
 void Worker::opened(WebSocket& /*socket*/) {
   ++openCount_;
-  stats_.open.fetch_add(1, std::memory_order_relaxed);
-  stats_.upgraded.fetch_add(1, std::memory_order_relaxed);
+  singleWriterAdd(stats_.open);
+  singleWriterAdd(stats_.upgraded);
 }
 
 void Worker::retire(WebSocket& socket, bool wasOpen) {
   if (wasOpen) {
     --openCount_;
-    stats_.open.fetch_sub(1, std::memory_order_relaxed);
+    singleWriterSub(stats_.open);
   }
   const size_t slot = socket.slot_;
   std::unique_ptr<WebSocket> owned = std::move(connections_[slot]);

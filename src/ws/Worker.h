@@ -3,7 +3,6 @@
 // its own connections, its own handler and deflater. Nothing here is shared
 // with other workers; they talk through EventLoop::post().
 
-#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -15,22 +14,11 @@
 #include "ws/PerMessageDeflate.h"
 #include "ws/ServerOptions.h"
 #include "ws/WebSocketHandler.h"
+#include "ws/WorkerStats.h"
 
 namespace wsr::ws {
 
 class WebSocket;
-
-// Counters a worker updates on its own thread and others read.
-struct WorkerStats {
-  std::atomic<uint64_t> accepted{0};
-  std::atomic<uint64_t> upgraded{0};
-  std::atomic<uint64_t> refused{0};  // handshake answered with an HTTP error
-  std::atomic<uint64_t> handshakeTimeouts{0};
-  std::atomic<uint64_t> protocolErrors{0};  // closed by us for a peer's protocol violation
-  std::atomic<uint64_t> heartbeatTimeouts{0};
-  std::atomic<uint64_t> overflowCloses{0};  // closed for exceeding maxQueuedBytes
-  std::atomic<uint64_t> open{0};            // connections currently open (upgraded)
-};
 
 class Worker final : net::EventLoop::IoHandler, net::Timer::Handler {
  public:

@@ -56,6 +56,7 @@ class FakeBackend : public AdminBackend {
   std::string statsJson() override { return R"({"connections":3,"published":10})"; }
   std::string channelsJson() override { return R"({"channels":[{"name":"market"}]})"; }
   std::string connectionsJson() override { return R"({"connections":[]})"; }
+  std::string metricsText() override { return "# TYPE wsrouter_ready gauge\nwsrouter_ready 1\n"; }
   size_t disconnectUser(const std::string& user) override {
     std::lock_guard lock(mutex_);
     disconnected_.push_back(user);
@@ -454,6 +455,52 @@ TEST_F(AdminServerTest, ReadOnlyRoutesAnswerTheBackendsJsonWithoutAToken) {
     EXPECT_EQ(res->body, body);
     EXPECT_EQ(res->get_header_value("Content-Type"), "application/json");
   }
+}
+
+TEST_F(AdminServerTest, MetricsAnswerTheBackendsTextInThePrometheusFormat) {
+  start();
+  auto res = get("/metrics");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->body, "# TYPE wsrouter_ready gauge\nwsrouter_ready 1\n");
+  EXPECT_EQ(res->get_header_value("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
+  res = post("/metrics", "{}");
+  expectError(res, 405, "METHOD_NOT_ALLOWED");
+  EXPECT_EQ(res->get_header_value("Allow"), "GET");
+}
+
+TEST_F(AdminServerTest, RefusedPublicationsAreCountedByCode) {
+  start();
+  const PublishRejections& rejections = server_->publishRejections();
+  auto count = [&](std::string_view code) {
+    for (size_t i = 0; i < PublishRejections::kCodes.size(); ++i) {
+      if (PublishRejections::kCodes[i] == code) return rejections.value(i);
+    }
+    return uint64_t{999};
+  };
+  expectError(post("/api/v1/publish", R"({"channel":"a","data":1})", "wrong"), 401, "UNAUTHORIZED");
+  expectError(post("/api/v1/publish", "not json"), 400, "BAD_REQUEST");
+  expectError(post("/api/v1/publish", R"({"channel":"bad channel","data":1})"), 404,
+              "INVALID_CHANNEL");
+  expectError(post("/api/v1/publish", std::string(kMaxPublishBytes + 1, ' ')), 413, "TOO_LARGE");
+  sink_.setUnavailable(true);
+  expectError(post("/api/v1/publish", R"({"channel":"a","data":1})"), 503, "UNAVAILABLE");
+  // A batch counts each refused message; a whole-request error once.
+  auto res = post("/api/v1/publish/batch",
+                  R"({"messages":[{"channel":"a","data":1},{"channel":"b c","data":1}]})");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  expectError(post("/api/v1/publish/batch", "[]"), 400, "BAD_REQUEST");
+  sink_.setUnavailable(false);
+  // Not a publication: a refused disconnect counts nothing.
+  expectError(post("/api/v1/disconnect", R"({"user":"42"})", ""), 401, "UNAUTHORIZED");
+  ASSERT_TRUE(post("/api/v1/publish", R"({"channel":"a","data":1})"));
+
+  EXPECT_EQ(count("UNAUTHORIZED"), 1u);
+  EXPECT_EQ(count("BAD_REQUEST"), 2u);
+  EXPECT_EQ(count("INVALID_CHANNEL"), 2u);
+  EXPECT_EQ(count("TOO_LARGE"), 1u);
+  EXPECT_EQ(count("UNAVAILABLE"), 2u);
 }
 
 TEST_F(AdminServerTest, DisconnectNeedsATokenAndAUser) {

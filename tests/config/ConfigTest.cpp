@@ -675,5 +675,59 @@ TEST(ConfigLimits, AListMustBeAList) {
   EXPECT_NE(error->expected.find("list"), std::string::npos);
 }
 
+// --- log and tracing --------------------------------------------------------
+
+TEST(ConfigTelemetry, LogAndTracingAreRead) {
+  const Loaded loaded = load(R"(
+log: {level: debug, client_events_per_second: 5}
+tracing:
+  enabled: true
+  endpoint: https://collector.example.com:4318/base
+  service_name: router-eu
+  queue_size: 100
+  batch_size: 10
+  export_interval_ms: 50
+  export_timeout_ms: 2000
+)");
+  ASSERT_TRUE(loaded.ok) << loaded.messages();
+  const Config& c = loaded.config;
+  EXPECT_EQ(c.log.level, LogLevel::Debug);
+  EXPECT_EQ(c.log.clientEventsPerSecond, 5u);
+  EXPECT_TRUE(c.tracing.enabled);
+  EXPECT_EQ(c.tracing.endpoint, "https://collector.example.com:4318/base");
+  EXPECT_EQ(c.tracing.serviceName, "router-eu");
+  EXPECT_EQ(c.tracing.queueSize, 100u);
+  EXPECT_EQ(c.tracing.batchSize, 10u);
+  EXPECT_EQ(c.tracing.exportIntervalMs, 50u);
+  EXPECT_EQ(c.tracing.exportTimeoutMs, 2000u);
+  EXPECT_EQ(toString(c.log.level), "debug");
+}
+
+TEST(ConfigTelemetry, BadLevelsAndEndpointsNameTheKey) {
+  const Loaded loaded =
+      load("log: {level: verbose}\ntracing: {endpoint: \"localhost:4318\", service_name: \"\"}\n");
+  EXPECT_FALSE(loaded.ok);
+  EXPECT_EQ(loaded.errors.size(), 3u) << loaded.messages();
+  const ConfigError* level = loaded.errorAt("log.level");
+  ASSERT_NE(level, nullptr) << loaded.messages();
+  EXPECT_EQ(level->expected, "one of debug, info, warn, error");
+  const ConfigError* endpoint = loaded.errorAt("tracing.endpoint");
+  ASSERT_NE(endpoint, nullptr) << loaded.messages();
+  EXPECT_EQ(endpoint->value, "localhost:4318");
+  EXPECT_NE(endpoint->expected.find("http://"), std::string::npos);
+  EXPECT_NE(loaded.errorAt("tracing.service_name"), nullptr) << loaded.messages();
+}
+
+TEST(ConfigTelemetry, EndpointsAreHttpUrlsWithAHost) {
+  for (const char* bad : {"ftp://x", "http://", "http:///path", "https://:4318", "http://a b"}) {
+    const Loaded loaded = load(std::string("tracing: {endpoint: \"") + bad + "\"}\n");
+    EXPECT_NE(loaded.errorAt("tracing.endpoint"), nullptr) << bad;
+  }
+  for (const char* good : {"http://localhost:4318", "http://10.0.0.1", "https://otel/x"}) {
+    const Loaded loaded = load(std::string("tracing: {endpoint: \"") + good + "\"}\n");
+    EXPECT_TRUE(loaded.ok) << good << ": " << loaded.messages();
+  }
+}
+
 }  // namespace
 }  // namespace wsr::config

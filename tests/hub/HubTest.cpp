@@ -5,6 +5,7 @@
 #include <string>
 
 #include "hub/PublishedMessage.h"
+#include "net/EventLoop.h"
 
 namespace wsr::hub {
 namespace {
@@ -137,6 +138,56 @@ TEST(Hub, StatsCountPublicationsPerConfiguredNamespace) {
   EXPECT_EQ(&hub.statsFor("stock:A"), &hub.statsFor("other:B"));
   EXPECT_NE(hub.statsJson().find(R"("market":{"published":1,)"), std::string::npos)
       << hub.statsJson();
+}
+
+TEST(Hub, StampsEachPublicationAndItsFramesWithItsAcceptanceTime) {
+  config::Config config = testConfig();
+  config.namespaces["default"].compressionThresholdBytes = 200;
+  Hub hub(config);
+  const uint64_t before = net::EventLoop::monotonicNs();
+  hub.publish(make("stock:A", "{\"text\":\"" + std::string(2000, 'a') + "\"}"));
+  hub.publish(make("stock:A"));
+  const uint64_t after = net::EventLoop::monotonicNs();
+  Channel* channel = hub.channel("stock:A");
+  std::lock_guard lock(channel->mutex);
+  History::Replay replay = channel->history.replaySince(0, channel->seq, 0);
+  ASSERT_EQ(replay.messages.size(), 2u);
+  const PublishedMessage& first = *replay.messages[0];
+  EXPECT_GE(first.acceptedNs, before);
+  EXPECT_LE(replay.messages[1]->acceptedNs, after);
+  EXPECT_LE(first.acceptedNs, replay.messages[1]->acceptedNs);  // in seq order
+  EXPECT_EQ(first.frames.plain.stampNs(), first.acceptedNs);
+  EXPECT_EQ(first.frames.compressed.stampNs(), first.acceptedNs);
+}
+
+TEST(Hub, CountsCompressionBytesOnlyForPublicationsWithACompressedTwin) {
+  config::Config config = testConfig();
+  config.namespaces["default"].compressionThresholdBytes = 200;
+  Hub hub(config);
+  hub.publish(make("stock:A", "{\"s\":1}"));  // under the threshold
+  EXPECT_EQ(hub.compressionInputBytes(), 0u);
+  hub.publish(make("stock:A", "{\"text\":\"" + std::string(2000, 'a') + "\"}"));
+  Channel* channel = hub.channel("stock:A");
+  std::lock_guard lock(channel->mutex);
+  const PublishedMessage& big = *channel->history.replaySince(1, channel->seq, 0).messages[0];
+  EXPECT_EQ(hub.compressionInputBytes(), big.frames.plain.size());
+  EXPECT_EQ(hub.compressionOutputBytes(), big.frames.compressed.size());
+  EXPECT_LT(hub.compressionOutputBytes(), hub.compressionInputBytes());
+}
+
+TEST(Hub, CountsChannelsPerNamespaceAndAnswersSubscribersWithoutCreating) {
+  const config::Config config = testConfig();
+  Hub hub(config);
+  hub.publish(make("market"));
+  hub.publish(make("stock:A"));
+  hub.publish(make("stock:B"));
+  hub.publish(make("stock:A"));
+  EXPECT_EQ(hub.statsFor("market").channels.load(), 1u);
+  EXPECT_EQ(hub.statsFor("stock:A").channels.load(), 2u);  // default
+  EXPECT_EQ(hub.subscribers("market"), 0u);
+  EXPECT_EQ(hub.subscribers("never:seen"), 0u);
+  EXPECT_EQ(hub.statsFor("never:seen").channels.load(), 2u);  // not created by asking
+  EXPECT_EQ(hub.namespaceStats().size(), 3u);
 }
 
 }  // namespace

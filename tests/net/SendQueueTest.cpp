@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "net/Fd.h"
 
@@ -176,6 +178,61 @@ TEST(SendQueue, GrowsPastItsFirstRingAndKeepsOrder) {
   }
   received += pair.readAll();
   EXPECT_EQ(received, expected);
+}
+
+SharedBuffer stamped(std::string_view bytes, uint64_t stampNs) {
+  SharedBuffer buffer = SharedBuffer::copyOf(bytes);
+  buffer.setStampNs(stampNs);
+  return buffer;
+}
+
+TEST(SendQueue, ReportsTheStampOfTheOldestDataFrameOfEachFlush) {
+  SocketPair pair;
+  SendQueue queue;
+  queue.pushUrgent(SharedBuffer::copyOf("PONG"));  // unstamped, and not data
+  queue.push(stamped("first", 100));
+  queue.push(stamped("second", 200));
+  ASSERT_EQ(queue.flush(pair.writer.get()), SendQueue::FlushResult::Drained);
+  EXPECT_EQ(queue.flushedStampNs(), 100u);
+  // A flush with nothing stamped reports none; so does an empty one.
+  queue.push(SharedBuffer::copyOf("reply"));
+  queue.push(stamped("later", 300));
+  ASSERT_EQ(queue.flush(pair.writer.get()), SendQueue::FlushResult::Drained);
+  EXPECT_EQ(queue.flushedStampNs(), 0u);
+  ASSERT_EQ(queue.flush(pair.writer.get()), SendQueue::FlushResult::Drained);
+  EXPECT_EQ(queue.flushedStampNs(), 0u);
+  EXPECT_EQ(pair.readAll(), "PONGfirstsecondreplylater");
+}
+
+TEST(SendQueue, TimesAFrameOnceWhenItStartsNotWhenItsRestGoesOut) {
+  SocketPair pair;
+  SendQueue queue;
+  queue.push(stamped(std::string(200000, 'a'), 100));
+  queue.push(stamped("next", 200));
+  ASSERT_EQ(queue.flush(pair.writer.get()), SendQueue::FlushResult::Blocked);
+  EXPECT_EQ(queue.flushedStampNs(), 100u);
+  std::vector<uint64_t> stamps;
+  SendQueue::FlushResult result;
+  do {
+    pair.readAll();
+    result = queue.flush(pair.writer.get());
+    if (queue.flushedStampNs() != 0) stamps.push_back(queue.flushedStampNs());
+  } while (result == SendQueue::FlushResult::Blocked);
+  // The big frame's remainder is not timed again; "next" is, once.
+  EXPECT_EQ(stamps, std::vector<uint64_t>{200});
+}
+
+TEST(SendQueue, SkipsTimingOfFramesStampedUpToTheGivenTime) {
+  SocketPair pair;
+  SendQueue queue;
+  queue.skipTimingUpTo(150);
+  queue.skipTimingUpTo(120);  // never lowers it
+  queue.push(stamped("replayed", 150));
+  ASSERT_EQ(queue.flush(pair.writer.get()), SendQueue::FlushResult::Drained);
+  EXPECT_EQ(queue.flushedStampNs(), 0u);
+  queue.push(stamped("live", 151));
+  ASSERT_EQ(queue.flush(pair.writer.get()), SendQueue::FlushResult::Drained);
+  EXPECT_EQ(queue.flushedStampNs(), 151u);
 }
 
 TEST(SendQueue, FailsOnAClosedPeer) {

@@ -23,6 +23,16 @@ TEST(SharedBuffer, CopiesShareTheBytesAndCountReferences) {
   EXPECT_EQ(moved.view(), "frame");
 }
 
+TEST(SharedBuffer, CarriesItsStampToCopiesAndThreadLocalCopies) {
+  EXPECT_EQ(SharedBuffer().stampNs(), 0u);
+  SharedBuffer stamped = SharedBuffer::copyOf("published");
+  EXPECT_EQ(stamped.stampNs(), 0u);
+  stamped.setStampNs(123456789);
+  const SharedBuffer shared = stamped;
+  EXPECT_EQ(shared.stampNs(), 123456789u);
+  EXPECT_EQ(shared.threadLocalCopy().stampNs(), 123456789u);
+}
+
 TEST(SharedBuffer, ThreadLocalCopyHasItsOwnBytesAndCount) {
   const SharedBuffer shared = SharedBuffer::copyOf("broadcast");
   SharedBuffer local = shared.threadLocalCopy();

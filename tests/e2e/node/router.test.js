@@ -15,7 +15,15 @@ const WebSocket = require('ws');
 const STEP_MS = 10000; // upper bound of any single wait
 const SANITIZER_MARKERS = ['ERROR: AddressSanitizer', 'ERROR: LeakSanitizer', 'runtime error:'];
 const CONFIG = path.join(__dirname, '..', '..', '..', 'config.yaml');
-const SERVING = /^wsrouter: serving ws:\/\/\S+:(\d+)\/ws, admin http:\/\/\S+:(\d+), demo feed on/;
+// The first JSON log line: {"event":"serving","ws":"ws://host:port/ws","admin":"http://host:port",...}
+function servingPorts(line) {
+  let event;
+  try { event = JSON.parse(line); } catch { return null; }
+  if (!event || event.event !== 'serving' || event.demo_feed !== 'on') return null;
+  const ws = /^ws:\/\/\S+:(\d+)\/ws$/.exec(event.ws);
+  const admin = /^http:\/\/\S+:(\d+)$/.exec(event.admin);
+  return ws && admin ? [Number(ws[1]), Number(admin[1])] : null;
+}
 
 // The demo channels and the type each carries (PROTOCOL.md, src/feed/README.md).
 const CHANNEL_TYPES = {
@@ -72,12 +80,12 @@ class RouterProcess {
     // Every line is read (the router logs to stdout): the pipe never fills.
     [this.port, this.adminPort] = await withTimeout(new Promise((resolve, reject) => {
       lines.on('line', (line) => {
-        const m = SERVING.exec(line.trim());
-        if (m) resolve([Number(m[1]), Number(m[2])]);
+        const ports = servingPorts(line.trim());
+        if (ports) resolve(ports);
       });
       this.exitPromise.then(({ code }) =>
         reject(new Error(`wsrouter exited (${code}) before serving: ${this.stderr()}`)));
-    }), STEP_MS, "the 'wsrouter: serving' line");
+    }), STEP_MS, "the 'serving' log line");
     return this;
   }
 

@@ -29,7 +29,16 @@ from harness import (OP_CLOSE, OP_PING, OP_PONG, OP_TEXT, SANITIZER_MARKERS,  # 
 
 STEP = 10.0  # seconds: the upper bound of any single wait
 TOKEN = "e2e-publisher-token"
-SERVING_LINE = re.compile(r"^wsrouter: serving ws://(\S+):(\d+)/ws, admin http://(\S+):(\d+)")
+SERVING_URLS = re.compile(r"^ws://(\S+):(\d+)/ws$"), re.compile(r"^http://(\S+):(\d+)$")
+
+
+def log_event(line):
+    """The JSON log line's object, or None for a line that is not one."""
+    try:
+        event = json.loads(line)
+    except ValueError:
+        return None
+    return event if isinstance(event, dict) else None
 
 
 def router_path():
@@ -116,13 +125,15 @@ class Router:
                                          stderr=stderr, env=env)
         self._reader = threading.Thread(target=self._read_stdout, daemon=True)
         self._reader.start()
-        line = self.wait_stdout(lambda l: l.startswith("wsrouter: serving"),
-                                self.startup_timeout, "the 'wsrouter: serving' line")
-        m = SERVING_LINE.match(line)
-        if not m:
+        line = self.wait_stdout(lambda l: (log_event(l) or {}).get("event") == "serving",
+                                self.startup_timeout, "the 'serving' log line")
+        event = log_event(line)
+        ws = SERVING_URLS[0].match(str(event.get("ws")))
+        admin = SERVING_URLS[1].match(str(event.get("admin")))
+        if not ws or not admin:
             self.kill()
             raise HarnessError("cannot parse the serving line %r" % line)
-        self.port, self.admin_port = int(m.group(2)), int(m.group(4))
+        self.port, self.admin_port = int(ws.group(2)), int(admin.group(2))
         return self
 
     def _read_stdout(self):

@@ -7,8 +7,8 @@ import threading
 import time
 import unittest
 
-from router_harness import (STEP, Closed, Router, base_config, is_data, upgrade_response,
-                            wait_until)
+from router_harness import (STEP, Closed, Router, base_config, is_data, log_event,
+                            upgrade_response, wait_until)
 
 DRAIN_MS = 1500
 WINDOW_MS = 1000
@@ -118,8 +118,16 @@ class Shutdown(unittest.TestCase):
         code = router.wait_exit(timeout=STEP)
         self.assertEqual(code, 0, router.stderr_text()[-4000:])
         self.assertLessEqual(time.monotonic() - sent, (DRAIN_MS + WINDOW_MS) / 1000 + 2 * MARGIN_S)
-        self.assertTrue(any("SIGTERM" in line for line in router.stdout_lines),
-                        router.stdout_lines)
+        # stdout is JSON lines from the first to the last: a log pipeline
+        # never meets a line it cannot parse.
+        events = [log_event(line) for line in router.stdout_lines]
+        self.assertNotIn(None, events, router.stdout_lines)
+        for event in events:
+            self.assertTrue({"time", "level", "event"} <= set(event), event)
+        names = [e["event"] for e in events]
+        self.assertEqual((names[0], names[-1]), ("serving", "stopped"), names)
+        self.assertIn({"event": "shutting_down", "signal": "SIGTERM"},
+                      [{k: e.get(k) for k in ("event", "signal")} for e in events])
 
     def test_sigint_is_quick(self):
         # The drain delay configured here must not apply to SIGINT.

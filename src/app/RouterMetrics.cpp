@@ -1,0 +1,98 @@
+#include "app/RouterMetrics.h"
+
+#include <array>
+#include <string>
+#include <string_view>
+
+#include "telemetry/MetricFamilies.h"
+
+namespace wsr::app {
+namespace {
+
+using prometheus::MetricFamily;
+using telemetry::addSample;
+using telemetry::counterFamily;
+using telemetry::gaugeFamily;
+
+// The broker of this build: the in-process one, which cannot be unreachable.
+constexpr const char* kBroker = "memory";
+
+struct NamedSecret {
+  std::string_view name;
+  const auth::SecretFile* file;  // null: not configured
+};
+
+}  // namespace
+
+RouterCollector::RouterCollector(const config::Config& config, auth::Authenticator& authenticator,
+                                 admin::AdminServer& admin, const telemetry::Logger& logger,
+                                 std::function<bool()> ready)
+    : config_(config),
+      authenticator_(authenticator),
+      admin_(admin),
+      logger_(logger),
+      ready_(std::move(ready)) {}
+
+std::vector<MetricFamily> RouterCollector::Collect() const {
+  std::vector<MetricFamily> out;
+
+  MetricFamily rejected =
+      counterFamily("wsrouter_publish_rejected_total", "Publications refused, by error code.");
+  for (size_t i = 0; i < admin::PublishRejections::kCodes.size(); ++i) {
+    addSample(rejected, static_cast<double>(admin_.publishRejections().value(i)),
+              {{"code", std::string(admin::PublishRejections::kCodes[i])}});
+  }
+  out.push_back(std::move(rejected));
+
+  // Every secret, configured or not (an unconfigured one stays at 0). The
+  // client secrets are the authenticator's files, told apart by path.
+  const std::vector<auth::SecretFile*> files = authenticator_.secretFiles();
+  auto clientFile = [&files](bool configured, const std::string& path) {
+    const auth::SecretFile* found = nullptr;
+    for (const auth::SecretFile* file : files) {
+      if (configured && !path.empty() && file->path() == path) found = file;
+    }
+    return found;
+  };
+  const config::JwtConfig& jwt = config_.auth.jwt;
+  const bool tokenMode = config_.auth.mode == config::AuthMode::Token;
+  const bool jwtMode = config_.auth.mode == config::AuthMode::Jwt;
+  const std::array<NamedSecret, 5> secrets = {{
+      {"client_tokens", clientFile(tokenMode, config_.auth.tokenFile)},
+      {"publisher_tokens", admin_.publisherTokenFile()},
+      {"jwt_hs256", clientFile(jwtMode, jwt.hs256SecretFile)},
+      {"jwt_rs256", clientFile(jwtMode, jwt.rs256PublicKeyFile)},
+      {"jwt_es256", clientFile(jwtMode, jwt.es256PublicKeyFile)},
+  }};
+  MetricFamily reloads = counterFamily("wsrouter_token_reloads_total",
+                                       "Re-reads of a secret file, by secret and result.");
+  for (const NamedSecret& secret : secrets) {
+    const auth::SecretFile* file = secret.file;
+    addSample(reloads, file != nullptr ? static_cast<double>(file->reloads()) : 0.0,
+              {{"secret", std::string(secret.name)}, {"result", "success"}});
+    addSample(reloads, file != nullptr ? static_cast<double>(file->failures()) : 0.0,
+              {{"secret", std::string(secret.name)}, {"result", "failure"}});
+  }
+  out.push_back(std::move(reloads));
+
+  MetricFamily ready = gaugeFamily("wsrouter_ready", "1 when /readyz answers 200.");
+  addSample(ready, ready_() ? 1 : 0);
+  out.push_back(std::move(ready));
+  MetricFamily up =
+      gaugeFamily("wsrouter_broker_up", "1 while the broker is reachable (memory is always up).");
+  addSample(up, 1, {{"broker", kBroker}});
+  out.push_back(std::move(up));
+  MetricFamily errors =
+      counterFamily("wsrouter_broker_errors_total", "Broker operations that failed.");
+  addSample(errors, 0, {{"broker", kBroker}});  // the memory broker has no failing operation
+  out.push_back(std::move(errors));
+
+  MetricFamily suppressed =
+      counterFamily("wsrouter_log_lines_suppressed_total",
+                    "Log lines over log.client_events_per_second, counted instead of written.");
+  addSample(suppressed, static_cast<double>(logger_.suppressed()));
+  out.push_back(std::move(suppressed));
+  return out;
+}
+
+}  // namespace wsr::app

@@ -1,0 +1,38 @@
+#pragma once
+// The metrics only the wiring can see, read at scrape time: publish API
+// refusals (admin), secret reloads by secret and result (auth, admin),
+// readiness, the broker, suppressed log lines. The data path's metrics are
+// hub::HubCollector's; process and build metrics are telemetry's.
+
+#include <functional>
+#include <vector>
+
+#include <prometheus/collectable.h>
+#include <prometheus/metric_family.h>
+
+#include "admin/AdminServer.h"
+#include "auth/Authenticator.h"
+#include "config/Config.h"
+#include "telemetry/Logger.h"
+
+namespace wsr::app {
+
+class RouterCollector final : public prometheus::Collectable {
+ public:
+  // Everything must outlive the collector. `ready` answers what /readyz does.
+  RouterCollector(const config::Config& config, auth::Authenticator& authenticator,
+                  admin::AdminServer& admin, const telemetry::Logger& logger,
+                  std::function<bool()> ready);
+
+  // Any thread.
+  std::vector<prometheus::MetricFamily> Collect() const override;
+
+ private:
+  const config::Config& config_;
+  auth::Authenticator& authenticator_;
+  admin::AdminServer& admin_;
+  const telemetry::Logger& logger_;
+  const std::function<bool()> ready_;
+};
+
+}  // namespace wsr::app
