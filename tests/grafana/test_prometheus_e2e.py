@@ -349,7 +349,7 @@ class PrometheusEndToEnd(unittest.TestCase):
         write_atomically(cls.token_file, CLIENT_TOKEN + "\n")
 
         namespaces = {
-            "default": {"compression_threshold_bytes": 0},
+            "default": {},
             "market": {"retain_last": True, "dedicated_endpoint": True},
             "foreign": {"retain_last": True, "dedicated_endpoint": True},
             "index": {"retain_last": True, "dedicated_endpoint": True},
@@ -360,7 +360,6 @@ class PrometheusEndToEnd(unittest.TestCase):
             "user": {},
         }
         config = base_config(
-            server={"compression_threshold_bytes": 0},
             feed={"enabled": True},
             auth={"mode": "token", "token_file": cls.token_file, "secret_check_interval_ms": 200},
             limits={"max_connections": 1000},
