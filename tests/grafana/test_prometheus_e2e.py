@@ -113,7 +113,7 @@ def split_threshold(expr):
             depth -= 1
         elif depth == 0:
             for op in COMPARISONS:
-                if expr.startswith(op, i) and not expr.startswith("=~", i) and not expr.startswith("!~", i):
+                if expr.startswith(op, i) and expr[i:i + 2] not in ("=~", "!~"):
                     found.append((i, op))
                     i += len(op) - 1
                     break
@@ -190,7 +190,8 @@ class Prometheus:
         self.dir = tempfile.mkdtemp(prefix="wsrouter-prometheus-")
         self.port = free_port()
         config = {
-            "global": {"scrape_interval": "1s", "scrape_timeout": "1s", "evaluation_interval": "1s"},
+            "global": {"scrape_interval": "1s", "scrape_timeout": "1s",
+                       "evaluation_interval": "1s"},
             "rule_files": [rules],
             "scrape_configs": [{
                 "job_name": JOB,
@@ -208,7 +209,8 @@ class Prometheus:
 
     def start(self):
         if not os.access(PROMETHEUS, os.X_OK):
-            raise E2EError("%s is not there: scripts/setup.sh installs Debian's prometheus" % PROMETHEUS)
+            raise E2EError("%s is not there: scripts/setup.sh installs Debian's prometheus"
+                           % PROMETHEUS)
         with open(self.log_path, "wb") as log:
             self.proc = subprocess.Popen(
                 [PROMETHEUS, "--config.file=" + self.config_path,
@@ -392,8 +394,10 @@ class PrometheusEndToEnd(unittest.TestCase):
             if targets and targets[0]["health"] == "down" and targets[0].get("lastError"):
                 cls.last_target_error = targets[0]["lastError"]
                 if "404" in cls.last_target_error:  # no /metrics route: waiting will not help
-                    raise E2EError("wsrouter's admin port has no /metrics: %s" % cls.last_target_error)
-            return targets and targets[0]["health"] == "up" and targets[0]["labels"].get("pod") == POD
+                    raise E2EError("wsrouter's admin port has no /metrics: %s"
+                                   % cls.last_target_error)
+            return (targets and targets[0]["health"] == "up"
+                    and targets[0]["labels"].get("pod") == POD)
         cls.last_target_error = None
         try:
             wait_until(target_up, STARTUP, "prometheus scraping wsrouter's /metrics", interval=0.2)
@@ -401,12 +405,14 @@ class PrometheusEndToEnd(unittest.TestCase):
             raise E2EError("%s (last scrape error: %s)" % (e, cls.last_target_error)) from e
         # The failure count of the token file must be seen at 0 before the
         # failed rotation below, or increase() cannot see that failure.
-        selector = 'wsrouter_token_reloads_total{job="%s", secret="client_tokens", result="failure"}' % JOB
+        selector = ('wsrouter_token_reloads_total{job="%s", secret="client_tokens", '
+                    'result="failure"}' % JOB)
         try:
             wait_until(lambda: prom.query(selector), STARTUP, selector, interval=0.2)
         except Exception as e:
-            raise E2EError("%s is not exported before the first failure: WsrouterTokenReloadFailing "
-                           "(increase() > 0) could not see a first failure (%s)" % (selector, e)) from e
+            raise E2EError("%s is not exported before the first failure: "
+                           "WsrouterTokenReloadFailing (increase() > 0) could not see a first "
+                           "failure (%s)" % (selector, e)) from e
 
     @classmethod
     def _make_traffic(cls):
@@ -416,8 +422,9 @@ class PrometheusEndToEnd(unittest.TestCase):
         # The streaming subscribers get data.
         cls.subscribers.started.wait(10)
         cls.subscribers.check()
+        channels = ["market"] + Subscribers.MUX_CHANNELS
         wait_until(lambda: (cls.subscribers.check() or
-                            all(cls.subscribers.received[c] > 0 for c in ["market"] + Subscribers.MUX_CHANNELS)),
+                            all(cls.subscribers.received[c] > 0 for c in channels)),
                    10, "data on every subscribed channel")
 
         # Slow consumers: a tiny receive window, never read after subscribing.
@@ -442,7 +449,8 @@ class PrometheusEndToEnd(unittest.TestCase):
         cls._publish_until("bulk:SLOW", lambda: ns("bulk")["disconnected_slow_consumer"] > 0)
 
         # Refused upgrades and failed credentials: wrong token, none, unknown endpoint.
-        for path, status in (("/ws?token=wrong-token", 401), ("/ws", 401), ("/ws/nosuch" + token, 404)):
+        for path, status in (("/ws?token=wrong-token", 401), ("/ws", 401),
+                             ("/ws/nosuch" + token, 404)):
             r = upgrade_response(router.port, path)
             if r.status != status:
                 raise E2EError("upgrade %s: expected %d, got %d" % (path, status, r.status))
@@ -461,7 +469,8 @@ class PrometheusEndToEnd(unittest.TestCase):
         write_atomically(cls.token_file, "%s\n%s\n" % (CLIENT_TOKEN, CLIENT_TOKEN_2))
         router.wait_stdout(lambda l: '"secret_reloaded"' in l, 10, "the secret_reloaded log line")
         write_atomically(cls.token_file, "")
-        router.wait_stdout(lambda l: '"secret_reload_failed"' in l, 10, "the secret_reload_failed log line")
+        router.wait_stdout(lambda l: '"secret_reload_failed"' in l, 10,
+                           "the secret_reload_failed log line")
         router.check()
 
     @classmethod
@@ -506,33 +515,41 @@ class PrometheusEndToEnd(unittest.TestCase):
         self.router.check()
         self.subscribers.check()
         if missing:
-            self.fail("%d expression(s) returned no data within %.0f s:\n%s" % (
-                len(missing), DATA, "\n".join("  %s\n    %s%s" % (n, e, ("\n    error: " + errors[n]) if n in errors else "")
-                                              for n, e in missing.items())))
+            lines = []
+            for name, expr in missing.items():
+                lines.append("  %s\n    %s" % (name, expr))
+                if name in errors:
+                    lines.append("    error: " + errors[name])
+            self.fail("%d expression(s) returned no data within %.0f s:\n%s"
+                      % (len(missing), DATA, "\n".join(lines)))
 
     def test_dashboard_queries_return_data(self):
         queries = dashboard_queries(self.dashboard)
         self.assertGreater(len(queries), 30)
-        self.poll_for_data([("panel %r %s" % (title, ref), render(expr)) for title, ref, expr in queries])
+        self.poll_for_data([("panel %r %s" % (title, ref), render(expr))
+                            for title, ref, expr in queries])
 
     def test_alert_expressions_return_data(self):
         self.assertEqual(len(self.rules), 9, [n for n, _ in self.rules])
         exprs = []
         for name, expr in self.rules:
             lhs, op, rhs = split_threshold(expr)
-            self.assertRegex(rhs, r"^[0-9.]+$", "%s: the threshold %r is not a number" % (name, rhs))
+            self.assertRegex(rhs, r"^[0-9.]+$",
+                             "%s: the threshold %r is not a number" % (name, rhs))
             exprs.append((name, lhs))
         self.poll_for_data(exprs)
 
     def test_dashboard_variables_have_values(self):
         variables = {v["name"]: v for v in self.dashboard["templating"]["list"]}
-        expected = {"job": [JOB], "pod": [POD], "namespace": ["market", "stock", "sector", "orderbook"]}
+        expected = {"job": [JOB], "pod": [POD],
+                    "namespace": ["market", "stock", "sector", "orderbook"]}
         for name, wanted in expected.items():
             m = re.match(r"^label_values\((.*),\s*(\w+)\)$", variables[name]["query"])
             self.assertIsNotNone(m, variables[name]["query"])
             selector, label = render(m.group(1)), m.group(2)
             values = wait_until(
-                lambda: self.prometheus.api("/api/v1/label/%s/values" % label, **{"match[]": selector}),
+                lambda: self.prometheus.api("/api/v1/label/%s/values" % label,
+                                            **{"match[]": selector}),
                 DATA, "values of $%s (%s)" % (name, variables[name]["query"]), interval=0.5)
             for value in wanted:
                 self.assertIn(value, values, "$%s: %s" % (name, values))
@@ -544,24 +561,27 @@ class PrometheusEndToEnd(unittest.TestCase):
             groups = self.prometheus.api("/api/v1/rules")["groups"]
             rules = {r["name"]: r for g in groups for r in g["rules"]}
             self.assertEqual(set(rules), expected, "the rules Prometheus loaded")
-            bad = {n: (r["health"], r.get("lastError")) for n, r in rules.items() if r["health"] != "ok"}
+            bad = {n: (r["health"], r.get("lastError"))
+                   for n, r in rules.items() if r["health"] != "ok"}
             if any(h == "err" for h, _ in bad.values()):
                 self.fail("rules with errors: %s" % bad)
             return rules if not bad else None
         rules = wait_until(all_ok, DATA, "every rule evaluated with health ok", interval=0.5)
         for name in ALERTS_THAT_MUST_BE_QUIET:
-            self.assertEqual(rules[name]["state"], "inactive",
-                             "%s is %s on a healthy instance: %s" % (name, rules[name]["state"], rules[name]["alerts"]))
+            self.assertEqual(rules[name]["state"], "inactive", "%s is %s on a healthy instance: %s"
+                             % (name, rules[name]["state"], rules[name]["alerts"]))
 
     def test_token_reload_failure_raises_the_alert(self):
         def pending():
             groups = self.prometheus.api("/api/v1/rules")["groups"]
             for g in groups:
                 for r in g["rules"]:
-                    if r["name"] == "WsrouterTokenReloadFailing" and r["state"] in ("pending", "firing"):
+                    if (r["name"] == "WsrouterTokenReloadFailing"
+                            and r["state"] in ("pending", "firing")):
                         return r["alerts"]
             return None
-        alerts = wait_until(pending, DATA, "WsrouterTokenReloadFailing pending after the failed rotation",
+        alerts = wait_until(pending, DATA,
+                            "WsrouterTokenReloadFailing pending after the failed rotation",
                             interval=0.5)
         labels = alerts[0]["labels"]
         self.assertEqual((labels.get("secret"), labels.get("pod"), labels.get("job")),
