@@ -252,9 +252,19 @@ class Prometheus:
         return data["result"]
 
     def wait_ready(self, timeout):
+        """Waits for /-/ready. The port was free when chosen; if something
+        took it since, starts again on another (at most 3 times)."""
+        attempts = [3]
+
         def ready():
             if self.proc.poll() is not None:
-                raise E2EError("prometheus exited (%s):\n%s" % (self.proc.returncode, self.log()))
+                log = self.log()
+                if "address already in use" in log and attempts[0] > 1:
+                    attempts[0] -= 1
+                    self.port = free_port()
+                    self.start()
+                    return False
+                raise E2EError("prometheus exited (%s):\n%s" % (self.proc.returncode, log))
             try:
                 return self.get("/-/ready")[0] == 200
             except (urllib.error.URLError, ConnectionError, socket.timeout):
