@@ -25,7 +25,12 @@ tests/e2e/node_modules: tests/e2e/package.json tests/e2e/package-lock.json
 	cd tests/e2e && npm ci --no-audit --no-fund
 	touch $@
 
-test: build tests/e2e/node_modules
+# @grafana/schema and TypeScript for the dashboard check (tests/grafana).
+tests/grafana/node_modules: tests/grafana/package.json tests/grafana/package-lock.json
+	cd tests/grafana && npm ci --no-audit --no-fund
+	touch $@
+
+test: build tests/e2e/node_modules tests/grafana/node_modules
 	ctest --test-dir build --output-on-failure -j $(JOBS)
 ifeq ($(CI),true)
 	$(MAKE) sanitize fuzz
@@ -38,7 +43,7 @@ e2e: build tests/e2e/node_modules
 	ctest --test-dir build --output-on-failure -L e2e
 
 # Unit and end-to-end tests again, built with ASan+UBSan; the first report fails the run.
-sanitize: setup tests/e2e/node_modules
+sanitize: setup tests/e2e/node_modules tests/grafana/node_modules
 	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DWSROUTER_SANITIZE=ON -DWSROUTER_BENCH=OFF
 	cmake --build build-asan -j $(JOBS)
 	ASAN_OPTIONS=halt_on_error=1:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
