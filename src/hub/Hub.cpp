@@ -146,7 +146,8 @@ PublishResult Hub::publishWithin(Publication&& publication, telemetry::ActiveSpa
   const std::string envelope =
       dataMessage(publication.type, publication.channel, seq, ts, publication.data);
   const size_t threshold = settings.compressionThresholdBytes;
-  if (config_.server.perMessageDeflate && threshold > 0 && envelope.size() >= threshold) {
+  // 0 compresses everything (the twin is kept only when it is smaller).
+  if (config_.server.perMessageDeflate && envelope.size() >= threshold) {
     std::unique_ptr<ws::Deflater> deflater = takeDeflater();
     message->frames = ws::prepareMessage(ws::Opcode::Text, envelope, deflater.get(), threshold);
     giveBackDeflater(std::move(deflater));
