@@ -109,6 +109,7 @@ class ConnectionGate {
   auth::AccessDecision mayAccess(const auth::Identity* identity, std::string_view channel) const;
 
   auth::Authenticator& authenticator() { return authenticator_; }
+  telemetry::Logger& logger() { return logger_; }
   const config::LimitsConfig& limits() const { return config_.limits; }
   // Forgets addresses with no connection and no recent attempt.
   void sweep(int64_t nowMs) { addresses_.sweep(nowMs); }

@@ -258,6 +258,16 @@ void LocalHub::onOpen(ws::WebSocket& socket) {
   reply(session, welcomeMessage("s-" + hex(socket.id()), "r-" + hex(resume),
                                 worker_.options().pingIntervalMs, wallClockMs()));
   scheduleExpiry(session);
+  if (gate_ != nullptr && gate_->logger().enabled(telemetry::LogLevel::Debug)) {
+    const auth::Identity* identity = session.admission.identity.get();
+    gate_->logger().logLimited(
+        telemetry::LogLevel::Debug, "connection_opened",
+        {{"connection", socket.id()},
+         {"client", session.admission.client.toString()},
+         {"endpoint", session.dedicatedChannel.empty() ? std::string("/ws")
+                                                       : "/ws/" + session.dedicatedChannel},
+         {"user", identity != nullptr ? identity->subject : ""}});
+  }
   if (!session.dedicatedChannel.empty()) {
     subscribe(session, std::nullopt, session.dedicatedChannel, nullptr);
   }
@@ -290,6 +300,14 @@ void LocalHub::onClose(ws::WebSocket& socket, uint16_t code, std::string_view /*
   if (session == nullptr) return;
   ws::singleWriterAdd(stats_.closed[session->endpoint]);
   ws::singleWriterAdd(stats_.closedByCode[closeCodeSlot(code)]);
+  if (gate_ != nullptr && gate_->logger().enabled(telemetry::LogLevel::Debug)) {
+    gate_->logger().logLimited(
+        telemetry::LogLevel::Debug, "connection_closed",
+        {{"connection", socket.id()},
+         {"client", session->admission.client.toString()},
+         {"code", static_cast<unsigned>(code)},
+         {"subscriptions", static_cast<uint64_t>(session->subscriptions.size())}});
+  }
   while (!session->subscriptions.empty()) {
     unsubscribe(*session, *session->subscriptions.back().channel);
   }
