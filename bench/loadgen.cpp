@@ -37,9 +37,10 @@
 // `gap` messages, and sample two latencies: from the publisher's send time
 // (exact, includes the HTTP request) and from the router's `ts` (the moment it
 // accepted the publication; milliseconds of CLOCK_REALTIME). In saturating
-// mode a publication is in flight until the last receiver (the last in the
-// server's connection list) has it. --deflate offers permessage-deflate; a
-// compressed frame is inflated only as far as its envelope (seq, ts, t).
+// mode a publication is in flight until the first receiver (connected first,
+// alone, so the first the router writes to, as the floor's publisher is) has
+// it. --deflate offers permessage-deflate; a compressed frame is inflated
+// only as far as its envelope (seq, ts, t).
 //
 // Idle mode (--idle S): connect everything, then hold the connections S
 // seconds without publishing and report the server's resident memory before
@@ -520,13 +521,14 @@ struct Conn {
 };
 
 struct Totals {
-  uint64_t frames = 0;       // data frames received by receivers (not the publisher)
-  uint64_t bytes = 0;        // their wire bytes (header + payload)
-  uint64_t gaps = 0;         // sequence discontinuities
-  uint64_t missing = 0;      // messages skipped over by those discontinuities
-  uint64_t foreign = 0;      // data frames not in our payload format
-  uint64_t control = 0;      // pings and other control frames received
-  uint64_t gapMessages = 0;  // router mode: `gap` messages received
+  uint64_t frames = 0;               // data frames received by receivers (not the publisher)
+  uint64_t bytes = 0;                // their wire bytes (header + payload)
+  uint64_t gaps = 0;                 // sequence discontinuities
+  uint64_t missing = 0;              // messages skipped over by those discontinuities
+  uint64_t foreign = 0;              // data frames not in our payload format
+  uint64_t control = 0;              // pings and other control frames received
+  uint64_t gapMessages = 0;          // router mode: `gap` messages received
+  uint64_t publisherReconnects = 0;  // router mode: idle keep-alive closes, connected again
   uint64_t recvCalls = 0;
   uint64_t epollWaits = 0;
   uint64_t waitNs = 0;  // time spent inside epoll_wait
@@ -564,8 +566,10 @@ class LoadGen {
     if (o_.router()) {
       adminDest_ = dest_;
       adminDest_.sin_port = htons(o_.adminPort);
-      signal_ = o_.n - 1;
+      signal_ = 0;
       buildPublishTemplate();
+      routerHead_ = "{\"type\":\"bench\",\"channel\":\"";
+      routerHead_.append(o_.channel).append("\",\"seq\":");
       if (inflateInit2(&inflater_, -15) != Z_OK) die("inflateInit2 failed");
     }
   }
@@ -594,6 +598,8 @@ class LoadGen {
   void buildPublishTemplate();
   // True for a publication (counted as a delivery), false for the rest.
   bool parseRouterMessage(size_t index, const char* text, size_t len, uint64_t now);
+  bool parseRouterMessageAnyOrder(std::string_view message, uint64_t& seq, uint64_t& ts,
+                                  uint64_t& ours, uint64_t& sentAt);
   void readPublisher(size_t index);
   int runIdle(double connectSeconds);
 
@@ -628,6 +634,10 @@ class LoadGen {
   unsigned nextPublisher_ = 0;  // round robin over the publishers
   z_stream inflater_{};
   char envelope_[512];  // a compressed frame's first bytes, inflated
+  // How the router's data messages begin, up to the seq's digits.
+  std::string routerHead_;
+  uint64_t realtimeReadAt_ = 0;  // the recv() time realtimeNowMs_ was read for
+  int64_t realtimeNowMs_ = 0;
   Histogram tsLatency_;
   long rssEmptyKib_ = -1;  // the server's resident memory before any connection
 
@@ -911,36 +921,39 @@ size_t LoadGen::parseFrames(size_t index, const char* data, size_t len, uint64_t
 bool LoadGen::parseRouterMessage(size_t index, const char* text, size_t len, uint64_t now) {
   Conn& c = conns_[index];
   const std::string_view message(text, len);
-  if (!message.starts_with("{\"type\":\"bench\",")) {
-    if (message.starts_with("{\"type\":\"gap\"")) {
-      ++totals_.gapMessages;
-    } else {
-      ++totals_.control;  // welcome, subscribed, pong...
-    }
-    return false;
-  }
-  const char* end = text + len;
-  const size_t seqKey = message.find(",\"seq\":");
-  const size_t tsKey = message.find(",\"ts\":");
-  const size_t ourKey = message.find("\"s\":\"");
-  const size_t timeKey = message.find("\"t\":\"");
   uint64_t seq = 0;
   uint64_t ts = 0;
   uint64_t ours = 0;
   uint64_t sentAt = 0;
-  if (seqKey == std::string_view::npos || tsKey == std::string_view::npos ||
-      ourKey == std::string_view::npos || timeKey == std::string_view::npos ||
-      timeKey + 5 + 16 > len) {
-    ++totals_.foreign;
-    return false;
+  // Latency and flight accounting need the fields after seq; every other
+  // receiver needs seq alone. The router writes its envelope in one order
+  // (type, channel, seq, ts, data), so they are read where they stand; a
+  // message of any other shape takes the general path below.
+  const bool details = index == signal_ || (c.sample && measuring_);
+  const std::string_view head = routerHead_;
+  bool parsed = false;
+  if (message.starts_with(head)) {
+    const char* p = text + head.size();
+    const char* end = text + len;
+    constexpr std::string_view kTs = ",\"ts\":";
+    constexpr std::string_view kOurs = ",\"data\":{\"s\":\"";
+    constexpr std::string_view kTime = "\",\"t\":\"";
+    parsed = parseDecimal(p, end, seq);
+    if (parsed && details) {
+      auto skip = [&](std::string_view literal) {
+        if (static_cast<size_t>(end - p) < literal.size() ||
+            std::string_view(p, literal.size()) != literal) {
+          return false;
+        }
+        p += literal.size();
+        return true;
+      };
+      parsed = skip(kTs) && parseDecimal(p, end, ts) && skip(kOurs) && end - p >= 8 &&
+               parseHex(p, 8, ours) && (p += 8, skip(kTime)) && end - p >= 16 &&
+               parseHex(p, 16, sentAt);
+    }
   }
-  const char* seqText = text + seqKey + 7;
-  const char* tsText = text + tsKey + 6;
-  if (!parseDecimal(seqText, end, seq) || !parseDecimal(tsText, end, ts) ||
-      !parseHex(text + ourKey + 5, 8, ours) || !parseHex(text + timeKey + 5, 16, sentAt)) {
-    ++totals_.foreign;
-    return false;
-  }
+  if (!parsed && !parseRouterMessageAnyOrder(message, seq, ts, ours, sentAt)) return false;
   if (!c.haveSeq) {
     if (seq != 1) {
       ++totals_.gaps;
@@ -952,13 +965,53 @@ bool LoadGen::parseRouterMessage(size_t index, const char* text, size_t len, uin
   }
   c.haveSeq = true;
   c.nextSeq = seq + 1;
+  if (!details) return true;
   // Our own numbering ends a publication's flight (the router's seq would
   // not start at 0 on a channel used before).
   if (index == signal_ && ours + 1 > echoed_) echoed_ = ours + 1;
   if (c.sample && measuring_) {
     if (now >= sentAt) latency_.record(now - sentAt);
-    const int64_t lateMs = realtimeMs() - static_cast<int64_t>(ts);
+    // One wall-clock read per recv(), like the monotonic one.
+    if (now != realtimeReadAt_) {
+      realtimeReadAt_ = now;
+      realtimeNowMs_ = realtimeMs();
+    }
+    const int64_t lateMs = realtimeNowMs_ - static_cast<int64_t>(ts);
     tsLatency_.record(static_cast<uint64_t>(std::max<int64_t>(0, lateMs)) * 1000000);
+  }
+  return true;
+}
+
+// The general path: the fields found by name, in any order. Control
+// messages of the protocol (welcome, subscribed, gap...) end here too.
+bool LoadGen::parseRouterMessageAnyOrder(std::string_view message, uint64_t& seq, uint64_t& ts,
+                                         uint64_t& ours, uint64_t& sentAt) {
+  if (!message.starts_with("{\"type\":\"bench\",")) {
+    if (message.starts_with("{\"type\":\"gap\"")) {
+      ++totals_.gapMessages;
+    } else {
+      ++totals_.control;  // welcome, subscribed, pong...
+    }
+    return false;
+  }
+  const char* text = message.data();
+  const char* end = text + message.size();
+  const size_t seqKey = message.find(",\"seq\":");
+  const size_t tsKey = message.find(",\"ts\":");
+  const size_t ourKey = message.find("\"s\":\"");
+  const size_t timeKey = message.find("\"t\":\"");
+  if (seqKey == std::string_view::npos || tsKey == std::string_view::npos ||
+      ourKey == std::string_view::npos || timeKey == std::string_view::npos ||
+      timeKey + 5 + 16 > message.size()) {
+    ++totals_.foreign;
+    return false;
+  }
+  const char* seqText = text + seqKey + 7;
+  const char* tsText = text + tsKey + 6;
+  if (!parseDecimal(seqText, end, seq) || !parseDecimal(tsText, end, ts) ||
+      !parseHex(text + ourKey + 5, 8, ours) || !parseHex(text + timeKey + 5, 16, sentAt)) {
+    ++totals_.foreign;
+    return false;
   }
   return true;
 }
@@ -1022,6 +1075,18 @@ void LoadGen::readPublisher(size_t index) {
   const ssize_t n = ::recv(c.fd, buffer_.data(), o_.readSize, 0);
   if (n <= 0) {
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+    if (n == 0 && !c.awaiting && c.tail.empty()) {
+      // The admin server closes a keep-alive connection idle for a second
+      // (while the router drains a backlog, say): ordinary HTTP. pump()
+      // connects it again when it is next needed.
+      epoll_ctl(epoll_, EPOLL_CTL_DEL, c.fd, nullptr);
+      ::close(c.fd);
+      c.fd = -1;
+      c.state = State::Idle;
+      --openCount_;
+      ++totals_.publisherReconnects;
+      return;
+    }
     fail(index, n == 0 ? "admin server closed the connection" : "recv (publisher)");
     return;
   }
@@ -1199,6 +1264,7 @@ void LoadGen::pump(uint64_t now) {
       const size_t i = publisher_ + nextPublisher_;
       nextPublisher_ = (nextPublisher_ + 1) % o_.publishers;
       Conn& c = conns_[i];
+      if (c.state == State::Idle) startConnect(i);  // closed while idle: open again
       if (c.awaiting || c.state != State::Open || allowed < o_.perRequest) continue;
       appendMessage(i, now);
       c.awaiting = true;
@@ -1224,11 +1290,16 @@ int LoadGen::run() {
   // already waiting when the server's pass ends: the server never idles for a
   // round trip (saturation), and the window W is the number of broadcasts the
   // server handles per pass (the coalescing factor, frames per write).
-  // Router mode: the publishers last, just before publishing (the admin
-  // server closes idle keep-alive connections after a second).
-  if (!o_.router()) startConnect(publisher_);
+  // Router mode: receiver 0 plays that part. It connects first, alone, so
+  // it is first in the router's subscriber list and first in its flush;
+  // its receipts end a publication's flight, and the publishers' next
+  // requests arrive while the router's pass is still writing. The
+  // publishers connect last, just before publishing (the admin server
+  // closes idle keep-alive connections after a second).
+  const size_t leader = o_.router() ? 0 : publisher_;
+  startConnect(o_.router() ? nextToConnect_++ : publisher_);
   while (openCount_ < conns_.size()) {
-    while ((o_.router() || conns_[publisher_].state == State::Open) && nextToConnect_ < o_.n &&
+    while (conns_[leader].state == State::Open && nextToConnect_ < o_.n &&
            handshakesInFlight_ < o_.rampInflight) {
       startConnect(nextToConnect_++);
     }
@@ -1370,7 +1441,8 @@ int LoadGen::run() {
       ",\"loadgen_cpu\":%.3f,\"server_cpu\":%.3f,\"server_core_busy\":%.3f,\"frames_per_recv\":%."
       "2f,\"recvs_per_wait\":%.1f,"
       "\"loadgen_wait_frac\":%.3f,\"other_cpu\":%.3f,\"busy_poll\":%s,\"connect_s\":%.3f,"
-      "\"router\":%s,\"gap_messages\":%" PRIu64 ",\"acked\":%" PRIu64
+      "\"router\":%s,\"gap_messages\":%" PRIu64 ",\"publisher_reconnects\":%" PRIu64
+      ",\"acked\":%" PRIu64
       ",\"ts_latency_ms\":{\"p50\":%.0f,\"p99\":%.0f,\"p999\":%.0f,\"max\":%.0f},"
       "\"server_rss_kib\":{\"empty\":%ld,\"end\":%ld}}\n",
       o_.n, sent_, o_.size, o_.rate, o_.window, o_.sources, windowSeconds, totals_.frames,
@@ -1392,7 +1464,8 @@ int LoadGen::run() {
           ? std::max(0.0, (machine - selfCpu - serverCpu) / windowSeconds)
           : -1.0,
       o_.busyPoll ? "true" : "false", connectSeconds, o_.router() ? "true" : "false",
-      totals_.gapMessages, acked_, static_cast<double>(tsLatency_.quantile(0.50)) / 1e6,
+      totals_.gapMessages, totals_.publisherReconnects, acked_,
+      static_cast<double>(tsLatency_.quantile(0.50)) / 1e6,
       static_cast<double>(tsLatency_.quantile(0.99)) / 1e6,
       static_cast<double>(tsLatency_.quantile(0.999)) / 1e6,
       static_cast<double>(tsLatency_.max()) / 1e6, rssEmptyKib_, rssEndKib);

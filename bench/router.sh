@@ -22,6 +22,7 @@
 #   each in flight; each connection holds one of the admin server's 16 threads)
 #   SNAPSHOT_RATE=5  IDLE_N=10000  IDLE_S=5  CELLS="rate saturation snapshot idle unpinned"
 #   SERVER_CPU=0 LOADGEN_CPU=1  BUILD=0 (skip the build)  BUILD_DIR=build-bench
+#   ENVELOPE_BYTES=72 (added to the floor's --size: the router's envelope)
 #   QUICK=1  smoke check: N=1000, one run of 3 s per cell, 1,000 idle connections
 #   QUIET_MAX=0.25 QUIET_WAIT=600  wait for a quiet machine before each run
 #
@@ -45,6 +46,10 @@ CELLS=${CELLS:-"rate saturation snapshot idle unpinned"}
 SERVER_CPU=${SERVER_CPU:-0}
 LOADGEN_CPU=${LOADGEN_CPU:-1}
 QUIET_MAX=${QUIET_MAX:-0.25}
+# What the router adds around a publication's data on channel `bench`:
+# {"type":"bench","channel":"bench","seq":N,"ts":MS,"data":...} with a
+# 4-digit seq and a 13-digit ts is 72 bytes.
+ENVELOPE_BYTES=${ENVELOPE_BYTES:-72}
 QUIET_WAIT=${QUIET_WAIT:-600}
 if [[ "${QUICK:-0}" == 1 ]]; then
   NS="1000"
@@ -229,11 +234,17 @@ measure() {
   start_server "$server" "$cpu" "$workers" "$deflate"
   if [[ "$server" == router ]]; then
     target=(--admin-port "$ADMIN_PORT" --token "$TOKEN" --path /ws/bench --channel bench)
-  else  # the floor has no batches; --per-request is the router's
-    local args=() skip=0 a
+  else
+    # The floor has no batches (--per-request is the router's), and sends
+    # frames as large as the router's: its payload is the router's data plus
+    # the envelope the router wraps it in, so both put the same bytes on the
+    # wire for each delivery.
+    local args=() skip=0 size=0 a
     for a in "$@"; do
-      if ((skip)); then skip=0; continue; fi
+      if ((skip == 1)); then skip=0; continue; fi
+      if ((skip == 2)); then skip=0; args+=("$((a + ENVELOPE_BYTES))"); continue; fi
       if [[ "$a" == --per-request ]]; then skip=1; continue; fi
+      if [[ "$a" == --size ]]; then skip=2; fi
       args+=("$a")
     done
     set -- "${args[@]}"

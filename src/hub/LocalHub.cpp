@@ -74,64 +74,104 @@ void LocalHub::onTimer(net::Timer& /*timer*/) {
 }
 
 void LocalHub::deliver(std::shared_ptr<const PublishedMessage> message) {
-  worker_.loop().post([this, message = std::move(message)] { fanOut(message); });
+  bool wake = false;
+  {
+    std::lock_guard lock(inboxMutex_);
+    wake = inbox_.empty();
+    inbox_.push_back(std::move(message));
+  }
+  // The task posted for the first publication takes every later one too.
+  if (wake) worker_.loop().post([this] { drainInbox(); });
 }
 
 // ---- Fan-out ---------------------------------------------------------------
 
-void LocalHub::fanOut(const std::shared_ptr<const PublishedMessage>& message) {
-  // Only a sampled publication has a trace context (and then the hub a
-  // tracer): every other one costs the first test of this branch.
-  if (!message->trace.sampled() || hub_.tracer() == nullptr) {
-    sendToSubscribers(message);
-    return;
+void LocalHub::drainInbox() {
+  {
+    std::lock_guard lock(inboxMutex_);
+    taken_.swap(inbox_);
   }
-  telemetry::ActiveSpan span =
-      hub_.tracer()->startSpan("fanout", telemetry::SpanKind::Internal, message->trace);
-  span.setInt("wsrouter.worker", static_cast<int64_t>(worker_.index()));
-  span.setString("messaging.destination.name", message->channel);
-  const FanOutCount count = sendToSubscribers(message);
-  span.setInt("wsrouter.delivered", static_cast<int64_t>(count.delivered));
-  span.setInt("wsrouter.held_back", static_cast<int64_t>(count.heldBack));
+  // Runs of one channel keep the order publications were handed in; a run
+  // of many (a busy channel, a batch publish) is fanned out in one pass
+  // over its subscribers.
+  for (size_t begin = 0; begin < taken_.size();) {
+    size_t end = begin + 1;
+    while (end < taken_.size() && taken_[end]->channel == taken_[begin]->channel)
+      ++end;
+    fanOutRun(&taken_[begin], end - begin);
+    begin = end;
+  }
+  taken_.clear();
 }
 
-LocalHub::FanOutCount LocalHub::sendToSubscribers(
-    const std::shared_ptr<const PublishedMessage>& message) {
-  auto it = channels_.find(message->channel);
-  if (it == channels_.end()) return {};  // the last subscriber left meanwhile
+void LocalHub::fanOutRun(const std::shared_ptr<const PublishedMessage>* first, size_t count) {
+  auto it = channels_.find(first[0]->channel);
+  if (it == channels_.end()) return;  // the last subscriber left meanwhile
   LocalChannel& channel = *it->second;
+  telemetry::Tracer* tracer = hub_.tracer();
   // Many subscribers: one small copy of the frames for this thread makes
   // every queued reference a plain increment instead of a locked one.
-  ws::PreparedMessage local;
-  const ws::PreparedMessage* frames = &message->frames;
-  if (channel.subscribers.size() >= kThreadLocalCopyFrom) {
-    local = message->frames.threadLocalCopy();
-    frames = &local;
-  }
-  uint64_t delivered = 0;
-  uint64_t compressed = 0;
-  const bool hasCompressed = static_cast<bool>(frames->compressed);
-  uint64_t heldBack = 0;
-  for (Subscriber& subscriber : channel.subscribers) {
-    if (message->seq <= subscriber.lastSeq) continue;  // had it (replay raced the post)
-    Session& session = *subscriber.session;
-    // A closing connection stays subscribed until its close handshake ends,
-    // but gets nothing more, and its policy must not act (or count) again.
-    if (!session.socket->isOpen()) continue;
-    if (session.socket->writeBlocked() || !session.pending.empty()) {
-      holdBack(session, channel, message);
-      ++heldBack;
-      continue;
+  const bool copyFrames = channel.subscribers.size() >= kThreadLocalCopyFrom;
+  outgoing_.clear();
+  localFrames_.clear();
+  if (copyFrames) localFrames_.reserve(count);
+  for (size_t k = 0; k < count; ++k) {
+    const PublishedMessage& message = *first[k];
+    const ws::PreparedMessage* frames = &message.frames;
+    if (copyFrames) {
+      localFrames_.push_back(message.frames.threadLocalCopy());
+      frames = &localFrames_.back();
     }
-    sendTo(subscriber, *message, *frames);
-    ++delivered;
-    compressed += hasCompressed && session.socket->deflate() ? 1 : 0;
+    outgoing_.push_back({&first[k], &message, frames, 0, 0});
+    // Only a sampled publication has a trace context (and then the hub a
+    // tracer): every other one costs this test.
+    if (message.trace.sampled() && tracer != nullptr) {
+      spans_.push_back(tracer->startSpan("fanout", telemetry::SpanKind::Internal, message.trace));
+    }
   }
+
+  // Subscriber by subscriber, every publication of the run: each
+  // subscriber's session, socket and send queue are touched once per run,
+  // not once per publication. What one subscriber gets never depends on
+  // another, so the result is the same as publication by publication.
+  uint64_t compressed = 0;
+  for (Subscriber& subscriber : channel.subscribers) {
+    Session& session = *subscriber.session;
+    for (Outgoing& out : outgoing_) {
+      if (out.message->seq <= subscriber.lastSeq) continue;  // had it (replay raced the post)
+      // A closing connection stays subscribed until its close handshake
+      // ends, but gets nothing more, and its policy must not act (or count)
+      // again.
+      if (!session.socket->isOpen()) break;
+      if (session.socket->writeBlocked() || !session.pending.empty()) {
+        holdBack(session, channel, *out.shared);
+        ++out.heldBack;
+        continue;
+      }
+      sendTo(subscriber, *out.message, *out.frames);
+      ++out.delivered;
+      compressed += out.frames->compressed && session.socket->deflate() ? 1 : 0;
+    }
+  }
+
+  uint64_t delivered = 0;
+  const uint64_t now = net::EventLoop::monotonicNs();
+  size_t span = 0;
+  for (const Outgoing& out : outgoing_) {
+    delivered += out.delivered;
+    const uint64_t accepted = out.message->acceptedNs;
+    stats_.broadcastDuration.observe(now > accepted ? now - accepted : 0);
+    if (out.message->trace.sampled() && tracer != nullptr) {
+      telemetry::ActiveSpan& active = spans_[span++];
+      active.setInt("wsrouter.worker", static_cast<int64_t>(worker_.index()));
+      active.setString("messaging.destination.name", out.message->channel);
+      active.setInt("wsrouter.delivered", static_cast<int64_t>(out.delivered));
+      active.setInt("wsrouter.held_back", static_cast<int64_t>(out.heldBack));
+    }
+  }
+  spans_.clear();  // each ends and goes to the exporter
   channel.shared->stats.delivered.fetch_add(delivered, std::memory_order_relaxed);
   ws::singleWriterAdd(stats_.compressedDeliveries, compressed);
-  const uint64_t now = net::EventLoop::monotonicNs();
-  stats_.broadcastDuration.observe(now > message->acceptedNs ? now - message->acceptedNs : 0);
-  return {delivered, heldBack};
 }
 
 void LocalHub::sendTo(Subscriber& subscriber, const PublishedMessage& message,

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -25,6 +26,7 @@
 #include "hub/Hub.h"
 #include "hub/LocalHubStats.h"
 #include "net/TimerWheel.h"
+#include "telemetry/ActiveSpan.h"
 #include "ws/Server.h"
 
 namespace wsr::hub {
@@ -92,14 +94,19 @@ class LocalHub final : public ws::WebSocketHandler, private net::Timer::Handler 
     LocalChannel* channel;
   };
 
-  struct FanOutCount {
-    uint64_t delivered = 0;  // queued to a subscriber's socket
-    uint64_t heldBack = 0;   // held for a subscriber whose socket is blocked
+  // One publication of a run being fanned out, as the worker prepared it.
+  struct Outgoing {
+    const std::shared_ptr<const PublishedMessage>* shared;  // for a subscriber's held-back queue
+    const PublishedMessage* message;
+    const ws::PreparedMessage* frames;  // the message's, or this thread's copy of them
+    uint64_t delivered;                 // queued to a subscriber's socket
+    uint64_t heldBack;                  // held for a subscriber whose socket is blocked
   };
 
-  // fanOut() is sendToSubscribers(), inside a span when the publication is sampled.
-  void fanOut(const std::shared_ptr<const PublishedMessage>& message);
-  FanOutCount sendToSubscribers(const std::shared_ptr<const PublishedMessage>& message);
+  // The worker's side of deliver(): takes every publication handed in so
+  // far and fans out each run of consecutive publications of one channel.
+  void drainInbox();
+  void fanOutRun(const std::shared_ptr<const PublishedMessage>* first, size_t count);
   void sendTo(Subscriber& subscriber, const PublishedMessage& message,
               const ws::PreparedMessage& frames);
   void holdBack(Session& session, LocalChannel& channel,
@@ -123,6 +130,15 @@ class LocalHub final : public ws::WebSocketHandler, private net::Timer::Handler 
   ConnectionGate* gate_;
   net::Timer sweepTimer_{this};
   ClientMessageParser parser_;  // reused: client messages arrive all the time
+  // Publications handed in by deliver() from any thread; drainInbox() swaps
+  // them out in one go (one wake-up and one task per batch, not per message).
+  std::mutex inboxMutex_;
+  std::vector<std::shared_ptr<const PublishedMessage>> inbox_;
+  // Worker thread, reused from run to run.
+  std::vector<std::shared_ptr<const PublishedMessage>> taken_;
+  std::vector<Outgoing> outgoing_;
+  std::vector<ws::PreparedMessage> localFrames_;
+  std::vector<telemetry::ActiveSpan> spans_;
   const EndpointLabels endpoints_;
   LocalHubStats stats_;
   std::unordered_map<std::string, std::unique_ptr<LocalChannel>> channels_;

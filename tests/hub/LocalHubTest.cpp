@@ -440,6 +440,63 @@ TEST_F(LocalHubTest, EachClientReceivesExactlyItsChannelsInSeqOrder) {
   expectNothingMore(*both);
 }
 
+// Publications that reach the worker together are fanned out run by run (a
+// run: consecutive publications of one channel), subscriber by subscriber.
+// Each subscriber must still get its channels' messages in the order they
+// were published, across channels too, and a run must not lose or repeat
+// anything, with or without the thread-local frame copies (16+ subscribers).
+TEST_F(LocalHubTest, PublicationsArrivingTogetherKeepTheirOrderAcrossChannels) {
+  start();
+  std::vector<std::unique_ptr<WsClient>> many;  // enough for the thread-local copies
+  for (int i = 0; i < 17; ++i) {
+    many.push_back(connect());
+    subscribe(*many.back(), "stock:A");
+  }
+  auto both = connect();
+  both->sendJson(subscribeOp({"stock:A", "stock:B"}, 1));
+  both->expect("subscribed");
+  both->expect("subscribed");
+
+  // Hold the worker, so that everything below is in its inbox at once.
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::promise<void> holding;
+  server_->worker(0).loop().post([released, &holding] {
+    holding.set_value();
+    released.wait();
+  });
+  holding.get_future().wait();
+  std::vector<std::pair<std::string, int>> order;
+  for (auto [channel, count] :
+       {std::pair{"stock:A", 5}, {"stock:B", 3}, {"stock:A", 4}, {"stock:B", 1}, {"stock:A", 1}}) {
+    for (int i = 0; i < count; ++i) {
+      order.emplace_back(channel, static_cast<int>(order.size()));
+      publish(channel, {{"n", order.back().second}});
+    }
+  }
+  release.set_value();
+
+  for (const auto& [channel, n] : order) {
+    const json m = both->recvJson();
+    ASSERT_TRUE(isData(m)) << m.dump();
+    EXPECT_EQ(m["channel"], channel);
+    EXPECT_EQ(m["data"]["n"], n);
+  }
+  expectNothingMore(*both);
+  for (auto& client : many) {
+    uint64_t seq = 0;
+    for (const auto& [channel, n] : order) {
+      if (channel != "stock:A") continue;
+      const json m = client->recvJson();
+      expectData(m, "stock:A", ++seq);
+      EXPECT_EQ(m["data"]["n"], n);
+    }
+  }
+  expectNothingMore(*many.front());
+  // Namespace stock: 10 of stock:A to 18 subscribers, 4 of stock:B to one.
+  EXPECT_EQ(hub_->statsFor("stock:A").delivered.load(), 18u * 10u + 4u);
+}
+
 TEST_F(LocalHubTest, DuplicateSubscribeIsAnsweredWithoutDoubleDelivery) {
   start();
   auto client = connect();

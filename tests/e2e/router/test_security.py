@@ -414,7 +414,7 @@ class HostileInput(CanaryMixin, RouterTestCase):
     def test_slow_loris_and_idle_half_open_sockets(self):
         sockets = []
         try:
-            for i in range(1000):
+            for i in range(2000):
                 s = socket.create_connection(("127.0.0.1", self.router.port), timeout=STEP)
                 if i % 2 == 0:
                     s.sendall(b"GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: web")
