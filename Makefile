@@ -1,7 +1,7 @@
 # wsrouter: every target installs what it needs first (scripts/setup.sh).
 #   make run    build and start wsrouter on :8080
 #   make test   build and run every test (on CI, CI=true, also the sanitizer build and the fuzzers)
-#   make bench  build and run the benchmarks (see BENCHMARKS.md)
+#   make bench  build and run the benchmarks: engine and router (see BENCHMARKS.md)
 
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
@@ -56,8 +56,11 @@ fuzz: setup
 	cmake --build build-fuzz -j $(JOBS)
 	bash scripts/run-fuzzers.sh build-fuzz $(FUZZ_SECONDS)
 
+# The engine against the floor (bench/run.sh), then the router's cells
+# (bench/router.sh); see BENCHMARKS.md. 10,000 connections: not for CI.
 bench: build
 	bash bench/run.sh
+	bash bench/router.sh
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.h')

@@ -18,7 +18,7 @@
 #
 # Environment:
 #   RUNS=3  NS="1000 10000"  RATES="100 1000"  DURATION=10  WARMUP=1
-#   WINDOW=128 PER_REQUEST=16  (saturation: 8 publish connections with 16 publications
+#   WINDOW=128 PER_REQUEST=32  (saturation: 4 publish connections with 32 publications
 #   each in flight; each connection holds one of the admin server's 16 threads)
 #   SNAPSHOT_RATE=5  IDLE_N=10000  IDLE_S=5  CELLS="rate saturation snapshot idle unpinned"
 #   SERVER_CPU=0 LOADGEN_CPU=1  BUILD=0 (skip the build)  BUILD_DIR=build-bench
@@ -38,7 +38,7 @@ RATES=${RATES:-"100 1000"}
 DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-1}
 WINDOW=${WINDOW:-128}
-PER_REQUEST=${PER_REQUEST:-16}
+PER_REQUEST=${PER_REQUEST:-32}
 SNAPSHOT_RATE=${SNAPSHOT_RATE:-5}
 IDLE_N=${IDLE_N:-10000}
 IDLE_S=${IDLE_S:-5}

@@ -130,10 +130,10 @@ class LocalHub final : public ws::WebSocketHandler, private net::Timer::Handler 
   ConnectionGate* gate_;
   net::Timer sweepTimer_{this};
   ClientMessageParser parser_;  // reused: client messages arrive all the time
-  // Publications handed in by deliver() from any thread; drainInbox() swaps
-  // them out in one go (one wake-up and one task per batch, not per message).
+  // Publications handed in by deliver() from any thread; drainInbox() takes
+  // them in batches (one wake-up and one task per batch, not per message).
   std::mutex inboxMutex_;
-  std::vector<std::shared_ptr<const PublishedMessage>> inbox_;
+  std::deque<std::shared_ptr<const PublishedMessage>> inbox_;
   // Worker thread, reused from run to run.
   std::vector<std::shared_ptr<const PublishedMessage>> taken_;
   std::vector<Outgoing> outgoing_;
