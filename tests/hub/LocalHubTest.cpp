@@ -177,6 +177,23 @@ class LocalHubTest : public ::testing::Test {
     return future.get();
   }
 
+  // Blocks the worker's thread until the returned promise is set, so that
+  // what is published meanwhile reaches its inbox all together.
+  std::promise<void> holdWorker() {
+    std::promise<void> release;
+    std::shared_future<void> released = release.get_future().share();
+    auto holding = std::make_shared<std::promise<void>>();
+    std::future<void> held = holding->get_future();
+    server_->worker(0).loop().post([released, holding] {
+      holding->set_value();
+      released.wait();
+    });
+    if (held.wait_for(kTimeout) != std::future_status::ready) {
+      throw std::runtime_error("the worker did not answer");
+    }
+    return release;
+  }
+
   ConnectionView view(const WsClient& client) {
     const uint16_t port = client.localPort();
     return onWorker([this, port] {
@@ -458,14 +475,7 @@ TEST_F(LocalHubTest, PublicationsArrivingTogetherKeepTheirOrderAcrossChannels) {
   both->expect("subscribed");
 
   // Hold the worker, so that everything below is in its inbox at once.
-  std::promise<void> release;
-  std::shared_future<void> released = release.get_future().share();
-  std::promise<void> holding;
-  server_->worker(0).loop().post([released, &holding] {
-    holding.set_value();
-    released.wait();
-  });
-  holding.get_future().wait();
+  std::promise<void> release = holdWorker();
   std::vector<std::pair<std::string, int>> order;
   for (auto [channel, count] :
        {std::pair{"stock:A", 5}, {"stock:B", 3}, {"stock:A", 4}, {"stock:B", 1}, {"stock:A", 1}}) {
@@ -503,14 +513,7 @@ TEST_F(LocalHubTest, ABacklogLongerThanAPassArrivesWholeAndInOrder) {
   start();
   auto client = connect();
   subscribe(*client, "stock:A");
-  std::promise<void> release;
-  std::shared_future<void> released = release.get_future().share();
-  std::promise<void> holding;
-  server_->worker(0).loop().post([released, &holding] {
-    holding.set_value();
-    released.wait();
-  });
-  holding.get_future().wait();
+  std::promise<void> release = holdWorker();
   constexpr int kBacklog = 700;
   for (int i = 1; i <= kBacklog; ++i)
     publish("stock:A", {{"i", i}});
