@@ -52,3 +52,12 @@ if [[ "$(id -u)" != 0 ]]; then sudo="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+
+# Debian's prometheus package starts a system-wide Prometheus on port 9090
+# where systemd runs, the port of wsrouter's admin server. The tests start
+# their own on a free port; the packaged service is not wanted.
+if [[ " ${missing[*]} " == *" prometheus "* ]] && command -v systemctl >/dev/null 2>&1 &&
+  systemctl is-active --quiet prometheus 2>/dev/null; then
+  echo "setup: stopping and disabling the prometheus service (it takes port 9090)"
+  $sudo systemctl disable --now prometheus >/dev/null 2>&1 || true
+fi
