@@ -137,7 +137,7 @@ void LocalHub::fanOutRun(const std::shared_ptr<const PublishedMessage>* first, s
       localFrames_.push_back(message.frames.threadLocalCopy());
       frames = &localFrames_.back();
     }
-    outgoing_.push_back({&first[k], &message, frames, 0, 0});
+    outgoing_.push_back({&first[k], frames, 0, 0});
     // Only a sampled publication has a trace context (and then the hub a
     // tracer): every other one costs this test.
     if (message.trace.sampled() && tracer != nullptr) {
@@ -153,17 +153,17 @@ void LocalHub::fanOutRun(const std::shared_ptr<const PublishedMessage>* first, s
   for (Subscriber& subscriber : channel.subscribers) {
     Session& session = *subscriber.session;
     for (Outgoing& out : outgoing_) {
-      if (out.message->seq <= subscriber.lastSeq) continue;  // had it (replay raced the post)
+      if ((*out.message)->seq <= subscriber.lastSeq) continue;  // had it (replay raced the post)
       // A closing connection stays subscribed until its close handshake
       // ends, but gets nothing more, and its policy must not act (or count)
       // again.
       if (!session.socket->isOpen()) break;
       if (session.socket->writeBlocked() || !session.pending.empty()) {
-        holdBack(session, channel, *out.shared);
+        holdBack(session, channel, *out.message);
         ++out.heldBack;
         continue;
       }
-      sendTo(subscriber, *out.message, *out.frames);
+      sendTo(subscriber, **out.message, *out.frames);
       ++out.delivered;
       compressed += out.frames->compressed && session.socket->deflate() ? 1 : 0;
     }
@@ -173,13 +173,13 @@ void LocalHub::fanOutRun(const std::shared_ptr<const PublishedMessage>* first, s
   const uint64_t now = net::EventLoop::monotonicNs();
   size_t span = 0;
   for (const Outgoing& out : outgoing_) {
+    const PublishedMessage& message = **out.message;
     delivered += out.delivered;
-    const uint64_t accepted = out.message->acceptedNs;
-    stats_.broadcastDuration.observe(now > accepted ? now - accepted : 0);
-    if (out.message->trace.sampled() && tracer != nullptr) {
+    stats_.broadcastDuration.observe(now > message.acceptedNs ? now - message.acceptedNs : 0);
+    if (message.trace.sampled() && tracer != nullptr) {
       telemetry::ActiveSpan& active = spans_[span++];
       active.setInt("wsrouter.worker", static_cast<int64_t>(worker_.index()));
-      active.setString("messaging.destination.name", out.message->channel);
+      active.setString("messaging.destination.name", message.channel);
       active.setInt("wsrouter.delivered", static_cast<int64_t>(out.delivered));
       active.setInt("wsrouter.held_back", static_cast<int64_t>(out.heldBack));
     }

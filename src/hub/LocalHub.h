@@ -2,7 +2,7 @@
 // The router's per-worker half, and the worker's WebSocketHandler: the
 // client protocol (welcome, subscribe, unsubscribe, ping), this worker's
 // channel -> local subscribers index, and fan-out. Touched only on its
-// worker's thread, except deliver(), which posts.
+// worker's thread, except deliver(), which appends to the worker's inbox.
 //
 // Fan-out appends a reference to each subscriber's send queue. A subscriber
 // whose socket is blocked gets a pending queue instead, bounded by its
@@ -96,8 +96,7 @@ class LocalHub final : public ws::WebSocketHandler, private net::Timer::Handler 
 
   // One publication of a run being fanned out, as the worker prepared it.
   struct Outgoing {
-    const std::shared_ptr<const PublishedMessage>* shared;  // for a subscriber's held-back queue
-    const PublishedMessage* message;
+    const std::shared_ptr<const PublishedMessage>* message;  // shared: a held-back queue keeps it
     const ws::PreparedMessage* frames;  // the message's, or this thread's copy of them
     uint64_t delivered;                 // queued to a subscriber's socket
     uint64_t heldBack;                  // held for a subscriber whose socket is blocked

@@ -177,6 +177,17 @@ class LocalHubTest : public ::testing::Test {
     return future.get();
   }
 
+  // A slow client (tiny receive buffer), then a fast one, both subscribed to
+  // `channel`: the slow one first, so fan-out meets it before the fast one.
+  std::pair<std::unique_ptr<WsClient>, std::unique_ptr<WsClient>> slowThenFast(
+      const std::string& channel) {
+    auto slow = connect("/ws", kTinyReceiveBuffer);
+    subscribe(*slow, channel);
+    auto fast = connect();
+    subscribe(*fast, channel);
+    return {std::move(slow), std::move(fast)};
+  }
+
   // Blocks the worker's thread until the returned promise is set, so that
   // what is published meanwhile reaches its inbox all together.
   std::promise<void> holdWorker() {
@@ -649,11 +660,7 @@ TEST_F(LocalHubTest, SinceBeyondHistoryAnnouncesAGapThenReplaysTheRest) {
 TEST_F(LocalHubTest, DropOldestKeepsTheNewestAndAnnouncesWhatItDropped) {
   start();
   const std::string channel = "drop:X";
-  // The slow one first: fan-out meets it before the fast one.
-  auto slow = connect("/ws", kTinyReceiveBuffer);
-  subscribe(*slow, channel);
-  auto fast = connect();
-  subscribe(*fast, channel);
+  auto [slow, fast] = slowThenFast(channel);
   Reader reader(*fast, isEnd);
 
   const uint64_t blockedAt = blockWrites(*slow, channel);
@@ -690,11 +697,7 @@ TEST_F(LocalHubTest, DropOldestKeepsTheNewestAndAnnouncesWhatItDropped) {
 TEST_F(LocalHubTest, ConflateReplacesAHeldValueOfTheSameKeyAndKeepsOrder) {
   start();
   const std::string channel = "confl:X";
-  // The slow one first: fan-out meets it before the fast one.
-  auto slow = connect("/ws", kTinyReceiveBuffer);
-  subscribe(*slow, channel);
-  auto fast = connect();
-  subscribe(*fast, channel);
+  auto [slow, fast] = slowThenFast(channel);
   Reader reader(*fast, isEnd);
 
   const uint64_t b = blockWrites(*slow, channel);
@@ -750,11 +753,7 @@ TEST_F(LocalHubTest, ConflateWithoutAMatchingKeyDropsTheOldest) {
 TEST_F(LocalHubTest, DisconnectClosesWith4008AndCountsOnce) {
   start();
   const std::string channel = "strict:X";
-  // The slow one first: fan-out meets it before the fast one.
-  auto slow = connect("/ws", kTinyReceiveBuffer);
-  subscribe(*slow, channel);
-  auto fast = connect();
-  subscribe(*fast, channel);
+  auto [slow, fast] = slowThenFast(channel);
   Reader reader(*fast, isEnd);
 
   const uint64_t blockedAt = blockWrites(*slow, channel);
