@@ -2,8 +2,8 @@
 // handler that broadcasts every text message it receives to every open
 // connection, the sender included: the same behaviour as floor_server.cpp.
 // The message is prepared once (one shared frame, and a compressed twin when
-// deflate applies), then every worker queues references to it, as the router's
-// fan-out does. Heartbeats are off for runs.
+// deflate applies), then every worker queues it to each connection as one
+// shared run entry, as the router's fan-out does. Heartbeats are off for runs.
 //
 // Flags: --port P (0: any free port), --host A (default 127.0.0.1),
 // --workers N (default 1: the pinned run), --no-deflate,
@@ -18,6 +18,7 @@
 #include <memory>
 #include <string>
 
+#include "net/BufferRun.h"
 #include "ws/FrameWriter.h"
 #include "ws/PerMessageDeflate.h"
 #include "ws/Server.h"
@@ -42,8 +43,11 @@ class BroadcastHandler final : public wsr::ws::WebSocketHandler {
         Opcode::Text, payload, server_.options().perMessageDeflate ? &worker_.deflater() : nullptr,
         server_.options().compressThreshold));
     server_.forEachWorker([message](Worker& worker) {
-      const PreparedMessage local = message->threadLocalCopy();
-      worker.forEachConnection([&](WebSocket& each) { each.send(local); });
+      // Runs are counted by one thread: each worker builds its own.
+      const wsr::net::BufferRun plain({message->plain});
+      const wsr::net::BufferRun deflated({message->frameFor(true)});
+      worker.forEachConnection(
+          [&](WebSocket& each) { each.send(each.deflate() ? deflated : plain, 0); });
     });
   }
 

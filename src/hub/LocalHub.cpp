@@ -26,8 +26,6 @@ constexpr uint64_t kSweepIntervalMs = 10000;
 // Expiries further away than this are not scheduled (a token valid for
 // years, or one whose exp was capped at the largest number).
 constexpr int64_t kMaxExpiryDelayMs = int64_t{366} * 24 * 3600 * 1000;
-// Local subscribers from which fan-out copies the frames for this thread.
-constexpr size_t kThreadLocalCopyFrom = 16;
 // Publications one event-loop pass fans out at most (frames per socket per
 // gathered write, at saturation; the benchmark's window is 128).
 constexpr size_t kMaxPublicationsPerPass = 256;
@@ -124,55 +122,99 @@ void LocalHub::fanOutRun(const std::shared_ptr<const PublishedMessage>* first, s
   if (it == channels_.end()) return;  // the last subscriber left meanwhile
   LocalChannel& channel = *it->second;
   telemetry::Tracer* tracer = hub_.tracer();
-  // Many subscribers: one small copy of the frames for this thread makes
-  // every queued reference a plain increment instead of a locked one.
-  const bool copyFrames = channel.subscribers.size() >= kThreadLocalCopyFrom;
   outgoing_.clear();
-  localFrames_.clear();
-  if (copyFrames) localFrames_.reserve(count);
+  std::vector<net::SharedBuffer> plain;
+  plain.reserve(count);
+  bool contiguous = true;  // seq without holes across the run (the rule, save races)
   for (size_t k = 0; k < count; ++k) {
     const PublishedMessage& message = *first[k];
-    const ws::PreparedMessage* frames = &message.frames;
-    if (copyFrames) {
-      localFrames_.push_back(message.frames.threadLocalCopy());
-      frames = &localFrames_.back();
-    }
-    outgoing_.push_back({&first[k], frames, 0, 0});
+    outgoing_.push_back({&first[k], 0, 0});
+    plain.push_back(message.frames.plain);
+    if (k > 0 && message.seq != first[k - 1]->seq + 1) contiguous = false;
     // Only a sampled publication has a trace context (and then the hub a
     // tracer): every other one costs this test.
     if (message.trace.sampled() && tracer != nullptr) {
       spans_.push_back(tracer->startSpan("fanout", telemetry::SpanKind::Internal, message.trace));
     }
   }
+  // The run's frames as every subscriber's send queue will hold them: one
+  // shared entry each, plain or (built at the first subscriber that
+  // negotiated permessage-deflate) compressed where a twin exists.
+  const net::BufferRun plainRun(std::move(plain));
+  net::BufferRun deflatedRun;
+  // Per subscriber, only where its part of the run begins is counted;
+  // deliveries per publication are summed from these after the loop.
+  runStartsAt_.assign(count + 1, 0);
+  runCompressedFrom_.assign(count + 1, 0);
+  for (size_t k = count; k-- > 0;) {
+    const bool twin = static_cast<bool>(first[k]->frames.compressed);
+    runCompressedFrom_[k] = runCompressedFrom_[k + 1] + (twin ? 1 : 0);
+  }
 
   // Subscriber by subscriber, every publication of the run: each
   // subscriber's session, socket and send queue are touched once per run,
   // not once per publication. What one subscriber gets never depends on
   // another, so the result is the same as publication by publication.
+  const uint64_t firstSeq = first[0]->seq;
   uint64_t compressed = 0;
   for (Subscriber& subscriber : channel.subscribers) {
     Session& session = *subscriber.session;
-    for (Outgoing& out : outgoing_) {
+    ws::WebSocket& socket = *session.socket;
+    // A closing connection stays subscribed until its close handshake
+    // ends, but gets nothing more, and its policy must not act (or count)
+    // again.
+    if (!socket.isOpen()) continue;
+    // A subscriber that had the run's first ones (its replay raced the
+    // post) starts after them.
+    size_t begin = 0;
+    if (contiguous && subscriber.lastSeq >= firstSeq) {
+      begin = static_cast<size_t>(std::min<uint64_t>(count, subscriber.lastSeq - firstSeq + 1));
+    }
+    if (begin == count) continue;
+    // The common case: the rest of the run follows what it last had, and
+    // its socket takes frames. One call queues them all.
+    if (contiguous && first[begin]->seq == subscriber.lastSeq + 1 && !socket.writeBlocked() &&
+        session.pending.empty()) {
+      if (socket.deflate() && !deflatedRun && runCompressedFrom_[0] > 0) {
+        std::vector<net::SharedBuffer> deflated;
+        deflated.reserve(count);
+        for (size_t k = 0; k < count; ++k)
+          deflated.push_back(first[k]->frames.frameFor(true));
+        deflatedRun = net::BufferRun(std::move(deflated));
+      }
+      const net::BufferRun& run = socket.deflate() && deflatedRun ? deflatedRun : plainRun;
+      if (socket.send(run, begin) == 0) continue;  // overflowed its send queue: closed
+      subscriber.lastSeq = first[count - 1]->seq;
+      ++runStartsAt_[begin];
+      if (socket.deflate()) compressed += runCompressedFrom_[begin];
+      continue;
+    }
+    // Otherwise publication by publication: a gap to announce, a socket to
+    // hold back for, a policy that may close it on the way.
+    for (size_t k = begin; k < count; ++k) {
+      Outgoing& out = outgoing_[k];
       if ((*out.message)->seq <= subscriber.lastSeq) continue;  // had it (replay raced the post)
-      // A closing connection stays subscribed until its close handshake
-      // ends, but gets nothing more, and its policy must not act (or count)
-      // again.
-      if (!session.socket->isOpen()) break;
-      if (session.socket->writeBlocked() || !session.pending.empty()) {
+      if (!socket.isOpen()) break;
+      if (socket.writeBlocked() || !session.pending.empty()) {
         holdBack(session, channel, *out.message);
         ++out.heldBack;
         continue;
       }
-      sendTo(subscriber, **out.message, *out.frames);
+      const PublishedMessage& message = **out.message;
+      sendTo(subscriber, message);
       ++out.delivered;
-      compressed += out.frames->compressed && session.socket->deflate() ? 1 : 0;
+      compressed += message.frames.compressed && socket.deflate() ? 1 : 0;
     }
   }
 
   uint64_t delivered = 0;
+  uint64_t started = 0;  // subscribers whose part of the run began at or before this one
   const uint64_t now = net::EventLoop::monotonicNs();
   size_t span = 0;
-  for (const Outgoing& out : outgoing_) {
+  for (size_t k = 0; k < count; ++k) {
+    Outgoing& out = outgoing_[k];
+    started += runStartsAt_[k];
+    out.delivered += started;
     const PublishedMessage& message = **out.message;
     delivered += out.delivered;
     stats_.broadcastDuration.observe(now > message.acceptedNs ? now - message.acceptedNs : 0);
@@ -189,8 +231,7 @@ void LocalHub::fanOutRun(const std::shared_ptr<const PublishedMessage>* first, s
   ws::singleWriterAdd(stats_.compressedDeliveries, compressed);
 }
 
-void LocalHub::sendTo(Subscriber& subscriber, const PublishedMessage& message,
-                      const ws::PreparedMessage& frames) {
+void LocalHub::sendTo(Subscriber& subscriber, const PublishedMessage& message) {
   Session& session = *subscriber.session;
   if (message.seq > subscriber.lastSeq + 1) {
     auto it = channels_.find(message.channel);
@@ -199,7 +240,7 @@ void LocalHub::sendTo(Subscriber& subscriber, const PublishedMessage& message,
     sendGap(session, message.channel, subscriber.lastSeq + 1, message.seq - 1,
             subscription != nullptr ? subscription->dropReason : kSlowConsumer);
   }
-  session.socket->send(frames);
+  session.socket->send(message.frames);
   subscriber.lastSeq = message.seq;
 }
 
@@ -260,7 +301,7 @@ void LocalHub::onDrain(ws::WebSocket& socket) {
     if (subscription == nullptr) continue;
     Subscriber& subscriber = p.channel->subscribers[subscription->index];
     if (p.message->seq <= subscriber.lastSeq) continue;
-    sendTo(subscriber, *p.message, p.message->frames);
+    sendTo(subscriber, *p.message);
     p.channel->shared->stats.delivered.fetch_add(1, std::memory_order_relaxed);
     if (p.message->frames.compressed && socket.deflate()) {
       ws::singleWriterAdd(stats_.compressedDeliveries);
@@ -513,7 +554,7 @@ void LocalHub::subscribe(Session& session, std::optional<int64_t> id, const std:
       if (session.socket->writeBlocked() || !session.pending.empty()) {
         holdBack(session, channel, message);
       } else {
-        sendTo(subscriber, *message, message->frames);
+        sendTo(subscriber, *message);
       }
     }
     Subscriber& subscriber = channel.subscribers[session.subscriptions.back().index];

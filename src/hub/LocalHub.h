@@ -97,17 +97,15 @@ class LocalHub final : public ws::WebSocketHandler, private net::Timer::Handler 
   // One publication of a run being fanned out, as the worker prepared it.
   struct Outgoing {
     const std::shared_ptr<const PublishedMessage>* message;  // shared: a held-back queue keeps it
-    const ws::PreparedMessage* frames;  // the message's, or this thread's copy of them
-    uint64_t delivered;                 // queued to a subscriber's socket
-    uint64_t heldBack;                  // held for a subscriber whose socket is blocked
+    uint64_t delivered;  // queued to a subscriber's socket
+    uint64_t heldBack;   // held for a subscriber whose socket is blocked
   };
 
   // The worker's side of deliver(): takes every publication handed in so
   // far and fans out each run of consecutive publications of one channel.
   void drainInbox();
   void fanOutRun(const std::shared_ptr<const PublishedMessage>* first, size_t count);
-  void sendTo(Subscriber& subscriber, const PublishedMessage& message,
-              const ws::PreparedMessage& frames);
+  void sendTo(Subscriber& subscriber, const PublishedMessage& message);
   void holdBack(Session& session, LocalChannel& channel,
                 const std::shared_ptr<const PublishedMessage>& message);
   void sendGap(Session& session, std::string_view channel, uint64_t from, uint64_t to,
@@ -136,7 +134,8 @@ class LocalHub final : public ws::WebSocketHandler, private net::Timer::Handler 
   // Worker thread, reused from run to run.
   std::vector<std::shared_ptr<const PublishedMessage>> taken_;
   std::vector<Outgoing> outgoing_;
-  std::vector<ws::PreparedMessage> localFrames_;
+  std::vector<uint32_t> runStartsAt_;        // subscribers whose part of the run began there
+  std::vector<uint32_t> runCompressedFrom_;  // compressed frames from there to the run's end
   std::vector<telemetry::ActiveSpan> spans_;
   const EndpointLabels endpoints_;
   LocalHubStats stats_;

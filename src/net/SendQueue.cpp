@@ -15,7 +15,7 @@ constexpr size_t kMaxIov = 128;
 
 void SendQueue::grow() {
   const size_t capacity = capacity_ == 0 ? 4 : capacity_ * 2;
-  std::unique_ptr<SharedBuffer[]> ring(new SharedBuffer[capacity]);
+  std::unique_ptr<Entry[]> ring(new Entry[capacity]);
   for (size_t i = 0; i < count_; ++i)
     ring[i] = std::move(at(i));
   ring_ = std::move(ring);
@@ -26,8 +26,21 @@ void SendQueue::grow() {
 void SendQueue::push(SharedBuffer frame) {
   if (count_ == capacity_) grow();
   bytes_ += frame.size();
-  at(count_) = std::move(frame);
+  at(count_).frame = std::move(frame);
   ++count_;
+  ++dataFrames_;
+}
+
+void SendQueue::push(const BufferRun& run, size_t begin) {
+  if (begin >= run.size()) return;
+  if (count_ == capacity_) grow();
+  bytes_ += run.bytes(begin, run.size());
+  Entry& entry = at(count_);
+  entry.run = run;
+  entry.begin = static_cast<uint32_t>(begin);
+  entry.end = static_cast<uint32_t>(run.size());
+  ++count_;
+  dataFrames_ += run.size() - begin;
 }
 
 void SendQueue::pushUrgent(SharedBuffer frame) {
@@ -36,7 +49,7 @@ void SendQueue::pushUrgent(SharedBuffer frame) {
 }
 
 void SendQueue::popData() {
-  at(0) = SharedBuffer();
+  at(0) = Entry();
   // An empty ring starts over at slot 0: the next burst reuses the cache
   // lines this one warmed.
   head_ = --count_ == 0 ? 0 : (head_ + 1) & (capacity_ - 1);
@@ -44,9 +57,11 @@ void SendQueue::popData() {
 
 void SendQueue::clearPending() {
   while (count_ > 0) {
-    bytes_ -= at(0).size();
+    const Entry& entry = at(0);
+    bytes_ -= entry.run ? entry.run.bytes(entry.begin, entry.end) : entry.frame.size();
     popData();
   }
+  dataFrames_ = 0;
 }
 
 void SendQueue::consume(size_t written) {
@@ -78,17 +93,35 @@ void SendQueue::consume(size_t written) {
   }
   urgent_.erase(urgent_.begin(), urgent_.begin() + static_cast<std::ptrdiff_t>(urgentDone));
   while (written > 0) {
-    SharedBuffer& frame = at(0);
-    if (written < frame.size()) {
-      partial_ = std::move(frame);
-      partialOffset_ = written;
-      bytes_ -= written;
+    Entry& entry = at(0);
+    if (!entry.run) {
+      --dataFrames_;
+      if (written < entry.frame.size()) {
+        partial_ = std::move(entry.frame);
+        partialOffset_ = written;
+        bytes_ -= written;
+        popData();
+        return;
+      }
+      written -= entry.frame.size();
+      bytes_ -= entry.frame.size();
       popData();
-      return;
+      continue;
     }
-    written -= frame.size();
-    bytes_ -= frame.size();
-    popData();
+    while (written > 0 && entry.begin < entry.end) {
+      const SharedBuffer& frame = entry.run[entry.begin++];
+      --dataFrames_;
+      if (written < frame.size()) {
+        partial_ = frame;
+        partialOffset_ = written;
+        bytes_ -= written;
+        written = 0;
+        break;
+      }
+      written -= frame.size();
+      bytes_ -= frame.size();
+    }
+    if (entry.begin == entry.end) popData();
   }
 }
 
@@ -113,10 +146,18 @@ SendQueue::FlushResult SendQueue::flush(int fd) {
       aheadOfData += iov[n].iov_len;
     }
     const size_t firstData = n;
-    for (size_t i = 0; i < count_ && n < kMaxIov; ++i, ++n) {
-      const SharedBuffer& frame = at(i);
-      iov[n].iov_base = const_cast<char*>(frame.data());
-      iov[n].iov_len = frame.size();
+    for (size_t i = 0; i < count_ && n < kMaxIov; ++i) {
+      const Entry& entry = at(i);
+      if (!entry.run) {
+        iov[n].iov_base = const_cast<char*>(entry.frame.data());
+        iov[n].iov_len = entry.frame.size();
+        ++n;
+        continue;
+      }
+      for (size_t j = entry.begin; j < entry.end && n < kMaxIov; ++j, ++n) {
+        iov[n].iov_base = const_cast<char*>(entry.run[j].data());
+        iov[n].iov_len = entry.run[j].size();
+      }
     }
     msghdr message{};
     message.msg_iov = iov;
@@ -134,7 +175,7 @@ SendQueue::FlushResult SendQueue::flush(int fd) {
     if (!timed && (firstData < n) && (static_cast<size_t>(written) > aheadOfData)) {
       // at(0) began going out: the oldest data frame of this flush.
       timed = true;
-      const uint64_t stamp = at(0).stampNs();
+      const uint64_t stamp = frontData().stampNs();
       if (stamp > untimedUpToNs_) flushedStampNs_ = stamp;
     }
     size_t offered = 0;

@@ -5,17 +5,19 @@
 // partly on the wire (a frame cannot be interrupted) and earlier urgent
 // frames, so a data backlog never delays a heartbeat or a close.
 //
-// Layout for fan-out: the data ring holds bare 8-byte references, and its
-// head rewinds whenever it drains, so ten thousand idle-then-busy queues
-// each touch the same one or two cache lines. Urgent frames are rare and
-// live in their own small list; a frame cut by a short write is set aside.
-// Nothing is allocated until the first frame.
+// Layout for fan-out: an entry of the data ring is one frame, or the tail of
+// a BufferRun (a pass's publications of one channel, shared by all its
+// subscribers), and the ring's head rewinds whenever it drains, so ten
+// thousand idle-then-busy queues each touch the same one or two cache lines.
+// Urgent frames are rare and live in their own small list; a frame cut by a
+// short write is set aside. Nothing is allocated until the first frame.
 
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <vector>
 
+#include "net/BufferRun.h"
 #include "net/SharedBuffer.h"
 
 namespace wsr::net {
@@ -33,13 +35,15 @@ class SendQueue {
   SendQueue& operator=(const SendQueue&) = delete;
 
   void push(SharedBuffer frame);
+  // Frames [begin, end of run) of a run, as one entry.
+  void push(const BufferRun& run, size_t begin);
   void pushUrgent(SharedBuffer frame);
 
   // Writes until drained or the socket would block.
   FlushResult flush(int fd);
 
   bool empty() const { return frames() == 0; }
-  size_t frames() const { return (partial_ ? 1 : 0) + urgent_.size() + count_; }
+  size_t frames() const { return (partial_ ? 1 : 0) + urgent_.size() + dataFrames_; }
   // Bytes still to write, counting only the unwritten part of a partly written frame.
   size_t bytes() const { return bytes_; }
   // Drops the data frames not yet started. Urgent frames stay, and so does a
@@ -62,7 +66,16 @@ class SendQueue {
   }
 
  private:
-  SharedBuffer& at(size_t i) { return ring_[(head_ + i) & (capacity_ - 1)]; }
+  // One frame (`frame`), or frames [begin, end) of `run`.
+  struct Entry {
+    SharedBuffer frame;
+    BufferRun run;
+    uint32_t begin = 0;
+    uint32_t end = 0;
+  };
+  Entry& at(size_t i) { return ring_[(head_ + i) & (capacity_ - 1)]; }
+  // The first data frame not yet started.
+  const SharedBuffer& frontData() { return at(0).run ? at(0).run[at(0).begin] : at(0).frame; }
   void grow();
   void popData();
   // Consumes `written` bytes from the front, in the order flush() gathered
@@ -72,10 +85,11 @@ class SendQueue {
   SharedBuffer partial_;  // a frame cut by a short write; always first out
   size_t partialOffset_ = 0;
   std::vector<SharedBuffer> urgent_;
-  std::unique_ptr<SharedBuffer[]> ring_;
+  std::unique_ptr<Entry[]> ring_;
   size_t capacity_ = 0;  // a power of two
   size_t head_ = 0;
-  size_t count_ = 0;
+  size_t count_ = 0;       // entries
+  size_t dataFrames_ = 0;  // frames in them
   size_t bytes_ = 0;
   uint64_t bytesWritten_ = 0;
   uint64_t writeCalls_ = 0;

@@ -39,14 +39,6 @@ class SharedBuffer {
     return buffer;
   }
 
-  // A copy of these bytes (and stamp) whose count only the calling thread may touch.
-  SharedBuffer threadLocalCopy() const {
-    SharedBuffer copy = copyOf(view());
-    copy.block_->threadLocal = true;
-    copy.block_->stampNs = stampNs();
-    return copy;
-  }
-
   SharedBuffer(const SharedBuffer& other) noexcept : block_(other.block_) {
     if (block_ != nullptr) block_->acquire();
   }
@@ -73,27 +65,12 @@ class SharedBuffer {
  private:
   struct Block {
     std::atomic<uint32_t> refs{1};
-    bool threadLocal = false;
     size_t size = 0;
     uint64_t stampNs = 0;
     char* bytes() { return reinterpret_cast<char*>(this + 1); }
-    void acquire() {
-      if (threadLocal) {
-        // One thread only: a relaxed load and store compile to a plain add.
-        refs.store(refs.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-      } else {
-        refs.fetch_add(1, std::memory_order_relaxed);
-      }
-    }
+    void acquire() { refs.fetch_add(1, std::memory_order_relaxed); }
     // True when that was the last reference.
-    bool drop() {
-      if (threadLocal) {
-        const uint32_t left = refs.load(std::memory_order_relaxed) - 1;
-        refs.store(left, std::memory_order_relaxed);
-        return left == 0;
-      }
-      return refs.fetch_sub(1, std::memory_order_acq_rel) == 1;
-    }
+    bool drop() { return refs.fetch_sub(1, std::memory_order_acq_rel) == 1; }
   };
   explicit SharedBuffer(Block* block) : block_(block) {}
   void release() noexcept {

@@ -42,14 +42,6 @@ struct PreparedMessage {
     if (plain) plain.setStampNs(stampNs);
     if (compressed) compressed.setStampNs(stampNs);
   }
-  // The same frames (and stamp) with thread-local counts, for one worker's fan-out (see
-  // SharedBuffer): built on the worker's thread, used there, never passed on.
-  PreparedMessage threadLocalCopy() const {
-    PreparedMessage copy;
-    copy.plain = plain.threadLocalCopy();
-    if (compressed) copy.compressed = compressed.threadLocalCopy();
-    return copy;
-  }
 };
 
 // Builds the frames of a data message. `deflater` null, or a payload smaller

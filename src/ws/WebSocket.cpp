@@ -198,10 +198,21 @@ void WebSocket::failConnection(uint16_t code, std::string_view reason) {
 void WebSocket::sendFrame(const net::SharedBuffer& frame) {
   if (state_ != State::Open) return;
   queue(frame, false);
-  if (queue_.bytes() > worker_.options().maxQueuedBytes) {
-    singleWriterAdd(worker_.stats().overflowCloses);
-    close(close_code::kPolicyViolation, "send queue overflow");
-  }
+  closeIfOverflowed();
+}
+
+size_t WebSocket::send(const net::BufferRun& run, size_t begin) {
+  if (state_ != State::Open || begin >= run.size()) return 0;
+  queue_.push(run, begin);
+  requestDataFlush();
+  return closeIfOverflowed() ? 0 : run.size() - begin;
+}
+
+bool WebSocket::closeIfOverflowed() {
+  if (queue_.bytes() <= worker_.options().maxQueuedBytes) return false;
+  singleWriterAdd(worker_.stats().overflowCloses);
+  close(close_code::kPolicyViolation, "send queue overflow");
+  return true;
 }
 
 void WebSocket::send(std::string_view payload, bool binary) {
@@ -249,6 +260,10 @@ void WebSocket::queue(net::SharedBuffer frame, bool urgent) {
     return;
   }
   queue_.push(std::move(frame));
+  requestDataFlush();
+}
+
+void WebSocket::requestDataFlush() {
   if (worker_.options().flushIntervalMs == 0) {
     requestFlush();
   } else {

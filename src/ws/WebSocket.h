@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 
+#include "net/BufferRun.h"
 #include "net/EventLoop.h"
 #include "net/Fd.h"
 #include "net/SendQueue.h"
@@ -40,6 +41,13 @@ class WebSocket final : net::EventLoop::IoHandler,
   // when this connection negotiated permessage-deflate. Dropped silently once
   // the connection is closing.
   void send(const PreparedMessage& message) { sendFrame(message.frameFor(deflate_)); }
+  // Queues the frames of a run from `begin` on, a run fan-out built for many
+  // connections (in the form this connection takes: plain or compressed),
+  // as one send-queue entry: a whole pass of a channel's publications with
+  // one state check, one flush request and one overflow check. Returns how
+  // many frames were queued: all, or none when the connection is closing or
+  // the run overflowed its send queue (which closes it).
+  size_t send(const net::BufferRun& run, size_t begin);
   // Queues one prebuilt frame.
   void sendFrame(const net::SharedBuffer& frame);
   // Builds and queues a message for this connection alone (compressed when
@@ -96,6 +104,10 @@ class WebSocket final : net::EventLoop::IoHandler,
   void onFrameBytes(std::string_view bytes);
   void failConnection(uint16_t code, std::string_view reason);
   void queue(net::SharedBuffer frame, bool urgent);
+  // After data frames were queued: a flush now or in the next batch.
+  void requestDataFlush();
+  // Closes with 1008 when data frames left the send queue over its limit.
+  bool closeIfOverflowed();
   void requestFlush();
   void requestBatchedFlush();
   void flushNow();

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "net/BufferRun.h"
 #include "net/Fd.h"
 
 namespace wsr::net {
@@ -233,6 +234,103 @@ TEST(SendQueue, SkipsTimingOfFramesStampedUpToTheGivenTime) {
   queue.push(stamped("live", 151));
   ASSERT_EQ(queue.flush(pair.writer.get()), SendQueue::FlushResult::Drained);
   EXPECT_EQ(queue.flushedStampNs(), 151u);
+}
+
+BufferRun runOf(const std::vector<std::string>& frames, uint64_t firstStamp = 0) {
+  std::vector<SharedBuffer> buffers;
+  for (const std::string& frame : frames) {
+    buffers.push_back(SharedBuffer::copyOf(frame));
+    if (firstStamp != 0) buffers.back().setStampNs(firstStamp++);
+  }
+  return BufferRun(std::move(buffers));
+}
+
+TEST(SendQueue, QueuesTheTailOfARunAsOneEntryAmongSingleFrames) {
+  SocketPair pair;
+  SendQueue queue;
+  const BufferRun run = runOf({"r0", "r1", "r2", "r3"});
+  queue.push(SharedBuffer::copyOf("a,"));
+  queue.push(run, 1);
+  queue.push(SharedBuffer::copyOf(",b"));
+  queue.push(run, 4);  // nothing left of it: nothing queued
+  EXPECT_EQ(queue.frames(), 5u);
+  EXPECT_EQ(queue.bytes(), 10u);
+  EXPECT_EQ(run.useCount(), 2u);  // one entry, not three references
+  EXPECT_EQ(queue.flush(pair.writer.get()), SendQueue::FlushResult::Drained);
+  EXPECT_EQ(queue.writeCalls(), 1u);
+  EXPECT_EQ(pair.readAll(), "a,r1r2r3,b");
+  EXPECT_EQ(run.useCount(), 1u);
+  EXPECT_TRUE(queue.empty());
+}
+
+TEST(SendQueue, ResumesARunCutShortInTheMiddleOfAFrame) {
+  SocketPair pair;
+  SendQueue queue;
+  std::vector<std::string> frames;
+  std::string expected;
+  for (int i = 0; i < 300; ++i) {  // more than one gathered write's frames, and bytes
+    frames.emplace_back(997, static_cast<char>('a' + i % 26));
+    expected += frames.back();
+  }
+  const BufferRun run = runOf(frames);
+  queue.push(run, 0);
+  queue.push(SharedBuffer::copyOf("tail"));
+  const size_t total = expected.size() + 4;
+  std::string received;
+  int blocked = 0;
+  while (queue.flush(pair.writer.get()) == SendQueue::FlushResult::Blocked) {
+    ++blocked;
+    // Every byte is accounted for: written, or still to write.
+    EXPECT_EQ(queue.bytesWritten() + queue.bytes(), total);
+    received += pair.readAll();
+  }
+  received += pair.readAll();
+  EXPECT_GT(blocked, 0) << "the socket buffer should have filled";
+  EXPECT_EQ(received, expected + "tail");
+  EXPECT_EQ(queue.bytes(), 0u);
+  EXPECT_EQ(queue.frames(), 0u);
+  EXPECT_EQ(run.useCount(), 1u);
+}
+
+TEST(SendQueue, UrgentFramesJumpARunButNotItsPartFrame) {
+  SocketPair pair;
+  SendQueue queue;
+  const std::string big(200000, 'd');
+  queue.push(runOf({big, "DATA2"}), 0);
+  ASSERT_EQ(queue.flush(pair.writer.get()), SendQueue::FlushResult::Blocked);
+  queue.pushUrgent(SharedBuffer::copyOf("PONG"));
+  std::string received;
+  while (queue.flush(pair.writer.get()) == SendQueue::FlushResult::Blocked)
+    received += pair.readAll();
+  received += pair.readAll();
+  EXPECT_EQ(received, big + "PONG" + "DATA2");
+}
+
+TEST(SendQueue, ClearPendingDropsTheUnstartedPartOfARun) {
+  SocketPair pair;
+  SendQueue queue;
+  const std::string big(200000, 'x');
+  queue.push(runOf({big, "dropped", "dropped too"}), 0);
+  ASSERT_EQ(queue.flush(pair.writer.get()), SendQueue::FlushResult::Blocked);
+  queue.clearPending();
+  EXPECT_EQ(queue.frames(), 1u);  // the part frame
+  EXPECT_LT(queue.bytes(), big.size());
+  std::string received;
+  while (queue.flush(pair.writer.get()) == SendQueue::FlushResult::Blocked)
+    received += pair.readAll();
+  received += pair.readAll();
+  EXPECT_EQ(received, big);
+  EXPECT_EQ(queue.bytes(), 0u);
+}
+
+TEST(SendQueue, TimesARunFromTheFirstFrameThatStarts) {
+  SocketPair pair;
+  SendQueue queue;
+  const BufferRun run = runOf({"p", "q", "r"}, 500);
+  queue.push(run, 1);
+  ASSERT_EQ(queue.flush(pair.writer.get()), SendQueue::FlushResult::Drained);
+  EXPECT_EQ(queue.flushedStampNs(), 501u);
+  EXPECT_EQ(pair.readAll(), "qr");
 }
 
 TEST(SendQueue, FailsOnAClosedPeer) {

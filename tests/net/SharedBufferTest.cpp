@@ -23,26 +23,13 @@ TEST(SharedBuffer, CopiesShareTheBytesAndCountReferences) {
   EXPECT_EQ(moved.view(), "frame");
 }
 
-TEST(SharedBuffer, CarriesItsStampToCopiesAndThreadLocalCopies) {
+TEST(SharedBuffer, CarriesItsStampToCopies) {
   EXPECT_EQ(SharedBuffer().stampNs(), 0u);
   SharedBuffer stamped = SharedBuffer::copyOf("published");
   EXPECT_EQ(stamped.stampNs(), 0u);
   stamped.setStampNs(123456789);
   const SharedBuffer shared = stamped;
   EXPECT_EQ(shared.stampNs(), 123456789u);
-  EXPECT_EQ(shared.threadLocalCopy().stampNs(), 123456789u);
-}
-
-TEST(SharedBuffer, ThreadLocalCopyHasItsOwnBytesAndCount) {
-  const SharedBuffer shared = SharedBuffer::copyOf("broadcast");
-  SharedBuffer local = shared.threadLocalCopy();
-  EXPECT_NE(local.data(), shared.data());
-  EXPECT_EQ(local.view(), "broadcast");
-  std::vector<SharedBuffer> queues(1000, local);
-  EXPECT_EQ(local.useCount(), 1001u);
-  queues.clear();
-  EXPECT_EQ(local.useCount(), 1u);
-  EXPECT_EQ(shared.useCount(), 1u);
 }
 
 TEST(SharedBuffer, SharedCountsStayExactAcrossThreads) {
