@@ -8,7 +8,10 @@
 //
 // The count is a plain integer: a run is built, queued, written and freed
 // on one worker's thread and never reaches another. The frames it holds are
-// ordinary SharedBuffers (one reference each, for the whole run).
+// ordinary SharedBuffers (one reference each, for the whole run), and their
+// iovecs are made once, here, for every gathered write that sends them.
+
+#include <sys/uio.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -22,13 +25,17 @@ namespace wsr::net {
 class BufferRun {
  public:
   BufferRun() = default;
-  explicit BufferRun(std::vector<SharedBuffer> frames) : block_(new Block{1, std::move(frames), {}}) {
-    // bytesFrom_[i]: the bytes of frames i.. to the end, so that queueing
-    // any tail of the run counts its bytes without walking it.
-    std::vector<size_t>& from = block_->bytesFrom;
-    from.resize(block_->frames.size() + 1, 0);
-    for (size_t i = block_->frames.size(); i-- > 0;)
-      from[i] = from[i + 1] + block_->frames[i].size();
+  explicit BufferRun(std::vector<SharedBuffer> frames)
+      : block_(new Block{1, std::move(frames), {}, {}}) {
+    // bytesFrom[i]: the bytes of frames i.. to the end, so that queueing or
+    // writing any part of the run counts its bytes without walking it.
+    const std::vector<SharedBuffer>& all = block_->frames;
+    block_->bytesFrom.resize(all.size() + 1, 0);
+    block_->iov.resize(all.size());
+    for (size_t i = all.size(); i-- > 0;) {
+      block_->bytesFrom[i] = block_->bytesFrom[i + 1] + all[i].size();
+      block_->iov[i] = {const_cast<char*>(all[i].data()), all[i].size()};
+    }
   }
 
   BufferRun(const BufferRun& other) noexcept : block_(other.block_) {
@@ -50,6 +57,8 @@ class BufferRun {
   size_t bytes(size_t begin, size_t end) const {
     return block_->bytesFrom[begin] - block_->bytesFrom[end];
   }
+  // Frame i as sendmsg() takes it.
+  const iovec* iov(size_t i) const { return &block_->iov[i]; }
   uint32_t useCount() const { return block_ != nullptr ? block_->refs : 0; }
 
  private:
@@ -57,6 +66,7 @@ class BufferRun {
     uint32_t refs;
     std::vector<SharedBuffer> frames;
     std::vector<size_t> bytesFrom;
+    std::vector<iovec> iov;
   };
   Block* block_ = nullptr;
 };

@@ -3,7 +3,9 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <utility>
 
 namespace wsr::net {
@@ -108,6 +110,14 @@ void SendQueue::consume(size_t written) {
       popData();
       continue;
     }
+    const size_t whole = entry.run.bytes(entry.begin, entry.end);
+    if (written >= whole) {  // the usual case: the rest of the run went out
+      written -= whole;
+      bytes_ -= whole;
+      dataFrames_ -= entry.end - entry.begin;
+      popData();
+      continue;
+    }
     while (written > 0 && entry.begin < entry.end) {
       const SharedBuffer& frame = entry.run[entry.begin++];
       --dataFrames_;
@@ -154,10 +164,9 @@ SendQueue::FlushResult SendQueue::flush(int fd) {
         ++n;
         continue;
       }
-      for (size_t j = entry.begin; j < entry.end && n < kMaxIov; ++j, ++n) {
-        iov[n].iov_base = const_cast<char*>(entry.run[j].data());
-        iov[n].iov_len = entry.run[j].size();
-      }
+      const size_t take = std::min<size_t>(entry.end - entry.begin, kMaxIov - n);
+      std::memcpy(&iov[n], entry.run.iov(entry.begin), take * sizeof(iovec));
+      n += take;
     }
     msghdr message{};
     message.msg_iov = iov;
