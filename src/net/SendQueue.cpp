@@ -10,9 +10,9 @@
 
 namespace wsr::net {
 namespace {
-// Frames gathered per system call. The kernel accepts up to IOV_MAX (1024);
-// a socket buffer rarely takes more than this many small frames at once.
-constexpr size_t kMaxIov = 128;
+// Frames gathered per system call: IOV_MAX, so that a fan-out pass's frames
+// for one socket (up to 512) go in one call.
+constexpr size_t kMaxIov = 1024;
 }  // namespace
 
 void SendQueue::grow() {
