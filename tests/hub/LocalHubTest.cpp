@@ -518,14 +518,14 @@ TEST_F(LocalHubTest, PublicationsArrivingTogetherKeepTheirOrderAcrossChannels) {
   EXPECT_EQ(hub_->statsFor("stock:A").delivered.load(), 18u * 10u + 4u);
 }
 
-// A backlog larger than one pass takes (256) is fanned out over several
+// A backlog larger than one pass takes (512) is fanned out over several
 // passes: nothing lost, nothing repeated, in order.
 TEST_F(LocalHubTest, ABacklogLongerThanAPassArrivesWholeAndInOrder) {
   start();
   auto client = connect();
   subscribe(*client, "stock:A");
   std::promise<void> release = holdWorker();
-  constexpr int kBacklog = 700;
+  constexpr int kBacklog = 1300;
   for (int i = 1; i <= kBacklog; ++i)
     publish("stock:A", {{"i", i}});
   release.set_value();
@@ -614,6 +614,35 @@ TEST_F(LocalHubTest, SinceReplaysExactlyTheMissedMessages) {
   expectData(client->recvJson(), "stock:H", next);  // then the stream, no gap
   expectNothingMore(*client);
   EXPECT_EQ(stats("stock").gapsSent.load(), 0u);
+}
+
+// A replay and the fan-out of the same publications may meet in one pass
+// (whichever of the two the worker takes first): each message arrives once.
+TEST_F(LocalHubTest, AReplayMeetingTheFanOutOfTheSamePublicationsGivesEachOnce) {
+  start();
+  auto first = connect();
+  subscribe(*first, "stock:R");  // publications reach this worker's inbox
+  auto late = connect();
+  std::promise<void> release = holdWorker();
+  for (int n = 1; n <= 5; ++n)
+    publish("stock:R", {{"n", n}});
+  late->sendJson({{"op", "subscribe"},
+                  {"id", 1},
+                  {"channels", json::array({"stock:R"})},
+                  {"since", json::object({{"stock:R", 0}})}});
+  release.set_value();
+  EXPECT_EQ(late->expect("subscribed")["seq"], 5);
+  for (int n = 1; n <= 5; ++n) {
+    expectData(first->recvJson(), "stock:R", static_cast<uint64_t>(n));
+    const json m = late->recvJson();
+    expectData(m, "stock:R", static_cast<uint64_t>(n));
+    EXPECT_EQ(m["data"]["n"], n);
+  }
+  expectNothingMore(*late, 10);
+  publish("stock:R", {{"n", 6}});
+  expectData(first->recvJson(), "stock:R", 6);
+  expectData(late->recvJson(), "stock:R", 6);
+  expectNothingMore(*late);
 }
 
 TEST_F(LocalHubTest, SinceBeyondHistoryAnnouncesAGapThenReplaysTheRest) {
