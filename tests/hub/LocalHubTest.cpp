@@ -110,9 +110,10 @@ struct ConnectionView {
 
 class LocalHubTest : public ::testing::Test {
  protected:
-  void start(HubLimits limits = {}) {
+  void start(HubLimits limits = {}, size_t maxQueuedBytes = ws::ServerOptions{}.maxQueuedBytes) {
     hub_ = std::make_unique<Hub>(config_, limits);
     ws::ServerOptions options;
+    options.maxQueuedBytes = maxQueuedBytes;
     options.host = "127.0.0.1";
     options.port = 0;
     options.workers = 1;  // every client on the same worker
@@ -844,6 +845,34 @@ TEST_F(LocalHubTest, DisconnectCountsOnceWhenAReplayOverflowsTheHeldBackQueue) {
     if (frame.opcode == 0x8) code = WsClient::closeCode(frame);
   }
   EXPECT_EQ(code, 4008);
+}
+
+// One pass's publications of a channel go to each subscriber's send queue at
+// once: a run over the queue's limit closes that connection with 1008 (and
+// nothing of it counts as delivered); other channels' subscribers go on.
+TEST_F(LocalHubTest, ARunOverTheSendQueueLimitClosesThatConnectionAlone) {
+  start({}, 16 * 1024);
+  auto big = connect();
+  subscribe(*big, "stock:O");
+  auto other = connect();
+  subscribe(*other, "drop:P");
+  std::promise<void> release = holdWorker();
+  const std::string kilobyte(1024, 'x');
+  for (int n = 1; n <= 20; ++n)
+    publish("stock:O", {{"n", n}, {"pad", kilobyte}});  // 20 KB in one run
+  publish("drop:P", {{"n", 1}});
+  release.set_value();
+
+  const Frame frame = big->recvFrame();  // the queued run is dropped: the close comes first
+  ASSERT_EQ(frame.opcode, 0x8);
+  EXPECT_EQ(WsClient::closeCode(frame), 1008);
+  EXPECT_EQ(frame.payload.substr(2), "send queue overflow");
+  EXPECT_EQ(server_->worker(0).stats().overflowCloses.load(), 1u);
+  EXPECT_EQ(hub_->statsFor("stock:O").delivered.load(), 0u) << "namespace stock";
+
+  expectData(other->recvJson(), "drop:P", 1);
+  publish("drop:P", {{"n", 2}});
+  expectData(other->recvJson(), "drop:P", 2);
 }
 
 // ---- Subscriptions ending ---------------------------------------------------
