@@ -97,8 +97,8 @@ class LocalHub final : public ws::WebSocketHandler, private net::Timer::Handler 
   // One publication of a run being fanned out, as the worker prepared it.
   struct Outgoing {
     const std::shared_ptr<const PublishedMessage>* message;  // shared: a held-back queue keeps it
-    uint64_t delivered;  // queued to a subscriber's socket
-    uint64_t heldBack;   // held for a subscriber whose socket is blocked
+    uint64_t delivered;                                      // queued to a subscriber's socket
+    uint64_t heldBack;  // held for a subscriber whose socket is blocked
   };
 
   // The worker's side of deliver(): takes every publication handed in so

@@ -7,7 +7,9 @@
 namespace wsr::net {
 namespace {
 
-BufferRun runOf(std::vector<SharedBuffer> frames) { return BufferRun(std::move(frames)); }
+BufferRun runOf(std::vector<SharedBuffer> frames) {
+  return BufferRun(std::move(frames));
+}
 
 TEST(BufferRun, HoldsOneReferencePerFrameWhateverTheNumberOfCopies) {
   const SharedBuffer a = SharedBuffer::copyOf("one");
