@@ -125,11 +125,13 @@ for cell, title in (("saturation", "pinned"), ("unpinned", "unpinned, router wit
             r = med(by[("router",)], lambda r: r["deliveries_per_s"])
             # The goal compares the two servers in the same run: each run
             # measures both back to back, so the machine's drift between
-            # runs (+-15 % here) cancels in the run's ratio.
+            # runs (large on a VM) cancels in the run's ratio.
             floor_by_run = {x["run"]: x["deliveries_per_s"] for x in by[("floor",)]}
             pairs = sorted(x["deliveries_per_s"] / floor_by_run[x["run"]]
                            for x in by[("router",)] if x["run"] in floor_by_run)
-            paired = statistics.median(pairs) if pairs else float("nan")
+            if not pairs:
+                continue
+            paired = statistics.median(pairs)
             print(f"- {cell} ({title}), N={n}: router/floor in the same run = {paired:.3f} "
                   f"(median of {len(pairs)}, {pairs[0]:.2f}-{pairs[-1]:.2f}; "
                   f"ratio of the medians {r / f:.3f}): "
