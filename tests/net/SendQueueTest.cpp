@@ -268,8 +268,10 @@ TEST(SendQueue, ResumesARunCutShortInTheMiddleOfAFrame) {
   SendQueue queue;
   std::vector<std::string> frames;
   std::string expected;
-  for (int i = 0; i < 300; ++i) {  // more than one gathered write's frames, and bytes
-    frames.emplace_back(997, static_cast<char>('a' + i % 26));
+  // More frames than one gathered write takes (1,024), more bytes than the
+  // socket buffer, and frames cut by short writes.
+  for (int i = 0; i < 1100; ++i) {
+    frames.emplace_back(97, static_cast<char>('a' + i % 26));
     expected += frames.back();
   }
   const BufferRun run = runOf(frames);
