@@ -294,6 +294,28 @@ TEST(SendQueue, ResumesARunCutShortInTheMiddleOfAFrame) {
   EXPECT_EQ(run.useCount(), 1u);
 }
 
+TEST(SendQueue, GathersAtMostIovMaxFramesPerSystemCall) {
+  int fds[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, fds), 0);
+  Fd writer(fds[0]);
+  Fd reader(fds[1]);  // default buffers: room for all 11,000 bytes at once
+  std::vector<std::string> frames;
+  std::string expected;
+  for (int i = 0; i < 1100; ++i) {
+    frames.push_back(std::to_string(1000000000 + i));  // 10 bytes each
+    expected += frames.back();
+  }
+  SendQueue queue;
+  queue.push(runOf(frames), 0);
+  ASSERT_EQ(queue.flush(writer.get()), SendQueue::FlushResult::Drained);
+  EXPECT_EQ(queue.writeCalls(), 2u);  // 1,024 frames, then 76
+  std::string received(expected.size() + 1, '\0');
+  const ssize_t n = ::read(reader.get(), received.data(), received.size());
+  ASSERT_EQ(n, static_cast<ssize_t>(expected.size()));
+  received.resize(static_cast<size_t>(n));
+  EXPECT_EQ(received, expected);
+}
+
 TEST(SendQueue, UrgentFramesJumpARunButNotItsPartFrame) {
   SocketPair pair;
   SendQueue queue;
