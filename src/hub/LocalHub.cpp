@@ -128,7 +128,7 @@ void LocalHub::fanOutRun(const std::shared_ptr<const PublishedMessage>* first, s
   outgoing_.clear();
   std::vector<net::SharedBuffer> plain;
   plain.reserve(count);
-  bool contiguous = true;  // seq without holes across the run (the rule, save races)
+  bool contiguous = true;  // seq without holes across the run: the rule, but for races
   for (size_t k = 0; k < count; ++k) {
     const PublishedMessage& message = *first[k];
     outgoing_.push_back({&first[k], 0, 0});
