@@ -4,6 +4,7 @@ deltas where the router's behaviour fixes them), no label ever names a
 dynamic channel, and `promtool check metrics` finds nothing to say about the
 text. Every wait polls the scrape for the expected value, with a deadline."""
 
+import json
 import os
 import re
 import subprocess
@@ -15,7 +16,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from router_harness import (Closed, HarnessError, RouterTestCase, STEP, base_config,  # noqa: E402
                             upgrade_response, wait_until)
-from harness import OP_BINARY, RawClient, handshake_request, make_key  # noqa: E402
+from harness import OP_BINARY, RawClient, handshake_request, inflate_message, make_key  # noqa: E402
 from secrets_tools import SecretDir  # noqa: E402
 
 PROMTOOL = "/usr/bin/promtool"
@@ -192,7 +193,7 @@ class RouterMetrics(MetricsMixin, RouterTestCase):
         heartbeat={"interval_ms": 0, "pong_timeout_ms": 0, "idle_timeout_ms": 0,
                    "close_timeout_ms": 1000},
         namespaces={"slowns": {"policy": "drop_oldest", "queue_max_messages": 3},
-                    "zipped": {"compression_threshold_bytes": 100}})
+                    "zipped": {"compression_threshold_bytes": 200}})
 
     def setUp(self):
         super().setUp()
@@ -351,6 +352,38 @@ class RouterMetrics(MetricsMixin, RouterTestCase):
         self.assertGreater(grew_in, 3000)
         self.assertGreater(grew_out, 0)
         self.assertLess(grew_out, grew_in / 5)  # 3000 z's compress well
+
+    def test_compressed_and_plain_subscribers_of_one_fan_out(self):
+        # One batch: one fan-out pass of zipped:M. The client that negotiated
+        # permessage-deflate gets the compressed twin of each large message
+        # and the plain frame of each small one; the other gets every plain
+        # frame; the counter grows by the compressed deliveries alone.
+        before = self.scrape()
+        zipped = self.client("/ws", extra=("Sec-WebSocket-Extensions: permessage-deflate",))
+        self.assertTrue(zipped.deflate, "permessage-deflate was not negotiated")
+        plain = self.client("/ws")
+        for c in (zipped, plain):
+            c.read_message()  # welcome
+            c.send_json({"op": "subscribe", "id": 1, "channels": ["zipped:M"]})
+            c.read_message()  # subscribed
+        sizes = [3000, 10, 3000, 10, 3000]  # threshold 200 (envelope included)
+        results = self.pub.publish_batch(
+            [{"channel": "zipped:M", "data": {"n": i, "text": "z" * size}}
+             for i, size in enumerate(sizes)])
+        first = results[0]["seq"]
+        for i, size in enumerate(sizes):
+            frame = zipped.read_frame(5)
+            self.assertEqual(frame.rsv1, size > 200, "message %d" % i)
+            payload = inflate_message(frame.payload) if frame.rsv1 else frame.payload
+            m = json.loads(payload)
+            self.assertEqual((m["seq"], m["data"]["n"]), (first + i, i))
+            m = plain.recv_json()  # asserts an uncompressed frame
+            self.assertEqual((m["seq"], m["data"]["n"], len(m["data"]["text"])),
+                             (first + i, i, size))
+        self.wait_metric("wsrouter_compressed_deliveries_total",
+                         before.value("wsrouter_compressed_deliveries_total") + 3)
+        self.assertEqual(self.scrape().value("wsrouter_compressed_deliveries_total")
+                         - before.value("wsrouter_compressed_deliveries_total"), 3)
 
     def test_slow_consumer_drops_and_queue_gauges(self):
         before = self.scrape()
