@@ -4,10 +4,8 @@
 // queue holds a reference, never a copy. Only the reference count is shared
 // state, so the count is atomic; the bytes are written once, before sharing.
 //
-// A thread-local buffer (threadLocalCopy()) counts without locked
-// instructions: a worker fanning one frame out to ten thousand connections
-// pays one small copy instead of twenty thousand atomic operations. It must
-// never reach another thread.
+// Fan-out to many connections takes one reference per frame per pass, not
+// one per connection: see BufferRun.
 
 #include <atomic>
 #include <cstddef>
