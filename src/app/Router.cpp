@@ -62,6 +62,7 @@ hub::HubLimits hubLimits(const config::Config& config) {
   hub::HubLimits limits;
   const uint32_t perConnection = config.limits.subscriptionsPerConnection;
   limits.maxSubscriptionsPerConnection = perConnection == 0 ? SIZE_MAX : perConnection;
+  limits.maxChannels = config.limits.maxChannels;
   return limits;
 }
 

@@ -156,6 +156,7 @@ struct LimitsConfig {
   uint32_t subscriptionsPerConnection = 50;   // beyond it SUBSCRIPTION_LIMIT
   uint32_t messagesPerMinute = 100;           // per connection; RATE_LIMITED, then 4029
   uint32_t maxTrackedAddresses = 1000000;     // bounds the per-address table
+  uint32_t maxChannels = 100000;              // channels held at once; beyond it CHANNEL_LIMIT
   std::vector<std::string> trustedProxies;    // CIDRs whose X-Forwarded-For is believed
   std::vector<std::string> allowedOrigins;    // browser Origins; empty: any
 

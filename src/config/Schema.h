@@ -210,6 +210,7 @@ void describe(V& v, LimitsConfig& c) {
   v.field("subscriptions_per_connection", c.subscriptionsPerConnection, IntRange{0, 1000000});
   v.field("messages_per_minute", c.messagesPerMinute, IntRange{0, 100000000});
   v.field("max_tracked_addresses", c.maxTrackedAddresses, IntRange{1000, 100000000});
+  v.field("max_channels", c.maxChannels, IntRange{1, 100000000});
   v.field("trusted_proxies", c.trustedProxies, kCidrList);
   v.field("allowed_origins", c.allowedOrigins, kOriginList);
 }

@@ -36,6 +36,9 @@ struct HubLimits {
   // Channels are created by publications and subscriptions; past this many
   // new ones are refused (a client cannot make the router grow without end).
   size_t maxChannels = 100000;
+  // A published channel with nothing left to keep (no subscriber, retained
+  // value or history) is removed after this long without a publication.
+  uint64_t idleChannelMs = 300000;
 };
 
 class Hub final : public PublishSink {
@@ -47,7 +50,7 @@ class Hub final : public PublishSink {
   Hub(const Hub&) = delete;
   Hub& operator=(const Hub&) = delete;
 
-  // Wiring, before serving: worker w's LocalHub, in worker order (at most 64).
+  // Wiring, before serving: worker w's LocalHub, in worker order.
   void attach(LocalHub& local);
 
   PublishResult publish(Publication&& publication) override;
@@ -60,8 +63,19 @@ class Hub final : public PublishSink {
   // Refuse publications from now on (the very end of shutdown).
   void stopAccepting() { accepting_.store(false, std::memory_order_relaxed); }
 
-  // Worker side: the channel, created on first use; nullptr past maxChannels.
-  Channel* channel(std::string_view name);
+  // The channel, created on first use; null past maxChannels (counted in
+  // channelLimitRefusals()). Whoever holds it keeps it from being removed.
+  std::shared_ptr<Channel> channel(std::string_view name);
+  // Gives a channel back (a worker's last subscriber left it): it is removed
+  // at once when it holds nothing anyone may still ask for.
+  void release(std::shared_ptr<Channel> channel);
+  // Removes every channel with nothing left to keep (History ages out,
+  // publishers go quiet); returns how many. Called periodically.
+  size_t sweepChannels(int64_t nowMs);
+  size_t channelCount() const;
+  uint64_t channelLimitRefusals() const {
+    return channelLimitRefusals_.load(std::memory_order_relaxed);
+  }
   const config::Config& config() const { return config_; }
   const HubLimits& limits() const { return limits_; }
   // Null when tracing is off (the one branch the data path pays for it).
@@ -96,6 +110,14 @@ class Hub final : public PublishSink {
 
   // publish() itself; `span` (null when not tracing) is the broker span.
   PublishResult publishWithin(Publication&& publication, telemetry::ActiveSpan* span);
+  // The publication's frames (envelope, compressed twin), built once.
+  std::shared_ptr<const PublishedMessage> build(const Publication& publication,
+                                                const config::NamespaceConfig& settings,
+                                                uint64_t seq, int64_t tsMs,
+                                                telemetry::ActiveSpan* span);
+  // With channelsMutex_ held exclusively: removes the channel of that name
+  // when nobody holds it and it is disposable.
+  bool removeIfDisposable(const std::string& name, int64_t nowMs);
   std::unique_ptr<ws::Deflater> takeDeflater();
   void giveBackDeflater(std::unique_ptr<ws::Deflater> deflater);
 
@@ -107,8 +129,9 @@ class Hub final : public PublishSink {
   std::vector<LocalHub*> locals_;
 
   mutable std::shared_mutex channelsMutex_;
-  std::unordered_map<std::string, std::unique_ptr<Channel>, TransparentHash, std::equal_to<>>
+  std::unordered_map<std::string, std::shared_ptr<Channel>, TransparentHash, std::equal_to<>>
       channels_;
+  std::atomic<uint64_t> channelLimitRefusals_{0};
   std::map<std::string, std::unique_ptr<NamespaceStats>, std::less<>> namespaceStats_;
 
   // zlib streams are not thread-safe and publishers run on many threads.

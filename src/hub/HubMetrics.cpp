@@ -203,8 +203,12 @@ void HubCollector::collectChannels(std::vector<MetricFamily>& out) const {
     if (!settings.dedicatedEndpoint || name == config::kDefaultNamespace) continue;
     addSample(fixed, hub_.subscribers(name), {{"channel", name}});
   }
-  for (MetricFamily* family :
-       {&channels, &subscribers, &fixed, &published, &delivered, &dropped, &disconnects, &gaps}) {
+  MetricFamily refused = counterFamily(
+      "wsrouter_channel_limit_refusals_total",
+      "New channels refused at limits.max_channels (a subscription or a publication each).");
+  addSample(refused, number(hub_.channelLimitRefusals()));
+  for (MetricFamily* family : {&channels, &subscribers, &fixed, &published, &delivered, &dropped,
+                               &disconnects, &gaps, &refused}) {
     out.push_back(std::move(*family));
   }
 }

@@ -65,8 +65,8 @@ struct LocalHub::Session final : ws::SessionData, net::Timer::Handler {
 
 LocalHub::LocalHub(Hub& hub, ws::Worker& worker, ConnectionGate* gate)
     : hub_(hub), worker_(worker), gate_(gate), endpoints_(hub.config()), stats_(endpoints_.size()) {
-  // One worker sweeps the shared address table for all.
-  if (gate_ != nullptr && worker_.index() == 0) {
+  // One worker sweeps the shared tables (addresses, channels) for all.
+  if (worker_.index() == 0) {
     worker_.loop().timers().schedule(sweepTimer_, worker_.loop().nowMs() + kSweepIntervalMs);
   }
 }
@@ -74,7 +74,8 @@ LocalHub::LocalHub(Hub& hub, ws::Worker& worker, ConnectionGate* gate)
 LocalHub::~LocalHub() = default;
 
 void LocalHub::onTimer(net::Timer& /*timer*/) {
-  gate_->sweep(static_cast<int64_t>(net::EventLoop::monotonicMs()));
+  if (gate_ != nullptr) gate_->sweep(static_cast<int64_t>(net::EventLoop::monotonicMs()));
+  hub_.sweepChannels(wallClockMs());
   worker_.loop().timers().schedule(sweepTimer_, worker_.loop().nowMs() + kSweepIntervalMs);
 }
 
@@ -230,7 +231,7 @@ void LocalHub::fanOutRun(const std::shared_ptr<const PublishedMessage>* first, s
     }
   }
   spans_.clear();  // each ends and goes to the exporter
-  channel.shared->stats.delivered.fetch_add(delivered, std::memory_order_relaxed);
+  channel.shared->stats().delivered.fetch_add(delivered, std::memory_order_relaxed);
   ws::singleWriterAdd(stats_.compressedDeliveries, compressed);
 }
 
@@ -252,7 +253,7 @@ void LocalHub::holdBack(Session& session, LocalChannel& channel,
   // Closed (by the disconnect policy, say, in the middle of a replay):
   // nothing more goes out, and no policy acts or counts again.
   if (!session.socket->isOpen()) return;
-  const config::NamespaceConfig& settings = channel.shared->config;
+  const config::NamespaceConfig& settings = channel.shared->config();
   const size_t bytes = message->frames.frameFor(session.socket->deflate()).size();
   auto& pending = session.pending;
 
@@ -269,14 +270,14 @@ void LocalHub::holdBack(Session& session, LocalChannel& channel,
       if (SessionSubscription* subscription = findSubscription(session, &channel)) {
         subscription->dropReason = kConflated;
       }
-      channel.shared->stats.droppedConflated.fetch_add(1, std::memory_order_relaxed);
+      channel.shared->stats().droppedConflated.fetch_add(1, std::memory_order_relaxed);
     }
   }
 
   while (!pending.empty() && (pending.size() >= settings.queueMaxMessages ||
                               session.pendingBytes + bytes > settings.queueMaxBytes)) {
     if (settings.policy == config::SlowConsumerPolicy::Disconnect) {
-      channel.shared->stats.disconnectedSlowConsumer.fetch_add(1, std::memory_order_relaxed);
+      channel.shared->stats().disconnectedSlowConsumer.fetch_add(1, std::memory_order_relaxed);
       session.socket->close(kCloseSlowConsumer, "slow consumer");
       return;
     }
@@ -285,7 +286,7 @@ void LocalHub::holdBack(Session& session, LocalChannel& channel,
     if (SessionSubscription* subscription = findSubscription(session, oldest.channel)) {
       subscription->dropReason = kSlowConsumer;
     }
-    oldest.channel->shared->stats.droppedSlowConsumer.fetch_add(1, std::memory_order_relaxed);
+    oldest.channel->shared->stats().droppedSlowConsumer.fetch_add(1, std::memory_order_relaxed);
     session.pendingBytes -= oldest.message->frames.frameFor(session.socket->deflate()).size();
     pending.erase(pending.begin());
   }
@@ -305,7 +306,7 @@ void LocalHub::onDrain(ws::WebSocket& socket) {
     Subscriber& subscriber = p.channel->subscribers[subscription->index];
     if (p.message->seq <= subscriber.lastSeq) continue;
     sendTo(subscriber, *p.message);
-    p.channel->shared->stats.delivered.fetch_add(1, std::memory_order_relaxed);
+    p.channel->shared->stats().delivered.fetch_add(1, std::memory_order_relaxed);
     if (p.message->frames.compressed && socket.deflate()) {
       ws::singleWriterAdd(stats_.compressedDeliveries);
     }
@@ -509,35 +510,28 @@ void LocalHub::subscribe(Session& session, std::optional<int64_t> id, const std:
                            " subscriptions per connection"));
     return;
   }
-  Channel* shared = hub_.channel(name);
-  if (shared == nullptr) {
-    reply(session, errorMessage(id, "SUBSCRIPTION_LIMIT", "the router's channel limit is reached"));
-    return;
-  }
   if (it == channels_.end()) {
+    std::shared_ptr<Channel> shared = hub_.channel(name);
+    if (shared == nullptr) {
+      reply(session,
+            errorMessage(id, "CHANNEL_LIMIT",
+                         "the router holds as many channels as it may (limits.max_channels); "
+                         "try again later"));
+      return;
+    }
     auto created = std::make_unique<LocalChannel>();
-    created->shared = shared;
+    created->shared = std::move(shared);
     it = channels_.emplace(name, std::move(created)).first;
   }
   LocalChannel& channel = *it->second;
 
-  uint64_t seq = 0;
-  History::Replay replay;
-  std::shared_ptr<const PublishedMessage> retained;
-  {
-    // Under the channel's lock: from here on every publication of this
-    // channel is posted to this worker, and nothing before `seq` is.
-    std::lock_guard lock(shared->mutex);
-    shared->workerMask |= uint64_t{1} << worker_.index();
-    seq = shared->seq;
-    if (since != nullptr) {
-      replay = shared->history.replaySince(*since, seq, wallClockMs());
-    } else if (shared->config.retainLast) {
-      retained = shared->retained;
-    }
-  }
-  shared->subscribers.fetch_add(1, std::memory_order_relaxed);
-  shared->stats.subscribers.fetch_add(1, std::memory_order_relaxed);
+  // From here on every publication of this channel is posted to this
+  // worker, and nothing up to `seq` is.
+  Channel::Subscription joined = channel.shared->subscribe(worker_.index(), since, wallClockMs());
+  const uint64_t seq = joined.seq;
+  History::Replay& replay = joined.replay;
+  const std::shared_ptr<const PublishedMessage>& retained = joined.retained;
+  channel.shared->subscriberAdded();
   const uint64_t start = since != nullptr ? std::min(*since, seq) : seq;
   channel.subscribers.push_back({&session, start});
   session.subscriptions.push_back({&channel, channel.subscribers.size() - 1, kSlowConsumer});
@@ -612,15 +606,12 @@ void LocalHub::unsubscribe(Session& session, LocalChannel& channel) {
     return true;
   });
 
-  Channel* shared = channel.shared;
-  shared->subscribers.fetch_sub(1, std::memory_order_relaxed);
-  shared->stats.subscribers.fetch_sub(1, std::memory_order_relaxed);
+  channel.shared->subscriberRemoved();
   if (channel.subscribers.empty()) {
-    {
-      std::lock_guard lock(shared->mutex);
-      shared->workerMask &= ~(uint64_t{1} << worker_.index());
-    }
-    channels_.erase(shared->name);
+    std::shared_ptr<Channel> shared = std::move(channel.shared);
+    shared->leave(worker_.index());
+    channels_.erase(shared->name());
+    hub_.release(std::move(shared));
   }
 }
 
@@ -661,7 +652,7 @@ void LocalHub::handleAuth(Session& session, const ClientMessage& message) {
   scheduleExpiry(session);
   for (size_t i = session.subscriptions.size(); i-- > 0;) {
     LocalChannel& channel = *session.subscriptions[i].channel;
-    const std::string name = channel.shared->name;
+    const std::string name = channel.shared->name();
     auth::AccessDecision access = gate_->mayAccess(session.admission.identity.get(), name);
     if (!access.allowed) {
       unsubscribe(session, channel);
@@ -721,7 +712,7 @@ std::string LocalHub::connectionsJson() {
     out += ",\"subscriptions\":[";
     for (size_t i = 0; i < session->subscriptions.size(); ++i) {
       if (i > 0) out += ",";
-      appendJsonString(out, session->subscriptions[i].channel->shared->name);
+      appendJsonString(out, session->subscriptions[i].channel->shared->name());
     }
     out += "],\"queued_bytes\":" + std::to_string(socket.queuedBytes()) +
            ",\"held_back\":" + std::to_string(session->pending.size()) + "}";

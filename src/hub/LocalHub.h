@@ -80,7 +80,7 @@ class LocalHub final : public ws::WebSocketHandler, private net::Timer::Handler 
     uint64_t lastSeq;
   };
   struct LocalChannel {
-    Channel* shared = nullptr;
+    std::shared_ptr<Channel> shared;  // held: the hub keeps it while this worker uses it
     std::vector<Subscriber> subscribers;
   };
   // A session's view of one subscription: where it sits in the channel's list.

@@ -262,14 +262,8 @@ class LocalHubTest : public ::testing::Test {
   }
 
   NamespaceStats& stats(std::string_view ns) { return hub_->statsFor(ns); }
-  uint32_t subscribers(const std::string& channel) {
-    return hub_->channel(channel)->subscribers.load();
-  }
-  uint64_t workerMask(const std::string& channel) {
-    Channel* shared = hub_->channel(channel);
-    std::lock_guard lock(shared->mutex);
-    return shared->workerMask;
-  }
+  uint32_t subscribers(const std::string& channel) { return hub_->channel(channel)->subscribers(); }
+  bool postedToWorker(const std::string& channel) { return hub_->channel(channel)->hasWorker(0); }
 
   config::Config config_ = testConfig();
   std::unique_ptr<Hub> hub_;
@@ -383,7 +377,7 @@ TEST_F(LocalHubTest, EveryErrorCodeAnswersAndTheConnectionStaysOpen) {
     expectNothingMore(*client, ++pingId);  // still open, nothing else said
   }
 
-  // SUBSCRIPTION_LIMIT: the connection's limit, then the router's channels.
+  // SUBSCRIPTION_LIMIT: the connection's limit; CHANNEL_LIMIT: the router's.
   client->sendJson(subscribeOp({"stock:A", "stock:B", "stock:C"}, 9));
   client->expect("subscribed");
   client->expect("subscribed");
@@ -395,9 +389,9 @@ TEST_F(LocalHubTest, EveryErrorCodeAnswersAndTheConnectionStaysOpen) {
   subscribe(*other, "stock:C");
   other->sendJson(subscribeOp({"stock:D"}, 10));
   error = other->expect("error");
-  EXPECT_EQ(error["code"], "SUBSCRIPTION_LIMIT");
+  EXPECT_EQ(error["code"], "CHANNEL_LIMIT");
   EXPECT_EQ(error["id"], 10);
-  EXPECT_NE(error.value("message", "").find("channel limit"), std::string::npos) << error;
+  EXPECT_NE(error.value("message", "").find("limits.max_channels"), std::string::npos) << error;
 
   // Still served after all that.
   const uint64_t seq = publish("stock:A", {{"v", 1}});
@@ -935,15 +929,42 @@ TEST_F(LocalHubTest, ClosingAConnectionRemovesItsSubscriptions) {
   EXPECT_EQ(subscribers("stock:A"), 1u);
   EXPECT_EQ(subscribers("stock:B"), 0u);
   EXPECT_FALSE(hub_->hasSubscribers("stock:B"));
-  EXPECT_EQ(workerMask("stock:B"), 0u);  // publications no longer come to this worker
-  EXPECT_EQ(workerMask("stock:A"), 1u);
+  EXPECT_FALSE(postedToWorker("stock:B"));  // publications no longer come to this worker
+  EXPECT_TRUE(postedToWorker("stock:A"));
 
   // A connection that just drops.
   b.reset();
   EXPECT_TRUE(eventually([&] { return local_->subscriptionCount() == 0; }));
   EXPECT_EQ(subscribers("stock:A"), 0u);
-  EXPECT_EQ(workerMask("stock:A"), 0u);
+  EXPECT_FALSE(postedToWorker("stock:A"));
   EXPECT_EQ(server_->worker(0).stats().open.load(), 0u);
+}
+
+// Subscribing to junk names and leaving them must not fill the channel
+// table: a channel nobody published on goes with its last subscriber.
+TEST_F(LocalHubTest, ChannelsLeftByTheirLastSubscriberDoNotFillTheChannelTable) {
+  HubLimits limits;
+  limits.maxChannels = 10;
+  start(limits);
+  auto churner = connect();
+  for (int i = 0; i < 40; ++i) {
+    const std::string junk = "junk:" + std::to_string(i);
+    subscribe(*churner, junk, i);
+    churner->sendJson({{"op", "unsubscribe"}, {"id", i}, {"channels", {junk}}});
+    EXPECT_EQ(churner->expect("unsubscribed").value("channel", ""), junk);
+  }
+  EXPECT_EQ(hub_->channelCount(), 0u);
+
+  // At the cap, a new channel is refused with its own code, and only it.
+  auto holder = connect();
+  for (int i = 0; i < 10; ++i)
+    subscribe(*holder, "stock:S" + std::to_string(i), i);
+  holder->sendJson(subscribeOp({"stock:NEW"}, 77));
+  const json refused = holder->expect("error");
+  EXPECT_EQ(refused.value("code", ""), "CHANNEL_LIMIT");
+  EXPECT_EQ(refused.value("id", -1), 77);
+  EXPECT_EQ(hub_->channelLimitRefusals(), 1u);
+  subscribe(*churner, "stock:S3", 5);  // an existing channel is still open to all
 }
 
 }  // namespace
