@@ -15,10 +15,15 @@ setup:
 	@bash scripts/setup.sh
 
 build: setup
-	cmake -S . -B build -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)
+	cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DWSROUTER_TESTS=ON $(CMAKE_FLAGS)
 	cmake --build build -j $(JOBS)
 
-run: build
+# Only what running needs: the runtime packages and the wsrouter binary (no
+# test suite, no benchmarks); `make test` configures the tests back in.
+run:
+	@bash scripts/setup.sh --runtime
+	cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DWSROUTER_TESTS=OFF $(CMAKE_FLAGS)
+	cmake --build build -j $(JOBS) --target wsrouter
 	./build/wsrouter --config config.yaml
 
 tests/e2e/node_modules: tests/e2e/package.json tests/e2e/package-lock.json

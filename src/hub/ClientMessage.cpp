@@ -137,26 +137,35 @@ struct Fields {
   std::optional<dom::element> op, id, channels, since, token, session, resume;
 };
 
-// Duplicate keys: the last one wins, as in JavaScript's and Python's parsers.
-void collectFields(dom::object object, Fields& fields) {
+// A field this protocol reads, given twice, is refused, as the publish API
+// refuses it: JSON readers differ on which of the two counts, and the router
+// must not guess what the client meant. Fields it does not read are ignored,
+// repeated or not. Returns the first repeated field's name, or empty.
+std::string_view collectFields(dom::object object, Fields& fields) {
+  std::string_view repeated;
   for (dom::key_value_pair field : object) {
     const std::string_view key = field.key;
+    std::optional<dom::element>* slot = nullptr;
     if (key == "op") {
-      fields.op = field.value;
+      slot = &fields.op;
     } else if (key == "id") {
-      fields.id = field.value;
+      slot = &fields.id;
     } else if (key == "channels") {
-      fields.channels = field.value;
+      slot = &fields.channels;
     } else if (key == "since") {
-      fields.since = field.value;
+      slot = &fields.since;
     } else if (key == "token") {
-      fields.token = field.value;
+      slot = &fields.token;
     } else if (key == "session") {
-      fields.session = field.value;
+      slot = &fields.session;
     } else if (key == "resume") {
-      fields.resume = field.value;
+      slot = &fields.resume;
     }
+    if (slot == nullptr) continue;
+    if (slot->has_value() && repeated.empty()) repeated = key;
+    *slot = field.value;
   }
+  return repeated;
 }
 
 // Fills error; always returns false, so failures read `return fail(...)`.
@@ -267,6 +276,14 @@ bool readSince(std::optional<dom::element> field, size_t maxChannels,
       return fail(error, kBadRequest,
                   fieldMessage("since", "must map each channel to a non-negative integer"));
     }
+    for (const auto& [channel, earlier] : since) {
+      if (channel == entry.key) {
+        return fail(error, kBadRequest,
+                    fieldMessage("since", "names channel '" +
+                                              std::string(entry.key.substr(0, kMaxEchoedOpBytes)) +
+                                              "' twice"));
+      }
+    }
     since.emplace_back(std::string(entry.key), seq);
   }
   return true;
@@ -317,8 +334,10 @@ bool readMessage(dom::element root, size_t maxChannels, ClientMessage& out,
     return fail(error, kBadRequest, "message must be a JSON object");
   }
   Fields fields;
-  collectFields(object, fields);
-  if (!readId(fields.id, out.id, error)) return false;
+  const std::string_view repeated = collectFields(object, fields);
+  // A repeated id is not echoed: which one would be the client's?
+  if (repeated != "id" && !readId(fields.id, out.id, error)) return false;
+  if (!repeated.empty()) return fail(error, kBadRequest, fieldMessage(repeated, "appears twice"));
   if (!readOp(fields.op, out.op, error)) return false;
   switch (out.op) {
     case ClientOp::Subscribe:

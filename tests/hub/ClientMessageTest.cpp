@@ -149,11 +149,33 @@ TEST(ClientMessage, WhitespaceAroundTheObjectIsFine) {
   EXPECT_TRUE(parse(" \n\t{ \"op\" : \"ping\" }\r\n ").ok);
 }
 
-TEST(ClientMessage, DuplicateKeysLastOneWins) {
-  const Result result = parse(R"({"op":"auth","id":1,"id":2,"op":"ping"})");
+// One rule for clients and publishers: a field the protocol reads, given
+// twice, is refused, naming it (JSON readers disagree on which one counts).
+TEST(ClientMessage, AFieldGivenTwiceIsRefusedNamingIt) {
+  Result result = parse(R"({"op":"subscribe","id":7,"op":"ping","channels":["a"]})");
+  ASSERT_FALSE(result.ok);
+  EXPECT_EQ(result.error.code, "BAD_REQUEST");
+  EXPECT_EQ(result.error.message, "field 'op' appears twice");
+  EXPECT_EQ(result.error.id, 7);  // the id is unambiguous: echoed
+
+  result = parse(R"({"op":"ping","id":1,"id":2})");
+  ASSERT_FALSE(result.ok);
+  EXPECT_EQ(result.error.message, "field 'id' appears twice");
+  EXPECT_FALSE(result.error.id.has_value());  // which one would be the client's?
+
+  result = parse(R"({"op":"subscribe","channels":["a"],"channels":["b"]})");
+  ASSERT_FALSE(result.ok);
+  EXPECT_EQ(result.error.message, "field 'channels' appears twice");
+
+  result = parse(R"({"op":"subscribe","channels":["a"],"since":{"a":1,"a":5}})");
+  ASSERT_FALSE(result.ok);
+  EXPECT_EQ(result.error.message, "field 'since' names channel 'a' twice");
+}
+
+TEST(ClientMessage, AnUnreadFieldGivenTwiceIsIgnoredLikeAnyUnknownField) {
+  const Result result = parse(R"({"op":"ping","id":3,"x":1,"x":2})");
   ASSERT_TRUE(result.ok);
-  EXPECT_EQ(result.message.op, ClientOp::Ping);
-  EXPECT_EQ(result.message.id, 2);
+  EXPECT_EQ(result.message.id, 3);
 }
 
 TEST(ClientMessage, DuplicateChannelsAreKept) {
