@@ -238,7 +238,8 @@ void WebSocket::close(uint16_t code, std::string_view reason) {
   closeSent_ = true;
   closeCode_ = code;
   closeReason_ = reason;
-  // Queued data would only delay the close; the client can resume.
+  // Queued data would only delay the close; a client that wants what it
+  // missed asks for it again (`since`) on its next connection.
   queue_.clearPending();
   queue(buildCloseFrame(code, reason), true);
   deadlineMs_ = worker_.loop().nowMs() + worker_.options().closeTimeoutMs;
