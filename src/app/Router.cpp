@@ -86,7 +86,7 @@ Router::Router(const config::Config& config, telemetry::Logger& logger)
       hub_(config, hubLimits(config), tracing_.tracer.get()),
       gate_(config, hub_, logger),
       server_(serverOptions(config), [this](ws::Server&, ws::Worker& worker) {
-        auto local = std::make_unique<hub::LocalHub>(hub_, worker, &gate_);
+        auto local = std::make_unique<hub::LocalHub>(hub_, worker, gate_, logger_);
         locals_.push_back(local.get());
         hub_.attach(*local);
         return local;

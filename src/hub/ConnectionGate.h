@@ -27,6 +27,7 @@
 #include "auth/IpNetwork.h"
 #include "auth/OriginPolicy.h"
 #include "config/Config.h"
+#include "hub/Gate.h"
 #include "telemetry/Logger.h"
 #include "ws/WebSocketHandler.h"
 
@@ -55,39 +56,7 @@ std::string_view refusalName(Refusal refusal);  // metric label: "too_many_conne
 bool endpointFor(std::string_view path, const config::Config& config, std::string& channel,
                  std::string& message);
 
-// One connection's place under limits.max_connections, given back on destruction.
-class ConnectionSlot {
- public:
-  ConnectionSlot() = default;
-  explicit ConnectionSlot(std::atomic<size_t>* count) : count_(count) {}
-  ConnectionSlot(ConnectionSlot&& other) noexcept : count_(std::exchange(other.count_, nullptr)) {}
-  ConnectionSlot& operator=(ConnectionSlot&& other) noexcept {
-    if (this != &other) {
-      release();
-      count_ = std::exchange(other.count_, nullptr);
-    }
-    return *this;
-  }
-  ~ConnectionSlot() { release(); }
-
- private:
-  void release() {
-    if (count_ != nullptr) count_->fetch_sub(1, std::memory_order_relaxed);
-    count_ = nullptr;
-  }
-  std::atomic<size_t>* count_ = nullptr;
-};
-
-// What an accepted upgrade carries into its session.
-struct Admission {
-  std::string dedicatedChannel;                    // for /ws/<channel>
-  std::shared_ptr<const auth::Identity> identity;  // auth.mode jwt
-  auth::IpAddress client;
-  auth::AddressLease lease;
-  ConnectionSlot slot;
-};
-
-class ConnectionGate {
+class ConnectionGate final : public Gate {
  public:
   ConnectionGate(const config::Config& config, Hub& hub, telemetry::Logger& logger);
   ConnectionGate(const ConnectionGate&) = delete;
@@ -103,16 +72,22 @@ class ConnectionGate {
   // `admission` filled and the session for it to be built by the caller.
   // Traced as a websocket.handshake span when the hub has a tracer.
   ws::UpgradeDecision admit(const ws::HandshakeRequest& request, const net::PeerAddress& peer,
-                            Admission& admission);
+                            Admission& admission) override;
 
-  // Whether `identity` (null: no token identity) may subscribe to `channel`.
-  auth::AccessDecision mayAccess(const auth::Identity* identity, std::string_view channel) const;
+  // Gate.
+  auth::AccessDecision mayAccess(const auth::Identity* identity,
+                                 std::string_view channel) const override;
+  bool credentialsRequired() const override { return authenticator_.required(); }
+  auth::AuthOutcome authenticate(std::string_view token, int64_t nowSeconds) const override {
+    return authenticator_.authenticate(token, nowSeconds);
+  }
+  uint32_t messagesPerMinute() const override { return config_.limits.messagesPerMinute; }
 
   auth::Authenticator& authenticator() { return authenticator_; }
   telemetry::Logger& logger() { return logger_; }
   const config::LimitsConfig& limits() const { return config_.limits; }
   // Forgets addresses with no connection and no recent attempt.
-  void sweep(int64_t nowMs) { addresses_.sweep(nowMs); }
+  void sweep(int64_t nowMs) override { addresses_.sweep(nowMs); }
 
   uint64_t refusals(Refusal refusal) const {
     return refusals_[static_cast<size_t>(refusal)].load(std::memory_order_relaxed);

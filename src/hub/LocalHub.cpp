@@ -63,8 +63,13 @@ struct LocalHub::Session final : ws::SessionData, net::Timer::Handler {
   size_t pendingBytes = 0;
 };
 
-LocalHub::LocalHub(Hub& hub, ws::Worker& worker, ConnectionGate* gate)
-    : hub_(hub), worker_(worker), gate_(gate), endpoints_(hub.config()), stats_(endpoints_.size()) {
+LocalHub::LocalHub(Hub& hub, ws::Worker& worker, Gate& gate, telemetry::Logger& logger)
+    : hub_(hub),
+      worker_(worker),
+      gate_(gate),
+      logger_(logger),
+      endpoints_(hub.config()),
+      stats_(endpoints_.size()) {
   // One worker sweeps the shared tables (addresses, channels) for all.
   if (worker_.index() == 0) {
     worker_.loop().timers().schedule(sweepTimer_, worker_.loop().nowMs() + kSweepIntervalMs);
@@ -74,7 +79,7 @@ LocalHub::LocalHub(Hub& hub, ws::Worker& worker, ConnectionGate* gate)
 LocalHub::~LocalHub() = default;
 
 void LocalHub::onTimer(net::Timer& /*timer*/) {
-  if (gate_ != nullptr) gate_->sweep(static_cast<int64_t>(net::EventLoop::monotonicMs()));
+  gate_.sweep(static_cast<int64_t>(net::EventLoop::monotonicMs()));
   hub_.sweepChannels(wallClockMs());
   worker_.loop().timers().schedule(sweepTimer_, worker_.loop().nowMs() + kSweepIntervalMs);
 }
@@ -324,22 +329,8 @@ void LocalHub::sendGap(Session& session, std::string_view channel, uint64_t from
 
 ws::UpgradeDecision LocalHub::onUpgrade(const ws::HandshakeRequest& request,
                                         const net::PeerAddress& peer) {
-  if (gate_ == nullptr) {
-    auto session = std::make_unique<Session>(0);
-    std::string message;
-    if (hub_.draining()) {
-      ws::UpgradeDecision refusal = ws::UpgradeDecision::refuse(
-          503, "UNAVAILABLE", "this router is shutting down; reconnect to another instance");
-      refusal.headers.push_back("Retry-After: 1");
-      return refusal;
-    }
-    if (!endpointFor(request.path, hub_.config(), session->dedicatedChannel, message)) {
-      return ws::UpgradeDecision::refuse(404, "NOT_FOUND", std::move(message));
-    }
-    return ws::UpgradeDecision::accept(std::move(session));
-  }
-  auto session = std::make_unique<Session>(gate_->limits().messagesPerMinute);
-  ws::UpgradeDecision decision = gate_->admit(request, peer, session->admission);
+  auto session = std::make_unique<Session>(gate_.messagesPerMinute());
+  ws::UpgradeDecision decision = gate_.admit(request, peer, session->admission);
   if (decision.status != 0) return decision;
   session->dedicatedChannel = session->admission.dedicatedChannel;
   decision.session = std::move(session);
@@ -358,9 +349,9 @@ void LocalHub::onOpen(ws::WebSocket& socket) {
   reply(session, welcomeMessage("s-" + hex(socket.id()), "r-" + hex(resume),
                                 worker_.options().pingIntervalMs, wallClockMs()));
   scheduleExpiry(session);
-  if (gate_ != nullptr && gate_->logger().enabled(telemetry::LogLevel::Debug)) {
+  if (logger_.enabled(telemetry::LogLevel::Debug)) {
     const auth::Identity* identity = session.admission.identity.get();
-    gate_->logger().logLimited(
+    logger_.logLimited(
         telemetry::LogLevel::Debug, "connection_opened",
         {{"connection", socket.id()},
          {"client", session.admission.client.toString()},
@@ -400,13 +391,12 @@ void LocalHub::onClose(ws::WebSocket& socket, uint16_t code, std::string_view /*
   if (session == nullptr) return;
   ws::singleWriterAdd(stats_.closed[session->endpoint]);
   ws::singleWriterAdd(stats_.closedByCode[closeCodeSlot(code)]);
-  if (gate_ != nullptr && gate_->logger().enabled(telemetry::LogLevel::Debug)) {
-    gate_->logger().logLimited(
-        telemetry::LogLevel::Debug, "connection_closed",
-        {{"connection", socket.id()},
-         {"client", session->admission.client.toString()},
-         {"code", static_cast<unsigned>(code)},
-         {"subscriptions", static_cast<uint64_t>(session->subscriptions.size())}});
+  if (logger_.enabled(telemetry::LogLevel::Debug)) {
+    logger_.logLimited(telemetry::LogLevel::Debug, "connection_closed",
+                       {{"connection", socket.id()},
+                        {"client", session->admission.client.toString()},
+                        {"code", static_cast<unsigned>(code)},
+                        {"subscriptions", static_cast<uint64_t>(session->subscriptions.size())}});
   }
   while (!session->subscriptions.empty()) {
     unsubscribe(*session, *session->subscriptions.back().channel);
@@ -420,10 +410,9 @@ void LocalHub::onMessage(ws::WebSocket& socket, std::string_view payload, bool b
       break;
     case auth::RateVerdict::Limited:
       ws::singleWriterAdd(stats_.rateLimited);
-      reply(session,
-            errorMessage(std::nullopt, "RATE_LIMITED",
-                         "too many messages; at most " +
-                             std::to_string(gate_->limits().messagesPerMinute) + " a minute"));
+      reply(session, errorMessage(std::nullopt, "RATE_LIMITED",
+                                  "too many messages; at most " +
+                                      std::to_string(gate_.messagesPerMinute()) + " a minute"));
       return;
     case auth::RateVerdict::Close:
       socket.close(kCloseTooManyMessages, "too many messages");
@@ -488,12 +477,10 @@ void LocalHub::subscribe(Session& session, std::optional<int64_t> id, const std:
     reply(session, errorMessage(id, "INVALID_CHANNEL", text));
     return;
   }
-  if (gate_ != nullptr) {
-    const auth::AccessDecision access = gate_->mayAccess(session.admission.identity.get(), name);
-    if (!access.allowed) {
-      reply(session, errorMessage(id, "FORBIDDEN", access.reason));
-      return;
-    }
+  const auth::AccessDecision access = gate_.mayAccess(session.admission.identity.get(), name);
+  if (!access.allowed) {
+    reply(session, errorMessage(id, "FORBIDDEN", access.reason));
+    return;
   }
   auto it = channels_.find(name);
   if (it != channels_.end()) {
@@ -630,13 +617,12 @@ void LocalHub::reply(Session& session, const std::string& json) {
 // `auth`: a fresh token before the current one expires. It must speak for
 // the same subject; channels it no longer allows are unsubscribed.
 void LocalHub::handleAuth(Session& session, const ClientMessage& message) {
-  if (gate_ == nullptr || !gate_->authenticator().required()) {
+  if (!gate_.credentialsRequired()) {
     reply(session, errorMessage(message.id, "INVALID_TOKEN",
                                 "this router runs without authentication (auth.mode none)"));
     return;
   }
-  auth::AuthOutcome outcome =
-      gate_->authenticator().authenticate(message.token, wallClockMs() / 1000);
+  auth::AuthOutcome outcome = gate_.authenticate(message.token, wallClockMs() / 1000);
   if (!outcome.ok) {
     reply(session, errorMessage(message.id, "INVALID_TOKEN", outcome.message));
     return;
@@ -653,7 +639,7 @@ void LocalHub::handleAuth(Session& session, const ClientMessage& message) {
   for (size_t i = session.subscriptions.size(); i-- > 0;) {
     LocalChannel& channel = *session.subscriptions[i].channel;
     const std::string name = channel.shared->name();
-    auth::AccessDecision access = gate_->mayAccess(session.admission.identity.get(), name);
+    auth::AccessDecision access = gate_.mayAccess(session.admission.identity.get(), name);
     if (!access.allowed) {
       unsubscribe(session, channel);
       reply(session, errorMessage(message.id, "FORBIDDEN", access.reason));
@@ -698,10 +684,8 @@ std::string LocalHub::connectionsJson() {
     out += out.empty() ? "{" : ",{";
     out += "\"id\":" + std::to_string(socket.id()) + ",\"peer\":";
     appendJsonString(out, socket.peer().ip() + ":" + std::to_string(socket.peer().port));
-    if (gate_ != nullptr) {
-      out += ",\"client\":";
-      appendJsonString(out, session->admission.client.toString());
-    }
+    out += ",\"client\":";
+    appendJsonString(out, session->admission.client.toString());
     if (const auth::Identity* identity = session->admission.identity.get()) {
       out += ",\"user\":";
       appendJsonString(out, identity->subject);

@@ -21,12 +21,13 @@
 #include <vector>
 
 #include "hub/ClientMessage.h"
-#include "hub/ConnectionGate.h"
 #include "hub/EndpointLabels.h"
+#include "hub/Gate.h"
 #include "hub/Hub.h"
 #include "hub/LocalHubStats.h"
 #include "net/TimerWheel.h"
 #include "telemetry/ActiveSpan.h"
+#include "telemetry/Logger.h"
 #include "ws/Server.h"
 
 namespace wsr::hub {
@@ -34,9 +35,8 @@ namespace wsr::hub {
 class LocalHub final : public ws::WebSocketHandler, private net::Timer::Handler {
  public:
   // `gate` (shared by the workers) checks upgrades, permissions and rates;
-  // without one (tests), every valid path is accepted and nothing is limited
-  // but the hub's limits.
-  LocalHub(Hub& hub, ws::Worker& worker, ConnectionGate* gate = nullptr);
+  // `logger` takes the connections' debug lines. Both outlive the LocalHub.
+  LocalHub(Hub& hub, ws::Worker& worker, Gate& gate, telemetry::Logger& logger);
   ~LocalHub() override;
 
   // Any thread: hands a publication to this worker's subscribers.
@@ -124,7 +124,8 @@ class LocalHub final : public ws::WebSocketHandler, private net::Timer::Handler 
 
   Hub& hub_;
   ws::Worker& worker_;
-  ConnectionGate* gate_;
+  Gate& gate_;
+  telemetry::Logger& logger_;
   net::Timer sweepTimer_{this};
   ClientMessageParser parser_;  // reused: client messages arrive all the time
   // Publications handed in by deliver() from any thread; drainInbox() takes

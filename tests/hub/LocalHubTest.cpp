@@ -9,6 +9,8 @@
 
 #include "hub/LocalHub.h"
 
+#include "hub/ConnectionGate.h"
+
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 
@@ -42,9 +44,16 @@ constexpr int kTinySendBuffer = 4096;
 constexpr size_t kBigPayloadBytes = 64 * 1024;
 constexpr int kMaxBlockingPublications = 64;
 
+// The production gate, as permissive as config.yaml allows: no
+// credentials, no per-address or message limits.
 config::Config testConfig() {
   config::Config config;
   config.server.perMessageDeflate = false;
+  config.auth.mode = config::AuthMode::None;
+  config.limits.maxConnections = 0;
+  config.limits.connectionsPerAddress = 0;
+  config.limits.connectionAttemptsPerMinute = 0;
+  config.limits.messagesPerMinute = 0;
   config::NamespaceConfig plain;
   plain.historySize = 5;
   config::NamespaceConfig snap = plain;  // retains its last value
@@ -112,6 +121,9 @@ class LocalHubTest : public ::testing::Test {
  protected:
   void start(HubLimits limits = {}, size_t maxQueuedBytes = ws::ServerOptions{}.maxQueuedBytes) {
     hub_ = std::make_unique<Hub>(config_, limits);
+    gate_ = std::make_unique<ConnectionGate>(config_, *hub_, logger_);
+    std::string gateError;
+    ASSERT_TRUE(gate_->start(gateError)) << gateError;
     ws::ServerOptions options;
     options.maxQueuedBytes = maxQueuedBytes;
     options.host = "127.0.0.1";
@@ -122,7 +134,7 @@ class LocalHubTest : public ::testing::Test {
     options.pongTimeoutMs = 0;
     options.closeTimeoutMs = 5000;
     server_ = std::make_unique<ws::Server>(options, [this](ws::Server&, ws::Worker& worker) {
-      auto local = std::make_unique<LocalHub>(*hub_, worker);
+      auto local = std::make_unique<LocalHub>(*hub_, worker, *gate_, logger_);
       local_ = local.get();
       hub_->attach(*local);
       return local;
@@ -135,6 +147,7 @@ class LocalHubTest : public ::testing::Test {
   void TearDown() override {
     if (server_) server_->stop();
     server_.reset();
+    gate_.reset();
     hub_.reset();
   }
 
@@ -266,7 +279,9 @@ class LocalHubTest : public ::testing::Test {
   bool postedToWorker(const std::string& channel) { return hub_->channel(channel)->hasWorker(0); }
 
   config::Config config_ = testConfig();
+  telemetry::Logger logger_{telemetry::LogLevel::Error, -1};
   std::unique_ptr<Hub> hub_;
+  std::unique_ptr<ConnectionGate> gate_;
   std::unique_ptr<ws::Server> server_;
   LocalHub* local_ = nullptr;
 };
