@@ -4,11 +4,15 @@
 // channel -> local subscribers index, and fan-out. Touched only on its
 // worker's thread, except deliver(), which appends to the worker's inbox.
 //
+// A publication enters through deliver() (the inbox), is fanned out in
+// LocalHubFanOut.cpp, and leaves through each subscriber's socket; the
+// client's requests are answered in LocalHub.cpp (the handler) and
+// LocalHubSubscriptions.cpp (subscribe, unsubscribe, replay).
+//
 // Fan-out appends a reference to each subscriber's send queue. A subscriber
-// whose socket is blocked gets a pending queue instead, bounded by its
-// namespace's limits and policy (drop_oldest, conflate, disconnect); when the
-// socket drains, pending messages move over, and any seq they skip is
-// announced first with a `gap`.
+// whose socket is blocked has messages held back instead (HeldBack), bounded
+// by its namespace's limits and policy; when the socket drains, they move
+// over, and any seq they skip is announced first with a `gap`.
 
 #include <atomic>
 #include <cstdint>
@@ -24,7 +28,9 @@
 #include "hub/EndpointLabels.h"
 #include "hub/Gate.h"
 #include "hub/Hub.h"
+#include "hub/LocalChannel.h"
 #include "hub/LocalHubStats.h"
+#include "hub/Session.h"
 #include "net/TimerWheel.h"
 #include "telemetry/ActiveSpan.h"
 #include "telemetry/Logger.h"
@@ -70,30 +76,6 @@ class LocalHub final : public ws::WebSocketHandler, private net::Timer::Handler 
   void onClose(ws::WebSocket& socket, uint16_t code, std::string_view reason) override;
 
  private:
-  struct Session;
-  struct LocalChannel;
-
-  // One client's subscription to one channel, as the channel's subscriber
-  // list holds it. lastSeq: the last seq this client has been given.
-  struct Subscriber {
-    Session* session;
-    uint64_t lastSeq;
-  };
-  struct LocalChannel {
-    std::shared_ptr<Channel> shared;  // held: the hub keeps it while this worker uses it
-    std::vector<Subscriber> subscribers;
-  };
-  // A session's view of one subscription: where it sits in the channel's list.
-  struct SessionSubscription {
-    LocalChannel* channel;
-    size_t index;
-    const char* dropReason;  // why its last skipped seq was skipped
-  };
-  struct Pending {
-    std::shared_ptr<const PublishedMessage> message;
-    LocalChannel* channel;
-  };
-
   // One publication of a run being fanned out, as the worker prepared it.
   struct Outgoing {
     const std::shared_ptr<const PublishedMessage>* message;  // shared: a held-back queue keeps it
@@ -109,14 +91,13 @@ class LocalHub final : public ws::WebSocketHandler, private net::Timer::Handler 
   void holdBack(Session& session, LocalChannel& channel,
                 const std::shared_ptr<const PublishedMessage>& message);
   void sendGap(Session& session, std::string_view channel, uint64_t from, uint64_t to,
-               const char* reason);
+               std::string_view reason);
 
   void handleSubscribe(Session& session, const ClientMessage& message);
   void subscribe(Session& session, std::optional<int64_t> id, const std::string& name,
                  const uint64_t* since);
   void handleUnsubscribe(Session& session, const ClientMessage& message);
   void unsubscribe(Session& session, LocalChannel& channel);
-  SessionSubscription* findSubscription(Session& session, const LocalChannel* channel);
   void reply(Session& session, const std::string& json);
   void handleAuth(Session& session, const ClientMessage& message);
   void scheduleExpiry(Session& session);
