@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "admin/AdminServer.h"
+#include "app/AdminViews.h"
 #include "app/RouterMetrics.h"
 #include "app/WorkerQuery.h"
 #include "feed/DemoFeed.h"
@@ -221,28 +222,19 @@ std::string Router::statsJson() {
     subscriptions += local->subscriptionCount();
   return "{\"connections\":" + std::to_string(openConnections()) +
          ",\"subscriptions\":" + std::to_string(subscriptions) +
-         ",\"workers\":" + std::to_string(server_.workerCount()) + ",\"hub\":" + hub_.statsJson() +
-         ",\"gate\":" + gate_.statsJson() + ",\"tracing\":" +
+         ",\"workers\":" + std::to_string(server_.workerCount()) +
+         ",\"hub\":" + hubStatsView(hub_) + ",\"gate\":" + gate_.statsJson() + ",\"tracing\":" +
          (tracing_.tracer ? tracing_.tracer->statsJson() : "{\"enabled\":false}") + "}";
 }
 
 std::string Router::channelsJson() {
-  return hub_.channelsJson();
+  return channelsView(hub_);
 }
 
 std::string Router::connectionsJson() {
-  std::string out = "{\"connections\":[";
-  bool first = true;
-  for (const std::string& part : askWorkers(
-           server_, kWorkerQueryTimeout,
-           [this](ws::Worker& worker) { return locals_[worker.index()]->connectionsJson(); })) {
-    if (part.empty()) continue;
-    out += first ? "" : ",";
-    first = false;
-    out += part;
-  }
-  out += "]}";
-  return out;
+  return connectionsView(askWorkers(server_, kWorkerQueryTimeout, [this](ws::Worker& worker) {
+    return locals_[worker.index()]->connections();
+  }));
 }
 
 size_t Router::disconnectUser(const std::string& user) {

@@ -2,10 +2,12 @@
 
 namespace wsr::hub {
 
-Channel::Channel(std::string name, const config::NamespaceConfig& settings, NamespaceStats& stats)
+Channel::Channel(std::string name, const config::NamespaceConfig& settings, size_t namespaceIndex,
+                 NamespaceTotals& totals)
     : name_(std::move(name)),
       config_(settings),
-      stats_(stats),
+      namespaceIndex_(namespaceIndex),
+      totals_(totals),
       history_(settings.historySize, settings.historyMaxAgeMs) {}
 
 Channel::Subscription Channel::subscribe(size_t worker, const uint64_t* since, int64_t nowMs) {
@@ -28,12 +30,10 @@ void Channel::leave(size_t worker) {
 
 void Channel::subscriberAdded() {
   subscribers_.fetch_add(1, std::memory_order_relaxed);
-  stats_.subscribers.fetch_add(1, std::memory_order_relaxed);
 }
 
 void Channel::subscriberRemoved() {
   subscribers_.fetch_sub(1, std::memory_order_relaxed);
-  stats_.subscribers.fetch_sub(1, std::memory_order_relaxed);
 }
 
 bool Channel::disposable(int64_t nowMs, uint64_t idleMs) {

@@ -25,17 +25,21 @@
 
 namespace wsr::hub {
 
-struct NamespaceStats;
+struct NamespaceTotals;
 
 class Channel {
  public:
-  Channel(std::string name, const config::NamespaceConfig& settings, NamespaceStats& stats);
+  // `namespaceIndex` names its namespace among the hub's (Hub::namespaces()),
+  // whose hub-wide totals are `totals`.
+  Channel(std::string name, const config::NamespaceConfig& settings, size_t namespaceIndex,
+          NamespaceTotals& totals);
   Channel(const Channel&) = delete;
   Channel& operator=(const Channel&) = delete;
 
   const std::string& name() const { return name_; }
   const config::NamespaceConfig& config() const { return config_; }
-  NamespaceStats& stats() const { return stats_; }
+  size_t namespaceIndex() const { return namespaceIndex_; }
+  NamespaceTotals& totals() const { return totals_; }
   // The last publication's seq (0 before the first).
   uint64_t seq() const { return seq_.load(std::memory_order_acquire); }
 
@@ -84,7 +88,8 @@ class Channel {
 
   const std::string name_;
   const config::NamespaceConfig& config_;
-  NamespaceStats& stats_;
+  const size_t namespaceIndex_;
+  NamespaceTotals& totals_;
 
   std::mutex turn_;   // publishers only
   std::mutex state_;  // guards what follows, but seq_ is written under both
@@ -97,18 +102,12 @@ class Channel {
   std::atomic<uint32_t> subscribers_{0};
 };
 
-// Per-namespace counters, shared by every worker (relaxed atomics, added to
-// once per fan-out, not once per delivery), and two gauges changed on
-// subscribe and unsubscribe and when a channel is created or removed.
-struct NamespaceStats {
-  std::atomic<uint64_t> channels{0};     // channels that exist now
-  std::atomic<uint64_t> subscribers{0};  // subscriptions, over every connection
+// What the hub counts of a namespace, from any thread: the channels that
+// exist and the publications accepted. What the workers count of it
+// (deliveries, drops, gaps, subscribers) is theirs (NamespaceCounters).
+struct NamespaceTotals {
+  std::atomic<uint64_t> channels{0};
   std::atomic<uint64_t> published{0};
-  std::atomic<uint64_t> delivered{0};
-  std::atomic<uint64_t> droppedSlowConsumer{0};
-  std::atomic<uint64_t> droppedConflated{0};
-  std::atomic<uint64_t> disconnectedSlowConsumer{0};
-  std::atomic<uint64_t> gapsSent{0};
 };
 
 template <typename Build, typename Deliver>

@@ -183,18 +183,20 @@ void HubCollector::collectChannels(std::vector<MetricFamily>& out) const {
       counterFamily("wsrouter_slow_consumer_disconnects_total",
                     "Clients closed with 4008 under the disconnect policy, by namespace.");
   MetricFamily gaps = counterFamily("wsrouter_gaps_sent_total", "Gap notices sent, by namespace.");
-  for (const auto& [name, stats] : hub_.namespaceStats()) {
+  for (size_t index = 0; index < hub_.namespaces().size(); ++index) {
+    const std::string& name = hub_.namespaces()[index];
+    const NamespaceStats stats = hub_.namespaceStats(index);
     const telemetry::Labels labels{{"namespace", name}};
-    addSample(channels, number(load(stats->channels)), labels);
-    addSample(subscribers, number(load(stats->subscribers)), labels);
-    addSample(published, number(load(stats->published)), labels);
-    addSample(delivered, number(load(stats->delivered)), labels);
-    addSample(dropped, number(load(stats->droppedSlowConsumer)),
+    addSample(channels, number(stats.channels), labels);
+    addSample(subscribers, number(stats.subscribers), labels);
+    addSample(published, number(stats.published), labels);
+    addSample(delivered, number(stats.delivered), labels);
+    addSample(dropped, number(stats.droppedSlowConsumer),
               {{"namespace", name}, {"reason", "slow_consumer"}});
-    addSample(dropped, number(load(stats->droppedConflated)),
+    addSample(dropped, number(stats.droppedConflated),
               {{"namespace", name}, {"reason", "conflated"}});
-    addSample(disconnects, number(load(stats->disconnectedSlowConsumer)), labels);
-    addSample(gaps, number(load(stats->gapsSent)), labels);
+    addSample(disconnects, number(stats.disconnectedSlowConsumer), labels);
+    addSample(gaps, number(stats.gapsSent), labels);
   }
   // The fixed channels: those named like a namespace with its own endpoint.
   MetricFamily fixed = gaugeFamily("wsrouter_channel_subscribers",

@@ -32,7 +32,7 @@ LocalHub::LocalHub(Hub& hub, ws::Worker& worker, Gate& gate, telemetry::Logger& 
       gate_(gate),
       logger_(logger),
       endpoints_(hub.config()),
-      stats_(endpoints_.size()) {
+      stats_(endpoints_.size(), hub.namespaces().size()) {
   // One worker sweeps the shared tables (addresses, channels) for all.
   if (worker_.index() == 0) {
     worker_.loop().timers().schedule(sweepTimer_, worker_.loop().nowMs() + kSweepIntervalMs);
@@ -238,30 +238,24 @@ LocalHub::QueueGauges LocalHub::queueGauges() {
   return gauges;
 }
 
-std::string LocalHub::connectionsJson() {
-  std::string out;
+std::vector<LocalHub::ConnectionSummary> LocalHub::connections() {
+  std::vector<ConnectionSummary> out;
   worker_.forEachConnection([&](ws::WebSocket& socket) {
     const auto* session = static_cast<const Session*>(socket.session());
     if (session == nullptr) return;
-    out += out.empty() ? "{" : ",{";
-    out += "\"id\":" + std::to_string(socket.id()) + ",\"peer\":";
-    appendJsonString(out, socket.peer().ip() + ":" + std::to_string(socket.peer().port));
-    out += ",\"client\":";
-    appendJsonString(out, session->admission.client.toString());
+    ConnectionSummary& summary = out.emplace_back();
+    summary.id = socket.id();
+    summary.peer = socket.peer().ip() + ":" + std::to_string(socket.peer().port);
+    summary.client = session->admission.client.toString();
     if (const auth::Identity* identity = session->admission.identity.get()) {
-      out += ",\"user\":";
-      appendJsonString(out, identity->subject);
+      summary.user = identity->subject;
     }
-    out += ",\"endpoint\":";
-    appendJsonString(
-        out, session->dedicatedChannel.empty() ? "/ws" : "/ws/" + session->dedicatedChannel);
-    out += ",\"subscriptions\":[";
-    for (size_t i = 0; i < session->subscriptions.size(); ++i) {
-      if (i > 0) out += ",";
-      appendJsonString(out, session->subscriptions[i].channel->shared->name());
-    }
-    out += "],\"queued_bytes\":" + std::to_string(socket.queuedBytes()) +
-           ",\"held_back\":" + std::to_string(session->heldBack.size()) + "}";
+    summary.endpoint =
+        session->dedicatedChannel.empty() ? "/ws" : "/ws/" + session->dedicatedChannel;
+    for (const SessionSubscription& subscription : session->subscriptions)
+      summary.subscriptions.push_back(subscription.channel->shared->name());
+    summary.queuedBytes = socket.queuedBytes();
+    summary.heldBack = session->heldBack.size();
   });
   return out;
 }

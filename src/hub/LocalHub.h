@@ -50,9 +50,18 @@ class LocalHub final : public ws::WebSocketHandler, private net::Timer::Handler 
 
   // Any thread, for the admin views.
   size_t subscriptionCount() const { return subscriptionCount_.load(std::memory_order_relaxed); }
-  // Worker thread: this worker's connections as JSON array elements
-  // ({"id":..,"peer":..,"endpoint":..,"subscriptions":[..],"queued_bytes":..}).
-  std::string connectionsJson();
+  // Worker thread: this worker's connections, for the admin view.
+  struct ConnectionSummary {
+    uint64_t id;
+    std::string peer;    // ip:port of the socket
+    std::string client;  // the client address (X-Forwarded-For behind a trusted proxy)
+    std::string user;    // the token's subject; empty without one
+    std::string endpoint;
+    std::vector<std::string> subscriptions;
+    uint64_t queuedBytes;
+    uint64_t heldBack;
+  };
+  std::vector<ConnectionSummary> connections();
   // Worker thread: closes every connection of `user` (the token subject)
   // with 1008; returns how many.
   size_t disconnectUser(std::string_view user);
@@ -90,8 +99,11 @@ class LocalHub final : public ws::WebSocketHandler, private net::Timer::Handler 
   void sendTo(Subscriber& subscriber, const PublishedMessage& message);
   void holdBack(Session& session, LocalChannel& channel,
                 const std::shared_ptr<const PublishedMessage>& message);
-  void sendGap(Session& session, std::string_view channel, uint64_t from, uint64_t to,
-               std::string_view reason);
+  void sendGap(Session& session, std::string_view channel, size_t namespaceIndex, uint64_t from,
+               uint64_t to, std::string_view reason);
+  NamespaceCounters& counters(const LocalChannel& channel) {
+    return stats_.namespaces[channel.shared->namespaceIndex()];
+  }
 
   void handleSubscribe(Session& session, const ClientMessage& message);
   void subscribe(Session& session, std::optional<int64_t> id, const std::string& name,

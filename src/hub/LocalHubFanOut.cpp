@@ -175,7 +175,7 @@ void LocalHub::fanOutRun(const std::shared_ptr<const PublishedMessage>* first, s
     }
   }
   spans_.clear();  // each ends and goes to the exporter
-  channel.shared->stats().delivered.fetch_add(delivered, std::memory_order_relaxed);
+  ws::singleWriterAdd(counters(channel).delivered, delivered);
   ws::singleWriterAdd(stats_.compressedDeliveries, compressed);
 }
 
@@ -185,7 +185,9 @@ void LocalHub::sendTo(Subscriber& subscriber, const PublishedMessage& message) {
     auto it = channels_.find(message.channel);
     const SessionSubscription* subscription =
         it == channels_.end() ? nullptr : session.find(it->second.get());
-    sendGap(session, message.channel, subscriber.lastSeq + 1, message.seq - 1,
+    const size_t ns = it == channels_.end() ? hub_.namespaceIndex(message.channel)
+                                            : it->second->shared->namespaceIndex();
+    sendGap(session, message.channel, ns, subscriber.lastSeq + 1, message.seq - 1,
             subscription != nullptr ? subscription->dropReason : kDroppedSlowConsumer);
   }
   session.socket->send(message.frames);
@@ -204,13 +206,12 @@ void LocalHub::holdBack(Session& session, LocalChannel& channel,
         if (SessionSubscription* subscription = session.find(dropped.channel)) {
           subscription->dropReason = reason;
         }
-        NamespaceStats& stats = dropped.channel->shared->stats();
-        auto& counter =
-            reason == kDroppedConflated ? stats.droppedConflated : stats.droppedSlowConsumer;
-        counter.fetch_add(1, std::memory_order_relaxed);
+        NamespaceCounters& of = counters(*dropped.channel);
+        ws::singleWriterAdd(reason == kDroppedConflated ? of.droppedConflated
+                                                        : of.droppedSlowConsumer);
       });
   if (outcome == HeldBack::Outcome::Disconnect) {
-    channel.shared->stats().disconnectedSlowConsumer.fetch_add(1, std::memory_order_relaxed);
+    ws::singleWriterAdd(counters(channel).disconnectedSlowConsumer);
     session.socket->close(kCloseSlowConsumer, "slow consumer");
   }
 }
@@ -224,18 +225,18 @@ void LocalHub::onDrain(ws::WebSocket& socket) {
     Subscriber& subscriber = held.channel->subscribers[subscription->index];
     if (held.message->seq <= subscriber.lastSeq) continue;
     sendTo(subscriber, *held.message);
-    held.channel->shared->stats().delivered.fetch_add(1, std::memory_order_relaxed);
+    ws::singleWriterAdd(counters(*held.channel).delivered);
     if (held.message->frames.compressed && socket.deflate()) {
       ws::singleWriterAdd(stats_.compressedDeliveries);
     }
   }
 }
 
-void LocalHub::sendGap(Session& session, std::string_view channel, uint64_t from, uint64_t to,
-                       std::string_view reason) {
+void LocalHub::sendGap(Session& session, std::string_view channel, size_t namespaceIndex,
+                       uint64_t from, uint64_t to, std::string_view reason) {
   if (!session.socket->isOpen()) return;  // it would not be sent: not counted either
   session.socket->send(gapMessage(channel, from, to, reason));
-  hub_.statsFor(channel).gapsSent.fetch_add(1, std::memory_order_relaxed);
+  ws::singleWriterAdd(stats_.namespaces[namespaceIndex].gapsSent);
 }
 
 }  // namespace wsr::hub
