@@ -6,8 +6,8 @@
 #include <string>
 
 #include "net/EventLoop.h"
+#include "stats/LatencyHistogram.h"
 #include "telemetry/MetricFamilies.h"
-#include "ws/LatencyHistogram.h"
 
 namespace wsr::hub {
 namespace {
@@ -31,8 +31,8 @@ uint64_t load(const std::atomic<uint64_t>& counter) {
 const std::vector<double>& latencyBoundsSeconds() {
   static const std::vector<double> bounds = [] {
     std::vector<double> out;
-    out.reserve(ws::LatencyHistogram::kBoundsNs.size());
-    for (uint64_t ns : ws::LatencyHistogram::kBoundsNs)
+    out.reserve(stats::LatencyHistogram::kBoundsNs.size());
+    for (uint64_t ns : stats::LatencyHistogram::kBoundsNs)
       out.push_back(static_cast<double>(ns) / kNsPerSecond);
     return out;
   }();
@@ -40,7 +40,7 @@ const std::vector<double>& latencyBoundsSeconds() {
 }
 
 MetricFamily latencyFamily(std::string name, std::string help,
-                           const ws::LatencyHistogram::Snapshot& snapshot) {
+                           const stats::LatencyHistogram::Snapshot& snapshot) {
   MetricFamily family = telemetry::histogramFamily(std::move(name), std::move(help));
   telemetry::addHistogram(family, latencyBoundsSeconds(), snapshot.counts,
                           static_cast<double>(snapshot.sumNs) / kNsPerSecond);
@@ -216,14 +216,14 @@ void HubCollector::collectChannels(std::vector<MetricFamily>& out) const {
 }
 
 void HubCollector::collectLatencies(std::vector<MetricFamily>& out) const {
-  ws::LatencyHistogram::Snapshot broadcast;
+  stats::LatencyHistogram::Snapshot broadcast;
   for (const LocalHub* local : locals_)
     local->stats().broadcastDuration.addTo(broadcast);
   out.push_back(latencyFamily("wsrouter_broadcast_duration_seconds",
                               "From a publication's acceptance to its frame queued for the last "
                               "local subscriber, per worker.",
                               broadcast));
-  ws::LatencyHistogram::Snapshot write;
+  stats::LatencyHistogram::Snapshot write;
   for (size_t w = 0; w < server_.workerCount(); ++w)
     server_.worker(w).stats().writeLatency.addTo(write);
   out.push_back(latencyFamily("wsrouter_publish_to_write_seconds",

@@ -6,7 +6,7 @@
 
 #include "hub/WallClock.h"
 #include "net/EventLoop.h"
-#include "ws/SingleWriter.h"
+#include "stats/SingleWriter.h"
 
 namespace wsr::hub {
 namespace {
@@ -61,7 +61,7 @@ void LocalHub::onOpen(ws::WebSocket& socket) {
   auto& session = *static_cast<Session*>(socket.session());
   session.socket = &socket;
   session.endpoint = endpoints_.indexOf(session.dedicatedChannel);
-  ws::singleWriterAdd(stats_.opened[session.endpoint]);
+  stats::singleWriterAdd(stats_.opened[session.endpoint]);
   // The resume token is unguessable; resuming itself arrives with the
   // session-resume work (until then `resume` answers RESUME_FAILED).
   std::random_device entropy;
@@ -109,8 +109,8 @@ void LocalHub::scheduleExpiry(Session& session) {
 void LocalHub::onClose(ws::WebSocket& socket, uint16_t code, std::string_view /*reason*/) {
   auto* session = static_cast<Session*>(socket.session());
   if (session == nullptr) return;
-  ws::singleWriterAdd(stats_.closed[session->endpoint]);
-  ws::singleWriterAdd(stats_.closedByCode[closeCodeSlot(code)]);
+  stats::singleWriterAdd(stats_.closed[session->endpoint]);
+  stats::singleWriterAdd(stats_.closedByCode[closeCodeSlot(code)]);
   if (logger_.enabled(telemetry::LogLevel::Debug)) {
     logger_.logLimited(telemetry::LogLevel::Debug, "connection_closed",
                        {{"connection", socket.id()},
@@ -129,7 +129,7 @@ void LocalHub::onMessage(ws::WebSocket& socket, std::string_view payload, bool b
     case auth::RateVerdict::Allowed:
       break;
     case auth::RateVerdict::Limited:
-      ws::singleWriterAdd(stats_.rateLimited);
+      stats::singleWriterAdd(stats_.rateLimited);
       reply(session, errorMessage(std::nullopt, "RATE_LIMITED",
                                   "too many messages; at most " +
                                       std::to_string(gate_.messagesPerMinute()) + " a minute"));
@@ -139,7 +139,7 @@ void LocalHub::onMessage(ws::WebSocket& socket, std::string_view payload, bool b
       return;
   }
   if (binary) {
-    ws::singleWriterAdd(stats_.clientMessages[kInvalidClientOp]);
+    stats::singleWriterAdd(stats_.clientMessages[kInvalidClientOp]);
     reply(session, errorMessage(std::nullopt, "BAD_REQUEST",
                                 "binary messages are not part of the protocol; send JSON text"));
     return;
@@ -147,11 +147,11 @@ void LocalHub::onMessage(ws::WebSocket& socket, std::string_view payload, bool b
   ClientMessage message;
   ClientMessageError error;
   if (!parser_.parse(payload, hub_.limits().maxChannelsPerRequest, message, error)) {
-    ws::singleWriterAdd(stats_.clientMessages[kInvalidClientOp]);
+    stats::singleWriterAdd(stats_.clientMessages[kInvalidClientOp]);
     reply(session, errorMessage(error.id, error.code, error.message));
     return;
   }
-  ws::singleWriterAdd(stats_.clientMessages[static_cast<size_t>(message.op)]);
+  stats::singleWriterAdd(stats_.clientMessages[static_cast<size_t>(message.op)]);
   switch (message.op) {
     case ClientOp::Subscribe:
       handleSubscribe(session, message);

@@ -9,8 +9,8 @@
 
 #include "hub/LocalHub.h"
 #include "net/EventLoop.h"
+#include "stats/SingleWriter.h"
 #include "telemetry/Tracer.h"
-#include "ws/SingleWriter.h"
 
 namespace wsr::hub {
 namespace {
@@ -175,8 +175,8 @@ void LocalHub::fanOutRun(const std::shared_ptr<const PublishedMessage>* first, s
     }
   }
   spans_.clear();  // each ends and goes to the exporter
-  ws::singleWriterAdd(counters(channel).delivered, delivered);
-  ws::singleWriterAdd(stats_.compressedDeliveries, compressed);
+  stats::singleWriterAdd(counters(channel).delivered, delivered);
+  stats::singleWriterAdd(stats_.compressedDeliveries, compressed);
 }
 
 void LocalHub::sendTo(Subscriber& subscriber, const PublishedMessage& message) {
@@ -207,11 +207,11 @@ void LocalHub::holdBack(Session& session, LocalChannel& channel,
           subscription->dropReason = reason;
         }
         NamespaceCounters& of = counters(*dropped.channel);
-        ws::singleWriterAdd(reason == kDroppedConflated ? of.droppedConflated
-                                                        : of.droppedSlowConsumer);
+        stats::singleWriterAdd(reason == kDroppedConflated ? of.droppedConflated
+                                                           : of.droppedSlowConsumer);
       });
   if (outcome == HeldBack::Outcome::Disconnect) {
-    ws::singleWriterAdd(counters(channel).disconnectedSlowConsumer);
+    stats::singleWriterAdd(counters(channel).disconnectedSlowConsumer);
     session.socket->close(kCloseSlowConsumer, "slow consumer");
   }
 }
@@ -225,9 +225,9 @@ void LocalHub::onDrain(ws::WebSocket& socket) {
     Subscriber& subscriber = held.channel->subscribers[subscription->index];
     if (held.message->seq <= subscriber.lastSeq) continue;
     sendTo(subscriber, *held.message);
-    ws::singleWriterAdd(counters(*held.channel).delivered);
+    stats::singleWriterAdd(counters(*held.channel).delivered);
     if (held.message->frames.compressed && socket.deflate()) {
-      ws::singleWriterAdd(stats_.compressedDeliveries);
+      stats::singleWriterAdd(stats_.compressedDeliveries);
     }
   }
 }
@@ -236,7 +236,7 @@ void LocalHub::sendGap(Session& session, std::string_view channel, size_t namesp
                        uint64_t from, uint64_t to, std::string_view reason) {
   if (!session.socket->isOpen()) return;  // it would not be sent: not counted either
   session.socket->send(gapMessage(channel, from, to, reason));
-  ws::singleWriterAdd(stats_.namespaces[namespaceIndex].gapsSent);
+  stats::singleWriterAdd(stats_.namespaces[namespaceIndex].gapsSent);
 }
 
 }  // namespace wsr::hub

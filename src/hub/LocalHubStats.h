@@ -13,7 +13,7 @@
 #include <memory>
 #include <string_view>
 
-#include "ws/LatencyHistogram.h"
+#include "stats/LatencyHistogram.h"
 
 namespace wsr::hub {
 
@@ -63,7 +63,7 @@ struct LocalHubStats {
   std::atomic<uint64_t> compressedDeliveries{0};  // deliveries of a compressed frame
   // From a publication's acceptance to its frame queued for the last local
   // subscriber, once per publication fanned out on this worker.
-  ws::LatencyHistogram broadcastDuration;
+  stats::LatencyHistogram broadcastDuration;
 };
 
 }  // namespace wsr::hub

@@ -7,7 +7,7 @@
 #include "hub/ChannelName.h"
 #include "hub/LocalHub.h"
 #include "hub/WallClock.h"
-#include "ws/SingleWriter.h"
+#include "stats/SingleWriter.h"
 
 namespace wsr::hub {
 
@@ -76,7 +76,7 @@ void LocalHub::subscribe(Session& session, std::optional<int64_t> id, const std:
   History::Replay& replay = joined.replay;
   const std::shared_ptr<const PublishedMessage>& retained = joined.retained;
   channel.shared->subscriberAdded();
-  ws::singleWriterAdd(counters(channel).subscribers);
+  stats::singleWriterAdd(counters(channel).subscribers);
   const uint64_t start = since != nullptr ? std::min(*since, seq) : seq;
   channel.subscribers.push_back({&session, start});
   session.subscriptions.push_back({&channel, channel.subscribers.size() - 1, kDroppedSlowConsumer});
@@ -148,7 +148,7 @@ void LocalHub::unsubscribe(Session& session, LocalChannel& channel) {
   session.heldBack.forget(&channel);
 
   channel.shared->subscriberRemoved();
-  ws::singleWriterSub(counters(channel).subscribers);
+  stats::singleWriterSub(counters(channel).subscribers);
   if (channel.subscribers.empty()) {
     std::shared_ptr<Channel> shared = std::move(channel.shared);
     shared->leave(worker_.index());

@@ -4,7 +4,7 @@
 
 #include <cerrno>
 
-#include "ws/SingleWriter.h"
+#include "stats/SingleWriter.h"
 #include "ws/Worker.h"
 
 namespace wsr::ws {
@@ -62,7 +62,7 @@ void WebSocket::readAvailable() {
       return;
     }
     lastReceivedMs_ = worker_.loop().nowMs();
-    singleWriterAdd(worker_.stats().bytesRead, static_cast<uint64_t>(n));
+    stats::singleWriterAdd(worker_.stats().bytesRead, static_cast<uint64_t>(n));
     const std::string_view bytes(buffer.data(), static_cast<size_t>(n));
     // After our last word (a refusal, or a close handshake done) input is
     // read only to see the peer's EOF, and thrown away.
@@ -84,7 +84,7 @@ void WebSocket::onHandshakeBytes(std::string_view bytes) {
   const size_t headEnd = findRequestHeadEnd(std::string_view(handshakeBuffer_).substr(searchFrom));
   const size_t headLength = headEnd == 0 ? 0 : searchFrom + headEnd;
   if ((headLength == 0 && handshakeBuffer_.size() > limit) || headLength > limit) {
-    singleWriterAdd(worker_.stats().headerTooLarge);
+    stats::singleWriterAdd(worker_.stats().headerTooLarge);
     refuse(431, "BAD_HANDSHAKE",
            "request header block is larger than " + std::to_string(limit) + " bytes");
     return;
@@ -97,7 +97,7 @@ void WebSocket::finishHandshake(size_t headLength) {
   HandshakeRequest request;
   HandshakeError error;
   if (!parseHandshake(head, request, error)) {
-    singleWriterAdd(worker_.stats().badHandshakes);
+    stats::singleWriterAdd(worker_.stats().badHandshakes);
     refuse(error.status, "BAD_HANDSHAKE", error.message);
     return;
   }
@@ -133,7 +133,7 @@ void WebSocket::finishHandshake(size_t headLength) {
 
 void WebSocket::refuse(int status, std::string_view code, std::string_view message,
                        const std::vector<std::string>& headers) {
-  singleWriterAdd(worker_.stats().refused);
+  stats::singleWriterAdd(worker_.stats().refused);
   std::string().swap(handshakeBuffer_);
   queue(net::SharedBuffer::copyOf(buildErrorResponse(status, code, message, headers)), true);
   closeAfterFlush_ = true;
@@ -144,7 +144,7 @@ void WebSocket::refuse(int status, std::string_view code, std::string_view messa
 void WebSocket::onFrameBytes(std::string_view bytes) {
   if (parser_->closed()) return;
   if (ParseError error = parser_->feed(bytes, *this)) {
-    singleWriterAdd(worker_.stats().protocolErrors);
+    stats::singleWriterAdd(worker_.stats().protocolErrors);
     failConnection(error.closeCode, error.reason);
   }
 }
@@ -210,7 +210,7 @@ size_t WebSocket::send(const net::BufferRun& run, size_t begin) {
 
 bool WebSocket::closeIfOverflowed() {
   if (queue_.bytes() <= worker_.options().maxQueuedBytes) return false;
-  singleWriterAdd(worker_.stats().overflowCloses);
+  stats::singleWriterAdd(worker_.stats().overflowCloses);
   close(close_code::kPolicyViolation, "send queue overflow");
   return true;
 }
@@ -295,7 +295,7 @@ void WebSocket::flushNow() {
   const uint64_t writtenBefore = queue_.bytesWritten();
   const net::SendQueue::FlushResult result = queue_.flush(fd_.get());
   WorkerStats& stats = worker_.stats();
-  singleWriterAdd(stats.bytesWritten, queue_.bytesWritten() - writtenBefore);
+  stats::singleWriterAdd(stats.bytesWritten, queue_.bytesWritten() - writtenBefore);
   if (const uint64_t stamp = queue_.flushedStampNs()) {
     const uint64_t now = net::EventLoop::monotonicNs();
     stats.writeLatency.observe(now > stamp ? now - stamp : 0);
@@ -363,7 +363,7 @@ void WebSocket::onTimer(net::Timer& /*timer*/) {
       return;
     }
     if (state_ == State::Handshake && !closeAfterFlush_) {
-      singleWriterAdd(worker_.stats().handshakeTimeouts);
+      stats::singleWriterAdd(worker_.stats().handshakeTimeouts);
     }
     destroy();
     return;
@@ -376,7 +376,7 @@ void WebSocket::onTimer(net::Timer& /*timer*/) {
     if (lastReceivedMs_ < lastPingMs_) {
       // Neither a pong nor anything else: the peer or the path is dead, and
       // a close frame would go unanswered too.
-      singleWriterAdd(worker_.stats().heartbeatTimeouts);
+      stats::singleWriterAdd(worker_.stats().heartbeatTimeouts);
       destroy();
       return;
     }
@@ -393,7 +393,7 @@ void WebSocket::onTimer(net::Timer& /*timer*/) {
   }
   if (options.idleTimeoutMs != 0 && !awaitingPong_ &&
       now >= lastReceivedMs_ + options.idleTimeoutMs) {
-    singleWriterAdd(worker_.stats().idleTimeouts);
+    stats::singleWriterAdd(worker_.stats().idleTimeouts);
     close(close_code::kNormal, "idle timeout");
     return;
   }
