@@ -25,6 +25,7 @@
 #include "hub/EndpointLabels.h"
 #include "hub/Hub.h"
 #include "hub/LocalHubStats.h"
+#include "hub/StaticSite.h"
 #include "net/TimerWheel.h"
 #include "telemetry/ActiveSpan.h"
 #include "ws/Server.h"
@@ -68,6 +69,14 @@ class LocalHub final : public ws::WebSocketHandler, private net::Timer::Handler 
   void onMessage(ws::WebSocket& socket, std::string_view payload, bool binary) override;
   void onDrain(ws::WebSocket& socket) override;
   void onClose(ws::WebSocket& socket, uint16_t code, std::string_view reason) override;
+
+  // Plain HTTP on the public port (the demo page, /client.js) is answered
+  // from `site`, which must outlive the worker; without one, engine default.
+  void serveFiles(const StaticSite* site) { site_ = site; }
+  std::optional<ws::HttpResponse> onHttpRequest(const ws::HandshakeRequest& request,
+                                                const net::PeerAddress&) override {
+    return site_ != nullptr ? site_->answer(request) : std::nullopt;
+  }
 
  private:
   struct Session;
@@ -125,6 +134,7 @@ class LocalHub final : public ws::WebSocketHandler, private net::Timer::Handler 
   Hub& hub_;
   ws::Worker& worker_;
   ConnectionGate* gate_;
+  const StaticSite* site_ = nullptr;
   net::Timer sweepTimer_{this};
   ClientMessageParser parser_;  // reused: client messages arrive all the time
   // Publications handed in by deliver() from any thread; drainInbox() takes
