@@ -199,7 +199,8 @@ function updateRow(s, trade) {
   if (trade || row.last === null || s.price !== row.last) pushPoint(row, s.price);
   row.last = s.price;
   row.price.textContent = fmtPrice(s.price);
-  row.change.textContent = `${fmtSigned(s.change)} (${fmtSigned(s.change_pct)}%)`;
+  row.change.replaceChildren(el('span', { class: 'abs' }, `${fmtSigned(s.change)} `),
+    el('span', { class: 'pct' }, `(${fmtSigned(s.change_pct)}%)`));
   row.change.className = `num change ${trendClass(s.change)}`;
   row.volume.textContent = fmtVolume(s.volume);
 }
@@ -211,9 +212,8 @@ function pushPoint(row, price) {
   const lo = Math.min(...pts);
   const hi = Math.max(...pts);
   const span = hi - lo || 1;
-  const step = pts.length > 1 ? 100 / (SPARK_POINTS - 1) : 0;
-  const offset = 100 - step * (pts.length - 1);
-  row.line.setAttribute('points', pts.map((p, i) => `${(offset + i * step).toFixed(1)},${(22 - ((p - lo) / span) * 20).toFixed(1)}`).join(' '));
+  const step = 100 / Math.max(1, pts.length - 1);
+  row.line.setAttribute('points', pts.map((p, i) => `${(i * step).toFixed(1)},${(22 - ((p - lo) / span) * 20).toFixed(1)}`).join(' '));
   row.spark.setAttribute('class', `sparkline ${trendClass(pts[pts.length - 1] - pts[0])}`);
 }
 
