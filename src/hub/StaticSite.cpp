@@ -120,6 +120,9 @@ std::optional<ws::HttpResponse> StaticSite::answer(const ws::HandshakeRequest& r
   response.headers.push_back("ETag: " + file->etag);
   response.headers.push_back("X-Content-Type-Options: nosniff");
   if (file->path == "/") response.headers.emplace_back(kPageSecurityPolicy);
+  // Pages of other origins import the client as a module, which takes CORS;
+  // it is public and carries no credential.
+  if (!file->isPage) response.headers.emplace_back("Access-Control-Allow-Origin: *");
   if (noneMatchHits(request, file->etag)) {
     response.status = 304;
     return response;

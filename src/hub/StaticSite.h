@@ -8,7 +8,8 @@
 // Content-Type, `Cache-Control: no-cache` (a browser revalidates each time,
 // so a new router version is picked up at once) and a strong ETag (a hash of
 // the content, computed once here); a matching If-None-Match answers 304
-// without the body. Other paths answer 404 with the protocol's JSON error
+// without the body. The client may be imported by pages of any origin
+// (Access-Control-Allow-Origin: *). Other paths answer 404 with the protocol's JSON error
 // body; the WebSocket paths (/ws, /ws/...) are left to the engine's 400, as
 // a plain request there is a broken upgrade.
 //

@@ -3,7 +3,7 @@
 // it downloads no browser), against the real router with the shipped
 // config.yaml and its demo feed on loopback.
 //   cd tests/browser && npm ci && cd ../.. && WSROUTER=build/wsrouter node --test tests/browser/
-// Screenshots go to $WSROUTER_ARTIFACTS (default build/artifacts/).
+// Screenshots go to $BROWSER_ARTIFACTS (default build/artifacts/).
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,7 +15,7 @@ import { chromium } from 'playwright-core';
 import { REPO, RouterProcess, eventually } from '../../web/test/support/router.js';
 
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const ARTIFACTS = process.env.WSROUTER_ARTIFACTS || path.join(REPO, 'build', 'artifacts');
+const ARTIFACTS = process.env.BROWSER_ARTIFACTS || path.join(REPO, 'build', 'artifacts');
 const STEP_MS = 10000;
 const SYMBOLS = 30; // config.yaml's feed.symbols
 

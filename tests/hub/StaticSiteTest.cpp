@@ -77,6 +77,9 @@ TEST(StaticSite, ServesEachFileWithItsTypeAndCachingHeaders) {
   // The page may talk to its own router only.
   const std::string policy = headerOf(answer(site, Request("/")), "Content-Security-Policy");
   EXPECT_NE(policy.find("default-src 'self'"), std::string::npos) << policy;
+  // Pages of other origins may import the client as a module (CORS); the page is not shared.
+  EXPECT_EQ(headerOf(answer(site, Request("/client.js")), "Access-Control-Allow-Origin"), "*");
+  EXPECT_EQ(headerOf(answer(site, Request("/")), "Access-Control-Allow-Origin"), "");
   // A query does not change the file.
   EXPECT_EQ(answer(site, Request("/client.js?v=3")).body, kFiles[3].bytes);
 }
