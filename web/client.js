@@ -129,7 +129,7 @@ export class WsRouterClient {
         status: 'pending',
         sinceSent: null,
       });
-      if (this.state === 'open') this.sendSubscribe([channel]);
+      if (this.state === 'open') this.flushSoon();
     }
     return () => this.unsubscribe(channel);
   }
@@ -324,6 +324,22 @@ export class WsRouterClient {
       if (entry.lastSeq !== null && (!restored || restored.has(channel))) entry.status = 'subscribed';
     }
     this.resubscribeAll(); // what the old session did not have
+  }
+
+  // Subscribe calls made in one go (one turn of the event loop) leave in one
+  // message: the router counts client messages against a per-minute limit.
+  flushSoon() {
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    queueMicrotask(() => {
+      this.flushQueued = false;
+      if (this.state === 'open' && !this.requestsOfKind('resume')) this.resubscribeAll();
+    });
+  }
+
+  requestsOfKind(kind) {
+    for (const request of this.requests.values()) if (request.kind === kind) return true;
+    return false;
   }
 
   resubscribeAll() {

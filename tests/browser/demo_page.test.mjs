@@ -18,6 +18,17 @@ const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const ARTIFACTS = process.env.BROWSER_ARTIFACTS || path.join(REPO, 'build', 'artifacts');
 const STEP_MS = 10000;
 const SYMBOLS = 30; // config.yaml's feed.symbols
+const PUBLISHER_TOKEN = 'browser-test-publisher';
+
+// Publishes through the admin API, as a backend would.
+async function publish(router, message) {
+  const response = await fetch(`http://127.0.0.1:${router.adminPort}/api/v1/publish`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${PUBLISHER_TOKEN}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify(message),
+  });
+  assert.equal(response.status, 200, await response.text());
+}
 
 // A page on the router, with everything it logs or asks for recorded.
 async function openPage(browser, router, viewport) {
@@ -66,6 +77,8 @@ describe('the demo page in chromium', () => {
   let browser;
   before(async () => {
     fs.mkdirSync(ARTIFACTS, { recursive: true });
+    // A publisher token, to raise an alert on user:demo when the test wants one.
+    router.extraEnv = { WSROUTER_ADMIN_PUBLISHER_TOKEN_FILE: router.file('publishers', `${PUBLISHER_TOKEN}\n`) };
     await router.start();
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   });
@@ -93,6 +106,14 @@ describe('the demo page in chromium', () => {
       assert.equal(await page.locator('#asks tr').count(), 5);
       assert.ok(await page.locator('#market-rows tr[data-symbol="MSFT"].selected').count());
       assert.match(await page.textContent('#state-text'), /^open$/);
+      // An alert on user:demo shows at the top of the alerts.
+      await publish(router, { channel: 'user:demo', type: 'alert', data: {
+        id: 1, user: 'demo', kind: 'price_move', symbol: 'MSFT', direction: 'up', threshold_pct: 3,
+        message: 'MSFT up 3% since the open, at 431.20' } });
+      await page.waitForFunction(() => document.querySelector('#alerts li')?.textContent.includes('MSFT up 3%'),
+        null, { timeout: STEP_MS });
+      await page.waitForFunction(() => Number(document.getElementById('rate').textContent) > 0, null,
+        { timeout: STEP_MS }); // the message rate, counted each second
       assert.deepEqual(seen.errors, []);
       assert.deepEqual(seen.outside, [], 'the page asks the router only');
     } finally {

@@ -97,24 +97,27 @@ describe('subscriptions', () => {
     assert.deepEqual(got, { 'stock:AAPL': [11], index: [4, 5] });
   });
 
-  it('sends a subscribe at once when open, with since when asked', () => {
+  it('sends a subscribe at once when open, with since when asked', async () => {
     const { server, client } = setup();
     server.last.welcome();
     const got = [];
     client.subscribe('market', (m) => got.push(m.seq), { since: 7 });
+    await Promise.resolve();
     assert.deepEqual(server.last.sent, [{ op: 'subscribe', id: 1, channels: ['market'], since: { market: 7 } }]);
     server.last.deliver({ type: 'subscribed', id: 1, channel: 'market', seq: 9, recovered: true });
     for (const seq of [8, 9, 10]) server.last.deliver(data('market', seq));
     assert.deepEqual(got, [8, 9, 10]);
   });
 
-  it('calls only the channel\'s own callback, and the latest one', () => {
+  it('calls only the channel\'s own callback, and the latest one', async () => {
     const { server, client } = setup();
     server.last.welcome();
     const first = [];
     const second = [];
     client.subscribe('a', (m) => first.push(m.seq));
+    await Promise.resolve();
     client.subscribe('a', (m) => second.push(m.seq)); // replaces, sends nothing more
+    await Promise.resolve();
     assert.equal(server.last.sentOps('subscribe').length, 1);
     server.last.deliver({ type: 'subscribed', id: 1, channel: 'a', seq: 0 });
     server.last.deliver(data('a', 1));
@@ -145,6 +148,18 @@ describe('subscriptions', () => {
     server.last.deliver(data('a', 6));
     assert.deepEqual(got.a, [1, 6]);
     assert.deepEqual(gaps, [gap]);
+  });
+
+  it('subscribe calls made together while open leave in one message', async () => {
+    const { server, client } = setup();
+    server.last.welcome();
+    for (const channel of ['a', 'b', 'c']) client.subscribe(channel, () => {});
+    assert.equal(server.last.sent.length, 0);
+    await Promise.resolve();
+    assert.deepEqual(server.last.sent, [{ op: 'subscribe', id: 1, channels: ['a', 'b', 'c'] }]);
+    client.subscribe('d', () => {});
+    await Promise.resolve();
+    assert.deepEqual(server.last.sent.at(-1), { op: 'subscribe', id: 2, channels: ['d'] });
   });
 
   it('unsubscribes: the op is sent and later messages are ignored', () => {
