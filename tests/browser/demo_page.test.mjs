@@ -130,6 +130,11 @@ describe('the demo page in chromium', () => {
         // Sparklines with a few points each.
         await page.waitForFunction(() => [...document.querySelectorAll('svg.sparkline polyline')]
           .filter((p) => (p.getAttribute('points') || '').split(' ').length >= 4).length >= 10, null, { timeout: STEP_MS });
+        // An alert too, so its panel is checked (and pictured) with content.
+        await publish(router, { channel: 'user:demo', type: 'alert', data: {
+          id: 2, user: 'demo', kind: 'price_move', symbol: 'NVDA', direction: 'down', threshold_pct: -3,
+          message: 'NVDA down 3% since the open, at 135.62' } });
+        await page.waitForSelector('#alerts li:not(.placeholder)', { timeout: STEP_MS });
         assert.deepEqual(await overflows(page), []);
         await page.screenshot({ path: path.join(ARTIFACTS, `demo-page-${viewport.width}.png`), fullPage: true });
         assert.deepEqual(seen.errors, []);
