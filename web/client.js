@@ -156,6 +156,7 @@ export class WsRouterClient {
   connect() {
     this.stopped = false;
     if (this.socket || this.timers.reconnect) return;
+    this.openedAt = null;
     this.setState(this.session ? 'reconnecting' : 'connecting', {});
     this.open();
   }
