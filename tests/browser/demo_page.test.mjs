@@ -179,6 +179,10 @@ describe('the demo page in chromium', () => {
         assert.match(await page.textContent('#notices .notice[data-kind="gap"]'), /restarted/);
       }
       await page.screenshot({ path: path.join(ARTIFACTS, 'demo-page-reconnected.png'), fullPage: false });
+      // The notices fit a phone too.
+      await page.setViewportSize({ width: 390, height: 844 });
+      assert.deepEqual(await overflows(page), []);
+      await page.screenshot({ path: path.join(ARTIFACTS, 'demo-page-reconnected-390.png'), fullPage: false });
       // While the router was down the browser logged its failed attempts; nothing else.
       const unexpected = seen.errors.filter((e) => !/WebSocket connection to .* failed/.test(e));
       assert.deepEqual(unexpected, []);
