@@ -35,7 +35,13 @@ tests/grafana/node_modules: tests/grafana/package.json tests/grafana/package-loc
 	cd tests/grafana && npm ci --no-audit --no-fund
 	touch $@
 
-test: build tests/e2e/node_modules tests/grafana/node_modules
+# playwright-core for the demo page's test in Debian's chromium (tests/browser);
+# it drives /usr/bin/chromium and downloads no browser.
+tests/browser/node_modules: tests/browser/package.json tests/browser/package-lock.json
+	cd tests/browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
+	touch $@
+
+test: build tests/e2e/node_modules tests/grafana/node_modules tests/browser/node_modules
 	ctest --test-dir build --output-on-failure -j $(JOBS)
 ifeq ($(CI),true)
 	$(MAKE) sanitize fuzz
@@ -44,11 +50,11 @@ endif
 unit: build
 	ctest --test-dir build --output-on-failure -L unit -j $(JOBS)
 
-e2e: build tests/e2e/node_modules
+e2e: build tests/e2e/node_modules tests/browser/node_modules
 	ctest --test-dir build --output-on-failure -L e2e
 
 # Unit and end-to-end tests again, built with ASan+UBSan; the first report fails the run.
-sanitize: setup tests/e2e/node_modules tests/grafana/node_modules
+sanitize: setup tests/e2e/node_modules tests/grafana/node_modules tests/browser/node_modules
 	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DWSROUTER_SANITIZE=ON -DWSROUTER_BENCH=OFF
 	cmake --build build-asan -j $(JOBS)
 	ASAN_OPTIONS=halt_on_error=1:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \

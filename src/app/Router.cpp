@@ -86,8 +86,10 @@ Router::Router(const config::Config& config, telemetry::Logger& logger)
       tracing_(makeTracing(config, logger)),
       hub_(config, hubLimits(config), tracing_.tracer.get()),
       gate_(config, hub_, logger),
+      site_(hub::embeddedWebFiles(), config.server.demoPage),
       server_(serverOptions(config), [this](ws::Server&, ws::Worker& worker) {
         auto local = std::make_unique<hub::LocalHub>(hub_, worker, gate_, logger_);
+        local->serveFiles(&site_);
         locals_.push_back(local.get());
         hub_.attach(*local);
         return local;

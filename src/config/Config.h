@@ -29,6 +29,7 @@ struct ServerConfig {
   bool perMessageDeflate = true;
   size_t compressionThresholdBytes = 1024;  // default for namespaces that do not set one
   uint32_t flushIntervalMs = 0;             // 0: write at once; otherwise batch for this long
+  bool demoPage = true;  // serve the demo page at / (the client at /client.js is always served)
 
   bool operator==(const ServerConfig&) const = default;
 };

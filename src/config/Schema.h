@@ -144,6 +144,7 @@ void describe(V& v, ServerConfig& c) {
   v.field("permessage_deflate", c.perMessageDeflate);
   v.field("compression_threshold_bytes", c.compressionThresholdBytes, IntRange{0, kGiB});
   v.field("flush_interval_ms", c.flushIntervalMs, IntRange{0, 1000});
+  v.field("demo_page", c.demoPage);
 }
 
 template <class V>

@@ -31,6 +31,7 @@
 #include "hub/LocalChannel.h"
 #include "hub/LocalHubStats.h"
 #include "hub/Session.h"
+#include "hub/StaticSite.h"
 #include "net/TimerWheel.h"
 #include "telemetry/ActiveSpan.h"
 #include "telemetry/Logger.h"
@@ -84,6 +85,14 @@ class LocalHub final : public ws::WebSocketHandler, private net::Timer::Handler 
   void onDrain(ws::WebSocket& socket) override;
   void onClose(ws::WebSocket& socket, uint16_t code, std::string_view reason) override;
 
+  // Plain HTTP on the public port (the demo page, /client.js) is answered
+  // from `site`, which must outlive the worker; without one, engine default.
+  void serveFiles(const StaticSite* site) { site_ = site; }
+  std::optional<ws::HttpResponse> onHttpRequest(const ws::HandshakeRequest& request,
+                                                const net::PeerAddress&) override {
+    return site_ != nullptr ? site_->answer(request) : std::nullopt;
+  }
+
  private:
   // One publication of a run being fanned out, as the worker prepared it.
   struct Outgoing {
@@ -119,6 +128,7 @@ class LocalHub final : public ws::WebSocketHandler, private net::Timer::Handler 
   ws::Worker& worker_;
   Gate& gate_;
   telemetry::Logger& logger_;
+  const StaticSite* site_ = nullptr;
   net::Timer sweepTimer_{this};
   ClientMessageParser parser_;  // reused: client messages arrive all the time
   // Publications handed in by deliver() from any thread; drainInbox() takes

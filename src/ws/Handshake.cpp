@@ -112,7 +112,11 @@ size_t countHeader(const HandshakeRequest& request, std::string_view name) {
   return n;
 }
 
-bool parseRequestLine(std::string_view line, HandshakeRequest& request, HandshakeError& error) {
+// Upgrades are GET only (RFC 6455 4.1); a plain request may also be a HEAD.
+enum class Methods { GetOnly, GetOrHead };
+
+bool parseRequestLine(std::string_view line, HandshakeRequest& request, HandshakeError& error,
+                      Methods methods) {
   size_t sp1 = line.find(' ');
   size_t sp2 = sp1 == std::string_view::npos ? sp1 : line.find(' ', sp1 + 1);
   if (sp2 == std::string_view::npos || line.find(' ', sp2 + 1) != std::string_view::npos) {
@@ -121,7 +125,10 @@ bool parseRequestLine(std::string_view line, HandshakeRequest& request, Handshak
   request.method = line.substr(0, sp1);
   request.target = line.substr(sp1 + 1, sp2 - sp1 - 1);
   std::string_view version = line.substr(sp2 + 1);
-  if (request.method != "GET") return fail(error, 400, "method must be GET");
+  if (request.method != "GET" && (methods == Methods::GetOnly || request.method != "HEAD")) {
+    return fail(error, 400,
+                methods == Methods::GetOnly ? "method must be GET" : "method must be GET or HEAD");
+  }
   if (version != "HTTP/1.1") return fail(error, 400, "HTTP version must be HTTP/1.1");
   if (!isValidTarget(request.target)) return fail(error, 400, "invalid request target");
   size_t q = request.target.find('?');
@@ -143,7 +150,8 @@ bool parseHeaderLine(std::string_view line, HandshakeRequest& request, Handshake
   return true;
 }
 
-bool parseLines(std::string_view head, HandshakeRequest& request, HandshakeError& error) {
+bool parseLines(std::string_view head, HandshakeRequest& request, HandshakeError& error,
+                Methods methods) {
   if (head.size() < 4 || head.substr(head.size() - 4) != "\r\n\r\n") {
     return fail(error, 400, "request head must end with CRLF CRLF");
   }
@@ -157,7 +165,7 @@ bool parseLines(std::string_view head, HandshakeRequest& request, HandshakeError
     rest.remove_prefix(lf + 1);
     if (line.find('\r') != std::string_view::npos) return fail(error, 400, "bare CR in request");
     if (first) {
-      if (!parseRequestLine(line, request, error)) return false;
+      if (!parseRequestLine(line, request, error, methods)) return false;
       first = false;
     } else if (line.empty()) {
       return fail(error, 400, "empty header line");
@@ -168,11 +176,16 @@ bool parseLines(std::string_view head, HandshakeRequest& request, HandshakeError
   return true;
 }
 
-bool checkUpgradeHeaders(HandshakeRequest& request, HandshakeError& error) {
+bool checkHost(HandshakeRequest& request, HandshakeError& error) {
   size_t hosts = countHeader(request, "Host");
   if (hosts == 0) return fail(error, 400, "missing Host");
   if (hosts > 1) return fail(error, 400, "more than one Host");
   request.host = request.header("Host");
+  return true;
+}
+
+bool checkUpgradeHeaders(HandshakeRequest& request, HandshakeError& error) {
+  if (!checkHost(request, error)) return false;
   if (!hasToken(request, "Upgrade", "websocket")) {
     return fail(error, 400, "Upgrade header must contain websocket");
   }
@@ -262,7 +275,33 @@ std::vector<std::string_view> HandshakeRequest::headerTokens(std::string_view na
 bool parseHandshake(std::string_view head, HandshakeRequest& request, HandshakeError& error) {
   request = HandshakeRequest{};
   request.headers.reserve(16);
-  return parseLines(head, request, error) && checkUpgradeHeaders(request, error);
+  return parseLines(head, request, error, Methods::GetOnly) && checkUpgradeHeaders(request, error);
+}
+
+bool parsePlainRequest(std::string_view head, HandshakeRequest& request, HandshakeError& error) {
+  request = HandshakeRequest{};
+  request.headers.reserve(16);
+  return parseLines(head, request, error, Methods::GetOrHead) && checkHost(request, error);
+}
+
+bool asksForUpgrade(const HandshakeRequest& request) {
+  return countHeader(request, "Upgrade") > 0 || countHeader(request, "Sec-WebSocket-Key") > 0;
+}
+
+std::string buildHttpResponse(const HttpResponse& response, bool headOnly) {
+  const bool bodyless = response.status == 204 || response.status == 304;
+  std::string out = "HTTP/1.1 ";
+  out += std::to_string(response.status);
+  out += ' ';
+  out += reasonPhrase(response.status);
+  out += "\r\n";
+  for (const std::string& header : response.headers)
+    out.append(header).append("\r\n");
+  if (!bodyless)
+    out.append("Content-Length: ").append(std::to_string(response.body.size())).append("\r\n");
+  out += "Connection: close\r\n\r\n";
+  if (!bodyless && !headOnly) out += response.body;
+  return out;
 }
 
 std::string computeAcceptKey(std::string_view key) {
@@ -324,6 +363,8 @@ std::string_view reasonPhrase(int status) {
       return "OK";
     case 204:
       return "No Content";
+    case 304:
+      return "Not Modified";
     case 400:
       return "Bad Request";
     case 401:

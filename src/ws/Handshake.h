@@ -53,6 +53,30 @@ size_t findRequestHeadEnd(std::string_view buffered);
 // status 426). Returns false and fills `error` on the first violation.
 bool parseHandshake(std::string_view head, HandshakeRequest& request, HandshakeError& error);
 
+// Validates a complete head as a plain HTTP request, one that may be answered
+// without an upgrade: request line "GET|HEAD <target> HTTP/1.1", well-formed
+// header lines (as above) and exactly one Host. Fills method, target, path,
+// query, host and headers; key, origin and authorization stay empty.
+bool parsePlainRequest(std::string_view head, HandshakeRequest& request, HandshakeError& error);
+
+// Whether a parsed request asks for a WebSocket at all (it has an Upgrade or
+// a Sec-WebSocket-Key header): such a request that fails parseHandshake() is
+// a broken upgrade, answered 400 or 426, never a plain request.
+bool asksForUpgrade(const HandshakeRequest& request);
+
+// A complete answer to a plain HTTP request (WebSocketHandler::onHttpRequest).
+struct HttpResponse {
+  int status = 200;
+  std::vector<std::string> headers;  // header lines without CRLF: "Content-Type: text/html"
+  std::string body;
+};
+
+// The bytes of `response`: status line, its header lines, Content-Length
+// (except for 204 and 304, which have no body), Connection: close, the blank
+// line, and the body unless `headOnly` (the answer to a HEAD keeps the
+// Content-Length of the GET's body).
+std::string buildHttpResponse(const HttpResponse& response, bool headOnly);
+
 // base64(SHA-1(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")).
 std::string computeAcceptKey(std::string_view key);
 

@@ -97,6 +97,7 @@ void WebSocket::finishHandshake(size_t headLength) {
   HandshakeRequest request;
   HandshakeError error;
   if (!parseHandshake(head, request, error)) {
+    if (answerPlainRequest(head)) return;
     stats::singleWriterAdd(worker_.stats().badHandshakes);
     refuse(error.status, "BAD_HANDSHAKE", error.message);
     return;
@@ -134,8 +135,23 @@ void WebSocket::finishHandshake(size_t headLength) {
 void WebSocket::refuse(int status, std::string_view code, std::string_view message,
                        const std::vector<std::string>& headers) {
   stats::singleWriterAdd(worker_.stats().refused);
+  answerAndClose(buildErrorResponse(status, code, message, headers));
+}
+
+bool WebSocket::answerPlainRequest(std::string_view head) {
+  HandshakeRequest request;
+  HandshakeError ignored;
+  if (!parsePlainRequest(head, request, ignored) || asksForUpgrade(request)) return false;
+  const std::optional<HttpResponse> response = worker_.handler().onHttpRequest(request, peer_);
+  if (!response) return false;
+  // Built before answerAndClose() frees the head `request` points into.
+  answerAndClose(buildHttpResponse(*response, request.method == "HEAD"));
+  return true;
+}
+
+void WebSocket::answerAndClose(const std::string& response) {
   std::string().swap(handshakeBuffer_);
-  queue(net::SharedBuffer::copyOf(buildErrorResponse(status, code, message, headers)), true);
+  queue(net::SharedBuffer::copyOf(response), true);
   closeAfterFlush_ = true;
   deadlineMs_ = worker_.loop().nowMs() + worker_.options().closeTimeoutMs;
   scheduleTimer();

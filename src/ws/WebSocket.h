@@ -101,6 +101,11 @@ class WebSocket final : net::EventLoop::IoHandler,
   void finishHandshake(size_t headLength);
   void refuse(int status, std::string_view code, std::string_view message,
               const std::vector<std::string>& headers = {});
+  // A plain GET or HEAD the handler answers (onHttpRequest); false when it is
+  // not one, or the handler leaves it to the 400.
+  bool answerPlainRequest(std::string_view head);
+  // Our last word before any WebSocket byte: written, then the connection closes.
+  void answerAndClose(const std::string& response);
   void onFrameBytes(std::string_view bytes);
   void failConnection(uint16_t code, std::string_view reason);
   void queue(net::SharedBuffer frame, bool urgent);

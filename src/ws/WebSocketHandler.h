@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -57,6 +58,18 @@ class WebSocketHandler {
     (void)request;
     (void)peer;
     return UpgradeDecision::accept();
+  }
+  // A plain HTTP GET or HEAD that asks for no upgrade (no Upgrade, no
+  // Sec-WebSocket-Key header): the application may answer it (a page, a
+  // file). The engine writes the answer (without the body for a HEAD) and
+  // closes the connection: one request per connection. std::nullopt, the
+  // default, answers it like any request that is not an upgrade: 400.
+  // The head's size limit and the handshake timeout apply as to upgrades.
+  virtual std::optional<HttpResponse> onHttpRequest(const HandshakeRequest& request,
+                                                    const net::PeerAddress& peer) {
+    (void)request;
+    (void)peer;
+    return std::nullopt;
   }
   // The 101 answer is queued; the connection may send.
   virtual void onOpen(WebSocket& socket) { (void)socket; }
