@@ -65,8 +65,9 @@ std::string buildUpgradeResponse(std::string_view key, std::string_view protocol
 // A complete plain HTTP answer that refuses the upgrade: status line, the
 // extra header lines given (each without CRLF, for example "Retry-After: 5"),
 // Content-Type: application/json, Content-Length, Connection: close, and a
-// JSON body {"error":{"code":"<code>","message":"<message>"}} with the message
-// JSON-escaped. A 426 also carries "Sec-WebSocket-Version: 13".
+// JSON body {"error":{"code":"<code>","message":"<message>"}} escaped by
+// text::appendJsonString (invalid UTF-8 becomes U+FFFD). A 426 also carries
+// "Sec-WebSocket-Version: 13".
 std::string buildErrorResponse(int status, std::string_view code, std::string_view message,
                                const std::vector<std::string>& extraHeaders = {});
 
