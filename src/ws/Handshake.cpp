@@ -191,6 +191,10 @@ bool checkUpgradeHeaders(HandshakeRequest& request, HandshakeError& error) {
     return fail(error, 426, "unsupported Sec-WebSocket-Version");
   }
   request.origin = request.header("Origin");
+  // Two credentials are ambiguous: an application reading the first and a
+  // proxy or log reading the last would disagree on who this is.
+  if (countHeader(request, "Authorization") > 1)
+    return fail(error, 400, "more than one Authorization");
   request.authorization = request.header("Authorization");
   return true;
 }

@@ -129,6 +129,17 @@ TEST(HandshakeTest, RefusesTwoHosts) {
   expectRejected(request("GET /ws HTTP/1.1", headers), 400, "Host");
 }
 
+TEST(HandshakeTest, RefusesTwoAuthorizations) {
+  auto headers = validHeaders();
+  headers.push_back("Authorization: Bearer token-A");
+  EXPECT_TRUE(parse(request("GET /ws HTTP/1.1", headers)).ok);
+  headers.push_back("authorization: Bearer token-B");
+  expectRejected(request("GET /ws HTTP/1.1", headers), 400, "more than one Authorization");
+  // Even when both carry the same credential.
+  headers.back() = "Authorization: Bearer token-A";
+  expectRejected(request("GET /ws HTTP/1.1", headers), 400, "Authorization");
+}
+
 TEST(HandshakeTest, RefusesUpgradeWithoutWebsocket) {
   expectRejected(request("GET /ws HTTP/1.1", with(validHeaders(), "Upgrade", "Upgrade: h2c")), 400,
                  "Upgrade");

@@ -79,6 +79,16 @@ class TokenAuth(CanaryMixin, RouterTestCase):
         self.assertEqual(self.status("/ws?token=token-A").status, 101)
         self.assertEqual(self.status("/ws?token=token-B").status, 401)
 
+    def test_two_authorization_headers_are_400(self):
+        # Whichever comes first, and even when both are the same valid token.
+        for extra in (bearer("token-A") + bearer("token-B"), bearer("token-B") + bearer("token-A"),
+                      bearer("token-A") + bearer("token-A")):
+            response = self.status(extra=extra)
+            self.assertEqual(response.status, 400, response)
+            self.assertEqual(response.json()["error"]["code"], "BAD_HANDSHAKE")
+            self.assertIn("Authorization", response.json()["error"]["message"])
+        self.assertEqual(self.status(extra=bearer("token-A")).status, 101)
+
     def test_query_tokens_never_reach_the_log(self):
         self.assertEqual(self.status("/ws?x=1&token=LEAKED-SECRET-123").status, 401)
         line = self.router.wait_stdout(lambda l: "connection_refused" in l and "x=1" in l,
