@@ -105,8 +105,8 @@ bool endpointFor(std::string_view path, const config::Config& config, std::strin
     return false;
   }
   if (!config.namespaceFor(name).dedicatedEndpoint) {
-    message = "channel ";
-    message.append(name).append(" has no dedicated endpoint; subscribe on /ws");
+    // Not naming it: the message is logged, and the path may be a token.
+    message = "this channel has no dedicated endpoint; subscribe to it on /ws";
     return false;
   }
   channel = name;
@@ -165,11 +165,14 @@ ws::UpgradeDecision ConnectionGate::refuse(std::string_view& traceOutcome, Refus
                                            int retryAfterSeconds) {
   if (traceOutcome.empty()) traceOutcome = refusalName(refusal);
   refusals_[static_cast<size_t>(refusal)].fetch_add(1, std::memory_order_relaxed);
+  std::string channel;
+  std::string notFound;
+  const bool knownPath = endpointFor(request.path, config_, channel, notFound);
   logger_.logLimited(telemetry::LogLevel::Warn, "connection_refused",
                      {{"reason", refusalName(refusal)},
                       {"status", status},
                       {"client", client.toString()},
-                      {"target", auth::redactedTarget(request.target)},
+                      {"target", auth::loggableTarget(request.path, request.query, knownPath)},
                       {"message", message}});
   ws::UpgradeDecision decision =
       ws::UpgradeDecision::refuse(status, std::string(code), std::move(message));

@@ -5,8 +5,9 @@
 // the browser Origin (403), the credential (401), and for /ws/<channel> the
 // channel's permission (403). Shared by every worker: its state is atomics
 // and the address limiter's sharded locks. Each refusal is counted by reason
-// and logged, within the logger's budget, with the client address; the
-// request target is logged redacted (no ?token=).
+// and logged, within the logger's budget, with the client address; of the
+// request target only a known path and the query's parameter names
+// (auth::loggableTarget).
 //
 // What a connection is admitted with (its identity, its address lease and
 // its slot under the cap) lives in its session and gives both back when the
