@@ -412,6 +412,21 @@ void LocalHub::onClose(ws::WebSocket& socket, uint16_t code, std::string_view /*
   }
 }
 
+bool LocalHub::onPing(ws::WebSocket& socket) {
+  auto& session = *static_cast<Session*>(socket.session());
+  switch (session.rate.check(static_cast<int64_t>(worker_.loop().nowMs()))) {
+    case auth::RateVerdict::Allowed:
+      return true;
+    case auth::RateVerdict::Limited:
+      ws::singleWriterAdd(stats_.rateLimited);
+      return false;  // unanswered: a pong would cost what the budget refuses
+    case auth::RateVerdict::Close:
+      socket.close(kCloseTooManyMessages, "too many messages");
+      return false;
+  }
+  return false;
+}
+
 void LocalHub::onMessage(ws::WebSocket& socket, std::string_view payload, bool binary) {
   auto& session = *static_cast<Session*>(socket.session());
   switch (session.rate.check(static_cast<int64_t>(worker_.loop().nowMs()))) {

@@ -66,6 +66,8 @@ class LocalHub final : public ws::WebSocketHandler, private net::Timer::Handler 
                                 const net::PeerAddress& peer) override;
   void onOpen(ws::WebSocket& socket) override;
   void onMessage(ws::WebSocket& socket, std::string_view payload, bool binary) override;
+  // A ping is a client message: it spends the same budget (and may 4029).
+  bool onPing(ws::WebSocket& socket) override;
   void onDrain(ws::WebSocket& socket) override;
   void onClose(ws::WebSocket& socket, uint16_t code, std::string_view reason) override;
 

@@ -156,7 +156,12 @@ void WebSocket::onMessage(std::string_view payload, bool binary) {
 }
 
 void WebSocket::onPing(std::string_view payload) {
-  if (state_ == State::Open) queue(buildFrame(Opcode::Pong, payload), true);
+  if (state_ != State::Open) return;
+  if (!worker_.handler().onPing(*this) || state_ != State::Open) return;
+  // RFC 6455 5.5.3 allows answering only the most recent ping: a peer that
+  // pings and never reads holds one pong here, not one per ping.
+  queue_.pushLatestUrgent(buildFrame(Opcode::Pong, payload));
+  requestFlush();
 }
 
 void WebSocket::onPong(std::string_view /*payload*/) {

@@ -62,6 +62,14 @@ class WebSocketHandler {
   virtual void onOpen(WebSocket& socket) { (void)socket; }
   // A complete message; the view is valid only during the call.
   virtual void onMessage(WebSocket& socket, std::string_view payload, bool binary) = 0;
+  // A ping arrived on an open connection: whether to answer it. A ping costs
+  // the server a pong, so an application with a per-client message budget
+  // counts pings against it here, and may close the connection instead.
+  // Answered, the pong replaces one still unsent (see WebSocket::onPing).
+  virtual bool onPing(WebSocket& socket) {
+    (void)socket;
+    return true;
+  }
   // The connection's output was blocked (the peer reads slower than we send)
   // and has now all been written: the moment to hand it what was held back.
   virtual void onDrain(WebSocket& socket) { (void)socket; }

@@ -14,7 +14,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from router_harness import (Closed, HarnessError, RouterTestCase, STEP, base_config,  # noqa: E402
                             upgrade_response, wait_until)
-from harness import (OP_TEXT, RawClient, deflate_message, handshake_request,  # noqa: E402
+from harness import (OP_PING, OP_TEXT, RawClient, deflate_message, handshake_request,  # noqa: E402
                      make_key)
 from secrets_tools import KeyPair, SecretDir, hs256  # noqa: E402
 
@@ -394,6 +394,25 @@ class Limits(CanaryMixin, RouterTestCase):
         with self.assertRaises(Closed) as closed:
             for i in range(20):
                 c.send_json({"op": "ping", "id": 100 + i})
+            c.read_until(lambda m: False)
+        self.assertEqual(closed.exception.code, 4029)
+        self.assert_canary_served()
+
+    def test_pings_spend_the_message_budget(self):
+        self.start_canary(extra=self.as_client("198.51.100.5"))
+        c = self.client(extra=self.as_client("198.51.100.8"))
+        c.expect_type("welcome")
+        for i in range(20):  # the whole budget: each answered
+            c.send_frame(OP_PING, b"p%d" % i)
+            self.assertEqual(c.read_frame().payload, b"p%d" % i)
+        c.send_frame(OP_PING, b"over")  # unanswered: no pong before the next answer
+        c.send_json({"op": "ping", "id": 1})
+        frame = c.read_frame()
+        self.assertEqual(frame.opcode, OP_TEXT, frame)
+        self.assertEqual(json.loads(frame.payload)["code"], "RATE_LIMITED")
+        with self.assertRaises(Closed) as closed:
+            for i in range(20):
+                c.send_frame(OP_PING, b"more")
             c.read_until(lambda m: False)
         self.assertEqual(closed.exception.code, 4029)
         self.assert_canary_served()
