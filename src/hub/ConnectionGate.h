@@ -1,5 +1,7 @@
 #pragma once
-// Every check between a valid RFC 6455 request and the 101, in order:
+// Every check between a valid RFC 6455 request and the 101 (and, from the
+// accept until then, the place a connection holds under its address's cap),
+// in order:
 // draining (503), the path (404), secrets not loaded (503), the instance's
 // connection cap (503), the client address's connections and attempts (429),
 // the browser Origin (403), the credential (401), and for /ws/<channel> the
@@ -88,6 +90,14 @@ struct Admission {
   ConnectionSlot slot;
 };
 
+// A connection's place under limits.connections_per_address while its
+// handshake is in progress: held by the engine from the accept until the
+// request head is complete (ws::WebSocketHandler::onAccept).
+struct HandshakePlace final : ws::SessionData {
+  explicit HandshakePlace(auth::AddressLease held) : lease(std::move(held)) {}
+  auth::AddressLease lease;
+};
+
 class ConnectionGate {
  public:
   ConnectionGate(const config::Config& config, Hub& hub, telemetry::Logger& logger);
@@ -105,6 +115,13 @@ class ConnectionGate {
   // Traced as a websocket.handshake span when the hub has a tracer.
   ws::UpgradeDecision admit(const ws::HandshakeRequest& request, const net::PeerAddress& peer,
                             Admission& admission);
+
+  // Any worker thread, when a TCP connection is accepted: a HandshakePlace
+  // for the peer under connections_per_address, or a 429 (503 when the
+  // address table is full). A peer that is a trusted proxy is not counted
+  // here: the clients behind it are known only from the request's
+  // X-Forwarded-For, and are counted at the upgrade. O(1): one shard lock.
+  ws::UpgradeDecision admitAccept(const net::PeerAddress& peer);
 
   // Whether `identity` (null: no token identity) may subscribe to `channel`.
   auth::AccessDecision mayAccess(const auth::Identity* identity, std::string_view channel) const;

@@ -321,6 +321,10 @@ void LocalHub::sendGap(Session& session, std::string_view channel, uint64_t from
 
 // ---- Connections -----------------------------------------------------------
 
+ws::UpgradeDecision LocalHub::onAccept(const net::PeerAddress& peer) {
+  return gate_ == nullptr ? ws::UpgradeDecision::accept() : gate_->admitAccept(peer);
+}
+
 ws::UpgradeDecision LocalHub::onUpgrade(const ws::HandshakeRequest& request,
                                         const net::PeerAddress& peer) {
   if (gate_ == nullptr) {

@@ -62,6 +62,8 @@ class LocalHub final : public ws::WebSocketHandler, private net::Timer::Handler 
   };
   QueueGauges queueGauges();
 
+  // A connection in its handshake holds a place under its address's cap.
+  ws::UpgradeDecision onAccept(const net::PeerAddress& peer) override;
   ws::UpgradeDecision onUpgrade(const ws::HandshakeRequest& request,
                                 const net::PeerAddress& peer) override;
   void onOpen(ws::WebSocket& socket) override;

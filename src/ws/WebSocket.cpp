@@ -31,6 +31,12 @@ void WebSocket::start() {
   lastReceivedMs_ = loop.nowMs();
   deadlineMs_ = loop.nowMs() + worker_.options().handshakeTimeoutMs;
   scheduleTimer();
+  UpgradeDecision decision = worker_.handler().onAccept(peer_);
+  if (decision.status != 0) {
+    refuse(decision.status, decision.code, decision.message, decision.headers);
+    return;
+  }
+  acceptHold_ = std::move(decision.session);
 }
 
 // ---- Input -----------------------------------------------------------------
@@ -93,6 +99,9 @@ void WebSocket::onHandshakeBytes(std::string_view bytes) {
 }
 
 void WebSocket::finishHandshake(size_t headLength) {
+  // What onAccept held for this connection is given back before onUpgrade
+  // takes its own: the application counts the connection once either way.
+  acceptHold_.reset();
   const std::string_view head(handshakeBuffer_.data(), headLength);
   HandshakeRequest request;
   HandshakeError error;
@@ -134,6 +143,7 @@ void WebSocket::finishHandshake(size_t headLength) {
 void WebSocket::refuse(int status, std::string_view code, std::string_view message,
                        const std::vector<std::string>& headers) {
   singleWriterAdd(worker_.stats().refused);
+  acceptHold_.reset();
   std::string().swap(handshakeBuffer_);
   queue(net::SharedBuffer::copyOf(buildErrorResponse(status, code, message, headers)), true);
   closeAfterFlush_ = true;
@@ -414,6 +424,7 @@ void WebSocket::destroy() {
   worker_.loop().remove(fd_.get());
   worker_.loop().timers().cancel(timer_);
   fd_.reset();
+  acceptHold_.reset();
   if (wasOpen) worker_.handler().onClose(*this, closeCode_, closeReason_);
   worker_.retire(*this, wasOpen);
 }

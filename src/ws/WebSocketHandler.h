@@ -52,6 +52,17 @@ class WebSocketHandler {
  public:
   virtual ~WebSocketHandler() = default;
 
+  // A TCP connection was accepted, before any byte of its request: the
+  // moment to count it against a per-address limit, since an idle socket or
+  // a half-sent request holds a descriptor until the handshake timeout. A
+  // refusal (status set) is answered at once and the connection closed. An
+  // acceptance's `session` is held by the connection until its request head
+  // is complete (dropped just before onUpgrade, which decides anew) or until
+  // the connection ends: RAII gives the place back. O(1) per accept, please.
+  virtual UpgradeDecision onAccept(const net::PeerAddress& peer) {
+    (void)peer;
+    return UpgradeDecision::accept();
+  }
   // A valid RFC 6455 request arrived: accept or refuse it (path, auth, limits).
   virtual UpgradeDecision onUpgrade(const HandshakeRequest& request, const net::PeerAddress& peer) {
     (void)request;

@@ -441,6 +441,78 @@ class ConnectionCap(RouterTestCase):
         self.assertEqual(self.pub.stats()["gate"]["refused"]["connection_cap"], 1)
 
 
+class HandshakesInProgress(RouterTestCase):
+    # Connections still in their handshake hold a place under their address's
+    # cap from the accept on (issue 11, defect 13). One worker: connections
+    # are accepted in the order they were made.
+    CONFIG = base_config(server={"host": "127.0.0.1", "port": 0, "workers": 1,
+                                 "handshake_timeout_ms": 10000},
+                         limits={"connections_per_address": 3,
+                                 "connection_attempts_per_minute": 0})
+
+    def idle_from(self, source, send=b""):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.bind((source, 0))
+        s.connect(("127.0.0.1", self.router.port))
+        if send:
+            s.sendall(send)
+        return s
+
+    @staticmethod
+    def answer(s, timeout):
+        """What the router wrote before the timeout; None if nothing."""
+        s.settimeout(timeout)
+        try:
+            data = s.recv(4096)
+        except socket.timeout:
+            return None
+        return data
+
+    def test_idle_and_partial_handshakes_count_against_the_address(self):
+        sockets = []
+        try:
+            partial = handshake_request(key=make_key(), path="/ws")[:40]
+            # Two idle sockets and one half-sent request take the three places.
+            for i in range(3):
+                sockets.append(self.idle_from("127.0.0.2", partial if i == 2 else b""))
+            extra = [self.idle_from("127.0.0.2", partial if i % 2 else b"") for i in range(6)]
+            sockets.extend(extra)
+            # The extra ones are answered 429 at once and closed; the three first wait.
+            started = time.monotonic()
+            for s in extra:
+                data = self.answer(s, STEP)
+                self.assertIsNotNone(data, "no answer to an extra handshake")
+                self.assertTrue(data.startswith(b"HTTP/1.1 429 "), data)
+                self.assertIn(b"Retry-After:", data)
+            self.assertLess(time.monotonic() - started, 5)
+            for s in sockets[:3]:
+                self.assertIsNone(self.answer(s, 0.2))
+            gate = self.pub.stats()["gate"]
+            self.assertEqual(gate["refused"]["too_many_connections"], 6)
+            # A full upgrade from the same address finds no place either ...
+            status, s = upgrade_from("127.0.0.2", self.router.port)
+            sockets.append(s)
+            self.assertEqual(status, 429)
+            # ... while a client from another address is served.
+            c = self.client()
+            c.expect_type("welcome")
+            self.assertEqual(c.request({"op": "ping", "id": 1})["type"], "pong")
+            # Closing the idle ones gives their places back.
+            for s in sockets[:3]:
+                s.close()
+            wait_until(lambda: upgrade_from_status("127.0.0.2", self.router.port) == 101, 5,
+                       "a place once the idle sockets closed")
+        finally:
+            for s in sockets:
+                s.close()
+
+
+def upgrade_from_status(source, port):
+    status, s = upgrade_from(source, port)
+    s.close()
+    return status
+
+
 # ---- hostile input -------------------------------------------------------------
 
 
