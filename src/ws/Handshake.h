@@ -50,7 +50,8 @@ size_t findRequestHeadEnd(std::string_view buffered);
 // "websocket" and Connection containing the token "upgrade" (both
 // case-insensitive, comma lists allowed), Sec-WebSocket-Key present once and
 // decoding to exactly 16 bytes, Sec-WebSocket-Version "13" (other or missing:
-// status 426), Authorization at most once (400). Returns false and fills `error` on the first violation.
+// status 426), Authorization at most once (400). Returns false and fills
+// `error` on the first violation.
 bool parseHandshake(std::string_view head, HandshakeRequest& request, HandshakeError& error);
 
 // base64(SHA-1(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")).

@@ -45,7 +45,7 @@ TEST(AddressLimiter, HandshakesInProgressHoldPlacesWithoutCountingAttempts) {
   EXPECT_FALSE(fourth.admitted);
   EXPECT_EQ(fourth.reason, AdmissionRefusal::TooManyConnections);
   EXPECT_EQ(fourth.retryAfterSeconds, AddressLimiter::kRetryAfterConnectionsSeconds);
-  EXPECT_FALSE(limiter.admit(a, 1000).admitted);               // an upgrade finds no place
+  EXPECT_FALSE(limiter.admit(a, 1000).admitted);              // an upgrade finds no place
   EXPECT_TRUE(limiter.hold(ip("192.0.2.2"), 1000).admitted);  // others are not affected
   // One head completes: its place is given back and taken by the upgrade.
   limiter.release(a);
