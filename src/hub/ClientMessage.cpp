@@ -4,6 +4,8 @@
 
 #include <charconv>
 
+#include "text/JsonString.h"
+
 namespace wsr::hub {
 namespace {
 
@@ -19,80 +21,10 @@ constexpr size_t kRetainedParserBytes = 64 * 1024;
 
 // ---- JSON output -----------------------------------------------------------
 
-// Length of the valid UTF-8 sequence (RFC 3629: no overlongs, no surrogates,
-// nothing above U+10FFFF) starting at text[i], 0 when the byte there does not
-// start one. Only called for bytes >= 0x80.
-size_t utf8SequenceLength(std::string_view text, size_t i) {
-  const auto byte = [&](size_t k) { return static_cast<uint8_t>(text[k]); };
-  const auto continuation = [&](size_t k) { return k < text.size() && (byte(k) & 0xC0) == 0x80; };
-  const uint8_t lead = byte(i);
-  if (lead >= 0xC2 && lead <= 0xDF) return continuation(i + 1) ? 2 : 0;
-  if (lead >= 0xE0 && lead <= 0xEF) {
-    if (!continuation(i + 1) || !continuation(i + 2)) return 0;
-    const uint8_t second = byte(i + 1);
-    if (lead == 0xE0 && second < 0xA0) return 0;  // overlong
-    if (lead == 0xED && second > 0x9F) return 0;  // UTF-16 surrogate
-    return 3;
-  }
-  if (lead >= 0xF0 && lead <= 0xF4) {
-    if (!continuation(i + 1) || !continuation(i + 2) || !continuation(i + 3)) return 0;
-    const uint8_t second = byte(i + 1);
-    if (lead == 0xF0 && second < 0x90) return 0;  // overlong
-    if (lead == 0xF4 && second > 0x8F) return 0;  // above U+10FFFF
-    return 4;
-  }
-  return 0;  // continuation byte without lead, C0/C1 overlong lead, F5..FF
-}
-
-constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
-
-// The short escapes JSON has; 0 for the control characters written \u00XX.
-char shortEscape(uint8_t c) {
-  switch (c) {
-    case '"':
-      return '"';
-    case '\\':
-      return '\\';
-    case '\n':
-      return 'n';
-    case '\r':
-      return 'r';
-    case '\t':
-      return 't';
-    case '\b':
-      return 'b';
-    case '\f':
-      return 'f';
-    default:
-      return 0;
-  }
-}
-
-bool needsWork(uint8_t c) {
-  return c < 0x20 || c == '"' || c == '\\' || c >= 0x80;
-}
-
 // Exactly the number of bytes appendJsonString writes for `text`, so
 // dataMessage can reserve once.
 size_t jsonStringLength(std::string_view text) {
-  size_t length = 2;  // the quotes
-  for (size_t i = 0; i < text.size();) {
-    const auto c = static_cast<uint8_t>(text[i]);
-    if (!needsWork(c)) {
-      ++length;
-      ++i;
-    } else if (c < 0x80) {
-      length += shortEscape(c) != 0 ? 2 : 6;
-      ++i;
-    } else if (const size_t n = utf8SequenceLength(text, i); n != 0) {
-      length += n;
-      i += n;
-    } else {
-      length += kReplacement.size();
-      ++i;
-    }
-  }
-  return length;
+  return text::jsonStringLength(text);
 }
 
 template <typename Integer>
@@ -398,41 +330,10 @@ bool parseClientMessage(std::string_view text, size_t maxChannels, ClientMessage
 
 // ---- Builders --------------------------------------------------------------
 
-// Invalid UTF-8 never reaches the output: each byte that does not start a
-// valid sequence becomes U+FFFD (one per byte), so the result is always
-// valid JSON in valid UTF-8. Control characters are escaped; everything
-// else, including DEL, U+2028 and U+2029, is legal in a JSON string as is.
+// The program's one escaper (text/JsonString.h), and so its one policy for
+// invalid UTF-8.
 void appendJsonString(std::string& out, std::string_view text) {
-  out += '"';
-  size_t run = 0;  // start of the bytes not yet copied that need no work
-  size_t i = 0;
-  while (i < text.size()) {
-    const auto c = static_cast<uint8_t>(text[i]);
-    if (!needsWork(c)) {
-      ++i;
-      continue;
-    }
-    size_t sequence = 0;
-    if (c >= 0x80 && (sequence = utf8SequenceLength(text, i)) != 0) {
-      i += sequence;  // valid multi-byte character: part of the run
-      continue;
-    }
-    out.append(text.data() + run, i - run);
-    if (c >= 0x80) {
-      out += kReplacement;
-    } else if (const char escape = shortEscape(c); escape != 0) {
-      out += '\\';
-      out += escape;
-    } else {
-      constexpr char kHex[] = "0123456789abcdef";
-      out += "\\u00";
-      out += kHex[c >> 4];
-      out += kHex[c & 0xF];
-    }
-    run = ++i;
-  }
-  out.append(text.data() + run, text.size() - run);
-  out += '"';
+  text::appendJsonString(out, text);
 }
 
 std::string welcomeMessage(std::string_view session, std::string_view resume, uint32_t heartbeatMs,

@@ -1,12 +1,15 @@
 #pragma once
-// Every check between a valid RFC 6455 request and the 101, in order:
+// Every check between a valid RFC 6455 request and the 101 (and, from the
+// accept until then, the place a connection holds under its address's cap),
+// in order:
 // draining (503), the path (404), secrets not loaded (503), the instance's
 // connection cap (503), the client address's connections and attempts (429),
 // the browser Origin (403), the credential (401), and for /ws/<channel> the
 // channel's permission (403). Shared by every worker: its state is atomics
 // and the address limiter's sharded locks. Each refusal is counted by reason
-// and logged, within the logger's budget, with the client address; the
-// request target is logged redacted (no ?token=).
+// and logged, within the logger's budget, with the client address; of the
+// request target only a known path and the query's parameter names
+// (auth::loggableTarget).
 //
 // What a connection is admitted with (its identity, its address lease and
 // its slot under the cap) lives in its session and gives both back when the
@@ -56,6 +59,14 @@ std::string_view refusalName(Refusal refusal);  // metric label: "too_many_conne
 bool endpointFor(std::string_view path, const config::Config& config, std::string& channel,
                  std::string& message);
 
+// A connection's place under limits.connections_per_address while its
+// handshake is in progress: held by the engine from the accept until the
+// request head is complete (ws::WebSocketHandler::onAccept).
+struct HandshakePlace final : ws::SessionData {
+  explicit HandshakePlace(auth::AddressLease held) : lease(std::move(held)) {}
+  auth::AddressLease lease;
+};
+
 class ConnectionGate final : public Gate {
  public:
   ConnectionGate(const config::Config& config, Hub& hub, telemetry::Logger& logger);
@@ -73,6 +84,13 @@ class ConnectionGate final : public Gate {
   // Traced as a websocket.handshake span when the hub has a tracer.
   ws::UpgradeDecision admit(const ws::HandshakeRequest& request, const net::PeerAddress& peer,
                             Admission& admission) override;
+
+  // Any worker thread, when a TCP connection is accepted: a HandshakePlace
+  // for the peer under connections_per_address, or a 429 (503 when the
+  // address table is full). A peer that is a trusted proxy is not counted
+  // here: the clients behind it are known only from the request's
+  // X-Forwarded-For, and are counted at the upgrade. O(1): one shard lock.
+  ws::UpgradeDecision admitAccept(const net::PeerAddress& peer) override;
 
   // Gate.
   auth::AccessDecision mayAccess(const auth::Identity* identity,

@@ -56,6 +56,10 @@ class Gate {
  public:
   virtual ~Gate() = default;
 
+  // Any worker thread, when a TCP connection is accepted: a refusal, or an
+  // acceptance whose session (if any) the engine holds until the request
+  // head is complete (a place under the per-address cap, say).
+  virtual ws::UpgradeDecision admitAccept(const net::PeerAddress& peer) = 0;
   // Any worker thread. A refusal (status set) or an acceptance, with
   // `admission` filled and the session for it to be built by the caller.
   virtual ws::UpgradeDecision admit(const ws::HandshakeRequest& request,

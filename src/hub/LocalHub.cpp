@@ -47,6 +47,10 @@ void LocalHub::onTimer(net::Timer& /*timer*/) {
   worker_.loop().timers().schedule(sweepTimer_, worker_.loop().nowMs() + kSweepIntervalMs);
 }
 
+ws::UpgradeDecision LocalHub::onAccept(const net::PeerAddress& peer) {
+  return gate_.admitAccept(peer);
+}
+
 ws::UpgradeDecision LocalHub::onUpgrade(const ws::HandshakeRequest& request,
                                         const net::PeerAddress& peer) {
   auto session = std::make_unique<Session>(gate_.messagesPerMinute());
@@ -121,6 +125,21 @@ void LocalHub::onClose(ws::WebSocket& socket, uint16_t code, std::string_view /*
   while (!session->subscriptions.empty()) {
     unsubscribe(*session, *session->subscriptions.back().channel);
   }
+}
+
+bool LocalHub::onPing(ws::WebSocket& socket) {
+  auto& session = *static_cast<Session*>(socket.session());
+  switch (session.rate.check(static_cast<int64_t>(worker_.loop().nowMs()))) {
+    case auth::RateVerdict::Allowed:
+      return true;
+    case auth::RateVerdict::Limited:
+      stats::singleWriterAdd(stats_.rateLimited);
+      return false;  // unanswered: a pong would cost what the budget refuses
+    case auth::RateVerdict::Close:
+      socket.close(kCloseTooManyMessages, "too many messages");
+      return false;
+  }
+  return false;
 }
 
 void LocalHub::onMessage(ws::WebSocket& socket, std::string_view payload, bool binary) {

@@ -78,10 +78,14 @@ class LocalHub final : public ws::WebSocketHandler, private net::Timer::Handler 
   };
   QueueGauges queueGauges();
 
+  // A connection in its handshake holds a place under its address's cap.
+  ws::UpgradeDecision onAccept(const net::PeerAddress& peer) override;
   ws::UpgradeDecision onUpgrade(const ws::HandshakeRequest& request,
                                 const net::PeerAddress& peer) override;
   void onOpen(ws::WebSocket& socket) override;
   void onMessage(ws::WebSocket& socket, std::string_view payload, bool binary) override;
+  // A ping is a client message: it spends the same budget (and may 4029).
+  bool onPing(ws::WebSocket& socket) override;
   void onDrain(ws::WebSocket& socket) override;
   void onClose(ws::WebSocket& socket, uint16_t code, std::string_view reason) override;
 

@@ -6,7 +6,7 @@
 #include <array>
 #include <cstring>
 
-#include "ws/Utf8Validator.h"
+#include "text/JsonString.h"
 
 namespace wsr::ws {
 namespace {
@@ -204,33 +204,12 @@ bool checkUpgradeHeaders(HandshakeRequest& request, HandshakeError& error) {
     return fail(error, 426, "unsupported Sec-WebSocket-Version");
   }
   request.origin = request.header("Origin");
+  // Two credentials are ambiguous: an application reading the first and a
+  // proxy or log reading the last would disagree on who this is.
+  if (countHeader(request, "Authorization") > 1)
+    return fail(error, 400, "more than one Authorization");
   request.authorization = request.header("Authorization");
   return true;
-}
-
-void appendHex2(std::string& out, unsigned char c) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out += "\\u00";
-  out += kHex[c >> 4];
-  out += kHex[c & 0xF];
-}
-
-// JSON string content. Bytes that are not valid UTF-8 cannot appear raw in
-// JSON, so a message that is not valid UTF-8 has its high bytes escaped as
-// Latin-1 code points: the body stays valid JSON whatever the message holds.
-void appendJsonEscaped(std::string& out, std::string_view s) {
-  const bool utf8 = isValidUtf8(s);
-  for (char ch : s) {
-    auto c = static_cast<unsigned char>(ch);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += ch;
-    } else if (c < 0x20 || (c >= 0x80 && !utf8)) {
-      appendHex2(out, c);
-    } else {
-      out += ch;
-    }
-  }
 }
 
 }  // namespace
@@ -334,11 +313,11 @@ std::string buildUpgradeResponse(std::string_view key, std::string_view protocol
 
 std::string buildErrorResponse(int status, std::string_view code, std::string_view message,
                                const std::vector<std::string>& extraHeaders) {
-  std::string body = "{\"error\":{\"code\":\"";
-  appendJsonEscaped(body, code);
-  body += "\",\"message\":\"";
-  appendJsonEscaped(body, message);
-  body += "\"}}";
+  std::string body = "{\"error\":{\"code\":";
+  text::appendJsonString(body, code);
+  body += ",\"message\":";
+  text::appendJsonString(body, message);
+  body += "}}";
 
   std::string out = "HTTP/1.1 ";
   out += std::to_string(status);

@@ -50,7 +50,8 @@ size_t findRequestHeadEnd(std::string_view buffered);
 // "websocket" and Connection containing the token "upgrade" (both
 // case-insensitive, comma lists allowed), Sec-WebSocket-Key present once and
 // decoding to exactly 16 bytes, Sec-WebSocket-Version "13" (other or missing:
-// status 426). Returns false and fills `error` on the first violation.
+// status 426), Authorization at most once (400). Returns false and fills
+// `error` on the first violation.
 bool parseHandshake(std::string_view head, HandshakeRequest& request, HandshakeError& error);
 
 // Validates a complete head as a plain HTTP request, one that may be answered
@@ -89,8 +90,9 @@ std::string buildUpgradeResponse(std::string_view key, std::string_view protocol
 // A complete plain HTTP answer that refuses the upgrade: status line, the
 // extra header lines given (each without CRLF, for example "Retry-After: 5"),
 // Content-Type: application/json, Content-Length, Connection: close, and a
-// JSON body {"error":{"code":"<code>","message":"<message>"}} with the message
-// JSON-escaped. A 426 also carries "Sec-WebSocket-Version: 13".
+// JSON body {"error":{"code":"<code>","message":"<message>"}} escaped by
+// text::appendJsonString (invalid UTF-8 becomes U+FFFD). A 426 also carries
+// "Sec-WebSocket-Version: 13".
 std::string buildErrorResponse(int status, std::string_view code, std::string_view message,
                                const std::vector<std::string>& extraHeaders = {});
 

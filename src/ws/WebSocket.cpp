@@ -31,6 +31,12 @@ void WebSocket::start() {
   lastReceivedMs_ = loop.nowMs();
   deadlineMs_ = loop.nowMs() + worker_.options().handshakeTimeoutMs;
   scheduleTimer();
+  UpgradeDecision decision = worker_.handler().onAccept(peer_);
+  if (decision.status != 0) {
+    refuse(decision.status, decision.code, decision.message, decision.headers);
+    return;
+  }
+  acceptHold_ = std::move(decision.session);
 }
 
 // ---- Input -----------------------------------------------------------------
@@ -93,6 +99,9 @@ void WebSocket::onHandshakeBytes(std::string_view bytes) {
 }
 
 void WebSocket::finishHandshake(size_t headLength) {
+  // What onAccept held for this connection is given back before onUpgrade
+  // takes its own: the application counts the connection once either way.
+  acceptHold_.reset();
   const std::string_view head(handshakeBuffer_.data(), headLength);
   HandshakeRequest request;
   HandshakeError error;
@@ -135,6 +144,7 @@ void WebSocket::finishHandshake(size_t headLength) {
 void WebSocket::refuse(int status, std::string_view code, std::string_view message,
                        const std::vector<std::string>& headers) {
   stats::singleWriterAdd(worker_.stats().refused);
+  acceptHold_.reset();
   answerAndClose(buildErrorResponse(status, code, message, headers));
 }
 
@@ -172,7 +182,12 @@ void WebSocket::onMessage(std::string_view payload, bool binary) {
 }
 
 void WebSocket::onPing(std::string_view payload) {
-  if (state_ == State::Open) queue(buildFrame(Opcode::Pong, payload), true);
+  if (state_ != State::Open) return;
+  if (!worker_.handler().onPing(*this) || state_ != State::Open) return;
+  // RFC 6455 5.5.3 allows answering only the most recent ping: a peer that
+  // pings and never reads holds one pong here, not one per ping.
+  queue_.pushLatestUrgent(buildFrame(Opcode::Pong, payload));
+  requestFlush();
 }
 
 void WebSocket::onPong(std::string_view /*payload*/) {
@@ -426,6 +441,7 @@ void WebSocket::destroy() {
   worker_.loop().remove(fd_.get());
   worker_.loop().timers().cancel(timer_);
   fd_.reset();
+  acceptHold_.reset();
   if (wasOpen) worker_.handler().onClose(*this, closeCode_, closeReason_);
   worker_.retire(*this, wasOpen);
 }

@@ -149,7 +149,8 @@ class WebSocket final : net::EventLoop::IoHandler,
   std::string closeAtReason_;
   net::Timer timer_{this};
 
-  std::string handshakeBuffer_;  // request head bytes; emptied after the upgrade
+  std::string handshakeBuffer_;              // request head bytes; emptied after the upgrade
+  std::unique_ptr<SessionData> acceptHold_;  // onAccept's, until the head is complete
   std::unique_ptr<FrameParser> parser_;
   net::SendQueue queue_;
   std::unique_ptr<SessionData> session_;

@@ -509,7 +509,7 @@ TEST(ClientMessageJsonString, ValidUtf8PassesThrough) {
 
 TEST(ClientMessageJsonString, InvalidUtf8BecomesReplacementCharacters) {
   const std::string fffd = "\xEF\xBF\xBD";
-  // One U+FFFD per byte that does not start a valid sequence.
+  // One U+FFFD per invalid sequence (text/JsonString.h).
   EXPECT_EQ(jsonString("\xFF"), "\"" + fffd + "\"");
   EXPECT_EQ(jsonString("a\x80z"), "\"a" + fffd + "z\"");
   EXPECT_EQ(jsonString("\xC3"), "\"" + fffd + "\"");                        // truncated
@@ -519,7 +519,7 @@ TEST(ClientMessageJsonString, InvalidUtf8BecomesReplacementCharacters) {
   EXPECT_EQ(jsonString("\xED\xA0\x80"), "\"" + fffd + fffd + fffd + "\"");  // surrogate
   EXPECT_EQ(jsonString("\xF4\x90\x80\x80"), "\"" + fffd + fffd + fffd + fffd + "\"");  // >10FFFF
   EXPECT_EQ(jsonString("\xF5"), "\"" + fffd + "\"");
-  EXPECT_EQ(jsonString("\xE2\x82"), "\"" + fffd + fffd + "\"");  // truncated at the end
+  EXPECT_EQ(jsonString("\xE2\x82"), "\"" + fffd + "\"");  // truncated: one sequence
   // Mixed with valid characters and escapes.
   EXPECT_EQ(jsonString("\xC3\xA9\xFF\n\""), "\"\xC3\xA9" + fffd + "\\n\\\"\"");
   for (std::string_view text : {"\xFF\xFE", "\xC3", "\xED\xBF\xBF", "\xF0\x8F\xBF\xBF", "\x80"}) {
