@@ -147,7 +147,11 @@ void AdminConnection::process() {
     pending_.http = std::move(head.request);
     pending_.http.remote_addr = peerIp_;
     pending_.http.remote_port = peerPort_;
-    pending_.bodyTooLarge = head.contentLength > limits_.maxBodyBytes;
+    if (head.contentLength > limits_.maxBodyBytes) {
+      pending_.body = BodyState::TooLarge;
+    } else if (head.contentLength > 0 && !owner_.wantsBody(pending_.http)) {
+      pending_.body = BodyState::Unwanted;
+    }
     refuseStatus_ = head.refuseStatus;
     refuseMessage_ = std::move(head.refuseMessage);
     bodyRemaining_ = head.contentLength;
@@ -156,7 +160,9 @@ void AdminConnection::process() {
   }
   if (state_ != State::ReadingBody) return;
   const size_t take = std::min(bodyRemaining_, in_.size());
-  if (!pending_.bodyTooLarge && refuseStatus_ == 0) pending_.http.body.append(in_, 0, take);
+  if (pending_.body == BodyState::Read && refuseStatus_ == 0) {
+    pending_.http.body.append(in_, 0, take);
+  }
   in_.erase(0, take);
   bodyRemaining_ -= take;
   if (bodyRemaining_ > 0) return;

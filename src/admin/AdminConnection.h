@@ -18,6 +18,7 @@
 
 #include <httplib.h>
 
+#include "admin/HttpRequestHead.h"
 #include "admin/HttpResponseText.h"
 #include "net/EventLoop.h"
 #include "net/Fd.h"
@@ -30,19 +31,23 @@ class AdminConnection final : public net::EventLoop::IoHandler, public net::Time
  public:
   struct Limits {
     size_t maxHeadBytes = 16384;        // request line and header fields; past it 431
-    size_t maxBodyBytes = 1048576;      // a bigger body is read and dropped (bodyTooLarge)
+    size_t maxBodyBytes = 1048576;      // a bigger body is read and dropped (TooLarge)
     uint64_t requestTimeoutMs = 10000;  // admin.request_timeout_ms
   };
 
   // A complete request for the routes.
   struct Request {
-    httplib::Request http;      // the body in full, or empty when bodyTooLarge
-    bool bodyTooLarge = false;  // over Limits::maxBodyBytes: read and dropped
-    ResponseFraming framing;    // how the answer must be framed
+    httplib::Request http;             // the body in full, or empty when not Read
+    BodyState body = BodyState::Read;  // read and dropped when too large or unwanted
+    ResponseFraming framing;           // how the answer must be framed
   };
 
   class Owner {
    public:
+    // Whether the body of the request with this head is worth storing (a
+    // POST route, a valid token): an unauthenticated client cannot make the
+    // server hold its bodies, only skip them.
+    virtual bool wantsBody(const httplib::Request& head) = 0;
     // Answer with respond(), on the loop's thread, unless the connection has
     // closed meanwhile (the owner tracks that through closed()).
     virtual void dispatch(AdminConnection& connection, Request request) = 0;

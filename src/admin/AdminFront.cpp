@@ -55,10 +55,12 @@ net::Fd listenAdmin(const std::string& host, uint16_t port, int backlog, std::st
 
 }  // namespace
 
-AdminFront::AdminFront(Options options, Handler handler, IsProbe isProbe)
+AdminFront::AdminFront(Options options, Handler handler, HeadPredicate isProbe,
+                       HeadPredicate wantsBody)
     : options_(std::move(options)),
       handler_(std::move(handler)),
       isProbe_(std::move(isProbe)),
+      wantsBody_(std::move(wantsBody)),
       workers_(options_.threads),
       probeWorkers_(options_.probeThreads) {}
 

@@ -43,10 +43,11 @@ class AdminFront final : private AdminConnection::Owner,
   };
   // Answers one complete request (any handler thread).
   using Handler = std::function<void(const AdminConnection::Request&, httplib::Response&)>;
-  // Whether a request goes to the probe threads.
-  using IsProbe = std::function<bool(const httplib::Request&)>;
+  // Of a request's head, on the loop's thread: whether it goes to the probe
+  // threads; whether its body is worth storing (AdminConnection::Owner).
+  using HeadPredicate = std::function<bool(const httplib::Request&)>;
 
-  AdminFront(Options options, Handler handler, IsProbe isProbe);
+  AdminFront(Options options, Handler handler, HeadPredicate isProbe, HeadPredicate wantsBody);
   ~AdminFront();  // stop()
   AdminFront(const AdminFront&) = delete;
   AdminFront& operator=(const AdminFront&) = delete;
@@ -63,6 +64,7 @@ class AdminFront final : private AdminConnection::Owner,
  private:
   void onIo(uint32_t events) override;       // the listening socket
   void onTimer(net::Timer& timer) override;  // stop()'s bound on unfinished answers
+  bool wantsBody(const httplib::Request& head) override { return wantsBody_(head); }
   void dispatch(AdminConnection& connection, AdminConnection::Request request) override;
   void closed(AdminConnection& connection) override;
   void deliver(uint64_t id, std::string text, bool keepAlive);
@@ -71,7 +73,8 @@ class AdminFront final : private AdminConnection::Owner,
 
   const Options options_;
   const Handler handler_;
-  const IsProbe isProbe_;
+  const HeadPredicate isProbe_;
+  const HeadPredicate wantsBody_;
   uint16_t port_ = 0;
 
   net::EventLoop loop_;

@@ -89,15 +89,25 @@ void countRefusal(PublishRejections* rejections, hub::PublishError error) {
 // dropped), then the size limit, then the handler with the whole body.
 // `rejections`: where a publish route counts what it refuses before the
 // handler (null: no count).
-void postRoute(const AdminContext& context, const httplib::Request& req, bool bodyTooLarge,
+void postRoute(const AdminContext& context, const httplib::Request& req, BodyState body,
                httplib::Response& res, const PostHandler& handler,
                PublishRejections* rejections = nullptr) {
   if (!authorize(context, req, res)) {
     if (rejections != nullptr) rejections->countUnauthorized();
     return;
   }
+  if (body == BodyState::Unwanted) {
+    // The token was not valid when the head arrived (a rotation since): the
+    // body was not kept, so the request cannot be served.
+    if (rejections != nullptr) rejections->countUnauthorized();
+    res.set_header("WWW-Authenticate", "Bearer");
+    sendError(res, 401, "UNAUTHORIZED",
+              "the publisher token in header 'Authorization' was not valid when the request "
+              "arrived");
+    return;
+  }
   const size_t limit = context.config->maxPublishBytes;
-  if (bodyTooLarge || req.body.size() > limit) {
+  if (body == BodyState::TooLarge || req.body.size() > limit) {
     countRefusal(rejections, hub::PublishError::TooLarge);
     sendError(res, 413, "TOO_LARGE",
               "request body is larger than admin.max_publish_bytes (" + std::to_string(limit) +
@@ -280,15 +290,25 @@ void noRoute(const httplib::Request& req, httplib::Response& res) {
 
 }  // namespace
 
+bool AdminRoutes::wantsBody(const httplib::Request& head) const {
+  if (head.method != "POST") return false;
+  if (head.path != "/api/v1/publish" && head.path != "/api/v1/publish/batch" &&
+      head.path != "/api/v1/disconnect") {
+    return false;
+  }
+  httplib::Response ignored;
+  return authorize(context_, head, ignored);
+}
+
 bool AdminRoutes::isProbe(const httplib::Request& req) {
   return (req.method == "GET" || req.method == "HEAD") &&
          (req.path == "/healthz" || req.path == "/readyz");
 }
 
-void AdminRoutes::handle(const httplib::Request& req, bool bodyTooLarge,
+void AdminRoutes::handle(const httplib::Request& req, BodyState body,
                          httplib::Response& res) const {
   try {
-    route(req, bodyTooLarge, res);
+    route(req, body, res);
   } catch (const std::exception& e) {
     res = httplib::Response();
     sendError(res, 500, "INTERNAL", std::string("internal error: ") + e.what());
@@ -298,14 +318,13 @@ void AdminRoutes::handle(const httplib::Request& req, bool bodyTooLarge,
   }
 }
 
-void AdminRoutes::route(const httplib::Request& req, bool bodyTooLarge,
-                        httplib::Response& res) const {
+void AdminRoutes::route(const httplib::Request& req, BodyState body, httplib::Response& res) const {
   const AdminContext& ctx = context_;
   const std::string& path = req.path;
   if (req.method == "POST") {
     if (path == "/api/v1/publish") {
       return postRoute(
-          ctx, req, bodyTooLarge, res,
+          ctx, req, body, res,
           [&ctx](const httplib::Request& r, const std::string& body, httplib::Response& out) {
             publish(ctx, r, body, out);
           },
@@ -313,14 +332,14 @@ void AdminRoutes::route(const httplib::Request& req, bool bodyTooLarge,
     }
     if (path == "/api/v1/publish/batch") {
       return postRoute(
-          ctx, req, bodyTooLarge, res,
+          ctx, req, body, res,
           [&ctx](const httplib::Request& r, const std::string& body, httplib::Response& out) {
             publishBatch(ctx, r, body, out);
           },
           ctx.rejections);
     }
     if (path == "/api/v1/disconnect") {
-      return postRoute(ctx, req, bodyTooLarge, res,
+      return postRoute(ctx, req, body, res,
                        [&ctx](const httplib::Request&, const std::string& body,
                               httplib::Response& out) { disconnect(ctx, body, out); });
     }

@@ -2,6 +2,7 @@
 // The admin server's routes, apart from its lifecycle (AdminServer.cpp).
 
 #include "admin/AdminBackend.h"
+#include "admin/HttpRequestHead.h"
 #include "admin/PublishRejections.h"
 #include "admin/PublisherTokens.h"
 #include "config/Config.h"
@@ -34,15 +35,19 @@ class AdminRoutes {
  public:
   explicit AdminRoutes(const AdminContext& context) : context_(context) {}
 
-  // Answers `req`, whose body is complete, or was over admin.max_publish_bytes
-  // and dropped (`bodyTooLarge`). Never throws: an exception answers 500.
-  void handle(const httplib::Request& req, bool bodyTooLarge, httplib::Response& res) const;
+  // Answers `req`, whose body is complete (Read), or was read and dropped
+  // (TooLarge: over admin.max_publish_bytes; Unwanted: wantsBody() said no).
+  // Never throws: an exception answers 500.
+  void handle(const httplib::Request& req, BodyState body, httplib::Response& res) const;
 
   // /healthz and /readyz, which the admin server runs on threads of their own.
   static bool isProbe(const httplib::Request& req);
+  // Of a request's head: a POST route with a valid publisher token, the only
+  // requests whose bodies are used.
+  bool wantsBody(const httplib::Request& head) const;
 
  private:
-  void route(const httplib::Request& req, bool bodyTooLarge, httplib::Response& res) const;
+  void route(const httplib::Request& req, BodyState body, httplib::Response& res) const;
 
   AdminContext context_;
 };

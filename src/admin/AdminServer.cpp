@@ -57,9 +57,10 @@ bool AdminServer::start(std::string& error) {
   auto front = std::make_unique<AdminFront>(
       options,
       [routes](const AdminConnection::Request& request, httplib::Response& res) {
-        routes->handle(request.http, request.bodyTooLarge, res);
+        routes->handle(request.http, request.body, res);
       },
-      &AdminRoutes::isProbe);
+      &AdminRoutes::isProbe,
+      [routes](const httplib::Request& head) { return routes->wantsBody(head); });
   if (!front->start(error)) return false;
   port_ = front->port();
   front_ = std::move(front);

@@ -17,6 +17,13 @@
 
 namespace wsr::admin {
 
+// What became of a request's body by the time its handler runs.
+enum class BodyState {
+  Read,      // whole, in the request
+  TooLarge,  // over the size limit: read and dropped, never stored
+  Unwanted,  // no route would use it (no valid token, no such route): read and dropped
+};
+
 // Most header fields in one request; more answers 431.
 inline constexpr size_t kMaxHeaderFields = 100;
 
