@@ -251,6 +251,42 @@ TEST_F(AdminSlowClientsTest, PipelinedRequestsAreAnsweredInOrder) {
   EXPECT_TRUE(head.ends_with("\r\n\r\n")) << head;
 }
 
+TEST_F(AdminSlowClientsTest, BodiesWithoutAValidTokenAreSkippedAndTheConnectionStaysInStep) {
+  start();
+  net::Fd fd = connectTo(server_->port(), milliseconds(3000));
+  const std::string body = R"({"channel":"market","data":"GET /healthz HTTP/1.1"})";
+  const std::string length = "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n";
+  ASSERT_TRUE(sendAll(fd.get(), "POST /api/v1/publish HTTP/1.1\r\nAuthorization: Bearer wrong\r\n" +
+                                    length + body + "POST /nowhere HTTP/1.1\r\n" + length + body +
+                                    "GET /readyz HTTP/1.1\r\n\r\n"));
+  const std::vector<std::string> answers = readAnswers(fd.get(), 3);
+  ASSERT_EQ(answers.size(), 3u);
+  EXPECT_TRUE(answers[0].starts_with("HTTP/1.1 401 ")) << answers[0];
+  EXPECT_TRUE(answers[1].starts_with("HTTP/1.1 404 ")) << answers[1];
+  EXPECT_TRUE(answers[2].ends_with(R"({"status":"ok"})")) << answers[2];
+}
+
+TEST_F(AdminSlowClientsTest, StopDoesNotWaitForSlowOrIdleClients) {
+  start();
+  std::vector<net::Fd> clients;
+  for (int i = 0; i < 20; ++i) {
+    clients.push_back(connectTo(server_->port(), milliseconds(3000)));
+    ASSERT_TRUE(sendAll(clients.back().get(), i % 2 ? "GET /healthz HTTP/1.1\r\nX-Slow: 1\r\n"
+                                                    : "GET /healthz HTTP/1.1\r\n\r\n"));
+  }
+  // Each answered one's connection is idle now; each other one is mid-head.
+  for (int i = 0; i < 20; i += 2)
+    ASSERT_EQ(readAnswers(clients[static_cast<size_t>(i)].get(), 1).size(), 1u);
+  const Clock::time_point stopping = Clock::now();
+  server_->stop();
+  EXPECT_LT(Clock::now() - stopping, milliseconds(500));
+  for (net::Fd& fd : clients) {
+    bool closed = false;
+    readToEnd(fd.get(), closed);
+    EXPECT_TRUE(closed);
+  }
+}
+
 TEST_F(AdminSlowClientsTest, ExpectContinueGetsAContinueBeforeTheBody) {
   start();
   net::Fd fd = connectTo(server_->port(), milliseconds(3000));
