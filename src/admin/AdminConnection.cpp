@@ -260,6 +260,14 @@ void AdminConnection::shutdown() {
   if (state_ != State::Dispatched && state_ != State::Writing) close();
 }
 
+bool AdminConnection::closeIfWaiting() {
+  if (state_ != State::ReadingHead && state_ != State::ReadingBody && state_ != State::Lingering) {
+    return false;
+  }
+  close();
+  return true;
+}
+
 void AdminConnection::close() {
   if (state_ == State::Closed) return;
   state_ = State::Closed;

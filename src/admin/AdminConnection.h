@@ -73,6 +73,10 @@ class AdminConnection final : public net::EventLoop::IoHandler, public net::Time
   // The server is stopping: closes now unless an answer is due, else right
   // after that answer is written.
   void shutdown();
+  // Closes the connection if it is waiting for its client (for a request,
+  // or lingering after a last answer), not for a handler or a write.
+  // Whether it closed.
+  bool closeIfWaiting();
 
   void onIo(uint32_t events) override;
   void onTimer(net::Timer& timer) override;

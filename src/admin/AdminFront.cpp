@@ -131,7 +131,7 @@ void AdminFront::onIo(uint32_t) {
       if (errno == ECONNABORTED || errno == EINTR) continue;
       return;  // none pending, or out of descriptors: the next pass retries
     }
-    if (connections_.size() >= options_.maxConnections) continue;  // closed by fd's destructor
+    if (connections_.size() >= options_.maxConnections && !makeRoom()) continue;  // fd closes
     const uint64_t id = nextId_++;
     AdminConnection::Owner& owner = *this;
     auto connection =
@@ -140,6 +140,12 @@ void AdminFront::onIo(uint32_t) {
     connections_.emplace(id, std::move(connection));
     started.start();
   }
+}
+
+bool AdminFront::makeRoom() {
+  for (auto& [id, connection] : connections_)
+    if (connection->closeIfWaiting()) return true;  // the iteration ends with the erase
+  return false;
 }
 
 void AdminFront::dispatch(AdminConnection& connection, AdminConnection::Request request) {

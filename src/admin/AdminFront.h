@@ -12,10 +12,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
-#include <unordered_map>
 #include <vector>
 
 #include "admin/AdminConnection.h"
@@ -36,8 +36,9 @@ class AdminFront final : private AdminConnection::Owner,
     AdminConnection::Limits limits;
     size_t threads = 16;      // handler threads for every route but the probes
     size_t probeThreads = 2;  // handler threads for the probes alone
-    // Connections open at once; past it new ones are closed at once. Each
-    // lasts at most limits.requestTimeoutMs unless it keeps sending requests.
+    // Connections open at once. At the cap a new connection closes the
+    // oldest one that is waiting for its client, so a flood of idle or slow
+    // connections cannot lock a probe out; with none such it is refused.
     size_t maxConnections = 1024;
     int backlog = 1024;
   };
@@ -68,6 +69,7 @@ class AdminFront final : private AdminConnection::Owner,
   void dispatch(AdminConnection& connection, AdminConnection::Request request) override;
   void closed(AdminConnection& connection) override;
   void deliver(uint64_t id, std::string text, bool keepAlive);
+  bool makeRoom();
   void beginStop();
   void exitWhenIdle();
 
@@ -80,7 +82,8 @@ class AdminFront final : private AdminConnection::Owner,
   net::EventLoop loop_;
   net::Fd listener_;
   // Owned by the loop's thread.
-  std::unordered_map<uint64_t, std::unique_ptr<AdminConnection>> connections_;
+  // By id: oldest first.
+  std::map<uint64_t, std::unique_ptr<AdminConnection>> connections_;
   std::vector<std::unique_ptr<AdminConnection>> closing_;  // freed after the pass
   uint64_t nextId_ = 1;
   bool stopping_ = false;

@@ -13,8 +13,9 @@ namespace {
 constexpr int kListenBacklog = 1024;
 // A request head (request line and header fields) over this answers 431.
 constexpr size_t kMaxHeadBytes = 16384;
-// Connections open at once; each that sends nothing closes after
-// admin.request_timeout_ms, so a flood of idle ones passes.
+// Connections open at once; at the cap a new one closes the oldest that waits
+// for its client (AdminFront), so a flood of idle ones cannot lock the
+// kubelet out.
 constexpr size_t kMaxConnections = 1024;
 
 }  // namespace
