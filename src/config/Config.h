@@ -50,6 +50,12 @@ struct AdminConfig {
   uint16_t port = 9090;
   std::string publisherTokenFile;    // empty: the publish API refuses every request
   size_t maxPublishBytes = 1048576;  // 1 MiB; a bigger publish answers 413
+  size_t maxBatchMessages = 1000;    // a batch with more answers 413
+  // A request's head and body must arrive within this many ms of the
+  // connection being ready for it (accepted, or the previous answer written),
+  // else 408 and the connection is closed: a client dribbling bytes cannot
+  // hold a connection, or the admin server's attention, past it.
+  uint32_t requestTimeoutMs = 10000;
 
   bool operator==(const AdminConfig&) const = default;
 };

@@ -161,6 +161,8 @@ void describe(V& v, AdminConfig& c) {
   v.field("port", c.port, IntRange{0, 65535});
   v.field("publisher_token_file", c.publisherTokenFile, kPath);
   v.field("max_publish_bytes", c.maxPublishBytes, IntRange{1024, kGiB});
+  v.field("max_batch_messages", c.maxBatchMessages, IntRange{1, 1000000});
+  v.field("request_timeout_ms", c.requestTimeoutMs, IntRange{100, 600000});
 }
 
 template <class V>
