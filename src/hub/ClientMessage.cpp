@@ -2,10 +2,6 @@
 
 #include <simdjson.h>
 
-#include <charconv>
-
-#include "text/JsonString.h"
-
 namespace wsr::hub {
 namespace {
 
@@ -18,49 +14,6 @@ constexpr const char* kUnknownOp = "UNKNOWN_OP";
 constexpr size_t kMaxEchoedOpBytes = 64;
 // Client messages are small; buffers for bigger ones are not kept.
 constexpr size_t kRetainedParserBytes = 64 * 1024;
-
-// ---- JSON output -----------------------------------------------------------
-
-// Exactly the number of bytes appendJsonString writes for `text`, so
-// dataMessage can reserve once.
-size_t jsonStringLength(std::string_view text) {
-  return text::jsonStringLength(text);
-}
-
-template <typename Integer>
-void appendNumber(std::string& out, Integer value) {
-  char buffer[24];  // 20 digits and a sign fit
-  const auto result = std::to_chars(buffer, buffer + sizeof(buffer), value);
-  out.append(buffer, result.ptr);
-}
-
-template <typename Integer>
-size_t numberLength(Integer value) {
-  char buffer[24];
-  return static_cast<size_t>(std::to_chars(buffer, buffer + sizeof(buffer), value).ptr - buffer);
-}
-
-// ,"name":
-void appendKey(std::string& out, std::string_view name) {
-  out += ",\"";
-  out += name;
-  out += "\":";
-}
-
-void appendId(std::string& out, std::optional<int64_t> id) {
-  if (!id) return;
-  appendKey(out, "id");
-  appendNumber(out, *id);
-}
-
-// {"type":"<type>"  (no closing brace: the caller appends the fields).
-std::string startMessage(std::string_view type, size_t reserve) {
-  std::string out;
-  out.reserve(reserve);
-  out += "{\"type\":";
-  appendJsonString(out, type);
-  return out;
-}
 
 // ---- Parsing ---------------------------------------------------------------
 
@@ -326,128 +279,6 @@ bool parseClientMessage(std::string_view text, size_t maxChannels, ClientMessage
                         ClientMessageError& error) {
   ClientMessageParser parser;
   return parser.parse(text, maxChannels, out, error);
-}
-
-// ---- Builders --------------------------------------------------------------
-
-// The program's one escaper (text/JsonString.h), and so its one policy for
-// invalid UTF-8.
-void appendJsonString(std::string& out, std::string_view text) {
-  text::appendJsonString(out, text);
-}
-
-std::string welcomeMessage(std::string_view session, std::string_view resume, uint32_t heartbeatMs,
-                           int64_t serverTimeMs) {
-  std::string out = startMessage("welcome", 112 + session.size() + resume.size());
-  appendKey(out, "session");
-  appendJsonString(out, session);
-  appendKey(out, "resume");
-  appendJsonString(out, resume);
-  appendKey(out, "heartbeat_ms");
-  appendNumber(out, heartbeatMs);
-  appendKey(out, "server_time");
-  appendNumber(out, serverTimeMs);
-  out += '}';
-  return out;
-}
-
-std::string subscribedMessage(std::optional<int64_t> id, std::string_view channel, uint64_t seq,
-                              std::optional<bool> recovered) {
-  std::string out = startMessage("subscribed", 112 + channel.size());
-  appendId(out, id);
-  appendKey(out, "channel");
-  appendJsonString(out, channel);
-  appendKey(out, "seq");
-  appendNumber(out, seq);
-  if (recovered) {
-    appendKey(out, "recovered");
-    out += *recovered ? "true" : "false";
-  }
-  out += '}';
-  return out;
-}
-
-std::string unsubscribedMessage(std::optional<int64_t> id, std::string_view channel) {
-  std::string out = startMessage("unsubscribed", 80 + channel.size());
-  appendId(out, id);
-  appendKey(out, "channel");
-  appendJsonString(out, channel);
-  out += '}';
-  return out;
-}
-
-std::string pongMessage(std::optional<int64_t> id, int64_t serverTimeMs) {
-  std::string out = startMessage("pong", 80);
-  appendId(out, id);
-  appendKey(out, "server_time");
-  appendNumber(out, serverTimeMs);
-  out += '}';
-  return out;
-}
-
-std::string authenticatedMessage(std::optional<int64_t> id, int64_t expiresAt) {
-  std::string out = startMessage("authenticated", 80);
-  appendId(out, id);
-  if (expiresAt > 0) {
-    appendKey(out, "expires_at");
-    appendNumber(out, expiresAt);
-  }
-  out += '}';
-  return out;
-}
-
-std::string errorMessage(std::optional<int64_t> id, std::string_view code,
-                         std::string_view message) {
-  std::string out = startMessage("error", 80 + code.size() + message.size());
-  appendId(out, id);
-  appendKey(out, "code");
-  appendJsonString(out, code);
-  appendKey(out, "message");
-  appendJsonString(out, message);
-  out += '}';
-  return out;
-}
-
-std::string gapMessage(std::string_view channel, uint64_t from, uint64_t to,
-                       std::string_view reason) {
-  std::string out = startMessage("gap", 96 + channel.size() + reason.size());
-  appendKey(out, "channel");
-  appendJsonString(out, channel);
-  appendKey(out, "from");
-  appendNumber(out, from);
-  appendKey(out, "to");
-  appendNumber(out, to);
-  appendKey(out, "reason");
-  appendJsonString(out, reason);
-  out += '}';
-  return out;
-}
-
-// Once per publication: one allocation of the exact size, no streams.
-std::string dataMessage(std::string_view type, std::string_view channel, uint64_t seq, int64_t tsMs,
-                        std::string_view data) {
-  constexpr std::string_view kType = "{\"type\":";
-  constexpr std::string_view kChannel = ",\"channel\":";
-  constexpr std::string_view kSeq = ",\"seq\":";
-  constexpr std::string_view kTs = ",\"ts\":";
-  constexpr std::string_view kData = ",\"data\":";
-  const size_t size = kType.size() + jsonStringLength(type) + kChannel.size() +
-                      jsonStringLength(channel) + kSeq.size() + numberLength(seq) + kTs.size() +
-                      numberLength(tsMs) + kData.size() + data.size() + 1;
-  std::string out;
-  out.reserve(size);
-  out += kType;
-  appendJsonString(out, type);
-  out += kChannel;
-  appendJsonString(out, channel);
-  out += kSeq;
-  appendNumber(out, seq);
-  out += kTs;
-  appendNumber(out, tsMs);
-  out += kData;
-  out += data;
-  out += '}';
-  return out;
 }
 
 }  // namespace wsr::hub

@@ -3,8 +3,8 @@
 #include <algorithm>
 
 #include "hub/ChannelName.h"
-#include "hub/ClientMessage.h"
 #include "hub/LocalHub.h"
+#include "hub/ServerMessages.h"
 #include "hub/WallClock.h"
 #include "net/EventLoop.h"
 #include "telemetry/Tracer.h"

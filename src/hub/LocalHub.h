@@ -30,6 +30,7 @@
 #include "hub/Hub.h"
 #include "hub/LocalChannel.h"
 #include "hub/LocalHubStats.h"
+#include "hub/ServerMessages.h"
 #include "hub/Session.h"
 #include "hub/StaticSite.h"
 #include "net/TimerWheel.h"
