@@ -320,24 +320,4 @@ auth::AccessDecision ConnectionGate::mayAccess(const auth::Identity* identity,
   return auth::mayAccess(identity, channel, requirements_);
 }
 
-std::string ConnectionGate::statsJson() const {
-  std::string out =
-      text::concat("{\"connections\":", std::to_string(connections()),
-                   ",\"tracked_addresses\":", std::to_string(trackedAddresses()), ",\"refused\":{");
-  for (size_t i = 0; i < kRefusalCount; ++i) {
-    if (i > 0) out += ',';
-    out.append("\"").append(kRefusalNames[i]).append("\":");
-    out += std::to_string(refusals_[i].load(std::memory_order_relaxed));
-  }
-  out += "},\"auth_failures\":{";
-  for (size_t i = 0; i < auth::kAuthFailureCount; ++i) {
-    const auto failure = static_cast<auth::AuthFailure>(i);
-    if (i > 0) out += ',';
-    out.append("\"").append(auth::authFailureName(failure)).append("\":");
-    out += std::to_string(authenticator_.failures(failure));
-  }
-  out += "}}";
-  return out;
-}
-
 }  // namespace wsr::hub
