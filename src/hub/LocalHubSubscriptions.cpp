@@ -43,6 +43,8 @@ void LocalHub::subscribe(Session& session, std::optional<int64_t> id, const std:
   if (it != channels_.end()) {
     if (SessionSubscription* existing = session.find(it->second.get())) {
       const Subscriber& subscriber = it->second->subscribers[existing->index];
+      // Still waiting for the mirror: its `subscribed` is on the way.
+      if (subscriber.lastSeq == kWaitingSeq) return;
       reply(session, subscribedMessage(id, name, subscriber.lastSeq, std::nullopt));
       return;
     }
@@ -72,34 +74,69 @@ void LocalHub::subscribe(Session& session, std::optional<int64_t> id, const std:
   // From here on every publication of this channel is posted to this
   // worker, and nothing up to `seq` is.
   Channel::Subscription joined = channel.shared->subscribe(worker_.index(), since, wallClockMs());
+  channel.shared->subscriberAdded();
+  stats::singleWriterAdd(counters(channel).subscribers);
+  channel.subscribers.push_back({&session, kWaitingSeq});
+  session.subscriptions.push_back({&channel, channel.subscribers.size() - 1, kDroppedSlowConsumer});
+  ++subscriptionCount_;
+  if (joined.pending) {
+    channel.waiting.push_back(
+        {&session, id, since != nullptr ? std::optional<uint64_t>(*since) : std::nullopt});
+    return;
+  }
+  completeSubscribe(session, channel, id, since, joined);
+}
+
+void LocalHub::channelPrimed(const std::string& channel) {
+  worker_.loop().post([this, channel] { completeWaiting(channel); });
+}
+
+void LocalHub::completeWaiting(const std::string& name) {
+  auto it = channels_.find(name);
+  if (it == channels_.end()) return;  // every waiting client left meanwhile
+  LocalChannel& channel = *it->second;
+  std::vector<WaitingJoin> waiting = std::move(channel.waiting);
+  channel.waiting.clear();
+  for (const WaitingJoin& join : waiting) {
+    const uint64_t* since = join.since ? &*join.since : nullptr;
+    Channel::Subscription joined = channel.shared->subscribe(worker_.index(), since, wallClockMs());
+    if (joined.pending) {  // unprimed again meanwhile: wait for the next prime
+      channel.waiting.push_back(join);
+      continue;
+    }
+    completeSubscribe(*join.session, channel, join.id, since, joined);
+  }
+}
+
+void LocalHub::completeSubscribe(Session& session, LocalChannel& channel, std::optional<int64_t> id,
+                                 const uint64_t* since, Channel::Subscription& joined) {
+  SessionSubscription* mine = session.find(&channel);
+  if (mine == nullptr) return;
+  const std::string& name = channel.shared->name();
   const uint64_t seq = joined.seq;
   History::Replay& replay = joined.replay;
   const std::shared_ptr<const PublishedMessage>& retained = joined.retained;
-  channel.shared->subscriberAdded();
-  stats::singleWriterAdd(counters(channel).subscribers);
   const uint64_t start = since != nullptr ? std::min(*since, seq) : seq;
-  channel.subscribers.push_back({&session, start});
-  session.subscriptions.push_back({&channel, channel.subscribers.size() - 1, kDroppedSlowConsumer});
-  ++subscriptionCount_;
+  channel.subscribers[mine->index].lastSeq = start;
 
   reply(session,
         subscribedMessage(id, name, seq,
                           since != nullptr ? std::optional<bool>(replay.complete) : std::nullopt));
   if (since != nullptr) {
-    session.subscriptions.back().dropReason = kNotInHistory;
+    mine->dropReason = kNotInHistory;
     // History is old by design: its writes are no latency sample.
     if (!replay.messages.empty()) {
       session.socket->skipWriteTimingUpTo(replay.messages.back()->acceptedNs);
     }
     for (const auto& message : replay.messages) {
-      Subscriber& subscriber = channel.subscribers[session.subscriptions.back().index];
+      Subscriber& subscriber = channel.subscribers[mine->index];
       if (session.socket->writeBlocked() || !session.heldBack.empty()) {
         holdBack(session, channel, message);
       } else {
         sendTo(subscriber, *message);
       }
     }
-    Subscriber& subscriber = channel.subscribers[session.subscriptions.back().index];
+    Subscriber& subscriber = channel.subscribers[mine->index];
     if (!replay.complete && subscriber.lastSeq < replay.missingTo) {
       // Nothing held after the missing range: say so now rather than at the
       // channel's next publication.
@@ -107,7 +144,7 @@ void LocalHub::subscribe(Session& session, std::optional<int64_t> id, const std:
               replay.missingTo, kNotInHistory);
       subscriber.lastSeq = replay.missingTo;
     }
-    session.subscriptions.back().dropReason = kDroppedSlowConsumer;
+    mine->dropReason = kDroppedSlowConsumer;
   } else if (retained) {
     session.socket->skipWriteTimingUpTo(retained->acceptedNs);
     session.socket->send(retained->frames);
@@ -146,6 +183,7 @@ void LocalHub::unsubscribe(Session& session, LocalChannel& channel) {
 
   // Nothing held back for this channel may outlive the subscription.
   session.heldBack.forget(&channel);
+  std::erase_if(channel.waiting, [&](const WaitingJoin& join) { return join.session == &session; });
 
   channel.shared->subscriberRemoved();
   stats::singleWriterSub(counters(channel).subscribers);

@@ -23,6 +23,8 @@ namespace wsr::hub {
 // Why a client did not get a seq, as its `gap` says (PROTOCOL.md), beside
 // HeldBack's kDroppedSlowConsumer and kDroppedConflated.
 inline constexpr std::string_view kNotInHistory = "not_in_history";
+// broker.type redis: the channel's numbering restarted (Redis lost its data).
+inline constexpr std::string_view kEpochChanged = "epoch";
 inline constexpr uint16_t kCloseTokenExpired = 4001;
 
 // A session's view of one subscription: where it sits in the channel's list.

@@ -1,0 +1,45 @@
+#include "broker/RedisBroker.h"
+
+namespace wsr::broker {
+
+RedisBroker::RedisBroker(const config::Config& config, hub::Hub& hub, telemetry::Logger& logger)
+    : publisher_(config, logger),
+      subscriber_(config, hub, logger, [this] { publisher_.recheck(); }) {
+  hub.mirror(subscriber_);
+}
+
+RedisBroker::~RedisBroker() {
+  stop();
+}
+
+bool RedisBroker::start(std::string& /*error*/) {
+  // An unreachable Redis does not stop the start: the instance is unready
+  // until it connects, and keeps trying.
+  publisher_.start();
+  subscriber_.start();
+  return true;
+}
+
+void RedisBroker::stop() {
+  publisher_.stop();
+  subscriber_.stop();
+}
+
+bool RedisBroker::ready(std::string& detail) const {
+  if (publisher_.connected() && subscriber_.connected()) return true;
+  detail = "the broker (Redis) is unreachable";
+  return false;
+}
+
+BrokerStats RedisBroker::stats() const {
+  BrokerStats out;
+  out.up = publisher_.connected() && subscriber_.connected();
+  out.errors = publisher_.errors() + subscriber_.errors();
+  out.reconnects = publisher_.reconnects() + subscriber_.reconnects();
+  out.publishFailures = publisher_.failures();
+  publisher_.addLatency(out.commandLatency);
+  subscriber_.addLatency(out.commandLatency);
+  return out;
+}
+
+}  // namespace wsr::broker
