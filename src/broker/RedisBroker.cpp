@@ -1,9 +1,13 @@
 #include "broker/RedisBroker.h"
 
+#include <chrono>
+#include <thread>
+
 namespace wsr::broker {
 
 RedisBroker::RedisBroker(const config::Config& config, hub::Hub& hub, telemetry::Logger& logger)
-    : publisher_(config, logger),
+    : connectTimeoutMs_(config.broker.redis.connectTimeoutMs),
+      publisher_(config, logger),
       subscriber_(config, hub, logger, [this] { publisher_.recheck(); }) {
   hub.mirror(subscriber_);
 }
@@ -14,9 +18,17 @@ RedisBroker::~RedisBroker() {
 
 bool RedisBroker::start(std::string& /*error*/) {
   // An unreachable Redis does not stop the start: the instance is unready
-  // until it connects, and keeps trying.
+  // until it connects, and keeps trying. A reachable one is connected
+  // before the router says it serves (the first attempts are awaited,
+  // bounded by the connect timeout).
   publisher_.start();
   subscriber_.start();
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(2 * connectTimeoutMs_ + 100);
+  while ((!publisher_.attempted() || !subscriber_.attempted()) &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
   return true;
 }
 

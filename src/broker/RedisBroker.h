@@ -31,6 +31,7 @@ class RedisBroker final : public Broker {
   BrokerStats stats() const override;
 
  private:
+  const uint32_t connectTimeoutMs_;
   RedisPublisher publisher_;
   RedisSubscriber subscriber_;
 };

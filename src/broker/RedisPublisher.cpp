@@ -143,8 +143,10 @@ void RedisPublisher::run() {
         everConnected = true;
         connected_.store(true);
         logger_.log(telemetry::LogLevel::Info, "broker_connected", {{"connection", "publish"}});
+        attempted_.store(true, std::memory_order_release);
       } else {
         lost(error);
+        attempted_.store(true, std::memory_order_release);
         std::unique_lock lock(mutex_);
         // Whoever queued before the connection was known lost gets an answer now.
         while (!queue_.empty()) {

@@ -44,6 +44,8 @@ class RedisPublisher {
   void recheck();
 
   bool connected() const { return connected_.load(std::memory_order_relaxed); }
+  // Whether the first connection attempt has ended (either way).
+  bool attempted() const { return attempted_.load(std::memory_order_acquire); }
   uint64_t errors() const { return errors_.load(std::memory_order_relaxed); }
   uint64_t reconnects() const { return reconnects_.load(std::memory_order_relaxed); }
   uint64_t failures() const { return failures_.load(std::memory_order_relaxed); }
@@ -77,6 +79,7 @@ class RedisPublisher {
   std::thread thread_;
 
   std::atomic<bool> connected_{false};
+  std::atomic<bool> attempted_{false};
   std::atomic<uint64_t> errors_{0};
   std::atomic<uint64_t> reconnects_{0};
   std::atomic<uint64_t> failures_{0};

@@ -144,6 +144,7 @@ void RedisSubscriber::run() {
       std::string error;
       if (!connect(error)) {
         lost(error);
+        attempted_.store(true, std::memory_order_release);
         nextAttemptMs = net::EventLoop::monotonicMs() + backoff.nextMs();
         continue;
       }
@@ -154,6 +155,7 @@ void RedisSubscriber::run() {
       logger_.log(
           telemetry::LogLevel::Info, "broker_connected",
           {{"connection", "subscribe"}, {"channels", static_cast<uint64_t>(subscribed_.size())}});
+      attempted_.store(true, std::memory_order_release);
     }
     expireLingering();
     if (!receive(kTurnMs)) failed_ = true;

@@ -50,6 +50,8 @@ class RedisSubscriber final : public hub::ChannelInterest {
   void unwatched(const std::string& channel) override;
 
   bool connected() const { return connected_.load(std::memory_order_relaxed); }
+  // Whether the first connection attempt has ended (either way).
+  bool attempted() const { return attempted_.load(std::memory_order_acquire); }
   uint64_t errors() const { return errors_.load(std::memory_order_relaxed); }
   uint64_t reconnects() const { return reconnects_.load(std::memory_order_relaxed); }
   void addLatency(stats::LatencyHistogram::Snapshot& into) const { latency_.addTo(into); }
@@ -98,6 +100,7 @@ class RedisSubscriber final : public hub::ChannelInterest {
 
   std::thread thread_;
   std::atomic<bool> connected_{false};
+  std::atomic<bool> attempted_{false};
   std::atomic<uint64_t> errors_{0};
   std::atomic<uint64_t> reconnects_{0};
   std::atomic<size_t> subscribedCount_{0};

@@ -9,11 +9,13 @@ no longer holds, or a `gap` with reason `epoch` when Redis came back empty.
     WSROUTER=build/wsrouter /usr/bin/python3 -m unittest tests/e2e/router/test_redis.py
 """
 
+import os
+import re
+import threading
 import unittest
 
 from redis_tools import REDIS_SERVER, CuttableProxy, RedisServer, redis_command
-from router_harness import STEP, Router, base_config, is_data, wait_until
-import os
+from router_harness import STEP, Router, base_config, wait_until
 
 LINGER_MS = 300
 
@@ -68,6 +70,8 @@ class RedisTestCase(unittest.TestCase):
     def router(self, address, **namespaces):
         r = Router(redis_config(address, **namespaces)).start()
         self.routers.append(r)
+        # A reachable Redis is connected before the router says it serves.
+        self.assertTrue(self.ready(r))
         return r
 
     def admin(self, router):
@@ -154,6 +158,86 @@ class ScaleOut(RedisTestCase):
         c.unsubscribe(["stock:KEYS"], id=2)
         wait_until(lambda: b":0\r\n" in redis_command(
             redis.port, "PUBSUB", "NUMSUB", "wsr:{stock:KEYS}:msg"), what="unsubscribed in Redis")
+
+
+    def test_concurrent_publishers_through_two_instances_get_one_gapless_sequence(self):
+        redis = self.redis()
+        a = self.router(redis.address())
+        b = self.router(redis.address())
+        clients = [self.subscribed(r, ["stock:MANY"])[0] for r in (a, b)]
+        per_thread, threads = 50, 8
+        seqs = []
+        lock = threading.Lock()
+
+        def publish(router, n):
+            admin = router.admin()
+            try:
+                for i in range(per_thread):
+                    seq = admin.publish("stock:MANY", {"t": n, "i": i})
+                    with lock:
+                        seqs.append(seq)
+            finally:
+                admin.close()
+
+        workers = [threading.Thread(target=publish, args=((a, b)[n % 2], n))
+                   for n in range(threads)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join(timeout=60)
+        total = per_thread * threads
+        self.assertEqual(sorted(seqs), list(range(1, total + 1)))
+        for c in clients:
+            got = data_messages(c, total)
+            self.assertEqual([m["seq"] for m in got], list(range(1, total + 1)))
+            # Each publisher's own messages arrive in the order it sent them.
+            for n in range(threads):
+                mine = [m["data"]["i"] for m in got if m["data"]["t"] == n]
+                self.assertEqual(mine, list(range(per_thread)))
+
+    def test_the_script_is_loaded_again_after_script_flush(self):
+        redis = self.redis()
+        a = self.router(redis.address())
+        c, _ = self.subscribed(a, ["stock:FLUSH"])
+        pa = self.admin(a)
+        self.assertEqual(pa.publish("stock:FLUSH", {"i": 1}), 1)
+        self.assertIn(b"+OK", redis_command(redis.port, "SCRIPT", "FLUSH"))
+        self.assertEqual(pa.publish("stock:FLUSH", {"i": 2}), 2)
+        self.assertEqual([m["seq"] for m in data_messages(c, 2)], [1, 2])
+
+    def test_broker_metrics(self):
+        redis = self.redis()
+        a = self.router(redis.address())
+        pa = self.admin(a)
+        pa.publish("stock:MET", {"i": 1})
+
+        def scrape():
+            text = pa.get("/metrics").body.decode()
+            values = {}
+            for line in text.splitlines():
+                m = re.match(r'^(wsrouter_broker_\w+)\{broker="redis"(?:,le="\+Inf")?\} (\S+)$',
+                             line)
+                if m and (m.group(1) != "wsrouter_broker_command_duration_seconds_bucket"):
+                    values[m.group(1)] = float(m.group(2))
+            return values
+
+        first = scrape()
+        self.assertEqual(first["wsrouter_broker_up"], 1)
+        self.assertGreaterEqual(first["wsrouter_broker_command_duration_seconds_count"], 1)
+        self.assertEqual(first["wsrouter_broker_reconnects_total"], 0)
+        self.assertEqual(first["wsrouter_broker_publish_failures_total"], 0)
+        redis.kill()
+        self.wait_ready(a, False)
+        self.assertEqual(pa.publish_response("stock:MET", {"i": 2}).status, 503)
+        down = scrape()
+        self.assertEqual(down["wsrouter_broker_up"], 0)
+        self.assertGreaterEqual(down["wsrouter_broker_publish_failures_total"], 1)
+        self.assertGreater(down["wsrouter_broker_errors_total"], 0)
+        redis.start()
+        self.wait_ready(a, True)
+        up = scrape()
+        self.assertEqual(up["wsrouter_broker_up"], 1)
+        self.assertGreaterEqual(up["wsrouter_broker_reconnects_total"], 2)  # both connections
 
 
 class Outages(RedisTestCase):
