@@ -21,7 +21,8 @@ command -v redis-server >/dev/null || { echo "scale-demo: redis-server is missin
 
 pids=()
 stop() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  # The instances first, Redis last (so they do not log a lost Redis).
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do kill "${pids[i]}" 2>/dev/null || true; done
   wait 2>/dev/null || true
 }
 trap stop EXIT INT TERM

@@ -108,7 +108,13 @@ class LocalHub final : public ws::WebSocketHandler, private net::Timer::Handler 
     return stats_.namespaces[channel.shared->namespaceIndex()];
   }
 
-  void handleSubscribe(Session& session, const ClientMessage& message);
+  // A request, parsed and admitted by the rate limit.
+  void dispatch(Session& session, ClientMessage&& message);
+  // Answers what waited behind a subscription that has now been answered.
+  void resume(Session& session);
+  // From the channel at `from` on; stops (keeping the rest in the
+  // session's backlog) when one of them has to wait.
+  void handleSubscribe(Session& session, ClientMessage& message, size_t from = 0);
   void subscribe(Session& session, std::optional<int64_t> id, const std::string& name,
                  const uint64_t* since);
   // The `subscribed` answer, and the replay or the retained value, once

@@ -11,16 +11,24 @@
 
 namespace wsr::hub {
 
-void LocalHub::handleSubscribe(Session& session, const ClientMessage& message) {
+void LocalHub::handleSubscribe(Session& session, ClientMessage& message, size_t from) {
   std::vector<std::string_view> seen;
-  for (const std::string& name : message.channels) {
+  for (size_t i = 0; i < message.channels.size(); ++i) {
+    const std::string& name = message.channels[i];
     if (std::find(seen.begin(), seen.end(), name) != seen.end()) continue;
     seen.push_back(name);
+    if (i < from) continue;  // answered before the request had to wait
     const uint64_t* since = nullptr;
     for (const auto& [channel, seq] : message.since) {
       if (channel == name) since = &seq;
     }
     subscribe(session, message.id, name, since);
+    if (session.waiting) {
+      // The rest of the request, and every later one, after this answer.
+      session.resumeAt = i + 1;
+      session.backlog.push_front(std::move(message));
+      return;
+    }
   }
 }
 
@@ -82,6 +90,7 @@ void LocalHub::subscribe(Session& session, std::optional<int64_t> id, const std:
   if (joined.pending) {
     channel.waiting.push_back(
         {&session, id, since != nullptr ? std::optional<uint64_t>(*since) : std::nullopt});
+    session.waiting = true;
     return;
   }
   completeSubscribe(session, channel, id, since, joined);
@@ -97,6 +106,7 @@ void LocalHub::completeWaiting(const std::string& name) {
   LocalChannel& channel = *it->second;
   std::vector<WaitingJoin> waiting = std::move(channel.waiting);
   channel.waiting.clear();
+  std::vector<Session*> answered;
   for (const WaitingJoin& join : waiting) {
     const uint64_t* since = join.since ? &*join.since : nullptr;
     Channel::Subscription joined = channel.shared->subscribe(worker_.index(), since, wallClockMs());
@@ -105,7 +115,12 @@ void LocalHub::completeWaiting(const std::string& name) {
       continue;
     }
     completeSubscribe(*join.session, channel, join.id, since, joined);
+    join.session->waiting = false;
+    answered.push_back(join.session);
   }
+  // After the loop: what they asked next may unsubscribe from `channel`.
+  for (Session* session : answered)
+    resume(*session);
 }
 
 void LocalHub::completeSubscribe(Session& session, LocalChannel& channel, std::optional<int64_t> id,
@@ -183,7 +198,12 @@ void LocalHub::unsubscribe(Session& session, LocalChannel& channel) {
 
   // Nothing held back for this channel may outlive the subscription.
   session.heldBack.forget(&channel);
-  std::erase_if(channel.waiting, [&](const WaitingJoin& join) { return join.session == &session; });
+  // Only a closing connection leaves while its requests wait (they wait
+  // behind this subscription): nothing is left to answer.
+  if (std::erase_if(channel.waiting,
+                    [&](const WaitingJoin& join) { return join.session == &session; }) > 0) {
+    session.waiting = false;
+  }
 
   channel.shared->subscriberRemoved();
   stats::singleWriterSub(counters(channel).subscribers);

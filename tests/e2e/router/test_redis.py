@@ -145,6 +145,23 @@ class ScaleOut(RedisTestCase):
         pa.publish("stock:HIST", {"i": 11})
         self.assertEqual(data_messages(c, 1)[0]["seq"], 11)
 
+    def test_answers_keep_the_order_of_the_requests_while_channels_are_read_from_redis(self):
+        redis = self.redis()
+        a = self.router(redis.address())
+        self.admin(a).publish("market", {"snapshot": 1}, type="market_snapshot")
+        c = a.client()
+        self.clients.append(c)
+        c.expect_type("welcome")
+        # Each new channel waits for its state from Redis; the answers, and
+        # the ping after them, still come in the order asked.
+        c.subscribe(["stock:O1", "bad name", "market", "stock:O2"], id=4)
+        c.send_json({"op": "ping", "id": 5})
+        got = [c.recv_json() for _ in range(6)]
+        self.assertEqual([(m["type"], m.get("channel"), m.get("id")) for m in got],
+                         [("subscribed", "stock:O1", 4), ("error", None, 4),
+                          ("subscribed", "market", 4), ("market_snapshot", "market", None),
+                          ("subscribed", "stock:O2", 4), ("pong", None, 5)])
+
     def test_keys_share_a_hash_tag_and_instances_unsubscribe_after_the_linger(self):
         redis = self.redis()
         a = self.router(redis.address())
