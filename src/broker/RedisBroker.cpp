@@ -3,10 +3,13 @@
 #include <chrono>
 #include <thread>
 
+#include "hub/ChannelName.h"
+
 namespace wsr::broker {
 
 RedisBroker::RedisBroker(const config::Config& config, hub::Hub& hub, telemetry::Logger& logger)
-    : connectTimeoutMs_(config.broker.redis.connectTimeoutMs),
+    : tracer_(hub.tracer()),
+      connectTimeoutMs_(config.broker.redis.connectTimeoutMs),
       publisher_(config, logger),
       subscriber_(config, hub, logger, [this] { publisher_.recheck(); }) {
   hub.mirror(subscriber_);
@@ -14,6 +17,28 @@ RedisBroker::RedisBroker(const config::Config& config, hub::Hub& hub, telemetry:
 
 RedisBroker::~RedisBroker() {
   stop();
+}
+
+hub::PublishResult RedisBroker::publish(hub::Publication&& publication) {
+  if (tracer_ == nullptr) return publisher_.publish(std::move(publication));
+  const telemetry::TraceContext parent =
+      telemetry::parseTraceparent(publication.traceparent).value_or(telemetry::TraceContext{});
+  telemetry::ActiveSpan span =
+      tracer_->startSpan("broker.publish", telemetry::SpanKind::Internal, parent);
+  if (span.recording()) {
+    const std::string_view channel =
+        std::string_view(publication.channel).substr(0, hub::kMaxChannelNameBytes);
+    span.setString("messaging.destination.name", channel);
+    span.setString("wsrouter.namespace", hub::namespaceOf(channel));
+    span.setString("messaging.system", "redis");
+  }
+  hub::PublishResult result = publisher_.publish(std::move(publication));
+  if (result.ok()) {
+    span.setInt("wsrouter.seq", static_cast<int64_t>(result.seq));
+  } else {
+    span.setError(hub::errorCodeOf(result.error));
+  }
+  return result;
 }
 
 bool RedisBroker::start(std::string& /*error*/) {

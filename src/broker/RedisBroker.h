@@ -9,6 +9,7 @@
 #include "broker/RedisPublisher.h"
 #include "broker/RedisSubscriber.h"
 #include "hub/Hub.h"
+#include "telemetry/Tracer.h"
 
 namespace wsr::broker {
 
@@ -19,9 +20,9 @@ class RedisBroker final : public Broker {
   RedisBroker(const config::Config& config, hub::Hub& hub, telemetry::Logger& logger);
   ~RedisBroker() override;
 
-  hub::PublishResult publish(hub::Publication&& publication) override {
-    return publisher_.publish(std::move(publication));
-  }
+  // Traced like the memory broker's (a broker.publish span, child of the
+  // request's), when tracing is on.
+  hub::PublishResult publish(hub::Publication&& publication) override;
   // Another instance may have subscribers: always worth publishing.
   bool hasSubscribers(std::string_view) const override { return true; }
   bool start(std::string& error) override;
@@ -31,6 +32,7 @@ class RedisBroker final : public Broker {
   BrokerStats stats() const override;
 
  private:
+  telemetry::Tracer* const tracer_;  // null: tracing is off
   const uint32_t connectTimeoutMs_;
   RedisPublisher publisher_;
   RedisSubscriber subscriber_;

@@ -39,10 +39,11 @@ class RedisServer:
     """redis-server on 127.0.0.1:<port>; persistent=True keeps its data in
     an append-only file (fsync always) across kill and restart."""
 
-    def __init__(self, persistent=False):
+    def __init__(self, persistent=False, password=None):
         self.port = free_port()
         self.dir = tempfile.mkdtemp(prefix="wsrouter-redis-")
         self.persistent = persistent
+        self.password = password
         self.proc = None
 
     def start(self):
@@ -50,12 +51,15 @@ class RedisServer:
                 "--save", "", "--dir", self.dir, "--daemonize", "no"]
         args += (["--appendonly", "yes", "--appendfsync", "always"] if self.persistent
                  else ["--appendonly", "no"])
+        if self.password is not None:
+            args += ["--requirepass", self.password]
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + STEP
         while True:
             try:
-                if redis_command(self.port, "PING").startswith(b"+PONG"):
+                # Without the password Redis answers -NOAUTH: it is up all the same.
+                if redis_command(self.port, "PING").startswith((b"+PONG", b"-NOAUTH")):
                     return self
             except OSError:
                 pass

@@ -11,6 +11,8 @@ no longer holds, or a `gap` with reason `epoch` when Redis came back empty.
 
 import os
 import re
+import shutil
+import tempfile
 import threading
 import unittest
 
@@ -62,16 +64,19 @@ class RedisTestCase(unittest.TestCase):
             r.stop()
         super().tearDown()
 
-    def redis(self, persistent=False):
-        server = RedisServer(persistent=persistent).start()
+    def redis(self, persistent=False, password=None):
+        server = RedisServer(persistent=persistent, password=password).start()
         self.addCleanup(server.stop)
         return server
 
-    def router(self, address, **namespaces):
-        r = Router(redis_config(address, **namespaces)).start()
+    def router(self, address, password_file=None, expect_ready=True, **namespaces):
+        config = redis_config(address, **namespaces)
+        if password_file is not None:
+            config["broker"]["redis"]["password_file"] = password_file
+        r = Router(config).start()
         self.routers.append(r)
         # A reachable Redis is connected before the router says it serves.
-        self.assertTrue(self.ready(r))
+        self.assertEqual(self.ready(r), expect_ready)
         return r
 
     def admin(self, router):
@@ -255,6 +260,29 @@ class ScaleOut(RedisTestCase):
         up = scrape()
         self.assertEqual(up["wsrouter_broker_up"], 1)
         self.assertGreaterEqual(up["wsrouter_broker_reconnects_total"], 2)  # both connections
+
+
+    def test_password_file_is_used_and_a_wrong_one_keeps_the_instance_unready(self):
+        redis = self.redis(password="s3cret-redis")
+        directory = tempfile.mkdtemp(prefix="wsrouter-redis-pw-")
+        self.addCleanup(shutil.rmtree, directory, True)
+        good = os.path.join(directory, "good")
+        bad = os.path.join(directory, "bad")
+        with open(good, "w") as f:
+            f.write("s3cret-redis\n")
+        with open(bad, "w") as f:
+            f.write("wrong\n")
+        a = self.router(redis.address(), password_file=good)
+        c, _ = self.subscribed(a, ["stock:PW"])
+        self.assertEqual(self.admin(a).publish("stock:PW", {"i": 1}), 1)
+        self.assertEqual(data_messages(c, 1)[0]["seq"], 1)
+        b = self.router(redis.address(), password_file=bad, expect_ready=False)
+        r = self.admin(b).get("/readyz")
+        self.assertEqual(r.status, 503)
+        self.assertEqual(self.admin(b).publish_response("stock:PW", {"i": 2}).status, 503)
+        # The password never appears in the logs.
+        for router in (a, b):
+            self.assertFalse(any("s3cret" in line for line in router.stdout_lines))
 
 
 class Outages(RedisTestCase):
