@@ -63,8 +63,10 @@ void RedisBroker::stop() {
 }
 
 bool RedisBroker::ready(std::string& detail) const {
-  if (publisher_.connected() && subscriber_.connected()) return true;
-  detail = "the broker (Redis) is unreachable";
+  if (publisher_.connected() && subscriber_.caughtUp()) return true;
+  detail = publisher_.connected() && subscriber_.connected()
+               ? "the broker (Redis) is back; channels are being caught up"
+               : "the broker (Redis) is unreachable";
   return false;
 }
 

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <optional>
 #include <random>
+#include <utility>
 
 #include "broker/Backoff.h"
 #include "broker/RedisKeys.h"
@@ -94,8 +95,10 @@ bool RedisSubscriber::connect(std::string& error) {
   failed_ = false;
   // Every channel again; each is caught up when Redis confirms it.
   std::vector<std::string> command{"SUBSCRIBE"};
+  catchingUp_ = subscribed_.size();
   for (auto& [name, state] : subscribed_) {
     state.confirmed = false;
+    state.catchingUp = true;
     command.push_back(pubsubChannel(name));
     if (command.size() > kChannelsPerSubscribe) {
       send(command);
@@ -110,6 +113,7 @@ void RedisSubscriber::lost(const std::string& error) {
   subscription_.close();
   reader_.close();
   errors_.fetch_add(1, std::memory_order_relaxed);
+  caughtUp_.store(false);
   if (connected_.exchange(false)) {
     logger_.log(telemetry::LogLevel::Warn, "broker_disconnected",
                 {{"connection", "subscribe"}, {"message", error}});
@@ -152,6 +156,7 @@ void RedisSubscriber::run() {
       if (everConnected) reconnects_.fetch_add(1, std::memory_order_relaxed);
       everConnected = true;
       connected_.store(true);
+      if (catchingUp_ == 0) caughtUp_.store(true);
       logger_.log(
           telemetry::LogLevel::Info, "broker_connected",
           {{"connection", "subscribe"}, {"channels", static_cast<uint64_t>(subscribed_.size())}});
@@ -204,6 +209,7 @@ void RedisSubscriber::expireLingering() {
       continue;
     }
     send({"UNSUBSCRIBE", pubsubChannel(it->first)});
+    if (it->second.catchingUp) caughtUpOne();
     it = subscribed_.erase(it);
   }
   subscribedCount_.store(subscribed_.size(), std::memory_order_relaxed);
@@ -266,8 +272,16 @@ void RedisSubscriber::handle(const redisReply& reply) {
     auto it = subscribed_.find(std::string(name));
     if (it == subscribed_.end() || it->second.confirmed) return;
     it->second.confirmed = true;
-    if (!sync(it->first)) failed_ = true;
+    if (!sync(it->first)) {
+      failed_ = true;
+      return;
+    }
+    if (std::exchange(it->second.catchingUp, false)) caughtUpOne();
   }
+}
+
+void RedisSubscriber::caughtUpOne() {
+  if (catchingUp_ > 0 && --catchingUp_ == 0 && subscription_.connected()) caughtUp_.store(true);
 }
 
 bool RedisSubscriber::sync(const std::string& name) {
@@ -343,6 +357,10 @@ bool RedisSubscriber::sync(const std::string& name) {
   }
   // Caught up after a reconnection: what is already here is a duplicate,
   // what the stream no longer holds a hole, another epoch a restart.
+  // Another epoch and nothing of it yet (Redis came back empty): what the
+  // mirror holds of the old numbering is served no more.
+  const uint64_t mirrored = channel->epoch();
+  if (mirrored != 0 && epoch != mirrored && held.empty() && !retained) channel->forgetStored();
   if (retained && (held.empty() || retained->seq > held.back().seq)) {
     held.push_back(std::move(*retained));
   }

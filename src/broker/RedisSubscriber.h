@@ -50,6 +50,8 @@ class RedisSubscriber final : public hub::ChannelInterest {
   void unwatched(const std::string& channel) override;
 
   bool connected() const { return connected_.load(std::memory_order_relaxed); }
+  // Connected, and every channel subscribed again and caught up since.
+  bool caughtUp() const { return caughtUp_.load(std::memory_order_relaxed); }
   // Whether the first connection attempt has ended (either way).
   bool attempted() const { return attempted_.load(std::memory_order_acquire); }
   uint64_t errors() const { return errors_.load(std::memory_order_relaxed); }
@@ -64,8 +66,9 @@ class RedisSubscriber final : public hub::ChannelInterest {
     bool watched;
   };
   struct Subscribed {
-    bool confirmed = false;  // Redis answered the SUBSCRIBE: the mirror may be read
-    bool lingering = false;  // no worker watches it: unsubscribed at lingerUntilMs
+    bool confirmed = false;   // Redis answered the SUBSCRIBE: the mirror may be read
+    bool lingering = false;   // no worker watches it: unsubscribed at lingerUntilMs
+    bool catchingUp = false;  // subscribed again after a reconnection, not yet caught up
     uint64_t lingerUntilMs = 0;
   };
 
@@ -92,7 +95,9 @@ class RedisSubscriber final : public hub::ChannelInterest {
   RedisConnection subscription_;
   RedisConnection reader_;
   std::unordered_map<std::string, Subscribed> subscribed_;
-  bool failed_ = false;  // a send failed: reconnect at the next turn
+  bool failed_ = false;    // a send failed: reconnect at the next turn
+  size_t catchingUp_ = 0;  // channels with catchingUp set
+  void caughtUpOne();
 
   std::mutex mutex_;  // guards what follows
   std::vector<Change> changes_;
@@ -100,6 +105,7 @@ class RedisSubscriber final : public hub::ChannelInterest {
 
   std::thread thread_;
   std::atomic<bool> connected_{false};
+  std::atomic<bool> caughtUp_{false};
   std::atomic<bool> attempted_{false};
   std::atomic<uint64_t> errors_{0};
   std::atomic<uint64_t> reconnects_{0};

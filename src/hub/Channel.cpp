@@ -52,6 +52,13 @@ bool Channel::unprime() {
   return true;
 }
 
+void Channel::forgetStored() {
+  std::lock_guard turn(turn_);
+  std::lock_guard state(state_);
+  history_.reset();
+  retained_.reset();
+}
+
 bool Channel::primed() {
   std::lock_guard state(state_);
   return primed_;

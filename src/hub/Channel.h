@@ -85,6 +85,11 @@ class Channel {
   // After the linger: forgets the mirror unless a worker watches again
   // (then returns false and keeps it).
   bool unprime();
+  // Redis no longer holds the channel's numbering (restarted empty, or the
+  // keys expired): the history and retained value of the old one are not
+  // served any more. The seq and epoch stay, so that the next publication
+  // is seen as a restart (and announced with a `gap`).
+  void forgetStored();
   bool primed();
   uint64_t epoch();
 

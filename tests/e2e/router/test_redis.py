@@ -363,11 +363,14 @@ class Outages(RedisTestCase):
         a = self.router(redis.address())
         b = self.router(redis.address())
         clients = [self.subscribed(r, ["stock:EPOCH"])[0] for r in (a, b)]
+        watcher, _ = self.subscribed(b, ["market"])
         pa = self.admin(a)
         for i in range(1, 6):
             pa.publish("stock:EPOCH", {"i": i})
+        pa.publish("market", {"snapshot": "old"}, type="market_snapshot")
         for c in clients:
             self.assertEqual([m["seq"] for m in data_messages(c, 5)], [1, 2, 3, 4, 5])
+        self.assertEqual(data_messages(watcher, 1)[0]["data"], {"snapshot": "old"})
 
         redis.kill()
         for r in (a, b):
@@ -375,6 +378,10 @@ class Outages(RedisTestCase):
         redis.start()  # empty: --save '' and no append-only file
         for r in (a, b):
             self.wait_ready(r, True)
+        # Redis lost the retained value: the instance does not serve its old copy.
+        late, answers = self.subscribed(b, ["market"])
+        late.send_json({"op": "ping", "id": 9})
+        self.assertEqual(late.recv_json()["type"], "pong")
         self.assertEqual(pa.publish("stock:EPOCH", {"i": "new"}), 1)
         for c in clients:
             gap, first = data_messages(c, 2)
