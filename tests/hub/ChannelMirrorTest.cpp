@@ -114,6 +114,18 @@ TEST_F(ChannelMirrorTest, AWatchedMirrorIsNeitherUnprimedNorDisposable) {
   EXPECT_TRUE(channel_.disposable(1000, 0));
 }
 
+// Redis came back without the channel: its old history and retained value
+// are not served, and the next publication is still seen as a restart.
+TEST_F(ChannelMirrorTest, ForgettingWhatIsStoredKeepsTheNumberingUntilTheRestart) {
+  channel_.subscribe(0, nullptr, 1000);
+  channel_.prime(7, 3, {message(2), message(3)}, message(3), [](size_t) {});
+  channel_.forgetStored();
+  EXPECT_FALSE(channel_.retained());
+  EXPECT_EQ(channel_.historySize(), 0u);
+  EXPECT_EQ(channel_.seq(), 3u);
+  EXPECT_EQ(accept(8, 1).first, Channel::Accepted::Restart);
+}
+
 TEST(ChannelMemory, WithoutInterestNothingWaits) {
   config::NamespaceConfig settings;
   NamespaceTotals totals;
