@@ -311,8 +311,17 @@ class Outages(RedisTestCase):
         # b's client keeps its connection meanwhile.
         cb.send_json({"op": "ping", "id": 7})
         self.assertEqual(cb.expect_type("pong")["id"], 7)
+        # A client subscribing to a channel b has not read yet is answered
+        # once Redis is back (its state comes from Redis).
+        late = b.client()
+        self.clients.append(late)
+        late.expect_type("welcome")
+        late.subscribe(["stock:LATE"], id=8)
+        pa.publish("stock:LATE", {"i": 1})
 
         proxy.restore()
+        answer = late.expect_type("subscribed")
+        self.assertEqual((answer["channel"], answer["seq"], answer["id"]), ("stock:LATE", 1, 8))
         self.wait_ready(b, True)
         both = data_messages(cb, 8)
         got = [m for m in both if m["channel"] == "stock:CUT"]
