@@ -7,7 +7,7 @@ JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
 CMAKE_FLAGS ?=
 
-.PHONY: all setup build run test unit e2e sanitize fuzz bench format tidy clean
+.PHONY: all setup build run scale-demo test unit e2e sanitize fuzz bench format tidy clean
 
 all: build
 
@@ -25,6 +25,10 @@ run:
 	cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DWSROUTER_TESTS=OFF $(CMAKE_FLAGS)
 	cmake --build build -j $(JOBS) --target wsrouter
 	./build/wsrouter --config config.yaml
+
+# Three instances and one Redis on this machine, as one router (docs/scaling.md).
+scale-demo: build
+	bash scripts/scale-demo.sh
 
 tests/e2e/node_modules: tests/e2e/package.json tests/e2e/package-lock.json
 	cd tests/e2e && npm ci --no-audit --no-fund

@@ -173,6 +173,8 @@ void publish(const AdminContext& context, const httplib::Request& req, const std
   if (result.ok()) span.setInt("wsrouter.seq", static_cast<int64_t>(result.seq));
   finishRequestSpan(span, hub::httpStatusOf(result.error), hub::errorCodeOf(result.error),
                     result.message);
+  // The broker is down (or the router stopping): try again shortly.
+  if (result.error == hub::PublishError::Unavailable) res.set_header("Retry-After", "1");
   sendJson(res, hub::httpStatusOf(result.error), publishResultJson(channel, result));
 }
 
@@ -193,6 +195,7 @@ void publishBatch(const AdminContext& context, const httplib::Request& req, cons
   std::string results = "{\"results\":[";
   bool first = true;
   int64_t accepted = 0;
+  bool unavailable = false;
   for (ParsedPublication& message : batch.messages) {
     if (!first) results += ',';
     first = false;
@@ -206,8 +209,10 @@ void publishBatch(const AdminContext& context, const httplib::Request& req, cons
     const hub::PublishResult result = context.sink->publish(std::move(message.publication));
     countRefusal(context.rejections, result.error);
     if (result.ok()) ++accepted;
+    if (result.error == hub::PublishError::Unavailable) unavailable = true;
     results += publishResultJson(channel, result);
   }
+  if (unavailable) res.set_header("Retry-After", "1");
   results += "]}";
   span.setInt("wsrouter.batch.messages", static_cast<int64_t>(batch.messages.size()));
   span.setInt("wsrouter.batch.accepted", accepted);

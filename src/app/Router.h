@@ -12,6 +12,7 @@
 
 #include "admin/AdminBackend.h"
 #include "auth/SecretWatcher.h"
+#include "broker/Broker.h"
 #include "config/Config.h"
 #include "hub/ConnectionGate.h"
 #include "hub/Hub.h"
@@ -74,6 +75,9 @@ class Router final : public admin::AdminBackend {
   // Before everything that holds a pointer to the tracer.
   Tracing tracing_;
   hub::Hub hub_;
+  // After the hub (a Redis broker makes its channels mirrors), before
+  // everything that publishes through it.
+  std::unique_ptr<broker::Broker> broker_;
   hub::ConnectionGate gate_;
   // The demo page and /client.js, served by every worker; before server_.
   const hub::StaticSite site_;

@@ -123,6 +123,40 @@ struct TracingConfig {
   bool operator==(const TracingConfig&) const = default;
 };
 
+// The broker: how publications reach the instances and where seq, history
+// and retained values live. `memory`: this process alone (the default).
+// `redis`: every instance on the same Redis acts as one router.
+enum class BrokerType { Memory, Redis };
+std::string_view toString(BrokerType type);
+
+// How the Redis deployment is laid out. Only `standalone` (one Redis) is
+// implemented; the loader refuses the others with a message saying so.
+enum class RedisMode { Standalone, Sharded, Cluster };
+std::string_view toString(RedisMode mode);
+
+struct RedisConfig {
+  RedisMode mode = RedisMode::Standalone;
+  std::vector<std::string> addresses = {"127.0.0.1:6379"};  // host:port; standalone uses the first
+  std::string passwordFile;  // empty: no AUTH; otherwise the password, re-read on reconnect
+  uint32_t database = 0;     // SELECT
+  uint32_t connectTimeoutMs = 2000;
+  uint32_t commandTimeoutMs = 2000;  // a publication waits this long for its seq, at most
+  // After its last local subscriber leaves, a channel stays subscribed in
+  // Redis this long (a reconnecting client causes no churn).
+  uint32_t unsubscribeLingerMs = 5000;
+  // A channel's keys expire after this long without a publication.
+  uint32_t channelTtlMs = 86400000;
+
+  bool operator==(const RedisConfig&) const = default;
+};
+
+struct BrokerConfig {
+  BrokerType type = BrokerType::Memory;
+  RedisConfig redis;
+
+  bool operator==(const BrokerConfig&) const = default;
+};
+
 enum class AuthMode { None, Token, Jwt };
 std::string_view toString(AuthMode mode);
 
@@ -205,6 +239,7 @@ struct Config {
   LimitsConfig limits;
   LogConfig log;
   TracingConfig tracing;
+  BrokerConfig broker;
   // Always holds kDefaultNamespace after loading.
   std::map<std::string, NamespaceConfig, std::less<>> namespaces = builtinNamespaces();
 

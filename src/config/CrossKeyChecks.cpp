@@ -20,6 +20,14 @@ void checkAcrossKeys(const Config& config, const std::string& source,
   if (config.admin.port != 0 && config.admin.port == config.server.port) {
     fail("admin.port", std::to_string(config.admin.port), "a port other than server.port");
   }
+  const RedisConfig& redis = config.broker.redis;
+  if (redis.mode != RedisMode::Standalone) {
+    fail("broker.redis.mode", std::string(toString(redis.mode)),
+         "standalone (modes sharded and cluster are not implemented yet)");
+  }
+  if (config.broker.type == BrokerType::Redis && redis.addresses.empty()) {
+    fail("broker.redis.addresses", "[]", "one host:port (broker.type is redis)");
+  }
   const AuthConfig& auth = config.auth;
   if (auth.mode == AuthMode::Token && auth.tokenFile.empty()) {
     fail("auth.token_file", "", "the path of the token file (auth.mode is token)");

@@ -71,7 +71,7 @@ std::shared_ptr<Channel> Hub::channel(std::string_view name) {
   }
   const size_t ns = namespaceIndex(name);
   auto created = std::make_shared<Channel>(std::string(name), config_.namespaceFor(name), ns,
-                                           namespaceTotals_[ns]);
+                                           namespaceTotals_[ns], interest_);
   created->totals().channels.fetch_add(1, std::memory_order_relaxed);
   channels_.emplace(std::string(name), created);
   return created;
@@ -198,7 +198,11 @@ PublishResult Hub::publishWithin(Publication&& publication, telemetry::ActiveSpa
   ch->totals().published.fetch_add(1, std::memory_order_relaxed);
   size_t workers = 0;
   const uint64_t seq = ch->publish(
-      ts, [&](uint64_t next) { return build(publication, ch->config(), next, ts, span); },
+      ts,
+      [&](uint64_t next) {
+        return std::shared_ptr<const PublishedMessage>(
+            build(publication, ch->config(), next, ts, span));
+      },
       [&](size_t worker, const std::shared_ptr<const PublishedMessage>& message) {
         ++workers;
         if (worker < locals_.size()) locals_[worker]->deliver(message);
@@ -207,10 +211,9 @@ PublishResult Hub::publishWithin(Publication&& publication, telemetry::ActiveSpa
   return {PublishError::None, {}, seq};
 }
 
-std::shared_ptr<const PublishedMessage> Hub::build(const Publication& publication,
-                                                   const config::NamespaceConfig& settings,
-                                                   uint64_t seq, int64_t tsMs,
-                                                   telemetry::ActiveSpan* span) {
+std::shared_ptr<PublishedMessage> Hub::build(const Publication& publication,
+                                             const config::NamespaceConfig& settings, uint64_t seq,
+                                             int64_t tsMs, telemetry::ActiveSpan* span) {
   auto message = std::make_shared<PublishedMessage>();
   message->channel = publication.channel;
   message->key = publication.key;
@@ -235,6 +238,45 @@ std::shared_ptr<const PublishedMessage> Hub::build(const Publication& publicatio
   }
   message->frames.stamp(message->acceptedNs);
   return message;
+}
+
+std::shared_ptr<Channel> Hub::find(std::string_view name) const {
+  std::shared_lock lock(channelsMutex_);
+  auto it = channels_.find(name);
+  return it == channels_.end() ? nullptr : it->second;
+}
+
+Channel::Accepted Hub::accept(Channel& channel, const Publication& publication, uint64_t epoch,
+                              uint64_t seq, int64_t tsMs) {
+  const Channel::Accepted accepted = channel.accept(
+      epoch, seq, tsMs,
+      [&](uint64_t next, Channel::Accepted how) {
+        std::shared_ptr<PublishedMessage> message =
+            build(publication, channel.config(), next, tsMs, nullptr);
+        message->afterHole = how == Channel::Accepted::Hole;
+        message->restart = how == Channel::Accepted::Restart;
+        return std::shared_ptr<const PublishedMessage>(std::move(message));
+      },
+      [&](size_t worker, const std::shared_ptr<const PublishedMessage>& message) {
+        if (worker < locals_.size()) locals_[worker]->deliver(message);
+      });
+  if (accepted != Channel::Accepted::Ignored && accepted != Channel::Accepted::Duplicate) {
+    channel.totals().published.fetch_add(1, std::memory_order_relaxed);
+  }
+  return accepted;
+}
+
+std::shared_ptr<const PublishedMessage> Hub::rebuild(const Publication& publication, uint64_t seq,
+                                                     int64_t tsMs) {
+  return build(publication, config_.namespaceFor(publication.channel), seq, tsMs, nullptr);
+}
+
+void Hub::prime(Channel& channel, uint64_t epoch, uint64_t seq,
+                const std::vector<std::shared_ptr<const PublishedMessage>>& history,
+                std::shared_ptr<const PublishedMessage> retained) {
+  channel.prime(epoch, seq, history, std::move(retained), [&](size_t worker) {
+    if (worker < locals_.size()) locals_[worker]->channelPrimed(channel.name());
+  });
 }
 
 std::vector<Hub::ChannelSummary> Hub::channelSummaries() const {

@@ -64,6 +64,25 @@ class Hub final : public PublishSink {
 
   // Wiring, before serving: worker w's LocalHub, in worker order.
   void attach(LocalHub& local);
+  // Wiring, before serving, with broker.type redis: channels become mirrors
+  // of Redis, and `interest` learns which ones this instance watches.
+  void mirror(ChannelInterest& interest) { interest_ = &interest; }
+
+  // ---- Mirror side: the Redis broker's thread feeds what Redis says.
+  // The channel if it exists (never created here).
+  std::shared_ptr<Channel> find(std::string_view name) const;
+  // A publication Redis numbered (the pub/sub message, or the stream read
+  // after a reconnection): built once, stored and fanned out like publish().
+  Channel::Accepted accept(Channel& channel, const Publication& publication, uint64_t epoch,
+                           uint64_t seq, int64_t tsMs);
+  // A stored publication's frames, for prime().
+  std::shared_ptr<const PublishedMessage> rebuild(const Publication& publication, uint64_t seq,
+                                                  int64_t tsMs);
+  // The mirror's first state from Redis; the workers whose clients waited
+  // are told to ask again.
+  void prime(Channel& channel, uint64_t epoch, uint64_t seq,
+             const std::vector<std::shared_ptr<const PublishedMessage>>& history,
+             std::shared_ptr<const PublishedMessage> retained);
 
   PublishResult publish(Publication&& publication) override;
   bool hasSubscribers(std::string_view channel) const override;
@@ -129,10 +148,9 @@ class Hub final : public PublishSink {
   // publish() itself; `span` (null when not tracing) is the broker span.
   PublishResult publishWithin(Publication&& publication, telemetry::ActiveSpan* span);
   // The publication's frames (envelope, compressed twin), built once.
-  std::shared_ptr<const PublishedMessage> build(const Publication& publication,
-                                                const config::NamespaceConfig& settings,
-                                                uint64_t seq, int64_t tsMs,
-                                                telemetry::ActiveSpan* span);
+  std::shared_ptr<PublishedMessage> build(const Publication& publication,
+                                          const config::NamespaceConfig& settings, uint64_t seq,
+                                          int64_t tsMs, telemetry::ActiveSpan* span);
   // With channelsMutex_ held exclusively: removes the channel of that name
   // when nobody holds it and it is disposable.
   bool removeIfDisposable(const std::string& name, int64_t nowMs);
@@ -145,6 +163,7 @@ class Hub final : public PublishSink {
   std::atomic<bool> accepting_{true};
   std::atomic<bool> draining_{false};
   std::vector<LocalHub*> locals_;
+  ChannelInterest* interest_ = nullptr;
 
   mutable std::shared_mutex channelsMutex_;
   std::unordered_map<std::string, std::shared_ptr<Channel>, TransparentHash, std::equal_to<>>

@@ -171,6 +171,14 @@ void LocalHub::onMessage(ws::WebSocket& socket, std::string_view payload, bool b
     return;
   }
   stats::singleWriterAdd(stats_.clientMessages[static_cast<size_t>(message.op)]);
+  if (session.waiting) {
+    session.backlog.push_back(std::move(message));
+    return;
+  }
+  dispatch(session, std::move(message));
+}
+
+void LocalHub::dispatch(Session& session, ClientMessage&& message) {
   switch (message.op) {
     case ClientOp::Subscribe:
       handleSubscribe(session, message);
@@ -188,6 +196,19 @@ void LocalHub::onMessage(ws::WebSocket& socket, std::string_view payload, bool b
       reply(session, errorMessage(message.id, "RESUME_FAILED",
                                   "session resume is not available on this router yet"));
       break;
+  }
+}
+
+void LocalHub::resume(Session& session) {
+  while (!session.waiting && !session.backlog.empty() && session.socket->isOpen()) {
+    ClientMessage message = std::move(session.backlog.front());
+    session.backlog.pop_front();
+    const size_t from = std::exchange(session.resumeAt, 0);
+    if (message.op == ClientOp::Subscribe) {
+      handleSubscribe(session, message, from);
+    } else {
+      dispatch(session, std::move(message));
+    }
   }
 }
 

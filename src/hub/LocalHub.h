@@ -49,6 +49,9 @@ class LocalHub final : public ws::WebSocketHandler, private net::Timer::Handler 
 
   // Any thread: hands a publication to this worker's subscribers.
   void deliver(std::shared_ptr<const PublishedMessage> message);
+  // Any thread (broker.type redis): the mirror of `channel` has been primed
+  // from Redis; the subscriptions waiting for it are completed.
+  void channelPrimed(const std::string& channel);
 
   // Any thread, for the admin views.
   size_t subscriptionCount() const { return subscriptionCount_.load(std::memory_order_relaxed); }
@@ -119,9 +122,22 @@ class LocalHub final : public ws::WebSocketHandler, private net::Timer::Handler 
     return stats_.namespaces[channel.shared->namespaceIndex()];
   }
 
-  void handleSubscribe(Session& session, const ClientMessage& message);
+  // A request, parsed and admitted by the rate limit.
+  void dispatch(Session& session, ClientMessage&& message);
+  // Answers what waited behind a subscription that has now been answered.
+  void resume(Session& session);
+  // From the channel at `from` on; stops (keeping the rest in the
+  // session's backlog) when one of them has to wait.
+  void handleSubscribe(Session& session, ClientMessage& message, size_t from = 0);
   void subscribe(Session& session, std::optional<int64_t> id, const std::string& name,
                  const uint64_t* since);
+  // The `subscribed` answer, and the replay or the retained value, once
+  // the channel's state is known.
+  void completeSubscribe(Session& session, LocalChannel& channel, std::optional<int64_t> id,
+                         const uint64_t* since, Channel::Subscription& joined);
+  void completeWaiting(const std::string& name);
+  // broker.type redis: the channel's numbering restarted at `first`.
+  void restartNumbering(LocalChannel& channel, const PublishedMessage& first);
   void handleUnsubscribe(Session& session, const ClientMessage& message);
   void unsubscribe(Session& session, LocalChannel& channel);
   void reply(Session& session, const std::string& json);

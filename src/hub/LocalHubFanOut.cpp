@@ -57,7 +57,9 @@ void LocalHub::drainInbox() {
   // over its subscribers.
   for (size_t begin = 0; begin < taken_.size();) {
     size_t end = begin + 1;
-    while (end < taken_.size() && taken_[end]->channel == taken_[begin]->channel)
+    // A restarted numbering (broker.type redis) begins a run of its own.
+    while (end < taken_.size() && taken_[end]->channel == taken_[begin]->channel &&
+           !taken_[end]->restart)
       ++end;
     fanOutRun(&taken_[begin], end - begin);
     begin = end;
@@ -69,6 +71,7 @@ void LocalHub::fanOutRun(const std::shared_ptr<const PublishedMessage>* first, s
   auto it = channels_.find(first[0]->channel);
   if (it == channels_.end()) return;  // the last subscriber left meanwhile
   LocalChannel& channel = *it->second;
+  if (first[0]->restart) restartNumbering(channel, *first[0]);
   telemetry::Tracer* tracer = hub_.tracer();
   outgoing_.clear();
   std::vector<net::SharedBuffer> plain;
@@ -179,6 +182,22 @@ void LocalHub::fanOutRun(const std::shared_ptr<const PublishedMessage>* first, s
   stats::singleWriterAdd(stats_.compressedDeliveries, compressed);
 }
 
+// Every subscriber is told the numbering restarted, with a `gap` over the
+// new numbering's seqs before `first` (from 1 to first.seq - 1; to < from
+// when none is missing), and continues from there. What is held back for
+// it of the old numbering is dropped: it would come after the notice in
+// the wrong order.
+void LocalHub::restartNumbering(LocalChannel& channel, const PublishedMessage& first) {
+  for (Subscriber& subscriber : channel.subscribers) {
+    if (subscriber.lastSeq == kWaitingSeq) continue;
+    Session& session = *subscriber.session;
+    session.heldBack.forget(&channel);
+    sendGap(session, channel.shared->name(), channel.shared->namespaceIndex(), 1, first.seq - 1,
+            kEpochChanged);
+    subscriber.lastSeq = first.seq - 1;
+  }
+}
+
 void LocalHub::sendTo(Subscriber& subscriber, const PublishedMessage& message) {
   Session& session = *subscriber.session;
   if (message.seq > subscriber.lastSeq + 1) {
@@ -187,8 +206,11 @@ void LocalHub::sendTo(Subscriber& subscriber, const PublishedMessage& message) {
         it == channels_.end() ? nullptr : session.find(it->second.get());
     const size_t ns = it == channels_.end() ? hub_.namespaceIndex(message.channel)
                                             : it->second->shared->namespaceIndex();
-    sendGap(session, message.channel, ns, subscriber.lastSeq + 1, message.seq - 1,
-            subscription != nullptr ? subscription->dropReason : kDroppedSlowConsumer);
+    // Lost by the broker (the stream no longer held them), or by this client.
+    const std::string_view reason = message.afterHole         ? kNotInHistory
+                                    : subscription != nullptr ? subscription->dropReason
+                                                              : kDroppedSlowConsumer;
+    sendGap(session, message.channel, ns, subscriber.lastSeq + 1, message.seq - 1, reason);
   }
   session.socket->send(message.frames);
   subscriber.lastSeq = message.seq;

@@ -11,16 +11,24 @@
 
 namespace wsr::hub {
 
-void LocalHub::handleSubscribe(Session& session, const ClientMessage& message) {
+void LocalHub::handleSubscribe(Session& session, ClientMessage& message, size_t from) {
   std::vector<std::string_view> seen;
-  for (const std::string& name : message.channels) {
+  for (size_t i = 0; i < message.channels.size(); ++i) {
+    const std::string& name = message.channels[i];
     if (std::find(seen.begin(), seen.end(), name) != seen.end()) continue;
     seen.push_back(name);
+    if (i < from) continue;  // answered before the request had to wait
     const uint64_t* since = nullptr;
     for (const auto& [channel, seq] : message.since) {
       if (channel == name) since = &seq;
     }
     subscribe(session, message.id, name, since);
+    if (session.waiting) {
+      // The rest of the request, and every later one, after this answer.
+      session.resumeAt = i + 1;
+      session.backlog.push_front(std::move(message));
+      return;
+    }
   }
 }
 
@@ -43,6 +51,8 @@ void LocalHub::subscribe(Session& session, std::optional<int64_t> id, const std:
   if (it != channels_.end()) {
     if (SessionSubscription* existing = session.find(it->second.get())) {
       const Subscriber& subscriber = it->second->subscribers[existing->index];
+      // Still waiting for the mirror: its `subscribed` is on the way.
+      if (subscriber.lastSeq == kWaitingSeq) return;
       reply(session, subscribedMessage(id, name, subscriber.lastSeq, std::nullopt));
       return;
     }
@@ -72,34 +82,76 @@ void LocalHub::subscribe(Session& session, std::optional<int64_t> id, const std:
   // From here on every publication of this channel is posted to this
   // worker, and nothing up to `seq` is.
   Channel::Subscription joined = channel.shared->subscribe(worker_.index(), since, wallClockMs());
+  channel.shared->subscriberAdded();
+  stats::singleWriterAdd(counters(channel).subscribers);
+  channel.subscribers.push_back({&session, kWaitingSeq});
+  session.subscriptions.push_back({&channel, channel.subscribers.size() - 1, kDroppedSlowConsumer});
+  ++subscriptionCount_;
+  if (joined.pending) {
+    channel.waiting.push_back(
+        {&session, id, since != nullptr ? std::optional<uint64_t>(*since) : std::nullopt});
+    session.waiting = true;
+    return;
+  }
+  completeSubscribe(session, channel, id, since, joined);
+}
+
+void LocalHub::channelPrimed(const std::string& channel) {
+  worker_.loop().post([this, channel] { completeWaiting(channel); });
+}
+
+void LocalHub::completeWaiting(const std::string& name) {
+  auto it = channels_.find(name);
+  if (it == channels_.end()) return;  // every waiting client left meanwhile
+  LocalChannel& channel = *it->second;
+  std::vector<WaitingJoin> waiting = std::move(channel.waiting);
+  channel.waiting.clear();
+  std::vector<Session*> answered;
+  for (const WaitingJoin& join : waiting) {
+    const uint64_t* since = join.since ? &*join.since : nullptr;
+    Channel::Subscription joined = channel.shared->subscribe(worker_.index(), since, wallClockMs());
+    if (joined.pending) {  // unprimed again meanwhile: wait for the next prime
+      channel.waiting.push_back(join);
+      continue;
+    }
+    completeSubscribe(*join.session, channel, join.id, since, joined);
+    join.session->waiting = false;
+    answered.push_back(join.session);
+  }
+  // After the loop: what they asked next may unsubscribe from `channel`.
+  for (Session* session : answered)
+    resume(*session);
+}
+
+void LocalHub::completeSubscribe(Session& session, LocalChannel& channel, std::optional<int64_t> id,
+                                 const uint64_t* since, Channel::Subscription& joined) {
+  SessionSubscription* mine = session.find(&channel);
+  if (mine == nullptr) return;
+  const std::string& name = channel.shared->name();
   const uint64_t seq = joined.seq;
   History::Replay& replay = joined.replay;
   const std::shared_ptr<const PublishedMessage>& retained = joined.retained;
-  channel.shared->subscriberAdded();
-  stats::singleWriterAdd(counters(channel).subscribers);
   const uint64_t start = since != nullptr ? std::min(*since, seq) : seq;
-  channel.subscribers.push_back({&session, start});
-  session.subscriptions.push_back({&channel, channel.subscribers.size() - 1, kDroppedSlowConsumer});
-  ++subscriptionCount_;
+  channel.subscribers[mine->index].lastSeq = start;
 
   reply(session,
         subscribedMessage(id, name, seq,
                           since != nullptr ? std::optional<bool>(replay.complete) : std::nullopt));
   if (since != nullptr) {
-    session.subscriptions.back().dropReason = kNotInHistory;
+    mine->dropReason = kNotInHistory;
     // History is old by design: its writes are no latency sample.
     if (!replay.messages.empty()) {
       session.socket->skipWriteTimingUpTo(replay.messages.back()->acceptedNs);
     }
     for (const auto& message : replay.messages) {
-      Subscriber& subscriber = channel.subscribers[session.subscriptions.back().index];
+      Subscriber& subscriber = channel.subscribers[mine->index];
       if (session.socket->writeBlocked() || !session.heldBack.empty()) {
         holdBack(session, channel, message);
       } else {
         sendTo(subscriber, *message);
       }
     }
-    Subscriber& subscriber = channel.subscribers[session.subscriptions.back().index];
+    Subscriber& subscriber = channel.subscribers[mine->index];
     if (!replay.complete && subscriber.lastSeq < replay.missingTo) {
       // Nothing held after the missing range: say so now rather than at the
       // channel's next publication.
@@ -107,7 +159,7 @@ void LocalHub::subscribe(Session& session, std::optional<int64_t> id, const std:
               replay.missingTo, kNotInHistory);
       subscriber.lastSeq = replay.missingTo;
     }
-    session.subscriptions.back().dropReason = kDroppedSlowConsumer;
+    mine->dropReason = kDroppedSlowConsumer;
   } else if (retained) {
     session.socket->skipWriteTimingUpTo(retained->acceptedNs);
     session.socket->send(retained->frames);
@@ -146,6 +198,12 @@ void LocalHub::unsubscribe(Session& session, LocalChannel& channel) {
 
   // Nothing held back for this channel may outlive the subscription.
   session.heldBack.forget(&channel);
+  // Only a closing connection leaves while its requests wait (they wait
+  // behind this subscription): nothing is left to answer.
+  if (std::erase_if(channel.waiting,
+                    [&](const WaitingJoin& join) { return join.session == &session; }) > 0) {
+    session.waiting = false;
+  }
 
   channel.shared->subscriberRemoved();
   stats::singleWriterSub(counters(channel).subscribers);

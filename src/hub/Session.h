@@ -7,11 +7,13 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "auth/MessageRateLimiter.h"
+#include "hub/ClientMessage.h"
 #include "hub/Gate.h"
 #include "hub/HeldBack.h"
 #include "hub/LocalChannel.h"
@@ -23,6 +25,8 @@ namespace wsr::hub {
 // Why a client did not get a seq, as its `gap` says (PROTOCOL.md), beside
 // HeldBack's kDroppedSlowConsumer and kDroppedConflated.
 inline constexpr std::string_view kNotInHistory = "not_in_history";
+// broker.type redis: the channel's numbering restarted (Redis lost its data).
+inline constexpr std::string_view kEpochChanged = "epoch";
 inline constexpr uint16_t kCloseTokenExpired = 4001;
 
 // A session's view of one subscription: where it sits in the channel's list.
@@ -55,6 +59,13 @@ struct Session final : ws::SessionData, net::Timer::Handler {
   net::Timer expiry{this};
   std::vector<SessionSubscription> subscriptions;
   HeldBack heldBack;  // while the socket is blocked
+  // broker.type redis: while a subscription waits for its channel's mirror
+  // (`waiting`), the client's later requests wait here, so that every
+  // answer comes in the order of the requests. `resumeAt`: where the first
+  // one, a subscribe, goes on (the channels before it are answered).
+  bool waiting = false;
+  std::deque<ClientMessage> backlog;
+  size_t resumeAt = 0;
 };
 
 }  // namespace wsr::hub
