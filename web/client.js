@@ -223,7 +223,13 @@ export class WsRouterClient {
   detach() {
     const socket = this.socket;
     this.socket = null;
-    if (socket) socket.onmessage = socket.onclose = socket.onerror = null;
+    if (socket) {
+      socket.onmessage = socket.onclose = null;
+      // Closing a socket that is still connecting makes Node's `ws` report an
+      // error; with no handler that is an uncaught exception. Whatever a
+      // dropped socket reports is of no interest.
+      socket.onerror = () => {};
+    }
     this.clearTimer('connect');
     this.clearTimer('heartbeat');
     this.clearTimer('resume');
