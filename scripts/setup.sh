@@ -5,6 +5,7 @@
 #
 #   scripts/setup.sh            build + test dependencies
 #   scripts/setup.sh --runtime  only what building and running the router needs
+#   scripts/setup.sh --unit     that and GoogleTest (the container image's build stage)
 set -euo pipefail
 
 build_packages=(
@@ -23,10 +24,16 @@ test_packages=(
   clang libclang-rt-14-dev  # libFuzzer targets and their sanitizers
   openssl             # the security tests make RS256/ES256 keys and sign JWTs with it
   prometheus          # promtool (metrics, rules, rule tests) and a real server for the dashboard test
+  # The Kubernetes packaging (tests/deploy): the image is built from a local
+  # Debian base (debootstrap) with podman, run with runc, and Helm is
+  # unpacked from an npm package's zip.
+  podman runc debootstrap unzip iptables
 )
 
 packages=("${build_packages[@]}")
-if [[ "${1:-}" != "--runtime" ]]; then
+if [[ "${1:-}" == "--unit" ]]; then
+  packages+=(libgtest-dev)
+elif [[ "${1:-}" != "--runtime" ]]; then
   packages+=("${test_packages[@]}")
   # End-to-end client #2 is Node's ws package; any Node >= 18 will do, so a
   # machine that already has node and npm (from anywhere) is left alone.

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The Debian 12 base images the Dockerfile names, made locally because no
+# container registry is reachable: `debootstrap --variant=minbase bookworm`
+# from the configured Debian mirror, trimmed of what a slim image leaves out,
+# imported as docker.io/library/debian:bookworm and :bookworm-slim (the names
+# `FROM debian:bookworm[-slim]` resolves to). Does nothing when they exist.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+. "$here/podman.sh"
+if wpodman image exists docker.io/library/debian:bookworm &&
+  wpodman image exists docker.io/library/debian:bookworm-slim; then
+  exit 0
+fi
+
+# The first deb822 URIs (or one-line deb) entry of the host's apt sources: the
+# mirror this machine is configured for.
+mirror="$(awk '/^URIs:/ { print $2; exit }' /etc/apt/sources.list.d/*.sources 2>/dev/null || true)"
+if [[ -z "$mirror" ]]; then
+  mirror="$(awk '$1 == "deb" { print ($2 ~ /^\[/ ? $3 : $2); exit }' /etc/apt/sources.list 2>/dev/null || true)"
+fi
+mirror="${mirror:-http://deb.debian.org/debian}"
+
+rootfs="$(mktemp -d /var/tmp/wsrouter-rootfs.XXXXXX)"
+trap 'rm -rf "$rootfs"' EXIT
+echo "base: debootstrap --variant=minbase bookworm from $mirror"
+debootstrap --variant=minbase bookworm "$rootfs" "$mirror" >"$rootfs.log" 2>&1 ||
+  { tail -20 "$rootfs.log"; rm -f "$rootfs.log"; exit 1; }
+rm -f "$rootfs.log"
+# What debian:bookworm-slim leaves out as well: package caches, documentation.
+rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/* \
+  "$rootfs"/usr/share/doc/* "$rootfs"/usr/share/man/* "$rootfs"/usr/share/info/* \
+  "$rootfs"/usr/share/locale/*
+tar --numeric-owner -C "$rootfs" -c . | wpodman import - docker.io/library/debian:bookworm-slim >/dev/null
+wpodman tag docker.io/library/debian:bookworm-slim docker.io/library/debian:bookworm
+wpodman images --format '{{.Repository}}:{{.Tag}} {{.Size}}' | grep 'debian:bookworm'
