@@ -38,14 +38,16 @@ RUN apt-get update -qq \
  && groupadd --gid 65532 wsrouter \
  && useradd --uid 65532 --gid 65532 --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin wsrouter
 COPY --from=build /out/wsrouter /usr/local/bin/wsrouter
+COPY scripts/container-entrypoint.sh /usr/local/bin/wsrouter-entrypoint
 # The documented defaults; the Helm chart mounts its ConfigMap over this directory.
 COPY --from=build /out/config.yaml /etc/wsrouter/config.yaml
 # A fixed numeric user, so Kubernetes' runAsNonRoot can verify it without /etc/passwd.
 USER 65532:65532
 EXPOSE 8080 9090
-# wsrouter is PID 1 and needs no init: it handles SIGTERM and SIGINT itself
-# (readiness off, drain, closes spread over a window, exit 0) and starts no
-# child processes, so there are no zombies to reap.
+# No init: the entrypoint raises the soft descriptor limit and execs wsrouter,
+# which is then PID 1; it handles SIGTERM and SIGINT itself (readiness off,
+# drain, closes spread over a window, exit 0) and starts no child processes,
+# so there are no zombies to reap.
 STOPSIGNAL SIGTERM
-ENTRYPOINT ["/usr/local/bin/wsrouter"]
+ENTRYPOINT ["/usr/local/bin/wsrouter-entrypoint"]
 CMD ["--config", "/etc/wsrouter/config.yaml"]
