@@ -21,6 +21,8 @@ fi
 mirror="${mirror:-http://deb.debian.org/debian}"
 
 rootfs="$(mktemp -d /var/tmp/wsrouter-rootfs.XXXXXX)"
+# mktemp makes it 0700; it becomes the image's /, which every user must traverse.
+chmod 0755 "$rootfs"
 trap 'rm -rf "$rootfs"' EXIT
 echo "base: debootstrap --variant=minbase bookworm from $mirror"
 debootstrap --variant=minbase bookworm "$rootfs" "$mirror" >"$rootfs.log" 2>&1 ||
