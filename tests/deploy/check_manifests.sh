@@ -36,7 +36,7 @@ for v in "${variants[@]}"; do
 done
 for k in "$root"/k8s/base "$root"/k8s/overlays/*/; do
   name="kustomize-$(basename "$k")"
-  kubectl kustomize "$k" | to_json "$out/$name.json" || status=1
+  "$here/kubectl.sh" kustomize "$k" | to_json "$out/$name.json" || status=1
 done
 node "$here/validate.mjs" "$out"/*.json || status=1
 exit $status

