@@ -7,17 +7,17 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 . "$here/podman.sh"
-export WSROUTER_PODMAN_ROOT WSROUTER_IMAGE
+export WSR_PODMAN_ROOT WSR_IMAGE
 MAX_MB="${MAX_IMAGE_MB:-160}"
 status=0
 fail() { echo "image-test: FAIL: $*"; status=1; }
 
-wpodman image exists "$WSROUTER_IMAGE" || { echo "image-test: $WSROUTER_IMAGE missing: make image"; exit 1; }
-size=$(wpodman image inspect --format '{{.Size}}' "$WSROUTER_IMAGE")
-echo "image-test: $WSROUTER_IMAGE is $((size / 1024 / 1024)) MiB (limit $MAX_MB)"
+wpodman image exists "$WSR_IMAGE" || { echo "image-test: $WSR_IMAGE missing: make image"; exit 1; }
+size=$(wpodman image inspect --format '{{.Size}}' "$WSR_IMAGE")
+echo "image-test: $WSR_IMAGE is $((size / 1024 / 1024)) MiB (limit $MAX_MB)"
 ((size <= MAX_MB * 1024 * 1024)) || fail "image larger than $MAX_MB MiB"
 
-inspect() { wpodman image inspect --format "$1" "$WSROUTER_IMAGE"; }
+inspect() { wpodman image inspect --format "$1" "$WSR_IMAGE"; }
 [[ "$(inspect '{{.Config.User}}')" == "65532:65532" ]] || fail "user is $(inspect '{{.Config.User}}'), not 65532:65532"
 [[ "$(inspect '{{.Config.StopSignal}}')" == "SIGTERM" ]] || fail "stop signal $(inspect '{{.Config.StopSignal}}')"
 [[ "$(inspect '{{json .Config.Entrypoint}}')" == '["/usr/local/bin/wsrouter-entrypoint"]' ]] || fail "entrypoint $(inspect '{{json .Config.Entrypoint}}')"
@@ -25,8 +25,8 @@ ports="$(inspect '{{range $p, $v := .Config.ExposedPorts}}{{$p}} {{end}}')"
 [[ "$ports" == *"8080/tcp"* && "$ports" == *"9090/tcp"* ]] || fail "exposed ports: $ports"
 
 # The file system itself: no compiler, the binary's libraries all present.
-mnt="$(wpodman image mount "$WSROUTER_IMAGE")"
-trap 'wpodman image unmount "$WSROUTER_IMAGE" >/dev/null 2>&1 || true' EXIT
+mnt="$(wpodman image mount "$WSR_IMAGE")"
+trap 'wpodman image unmount "$WSR_IMAGE" >/dev/null 2>&1 || true' EXIT
 compilers="$(find "$mnt/usr" "$mnt/bin" -maxdepth 3 \( -name 'gcc*' -o -name 'g++*' -o -name 'cc' -o -name 'c++' \
   -o -name 'clang*' -o -name 'cc1*' -o -name '*-linux-gnu-gcc*' -o -name 'ld' -o -name 'as' \) \( -type f -o -type l \) 2>/dev/null || true)"
 [[ -z "$compilers" ]] || fail "compiler or toolchain files in the image: $compilers"
@@ -34,9 +34,9 @@ compilers="$(find "$mnt/usr" "$mnt/bin" -maxdepth 3 \( -name 'gcc*' -o -name 'g+
 [[ -f "$mnt/etc/wsrouter/config.yaml" ]] || fail "no /etc/wsrouter/config.yaml"
 missing="$(chroot "$mnt" /usr/bin/ldd /usr/local/bin/wsrouter 2>&1 | grep 'not found' || true)"
 [[ -z "$missing" ]] || fail "libraries missing: $missing"
-chroot --userspec=65532:65532 "$mnt" /usr/local/bin/wsrouter --check-config /etc/wsrouter/config.yaml ||
+env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin chroot --userspec=65532:65532 "$mnt" /usr/local/bin/wsrouter --check-config /etc/wsrouter/config.yaml ||
   fail "the image's config is refused"
-wpodman image unmount "$WSROUTER_IMAGE" >/dev/null
+wpodman image unmount "$WSR_IMAGE" >/dev/null
 trap - EXIT
 
 /usr/bin/python3 "$here/test_image.py" || status=1

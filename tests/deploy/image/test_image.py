@@ -27,8 +27,8 @@ sys.path.insert(0, os.path.join(HERE, "..", "..", "e2e", "router"))
 from k8s_render import helm_template  # noqa: E402
 from router_harness import STEP, Admin, Closed, RouterClient, is_data, wait_until  # noqa: E402
 
-ROOT = os.environ.get("WSROUTER_PODMAN_ROOT", "/var/lib/wsrouter-podman")
-IMAGE = os.environ.get("WSROUTER_IMAGE", "localhost/wsrouter:dev")
+ROOT = os.environ.get("WSR_PODMAN_ROOT", "/var/lib/wsrouter-podman")
+IMAGE = os.environ.get("WSR_IMAGE", "localhost/wsrouter:dev")
 DRAIN_MS, WINDOW_MS = 1000, 1000
 # This machine's limits: crun refuses its hybrid cgroups, and podman's default
 # rlimits exceed the hard ones, so runc and explicit limits.
@@ -110,7 +110,7 @@ class Container(unittest.TestCase):
         # The entrypoint exec'd wsrouter: it is the container's PID 1, and
         # raised the soft descriptor limit to the hard one.
         top = podman("top", self.name, "pid", "user", "args").stdout
-        self.assertRegex(top, r"(?m)^\s*1\s+65532\s+/usr/local/bin/wsrouter --config /etc/wsrouter/config.yaml")
+        self.assertRegex(top, r"(?m)^\s*1\s+(65532|wsrouter)\s+/usr/local/bin/wsrouter --config /etc/wsrouter/config.yaml")
         metrics = self.get("/metrics").body.decode()
         self.assertIn("process_max_fds 20000", metrics)
 
