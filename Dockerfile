@@ -32,7 +32,10 @@ RUN set -e; mkdir -p /out; cp build/wsrouter config.yaml /out/; \
 
 FROM debian:bookworm-slim
 COPY --from=build /out/runtime-packages /tmp/runtime-packages
+# Upgraded as well: the local base is a bare debootstrap, without the security
+# updates an official image would carry.
 RUN apt-get update -qq \
+ && DEBIAN_FRONTEND=noninteractive apt-get upgrade -y -qq \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(cat /tmp/runtime-packages) \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /usr/share/doc/* /usr/share/man/* /tmp/runtime-packages \
  && groupadd --gid 65532 wsrouter \

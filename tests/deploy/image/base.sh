@@ -23,11 +23,23 @@ mirror="${mirror:-http://deb.debian.org/debian}"
 rootfs="$(mktemp -d /var/tmp/wsrouter-rootfs.XXXXXX)"
 # mktemp makes it 0700; it becomes the image's /, which every user must traverse.
 chmod 0755 "$rootfs"
-trap 'rm -rf "$rootfs"' EXIT
+# debootstrap mounts /proc (and more) inside the target while it runs: an
+# interrupted run must not leave them behind, nor rm walk into them.
+cleanup() {
+  grep -o " $rootfs/[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
+  rm -rf --one-file-system "$rootfs" "$rootfs.log"
+}
+trap cleanup EXIT
 echo "base: debootstrap --variant=minbase bookworm from $mirror"
 debootstrap --variant=minbase bookworm "$rootfs" "$mirror" >"$rootfs.log" 2>&1 ||
   { tail -20 "$rootfs.log"; rm -f "$rootfs.log"; exit 1; }
 rm -f "$rootfs.log"
+# The host's apt sources when they are deb822 (bookworm, -updates and
+# -security, as in the official image); debootstrap writes only `bookworm main`.
+if [[ -f /etc/apt/sources.list.d/debian.sources ]]; then
+  cp /etc/apt/sources.list.d/debian.sources "$rootfs/etc/apt/sources.list.d/debian.sources"
+  rm -f "$rootfs/etc/apt/sources.list"
+fi
 # What debian:bookworm-slim leaves out as well: package caches, documentation.
 rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/* \
   "$rootfs"/usr/share/doc/* "$rootfs"/usr/share/man/* "$rootfs"/usr/share/info/* \
