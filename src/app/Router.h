@@ -16,6 +16,7 @@
 #include "hub/ConnectionGate.h"
 #include "hub/Hub.h"
 #include "hub/LocalHub.h"
+#include "hub/StaticSite.h"
 #include "telemetry/Logger.h"
 #include "telemetry/MetricsExposition.h"
 #include "telemetry/Tracer.h"
@@ -74,6 +75,8 @@ class Router final : public admin::AdminBackend {
   Tracing tracing_;
   hub::Hub hub_;
   hub::ConnectionGate gate_;
+  // The demo page and /client.js, served by every worker; before server_.
+  const hub::StaticSite site_;
   // Before server_: the server's constructor fills it (one per worker).
   std::vector<hub::LocalHub*> locals_;
   ws::Server server_;

@@ -29,6 +29,7 @@ struct ServerConfig {
   bool perMessageDeflate = true;
   size_t compressionThresholdBytes = 1024;  // default for namespaces that do not set one
   uint32_t flushIntervalMs = 0;             // 0: write at once; otherwise batch for this long
+  bool demoPage = true;  // serve the demo page at / (the client at /client.js is always served)
 
   bool operator==(const ServerConfig&) const = default;
 };
@@ -49,6 +50,12 @@ struct AdminConfig {
   uint16_t port = 9090;
   std::string publisherTokenFile;    // empty: the publish API refuses every request
   size_t maxPublishBytes = 1048576;  // 1 MiB; a bigger publish answers 413
+  size_t maxBatchMessages = 1000;    // a batch with more answers 413
+  // A request's head and body must arrive within this many ms of the
+  // connection being ready for it (accepted, or the previous answer written),
+  // else 408 and the connection is closed: a client dribbling bytes cannot
+  // hold a connection, or the admin server's attention, past it.
+  uint32_t requestTimeoutMs = 10000;
 
   bool operator==(const AdminConfig&) const = default;
 };
@@ -156,6 +163,7 @@ struct LimitsConfig {
   uint32_t subscriptionsPerConnection = 50;   // beyond it SUBSCRIPTION_LIMIT
   uint32_t messagesPerMinute = 100;           // per connection; RATE_LIMITED, then 4029
   uint32_t maxTrackedAddresses = 1000000;     // bounds the per-address table
+  uint32_t maxChannels = 100000;              // channels held at once; beyond it CHANNEL_LIMIT
   std::vector<std::string> trustedProxies;    // CIDRs whose X-Forwarded-For is believed
   std::vector<std::string> allowedOrigins;    // browser Origins; empty: any
 

@@ -144,6 +144,7 @@ void describe(V& v, ServerConfig& c) {
   v.field("permessage_deflate", c.perMessageDeflate);
   v.field("compression_threshold_bytes", c.compressionThresholdBytes, IntRange{0, kGiB});
   v.field("flush_interval_ms", c.flushIntervalMs, IntRange{0, 1000});
+  v.field("demo_page", c.demoPage);
 }
 
 template <class V>
@@ -160,6 +161,8 @@ void describe(V& v, AdminConfig& c) {
   v.field("port", c.port, IntRange{0, 65535});
   v.field("publisher_token_file", c.publisherTokenFile, kPath);
   v.field("max_publish_bytes", c.maxPublishBytes, IntRange{1024, kGiB});
+  v.field("max_batch_messages", c.maxBatchMessages, IntRange{1, 1000000});
+  v.field("request_timeout_ms", c.requestTimeoutMs, IntRange{100, 600000});
 }
 
 template <class V>
@@ -210,6 +213,7 @@ void describe(V& v, LimitsConfig& c) {
   v.field("subscriptions_per_connection", c.subscriptionsPerConnection, IntRange{0, 1000000});
   v.field("messages_per_minute", c.messagesPerMinute, IntRange{0, 100000000});
   v.field("max_tracked_addresses", c.maxTrackedAddresses, IntRange{1000, 100000000});
+  v.field("max_channels", c.maxChannels, IntRange{1, 100000000});
   v.field("trusted_proxies", c.trustedProxies, kCidrList);
   v.field("allowed_origins", c.allowedOrigins, kOriginList);
 }

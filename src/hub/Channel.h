@@ -1,9 +1,16 @@
 #pragma once
-// One channel's shared state. Publishers (admin threads, the demo feed) and
-// workers (subscribing clients) meet here, under the channel's own lock: seq
-// assignment, history, retained value and the hand-off to workers happen in
-// one critical section, so every worker receives a channel's publications in
-// seq order.
+// One channel's shared state and the rules for touching it. Publishers
+// (admin threads, the demo feed) and workers (subscribing clients) meet
+// here, through two locks, always taken in this order:
+//
+// - the publish turn: publishers of one channel take turns, so that the
+//   order in which they hand publications to the workers is their seq
+//   order. A publisher builds (and compresses) its frames while it holds
+//   only its turn, which no worker ever takes: a large publication never
+//   stalls a worker's event loop.
+// - the state lock: seq, history, retained value and the workers with local
+//   subscribers. Held briefly, by a publisher to store and hand off one
+//   built publication, and by a worker whose client subscribes or leaves.
 
 #include <atomic>
 #include <cstdint>
@@ -14,45 +21,123 @@
 #include "config/Config.h"
 #include "hub/History.h"
 #include "hub/PublishedMessage.h"
+#include "hub/WorkerSet.h"
 
 namespace wsr::hub {
 
-struct NamespaceStats;
+struct NamespaceTotals;
 
-struct Channel {
-  Channel(std::string channelName, const config::NamespaceConfig& settings,
-          NamespaceStats& namespaceStats)
-      : name(std::move(channelName)),
-        config(settings),
-        stats(namespaceStats),
-        history(settings.historySize, settings.historyMaxAgeMs) {}
+class Channel {
+ public:
+  // `namespaceIndex` names its namespace among the hub's (Hub::namespaces()),
+  // whose hub-wide totals are `totals`.
+  Channel(std::string name, const config::NamespaceConfig& settings, size_t namespaceIndex,
+          NamespaceTotals& totals);
+  Channel(const Channel&) = delete;
+  Channel& operator=(const Channel&) = delete;
 
-  const std::string name;
-  const config::NamespaceConfig& config;
-  NamespaceStats& stats;
+  const std::string& name() const { return name_; }
+  const config::NamespaceConfig& config() const { return config_; }
+  size_t namespaceIndex() const { return namespaceIndex_; }
+  NamespaceTotals& totals() const { return totals_; }
+  // The last publication's seq (0 before the first).
+  uint64_t seq() const { return seq_.load(std::memory_order_acquire); }
 
-  std::mutex mutex;
-  // Guarded by mutex:
-  uint64_t seq = 0;  // the last publication's
-  History history;
-  std::shared_ptr<const PublishedMessage> retained;
-  uint64_t workerMask = 0;  // bit w: worker w has local subscribers
+  // ---- Publisher side
+  // Assigns the next seq and hands the publication to the history, the
+  // retained value and every worker with subscribers, in seq order.
+  // build(seq) -> shared_ptr<const PublishedMessage> runs within the turn
+  // but outside the state lock, and only when someone can see the result;
+  // deliver(worker, message) runs under the state lock for each such
+  // worker. Returns the seq.
+  template <typename Build, typename Deliver>
+  uint64_t publish(int64_t tsMs, Build&& build, Deliver&& deliver);
 
-  std::atomic<uint32_t> subscribers{0};  // on every worker, for hasSubscribers()
+  // ---- Worker side
+  struct Subscription {
+    uint64_t seq = 0;        // the channel's seq at that moment: later ones will be handed over
+    History::Replay replay;  // with `since`: what the client missed
+    std::shared_ptr<const PublishedMessage> retained;  // without `since`, where kept
+  };
+  // A client of `worker` subscribes (with `since`, or null): from now on
+  // every publication is handed to that worker, and none up to the
+  // returned seq is.
+  Subscription subscribe(size_t worker, const uint64_t* since, int64_t nowMs);
+  // The last client of `worker` left: publications stop going there.
+  void leave(size_t worker);
+
+  // Subscriptions to this channel over every worker (for hasSubscribers).
+  void subscriberAdded();
+  void subscriberRemoved();
+  uint32_t subscribers() const { return subscribers_.load(std::memory_order_relaxed); }
+
+  // Whether the channel holds nothing anyone may still ask for at `nowMs`:
+  // no subscriber anywhere, no retained value, no history within its age,
+  // and either never published or idle for `idleMs` (its seq is then
+  // forgotten; a later publication starts again at 1).
+  bool disposable(int64_t nowMs, uint64_t idleMs);
+
+  // For tests and views: under the state lock.
+  bool hasWorker(size_t worker);
+  size_t historySize();
+  std::shared_ptr<const PublishedMessage> retained();
+  History::Replay replaySince(uint64_t since, int64_t nowMs);
+
+ private:
+  bool keeps() const { return config_.historySize > 0 || config_.retainLast; }
+
+  const std::string name_;
+  const config::NamespaceConfig& config_;
+  const size_t namespaceIndex_;
+  NamespaceTotals& totals_;
+
+  std::mutex turn_;   // publishers only
+  std::mutex state_;  // guards what follows, but seq_ is written under both
+  std::atomic<uint64_t> seq_{0};
+  int64_t lastPublishMs_ = 0;
+  History history_;
+  std::shared_ptr<const PublishedMessage> retained_;
+  WorkerSet workers_;
+
+  std::atomic<uint32_t> subscribers_{0};
 };
 
-// Per-namespace counters, shared by every worker (relaxed atomics, added to
-// once per fan-out, not once per delivery), and two gauges changed on
-// subscribe and unsubscribe and when a channel is created.
-struct NamespaceStats {
-  std::atomic<uint64_t> channels{0};     // channels that exist (never removed)
-  std::atomic<uint64_t> subscribers{0};  // subscriptions, over every connection
+// What the hub counts of a namespace, from any thread: the channels that
+// exist and the publications accepted. What the workers count of it
+// (deliveries, drops, gaps, subscribers) is theirs (NamespaceCounters).
+struct NamespaceTotals {
+  std::atomic<uint64_t> channels{0};
   std::atomic<uint64_t> published{0};
-  std::atomic<uint64_t> delivered{0};
-  std::atomic<uint64_t> droppedSlowConsumer{0};
-  std::atomic<uint64_t> droppedConflated{0};
-  std::atomic<uint64_t> disconnectedSlowConsumer{0};
-  std::atomic<uint64_t> gapsSent{0};
 };
+
+template <typename Build, typename Deliver>
+uint64_t Channel::publish(int64_t tsMs, Build&& build, Deliver&& deliver) {
+  std::lock_guard turn(turn_);
+  // Only publishers change seq_, and they do it in turn.
+  const uint64_t seq = seq_.load(std::memory_order_relaxed) + 1;
+  bool seen = keeps();
+  if (!seen) {
+    std::lock_guard state(state_);
+    seen = !workers_.empty();
+  }
+  std::shared_ptr<const PublishedMessage> message;
+  if (seen) message = build(seq);
+
+  std::unique_lock state(state_);
+  // A worker that joined since the look above must get this one too; the
+  // turn keeps the seq from moving while the frames are built.
+  while (!message && !workers_.empty()) {
+    state.unlock();
+    message = build(seq);
+    state.lock();
+  }
+  seq_.store(seq, std::memory_order_release);
+  lastPublishMs_ = tsMs;
+  if (!message) return seq;  // nobody can ever see it: it costs a seq
+  if (config_.historySize > 0) history_.append(message, seq, tsMs);
+  if (config_.retainLast) retained_ = message;
+  workers_.forEach([&](size_t worker) { deliver(worker, message); });
+  return seq;
+}
 
 }  // namespace wsr::hub

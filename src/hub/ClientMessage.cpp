@@ -2,8 +2,6 @@
 
 #include <simdjson.h>
 
-#include <charconv>
-
 namespace wsr::hub {
 namespace {
 
@@ -17,119 +15,6 @@ constexpr size_t kMaxEchoedOpBytes = 64;
 // Client messages are small; buffers for bigger ones are not kept.
 constexpr size_t kRetainedParserBytes = 64 * 1024;
 
-// ---- JSON output -----------------------------------------------------------
-
-// Length of the valid UTF-8 sequence (RFC 3629: no overlongs, no surrogates,
-// nothing above U+10FFFF) starting at text[i], 0 when the byte there does not
-// start one. Only called for bytes >= 0x80.
-size_t utf8SequenceLength(std::string_view text, size_t i) {
-  const auto byte = [&](size_t k) { return static_cast<uint8_t>(text[k]); };
-  const auto continuation = [&](size_t k) { return k < text.size() && (byte(k) & 0xC0) == 0x80; };
-  const uint8_t lead = byte(i);
-  if (lead >= 0xC2 && lead <= 0xDF) return continuation(i + 1) ? 2 : 0;
-  if (lead >= 0xE0 && lead <= 0xEF) {
-    if (!continuation(i + 1) || !continuation(i + 2)) return 0;
-    const uint8_t second = byte(i + 1);
-    if (lead == 0xE0 && second < 0xA0) return 0;  // overlong
-    if (lead == 0xED && second > 0x9F) return 0;  // UTF-16 surrogate
-    return 3;
-  }
-  if (lead >= 0xF0 && lead <= 0xF4) {
-    if (!continuation(i + 1) || !continuation(i + 2) || !continuation(i + 3)) return 0;
-    const uint8_t second = byte(i + 1);
-    if (lead == 0xF0 && second < 0x90) return 0;  // overlong
-    if (lead == 0xF4 && second > 0x8F) return 0;  // above U+10FFFF
-    return 4;
-  }
-  return 0;  // continuation byte without lead, C0/C1 overlong lead, F5..FF
-}
-
-constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
-
-// The short escapes JSON has; 0 for the control characters written \u00XX.
-char shortEscape(uint8_t c) {
-  switch (c) {
-    case '"':
-      return '"';
-    case '\\':
-      return '\\';
-    case '\n':
-      return 'n';
-    case '\r':
-      return 'r';
-    case '\t':
-      return 't';
-    case '\b':
-      return 'b';
-    case '\f':
-      return 'f';
-    default:
-      return 0;
-  }
-}
-
-bool needsWork(uint8_t c) {
-  return c < 0x20 || c == '"' || c == '\\' || c >= 0x80;
-}
-
-// Exactly the number of bytes appendJsonString writes for `text`, so
-// dataMessage can reserve once.
-size_t jsonStringLength(std::string_view text) {
-  size_t length = 2;  // the quotes
-  for (size_t i = 0; i < text.size();) {
-    const auto c = static_cast<uint8_t>(text[i]);
-    if (!needsWork(c)) {
-      ++length;
-      ++i;
-    } else if (c < 0x80) {
-      length += shortEscape(c) != 0 ? 2 : 6;
-      ++i;
-    } else if (const size_t n = utf8SequenceLength(text, i); n != 0) {
-      length += n;
-      i += n;
-    } else {
-      length += kReplacement.size();
-      ++i;
-    }
-  }
-  return length;
-}
-
-template <typename Integer>
-void appendNumber(std::string& out, Integer value) {
-  char buffer[24];  // 20 digits and a sign fit
-  const auto result = std::to_chars(buffer, buffer + sizeof(buffer), value);
-  out.append(buffer, result.ptr);
-}
-
-template <typename Integer>
-size_t numberLength(Integer value) {
-  char buffer[24];
-  return static_cast<size_t>(std::to_chars(buffer, buffer + sizeof(buffer), value).ptr - buffer);
-}
-
-// ,"name":
-void appendKey(std::string& out, std::string_view name) {
-  out += ",\"";
-  out += name;
-  out += "\":";
-}
-
-void appendId(std::string& out, std::optional<int64_t> id) {
-  if (!id) return;
-  appendKey(out, "id");
-  appendNumber(out, *id);
-}
-
-// {"type":"<type>"  (no closing brace: the caller appends the fields).
-std::string startMessage(std::string_view type, size_t reserve) {
-  std::string out;
-  out.reserve(reserve);
-  out += "{\"type\":";
-  appendJsonString(out, type);
-  return out;
-}
-
 // ---- Parsing ---------------------------------------------------------------
 
 // The fields this parser reads; anything else in the object is ignored.
@@ -137,26 +22,35 @@ struct Fields {
   std::optional<dom::element> op, id, channels, since, token, session, resume;
 };
 
-// Duplicate keys: the last one wins, as in JavaScript's and Python's parsers.
-void collectFields(dom::object object, Fields& fields) {
+// A field this protocol reads, given twice, is refused, as the publish API
+// refuses it: JSON readers differ on which of the two counts, and the router
+// must not guess what the client meant. Fields it does not read are ignored,
+// repeated or not. Returns the first repeated field's name, or empty.
+std::string_view collectFields(dom::object object, Fields& fields) {
+  std::string_view repeated;
   for (dom::key_value_pair field : object) {
     const std::string_view key = field.key;
+    std::optional<dom::element>* slot = nullptr;
     if (key == "op") {
-      fields.op = field.value;
+      slot = &fields.op;
     } else if (key == "id") {
-      fields.id = field.value;
+      slot = &fields.id;
     } else if (key == "channels") {
-      fields.channels = field.value;
+      slot = &fields.channels;
     } else if (key == "since") {
-      fields.since = field.value;
+      slot = &fields.since;
     } else if (key == "token") {
-      fields.token = field.value;
+      slot = &fields.token;
     } else if (key == "session") {
-      fields.session = field.value;
+      slot = &fields.session;
     } else if (key == "resume") {
-      fields.resume = field.value;
+      slot = &fields.resume;
     }
+    if (slot == nullptr) continue;
+    if (slot->has_value() && repeated.empty()) repeated = key;
+    *slot = field.value;
   }
+  return repeated;
 }
 
 // Fills error; always returns false, so failures read `return fail(...)`.
@@ -267,6 +161,14 @@ bool readSince(std::optional<dom::element> field, size_t maxChannels,
       return fail(error, kBadRequest,
                   fieldMessage("since", "must map each channel to a non-negative integer"));
     }
+    for (const auto& [channel, earlier] : since) {
+      if (channel == entry.key) {
+        return fail(error, kBadRequest,
+                    fieldMessage("since", "names channel '" +
+                                              std::string(entry.key.substr(0, kMaxEchoedOpBytes)) +
+                                              "' twice"));
+      }
+    }
     since.emplace_back(std::string(entry.key), seq);
   }
   return true;
@@ -317,8 +219,10 @@ bool readMessage(dom::element root, size_t maxChannels, ClientMessage& out,
     return fail(error, kBadRequest, "message must be a JSON object");
   }
   Fields fields;
-  collectFields(object, fields);
-  if (!readId(fields.id, out.id, error)) return false;
+  const std::string_view repeated = collectFields(object, fields);
+  // A repeated id is not echoed: which one would be the client's?
+  if (repeated != "id" && !readId(fields.id, out.id, error)) return false;
+  if (!repeated.empty()) return fail(error, kBadRequest, fieldMessage(repeated, "appears twice"));
   if (!readOp(fields.op, out.op, error)) return false;
   switch (out.op) {
     case ClientOp::Subscribe:
@@ -375,159 +279,6 @@ bool parseClientMessage(std::string_view text, size_t maxChannels, ClientMessage
                         ClientMessageError& error) {
   ClientMessageParser parser;
   return parser.parse(text, maxChannels, out, error);
-}
-
-// ---- Builders --------------------------------------------------------------
-
-// Invalid UTF-8 never reaches the output: each byte that does not start a
-// valid sequence becomes U+FFFD (one per byte), so the result is always
-// valid JSON in valid UTF-8. Control characters are escaped; everything
-// else, including DEL, U+2028 and U+2029, is legal in a JSON string as is.
-void appendJsonString(std::string& out, std::string_view text) {
-  out += '"';
-  size_t run = 0;  // start of the bytes not yet copied that need no work
-  size_t i = 0;
-  while (i < text.size()) {
-    const auto c = static_cast<uint8_t>(text[i]);
-    if (!needsWork(c)) {
-      ++i;
-      continue;
-    }
-    size_t sequence = 0;
-    if (c >= 0x80 && (sequence = utf8SequenceLength(text, i)) != 0) {
-      i += sequence;  // valid multi-byte character: part of the run
-      continue;
-    }
-    out.append(text.data() + run, i - run);
-    if (c >= 0x80) {
-      out += kReplacement;
-    } else if (const char escape = shortEscape(c); escape != 0) {
-      out += '\\';
-      out += escape;
-    } else {
-      constexpr char kHex[] = "0123456789abcdef";
-      out += "\\u00";
-      out += kHex[c >> 4];
-      out += kHex[c & 0xF];
-    }
-    run = ++i;
-  }
-  out.append(text.data() + run, text.size() - run);
-  out += '"';
-}
-
-std::string welcomeMessage(std::string_view session, std::string_view resume, uint32_t heartbeatMs,
-                           int64_t serverTimeMs) {
-  std::string out = startMessage("welcome", 112 + session.size() + resume.size());
-  appendKey(out, "session");
-  appendJsonString(out, session);
-  appendKey(out, "resume");
-  appendJsonString(out, resume);
-  appendKey(out, "heartbeat_ms");
-  appendNumber(out, heartbeatMs);
-  appendKey(out, "server_time");
-  appendNumber(out, serverTimeMs);
-  out += '}';
-  return out;
-}
-
-std::string subscribedMessage(std::optional<int64_t> id, std::string_view channel, uint64_t seq,
-                              std::optional<bool> recovered) {
-  std::string out = startMessage("subscribed", 112 + channel.size());
-  appendId(out, id);
-  appendKey(out, "channel");
-  appendJsonString(out, channel);
-  appendKey(out, "seq");
-  appendNumber(out, seq);
-  if (recovered) {
-    appendKey(out, "recovered");
-    out += *recovered ? "true" : "false";
-  }
-  out += '}';
-  return out;
-}
-
-std::string unsubscribedMessage(std::optional<int64_t> id, std::string_view channel) {
-  std::string out = startMessage("unsubscribed", 80 + channel.size());
-  appendId(out, id);
-  appendKey(out, "channel");
-  appendJsonString(out, channel);
-  out += '}';
-  return out;
-}
-
-std::string pongMessage(std::optional<int64_t> id, int64_t serverTimeMs) {
-  std::string out = startMessage("pong", 80);
-  appendId(out, id);
-  appendKey(out, "server_time");
-  appendNumber(out, serverTimeMs);
-  out += '}';
-  return out;
-}
-
-std::string authenticatedMessage(std::optional<int64_t> id, int64_t expiresAt) {
-  std::string out = startMessage("authenticated", 80);
-  appendId(out, id);
-  if (expiresAt > 0) {
-    appendKey(out, "expires_at");
-    appendNumber(out, expiresAt);
-  }
-  out += '}';
-  return out;
-}
-
-std::string errorMessage(std::optional<int64_t> id, std::string_view code,
-                         std::string_view message) {
-  std::string out = startMessage("error", 80 + code.size() + message.size());
-  appendId(out, id);
-  appendKey(out, "code");
-  appendJsonString(out, code);
-  appendKey(out, "message");
-  appendJsonString(out, message);
-  out += '}';
-  return out;
-}
-
-std::string gapMessage(std::string_view channel, uint64_t from, uint64_t to,
-                       std::string_view reason) {
-  std::string out = startMessage("gap", 96 + channel.size() + reason.size());
-  appendKey(out, "channel");
-  appendJsonString(out, channel);
-  appendKey(out, "from");
-  appendNumber(out, from);
-  appendKey(out, "to");
-  appendNumber(out, to);
-  appendKey(out, "reason");
-  appendJsonString(out, reason);
-  out += '}';
-  return out;
-}
-
-// Once per publication: one allocation of the exact size, no streams.
-std::string dataMessage(std::string_view type, std::string_view channel, uint64_t seq, int64_t tsMs,
-                        std::string_view data) {
-  constexpr std::string_view kType = "{\"type\":";
-  constexpr std::string_view kChannel = ",\"channel\":";
-  constexpr std::string_view kSeq = ",\"seq\":";
-  constexpr std::string_view kTs = ",\"ts\":";
-  constexpr std::string_view kData = ",\"data\":";
-  const size_t size = kType.size() + jsonStringLength(type) + kChannel.size() +
-                      jsonStringLength(channel) + kSeq.size() + numberLength(seq) + kTs.size() +
-                      numberLength(tsMs) + kData.size() + data.size() + 1;
-  std::string out;
-  out.reserve(size);
-  out += kType;
-  appendJsonString(out, type);
-  out += kChannel;
-  appendJsonString(out, channel);
-  out += kSeq;
-  appendNumber(out, seq);
-  out += kTs;
-  appendNumber(out, tsMs);
-  out += kData;
-  out += data;
-  out += '}';
-  return out;
 }
 
 }  // namespace wsr::hub

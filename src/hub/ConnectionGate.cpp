@@ -105,8 +105,8 @@ bool endpointFor(std::string_view path, const config::Config& config, std::strin
     return false;
   }
   if (!config.namespaceFor(name).dedicatedEndpoint) {
-    message = "channel ";
-    message.append(name).append(" has no dedicated endpoint; subscribe on /ws");
+    // Not naming it: the message is logged, and the path may be a token.
+    message = "this channel has no dedicated endpoint; subscribe to it on /ws";
     return false;
   }
   channel = name;
@@ -165,17 +165,47 @@ ws::UpgradeDecision ConnectionGate::refuse(std::string_view& traceOutcome, Refus
                                            int retryAfterSeconds) {
   if (traceOutcome.empty()) traceOutcome = refusalName(refusal);
   refusals_[static_cast<size_t>(refusal)].fetch_add(1, std::memory_order_relaxed);
+  std::string channel;
+  std::string notFound;
+  const bool knownPath = endpointFor(request.path, config_, channel, notFound);
   logger_.logLimited(telemetry::LogLevel::Warn, "connection_refused",
                      {{"reason", refusalName(refusal)},
                       {"status", status},
                       {"client", client.toString()},
-                      {"target", auth::redactedTarget(request.target)},
+                      {"target", auth::loggableTarget(request.path, request.query, knownPath)},
                       {"message", message}});
   ws::UpgradeDecision decision =
       ws::UpgradeDecision::refuse(status, std::string(code), std::move(message));
   if (retryAfterSeconds > 0) {
     decision.headers.push_back(auth::concat("Retry-After: ", std::to_string(retryAfterSeconds)));
   }
+  return decision;
+}
+
+ws::UpgradeDecision ConnectionGate::admitAccept(const net::PeerAddress& peer) {
+  if (config_.limits.connectionsPerAddress == 0) return ws::UpgradeDecision::accept();
+  const auth::IpAddress address(peer);
+  if (proxies_.contains(address)) return ws::UpgradeDecision::accept();
+  const auth::Admission held = addresses_.hold(address, monotonicMs());
+  if (held.admitted) {
+    return ws::UpgradeDecision::accept(
+        std::make_unique<HandshakePlace>(auth::AddressLease(addresses_, address)));
+  }
+  const bool table = held.reason == auth::AdmissionRefusal::AddressTableFull;
+  const Refusal refusal = table ? Refusal::AddressTableFull : Refusal::TooManyConnections;
+  const int status = table ? 503 : 429;
+  std::string message = table ? "this router tracks too many client addresses"
+                              : "too many connections from this address";
+  refusals_[static_cast<size_t>(refusal)].fetch_add(1, std::memory_order_relaxed);
+  // No target: nothing of the request has been read.
+  logger_.logLimited(telemetry::LogLevel::Warn, "connection_refused",
+                     {{"reason", refusalName(refusal)},
+                      {"status", status},
+                      {"client", address.toString()},
+                      {"message", message}});
+  ws::UpgradeDecision decision = ws::UpgradeDecision::refuse(
+      status, table ? "UNAVAILABLE" : "RATE_LIMITED", std::move(message));
+  decision.headers.push_back(auth::concat("Retry-After: ", std::to_string(held.retryAfterSeconds)));
   return decision;
 }
 

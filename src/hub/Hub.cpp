@@ -1,10 +1,10 @@
 #include "hub/Hub.h"
 
-#include <bit>
+#include <algorithm>
 
 #include "hub/ChannelName.h"
-#include "hub/ClientMessage.h"
 #include "hub/LocalHub.h"
+#include "hub/ServerMessages.h"
 #include "hub/WallClock.h"
 #include "net/EventLoop.h"
 #include "telemetry/Tracer.h"
@@ -15,13 +15,13 @@ Hub::Hub(const config::Config& config, HubLimits limits, telemetry::Tracer* trac
     : config_(config),
       limits_(limits),
       tracer_(tracer != nullptr && tracer->enabled() ? tracer : nullptr) {
-  for (const auto& [name, settings] : config_.namespaces) {
-    namespaceStats_.emplace(name, std::make_unique<NamespaceStats>());
-  }
-  if (namespaceStats_.find(config::kDefaultNamespace) == namespaceStats_.end()) {
-    namespaceStats_.emplace(std::string(config::kDefaultNamespace),
-                            std::make_unique<NamespaceStats>());
-  }
+  for (const auto& [name, settings] : config_.namespaces)
+    namespaceNames_.push_back(name);
+  namespaceNames_.emplace_back(config::kDefaultNamespace);
+  std::sort(namespaceNames_.begin(), namespaceNames_.end());
+  namespaceNames_.erase(std::unique(namespaceNames_.begin(), namespaceNames_.end()),
+                        namespaceNames_.end());
+  namespaceTotals_ = std::make_unique<NamespaceTotals[]>(namespaceNames_.size());
 }
 
 Hub::~Hub() = default;
@@ -30,40 +30,110 @@ void Hub::attach(LocalHub& local) {
   locals_.push_back(&local);
 }
 
-NamespaceStats& Hub::statsFor(std::string_view channel) {
-  auto it = namespaceStats_.find(namespaceOf(channel));
-  if (it == namespaceStats_.end()) it = namespaceStats_.find(config::kDefaultNamespace);
-  return *it->second;
+size_t Hub::namespaceIndex(std::string_view channel) const {
+  auto find = [&](std::string_view name) {
+    auto it = std::lower_bound(namespaceNames_.begin(), namespaceNames_.end(), name);
+    return it != namespaceNames_.end() && *it == name ? it - namespaceNames_.begin() : -1;
+  };
+  const auto index = find(namespaceOf(channel));
+  return static_cast<size_t>(index >= 0 ? index : find(config::kDefaultNamespace));
 }
 
-Channel* Hub::channel(std::string_view name) {
+NamespaceStats Hub::namespaceStats(size_t index) const {
+  NamespaceStats out;
+  out.channels = namespaceTotals_[index].channels.load(std::memory_order_relaxed);
+  out.published = namespaceTotals_[index].published.load(std::memory_order_relaxed);
+  for (const LocalHub* local : locals_) {
+    const NamespaceCounters& counters = local->stats().namespaces[index];
+    out.subscribers += counters.subscribers.load(std::memory_order_relaxed);
+    out.delivered += counters.delivered.load(std::memory_order_relaxed);
+    out.droppedSlowConsumer += counters.droppedSlowConsumer.load(std::memory_order_relaxed);
+    out.droppedConflated += counters.droppedConflated.load(std::memory_order_relaxed);
+    out.disconnectedSlowConsumer +=
+        counters.disconnectedSlowConsumer.load(std::memory_order_relaxed);
+    out.gapsSent += counters.gapsSent.load(std::memory_order_relaxed);
+  }
+  return out;
+}
+
+std::shared_ptr<Channel> Hub::channel(std::string_view name) {
   {
     std::shared_lock lock(channelsMutex_);
     auto it = channels_.find(name);
-    if (it != channels_.end()) return it->second.get();
+    if (it != channels_.end()) return it->second;
   }
   std::unique_lock lock(channelsMutex_);
   auto it = channels_.find(name);
-  if (it != channels_.end()) return it->second.get();
-  if (channels_.size() >= limits_.maxChannels) return nullptr;
-  auto created =
-      std::make_unique<Channel>(std::string(name), config_.namespaceFor(name), statsFor(name));
-  Channel* raw = created.get();
-  raw->stats.channels.fetch_add(1, std::memory_order_relaxed);
-  channels_.emplace(std::string(name), std::move(created));
-  return raw;
+  if (it != channels_.end()) return it->second;
+  if (channels_.size() >= limits_.maxChannels) {
+    channelLimitRefusals_.fetch_add(1, std::memory_order_relaxed);
+    return nullptr;
+  }
+  const size_t ns = namespaceIndex(name);
+  auto created = std::make_shared<Channel>(std::string(name), config_.namespaceFor(name), ns,
+                                           namespaceTotals_[ns]);
+  created->totals().channels.fetch_add(1, std::memory_order_relaxed);
+  channels_.emplace(std::string(name), created);
+  return created;
+}
+
+void Hub::release(std::shared_ptr<Channel> channel) {
+  const int64_t now = wallClockMs();
+  // Most channels given back keep something (a retained value, history, a
+  // subscriber on another worker): no exclusive lock for those.
+  if (!channel->disposable(now, limits_.idleChannelMs)) return;
+  const std::string name = channel->name();
+  channel.reset();
+  std::unique_lock lock(channelsMutex_);
+  removeIfDisposable(name, now);
+}
+
+size_t Hub::sweepChannels(int64_t nowMs) {
+  std::vector<std::string> candidates;
+  {
+    std::shared_lock lock(channelsMutex_);
+    for (const auto& [name, channel] : channels_) {
+      if (channel.use_count() == 1 && channel->disposable(nowMs, limits_.idleChannelMs)) {
+        candidates.push_back(name);
+      }
+    }
+  }
+  if (candidates.empty()) return 0;
+  size_t removed = 0;
+  std::unique_lock lock(channelsMutex_);
+  for (const std::string& name : candidates) {
+    removed += removeIfDisposable(name, nowMs) ? 1 : 0;
+  }
+  return removed;
+}
+
+// New holders only come through channels_ under channelsMutex_, which the
+// caller holds exclusively: a use count of one (the map's) cannot rise
+// meanwhile, so nobody is left holding a removed channel.
+bool Hub::removeIfDisposable(const std::string& name, int64_t nowMs) {
+  auto it = channels_.find(name);
+  if (it == channels_.end() || it->second.use_count() != 1) return false;
+  if (!it->second->disposable(nowMs, limits_.idleChannelMs)) return false;
+  it->second->totals().channels.fetch_sub(1, std::memory_order_relaxed);
+  channels_.erase(it);
+  return true;
+}
+
+size_t Hub::channelCount() const {
+  std::shared_lock lock(channelsMutex_);
+  return channels_.size();
 }
 
 bool Hub::hasSubscribers(std::string_view name) const {
   std::shared_lock lock(channelsMutex_);
   auto it = channels_.find(name);
-  return it != channels_.end() && it->second->subscribers.load(std::memory_order_relaxed) > 0;
+  return it != channels_.end() && it->second->subscribers() > 0;
 }
 
 uint32_t Hub::subscribers(std::string_view name) const {
   std::shared_lock lock(channelsMutex_);
   auto it = channels_.find(name);
-  return it == channels_.end() ? 0 : it->second->subscribers.load(std::memory_order_relaxed);
+  return it == channels_.end() ? 0 : it->second->subscribers();
 }
 
 std::unique_ptr<ws::Deflater> Hub::takeDeflater() {
@@ -117,34 +187,39 @@ PublishResult Hub::publishWithin(Publication&& publication, telemetry::ActiveSpa
   if (!accepting_.load(std::memory_order_relaxed)) {
     return {PublishError::Unavailable, "the router is shutting down", 0};
   }
-  Channel* ch = channel(publication.channel);
+  std::shared_ptr<Channel> ch = channel(publication.channel);
   if (ch == nullptr) {
-    return {PublishError::Unavailable,
-            "too many channels (" + std::to_string(limits_.maxChannels) + ")", 0};
+    return {PublishError::ChannelLimit,
+            "too many channels: the router holds at most " + std::to_string(limits_.maxChannels) +
+                " (limits.max_channels)",
+            0};
   }
   const int64_t ts = wallClockMs();
-  const config::NamespaceConfig& settings = ch->config;
+  ch->totals().published.fetch_add(1, std::memory_order_relaxed);
+  size_t workers = 0;
+  const uint64_t seq = ch->publish(
+      ts, [&](uint64_t next) { return build(publication, ch->config(), next, ts, span); },
+      [&](size_t worker, const std::shared_ptr<const PublishedMessage>& message) {
+        ++workers;
+        if (worker < locals_.size()) locals_[worker]->deliver(message);
+      });
+  if (span != nullptr) span->setInt("wsrouter.workers", static_cast<int64_t>(workers));
+  return {PublishError::None, {}, seq};
+}
 
-  // One critical section per channel: seq, storage and the hand-off to the
-  // workers, so that every worker sees this channel's publications in order.
-  std::lock_guard lock(ch->mutex);
-  const uint64_t seq = ++ch->seq;
-  ch->stats.published.fetch_add(1, std::memory_order_relaxed);
-  const bool kept = settings.historySize > 0 || settings.retainLast;
-  if (span != nullptr) span->setInt("wsrouter.workers", std::popcount(ch->workerMask));
-  if (ch->workerMask == 0 && !kept) {
-    return {PublishError::None, {}, seq};  // nobody can ever see it: it costs a seq
-  }
-
+std::shared_ptr<const PublishedMessage> Hub::build(const Publication& publication,
+                                                   const config::NamespaceConfig& settings,
+                                                   uint64_t seq, int64_t tsMs,
+                                                   telemetry::ActiveSpan* span) {
   auto message = std::make_shared<PublishedMessage>();
   message->channel = publication.channel;
-  message->key = std::move(publication.key);
+  message->key = publication.key;
   message->seq = seq;
-  message->tsMs = ts;
+  message->tsMs = tsMs;
   message->acceptedNs = net::EventLoop::monotonicNs();
   if (span != nullptr) message->trace = span->context();
   const std::string envelope =
-      dataMessage(publication.type, publication.channel, seq, ts, publication.data);
+      dataMessage(publication.type, publication.channel, seq, tsMs, publication.data);
   const size_t threshold = settings.compressionThresholdBytes;
   // 0 compresses everything (the twin is kept only when it is smaller).
   if (config_.server.perMessageDeflate && envelope.size() >= threshold) {
@@ -159,54 +234,15 @@ PublishResult Hub::publishWithin(Publication&& publication, telemetry::ActiveSpa
     message->frames = ws::prepareMessage(ws::Opcode::Text, envelope, nullptr, 0);
   }
   message->frames.stamp(message->acceptedNs);
-  std::shared_ptr<const PublishedMessage> shared = std::move(message);
-
-  if (settings.historySize > 0) ch->history.append(shared, seq, ts);
-  if (settings.retainLast) ch->retained = shared;
-  for (size_t w = 0; w < locals_.size(); ++w) {
-    if ((ch->workerMask >> w) & 1u) locals_[w]->deliver(shared);
-  }
-  return {PublishError::None, {}, seq};
+  return message;
 }
 
-std::string Hub::channelsJson() const {
-  std::string out = "{\"channels\":[";
+std::vector<Hub::ChannelSummary> Hub::channelSummaries() const {
+  std::vector<ChannelSummary> out;
   std::shared_lock lock(channelsMutex_);
-  bool first = true;
-  for (const auto& [name, ch] : channels_) {
-    uint64_t seq = 0;
-    {
-      std::lock_guard channelLock(ch->mutex);
-      seq = ch->seq;
-    }
-    out += first ? "" : ",";
-    first = false;
-    out += "{\"channel\":";
-    appendJsonString(out, name);
-    out += ",\"subscribers\":" + std::to_string(ch->subscribers.load()) +
-           ",\"seq\":" + std::to_string(seq) + "}";
-  }
-  out += "]}";
-  return out;
-}
-
-std::string Hub::statsJson() const {
-  std::string out = "{\"namespaces\":{";
-  bool first = true;
-  for (const auto& [name, stats] : namespaceStats_) {
-    out += first ? "" : ",";
-    first = false;
-    appendJsonString(out, name);
-    out += ":{\"published\":" + std::to_string(stats->published.load()) +
-           ",\"delivered\":" + std::to_string(stats->delivered.load()) +
-           ",\"dropped\":{\"slow_consumer\":" + std::to_string(stats->droppedSlowConsumer.load()) +
-           ",\"conflated\":" + std::to_string(stats->droppedConflated.load()) +
-           "},\"disconnected_slow_consumer\":" +
-           std::to_string(stats->disconnectedSlowConsumer.load()) +
-           ",\"gaps_sent\":" + std::to_string(stats->gapsSent.load()) + "}";
-  }
-  std::shared_lock lock(channelsMutex_);
-  out += "},\"channels\":" + std::to_string(channels_.size()) + "}";
+  out.reserve(channels_.size());
+  for (const auto& [name, channel] : channels_)
+    out.push_back({name, channel->subscribers(), channel->seq()});
   return out;
 }
 

@@ -30,12 +30,27 @@ namespace wsr::hub {
 
 class LocalHub;
 
+// A namespace's figures at one moment (Hub::namespaceStats).
+struct NamespaceStats {
+  uint64_t channels = 0;     // that exist now
+  uint64_t subscribers = 0;  // subscriptions, over every connection
+  uint64_t published = 0;
+  uint64_t delivered = 0;
+  uint64_t droppedSlowConsumer = 0;
+  uint64_t droppedConflated = 0;
+  uint64_t disconnectedSlowConsumer = 0;
+  uint64_t gapsSent = 0;
+};
+
 struct HubLimits {
   size_t maxSubscriptionsPerConnection = 50;
   size_t maxChannelsPerRequest = 50;
   // Channels are created by publications and subscriptions; past this many
   // new ones are refused (a client cannot make the router grow without end).
   size_t maxChannels = 100000;
+  // A published channel with nothing left to keep (no subscriber, retained
+  // value or history) is removed after this long without a publication.
+  uint64_t idleChannelMs = 300000;
 };
 
 class Hub final : public PublishSink {
@@ -47,7 +62,7 @@ class Hub final : public PublishSink {
   Hub(const Hub&) = delete;
   Hub& operator=(const Hub&) = delete;
 
-  // Wiring, before serving: worker w's LocalHub, in worker order (at most 64).
+  // Wiring, before serving: worker w's LocalHub, in worker order.
   void attach(LocalHub& local);
 
   PublishResult publish(Publication&& publication) override;
@@ -60,26 +75,43 @@ class Hub final : public PublishSink {
   // Refuse publications from now on (the very end of shutdown).
   void stopAccepting() { accepting_.store(false, std::memory_order_relaxed); }
 
-  // Worker side: the channel, created on first use; nullptr past maxChannels.
-  Channel* channel(std::string_view name);
+  // The channel, created on first use; null past maxChannels (counted in
+  // channelLimitRefusals()). Whoever holds it keeps it from being removed.
+  std::shared_ptr<Channel> channel(std::string_view name);
+  // Gives a channel back (a worker's last subscriber left it): it is removed
+  // at once when it holds nothing anyone may still ask for.
+  void release(std::shared_ptr<Channel> channel);
+  // Removes every channel with nothing left to keep (History ages out,
+  // publishers go quiet); returns how many. Called periodically.
+  size_t sweepChannels(int64_t nowMs);
+  size_t channelCount() const;
+  uint64_t channelLimitRefusals() const {
+    return channelLimitRefusals_.load(std::memory_order_relaxed);
+  }
   const config::Config& config() const { return config_; }
   const HubLimits& limits() const { return limits_; }
   // Null when tracing is off (the one branch the data path pays for it).
   telemetry::Tracer* tracer() const { return tracer_; }
 
-  // Read-only views for the admin API, as JSON.
-  std::string channelsJson() const;
-  std::string statsJson() const;
+  // Every channel, for the admin view.
+  struct ChannelSummary {
+    std::string name;
+    uint32_t subscribers;
+    uint64_t seq;
+  };
+  std::vector<ChannelSummary> channelSummaries() const;
 
-  // The stats of a namespace: configured namespaces count on their own,
-  // every other one under "default" (bounded cardinality).
-  NamespaceStats& statsFor(std::string_view channel);
-  // Every namespace's stats, by name (for the metrics), and one channel's
-  // subscribers (0 when it does not exist; it is not created).
-  const std::map<std::string, std::unique_ptr<NamespaceStats>, std::less<>>& namespaceStats()
-      const {
-    return namespaceStats_;
+  // Namespaces as counted: the configured ones and "default" (where every
+  // other channel counts: bounded cardinality), sorted by name; a channel's
+  // index among them is Channel::namespaceIndex().
+  const std::vector<std::string>& namespaces() const { return namespaceNames_; }
+  size_t namespaceIndex(std::string_view channel) const;
+  // A namespace's figures now: the hub's totals and every worker's counters.
+  NamespaceStats namespaceStats(size_t index) const;
+  NamespaceStats statsFor(std::string_view channel) const {
+    return namespaceStats(namespaceIndex(channel));
   }
+  // One channel's subscribers (0 when it does not exist; it is not created).
   uint32_t subscribers(std::string_view channel) const;
 
   // Publications given a compressed twin: their plain and compressed frame bytes.
@@ -96,6 +128,14 @@ class Hub final : public PublishSink {
 
   // publish() itself; `span` (null when not tracing) is the broker span.
   PublishResult publishWithin(Publication&& publication, telemetry::ActiveSpan* span);
+  // The publication's frames (envelope, compressed twin), built once.
+  std::shared_ptr<const PublishedMessage> build(const Publication& publication,
+                                                const config::NamespaceConfig& settings,
+                                                uint64_t seq, int64_t tsMs,
+                                                telemetry::ActiveSpan* span);
+  // With channelsMutex_ held exclusively: removes the channel of that name
+  // when nobody holds it and it is disposable.
+  bool removeIfDisposable(const std::string& name, int64_t nowMs);
   std::unique_ptr<ws::Deflater> takeDeflater();
   void giveBackDeflater(std::unique_ptr<ws::Deflater> deflater);
 
@@ -107,9 +147,11 @@ class Hub final : public PublishSink {
   std::vector<LocalHub*> locals_;
 
   mutable std::shared_mutex channelsMutex_;
-  std::unordered_map<std::string, std::unique_ptr<Channel>, TransparentHash, std::equal_to<>>
+  std::unordered_map<std::string, std::shared_ptr<Channel>, TransparentHash, std::equal_to<>>
       channels_;
-  std::map<std::string, std::unique_ptr<NamespaceStats>, std::less<>> namespaceStats_;
+  std::atomic<uint64_t> channelLimitRefusals_{0};
+  std::vector<std::string> namespaceNames_;
+  std::unique_ptr<NamespaceTotals[]> namespaceTotals_;  // by namespace index
 
   // zlib streams are not thread-safe and publishers run on many threads.
   std::mutex deflatersMutex_;

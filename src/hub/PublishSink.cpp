@@ -13,6 +13,7 @@ int httpStatusOf(PublishError error) {
     case PublishError::TooLarge:
       return 413;
     case PublishError::Unavailable:
+    case PublishError::ChannelLimit:
       return 503;
   }
   return 500;
@@ -30,6 +31,8 @@ std::string_view errorCodeOf(PublishError error) {
       return "TOO_LARGE";
     case PublishError::Unavailable:
       return "UNAVAILABLE";
+    case PublishError::ChannelLimit:
+      return "CHANNEL_LIMIT";
   }
   return "INTERNAL";
 }

@@ -24,6 +24,7 @@ enum class PublishError {
   InvalidChannel,  // 404 INVALID_CHANNEL: the channel name breaks PROTOCOL.md's rule
   TooLarge,        // 413 TOO_LARGE
   Unavailable,     // 503 UNAVAILABLE: the broker is down, or the router is stopping
+  ChannelLimit,    // 503 CHANNEL_LIMIT: a new channel past limits.max_channels
 };
 
 struct PublishResult {

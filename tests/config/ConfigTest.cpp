@@ -173,6 +173,21 @@ namespaces:
   EXPECT_EQ(stock.historySize, 0u);
 }
 
+// The demo page is on as shipped (make run shows it) and off with one key or
+// its environment variable, for production.
+TEST(ConfigValues, DemoPageIsOnByDefaultAndTurnsOff) {
+  EXPECT_TRUE(load("").config.server.demoPage);
+  const Loaded off = load("server: {demo_page: false}\n");
+  ASSERT_TRUE(off.ok) << off.messages();
+  EXPECT_FALSE(off.config.server.demoPage);
+  const Loaded fromEnv = load("", {{"WSROUTER_SERVER_DEMO_PAGE", "false"}});
+  ASSERT_TRUE(fromEnv.ok) << fromEnv.messages();
+  EXPECT_FALSE(fromEnv.config.server.demoPage);
+  const Loaded bad = load("server: {demo_page: sometimes}\n");
+  EXPECT_FALSE(bad.ok);
+  EXPECT_NE(bad.errorAt("server.demo_page"), nullptr) << bad.messages();
+}
+
 TEST(ConfigValues, FeedSymbolsKeepTheirOrder) {
   const Loaded loaded = load("feed:\n  symbols:\n    ZZZ: a\n    AAA: b\n    MMM: a\n");
   ASSERT_TRUE(loaded.ok) << loaded.messages();

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "hub/PublishedMessage.h"
+#include "hub/WallClock.h"
 #include "net/EventLoop.h"
 
 namespace wsr::hub {
@@ -54,10 +55,9 @@ TEST(Hub, HistoryKeepsTheLastPublicationsAsBuiltFrames) {
   Hub hub(config);
   for (int i = 0; i < 5; ++i)
     hub.publish(make("stock:A", "{\"i\":" + std::to_string(i) + "}"));
-  Channel* channel = hub.channel("stock:A");
+  std::shared_ptr<Channel> channel = hub.channel("stock:A");
   ASSERT_NE(channel, nullptr);
-  std::lock_guard lock(channel->mutex);
-  History::Replay replay = channel->history.replaySince(1, channel->seq, 0);
+  History::Replay replay = channel->replaySince(1, 0);
   EXPECT_FALSE(replay.complete);  // 2 is gone: the history holds 3
   ASSERT_EQ(replay.messages.size(), 3u);
   EXPECT_EQ(replay.messages.front()->seq, 3u);
@@ -75,14 +75,12 @@ TEST(Hub, RetainsTheLastValueWhereTheNamespaceSaysSo) {
   hub.publish(make("market"));
   hub.publish(make("stock:A"));
   {
-    Channel* market = hub.channel("market");
-    std::lock_guard lock(market->mutex);
-    ASSERT_TRUE(market->retained);
-    EXPECT_EQ(market->retained->seq, 2u);
+    std::shared_ptr<Channel> market = hub.channel("market");
+    ASSERT_TRUE(market->retained());
+    EXPECT_EQ(market->retained()->seq, 2u);
   }
-  Channel* stock = hub.channel("stock:A");
-  std::lock_guard lock(stock->mutex);
-  EXPECT_FALSE(stock->retained);
+  std::shared_ptr<Channel> stock = hub.channel("stock:A");
+  EXPECT_FALSE(stock->retained());
 }
 
 TEST(Hub, AChannelNobodyCanSeeCostsOnlyItsSeq) {
@@ -90,10 +88,9 @@ TEST(Hub, AChannelNobodyCanSeeCostsOnlyItsSeq) {
   Hub hub(config);
   EXPECT_EQ(hub.publish(make("fire:x")).seq, 1u);
   EXPECT_EQ(hub.publish(make("fire:x")).seq, 2u);
-  Channel* channel = hub.channel("fire:x");
-  std::lock_guard lock(channel->mutex);
-  EXPECT_EQ(channel->history.size(), 0u);
-  EXPECT_FALSE(channel->retained);
+  std::shared_ptr<Channel> channel = hub.channel("fire:x");
+  EXPECT_EQ(channel->historySize(), 0u);
+  EXPECT_FALSE(channel->retained());
   EXPECT_FALSE(hub.hasSubscribers("fire:x"));
 }
 
@@ -103,9 +100,8 @@ TEST(Hub, LargeMessagesGetACompressedTwin) {
   Hub hub(config);
   hub.publish(make("stock:A", "{\"text\":\"" + std::string(2000, 'a') + "\"}"));
   hub.publish(make("stock:A", "{\"s\":1}"));
-  Channel* channel = hub.channel("stock:A");
-  std::lock_guard lock(channel->mutex);
-  History::Replay replay = channel->history.replaySince(0, channel->seq, 0);
+  std::shared_ptr<Channel> channel = hub.channel("stock:A");
+  History::Replay replay = channel->replaySince(0, 0);
   ASSERT_EQ(replay.messages.size(), 2u);
   EXPECT_TRUE(replay.messages[0]->frames.compressed);
   EXPECT_LT(replay.messages[0]->frames.compressed.size(), 200u);
@@ -116,9 +112,8 @@ TEST(Hub, LargeMessagesGetACompressedTwin) {
 bool publishedCompressed(const config::Config& config, const std::string& data) {
   Hub hub(config);
   hub.publish(make("stock:A", data));
-  Channel* channel = hub.channel("stock:A");
-  std::lock_guard lock(channel->mutex);
-  History::Replay replay = channel->history.replaySince(0, channel->seq, 0);
+  std::shared_ptr<Channel> channel = hub.channel("stock:A");
+  History::Replay replay = channel->replaySince(0, 0);
   return replay.messages.size() == 1 && static_cast<bool>(replay.messages[0]->frames.compressed);
 }
 
@@ -135,15 +130,10 @@ TEST(Hub, NothingIsCompressedWithoutPermessageDeflate) {
   EXPECT_FALSE(publishedCompressed(config, "{\"text\":\"" + std::string(2000, 'a') + "\"}"));
 }
 
-TEST(Hub, ChannelLimitAndShutdownAnswerUnavailable) {
+TEST(Hub, ShutdownAnswersUnavailable) {
   const config::Config config = testConfig();
-  HubLimits limits;
-  limits.maxChannels = 2;
-  Hub hub(config, limits);
+  Hub hub(config);
   EXPECT_TRUE(hub.publish(make("a")).ok());
-  EXPECT_TRUE(hub.publish(make("b")).ok());
-  EXPECT_EQ(hub.publish(make("c")).error, PublishError::Unavailable);
-  EXPECT_TRUE(hub.publish(make("a")).ok());  // existing channels still work
   hub.stopAccepting();
   const PublishResult result = hub.publish(make("a"));
   EXPECT_EQ(result.error, PublishError::Unavailable);
@@ -156,11 +146,10 @@ TEST(Hub, StatsCountPublicationsPerConfiguredNamespace) {
   hub.publish(make("market"));
   hub.publish(make("stock:A"));
   hub.publish(make("other:B"));  // unconfigured: counted under default
-  EXPECT_EQ(hub.statsFor("market").published.load(), 1u);
-  EXPECT_EQ(hub.statsFor("default").published.load(), 2u);
-  EXPECT_EQ(&hub.statsFor("stock:A"), &hub.statsFor("other:B"));
-  EXPECT_NE(hub.statsJson().find(R"("market":{"published":1,)"), std::string::npos)
-      << hub.statsJson();
+  EXPECT_EQ(hub.statsFor("market").published, 1u);
+  EXPECT_EQ(hub.statsFor("default").published, 2u);
+  EXPECT_EQ(hub.namespaceIndex("stock:A"), hub.namespaceIndex("other:B"));
+  EXPECT_EQ(hub.namespaces()[hub.namespaceIndex("other:B")], "default");
 }
 
 TEST(Hub, StampsEachPublicationAndItsFramesWithItsAcceptanceTime) {
@@ -171,9 +160,8 @@ TEST(Hub, StampsEachPublicationAndItsFramesWithItsAcceptanceTime) {
   hub.publish(make("stock:A", "{\"text\":\"" + std::string(2000, 'a') + "\"}"));
   hub.publish(make("stock:A"));
   const uint64_t after = net::EventLoop::monotonicNs();
-  Channel* channel = hub.channel("stock:A");
-  std::lock_guard lock(channel->mutex);
-  History::Replay replay = channel->history.replaySince(0, channel->seq, 0);
+  std::shared_ptr<Channel> channel = hub.channel("stock:A");
+  History::Replay replay = channel->replaySince(0, 0);
   ASSERT_EQ(replay.messages.size(), 2u);
   const PublishedMessage& first = *replay.messages[0];
   EXPECT_GE(first.acceptedNs, before);
@@ -190,9 +178,8 @@ TEST(Hub, CountsCompressionBytesOnlyForPublicationsWithACompressedTwin) {
   hub.publish(make("stock:A", "{\"s\":1}"));  // under the threshold
   EXPECT_EQ(hub.compressionInputBytes(), 0u);
   hub.publish(make("stock:A", "{\"text\":\"" + std::string(2000, 'a') + "\"}"));
-  Channel* channel = hub.channel("stock:A");
-  std::lock_guard lock(channel->mutex);
-  const PublishedMessage& big = *channel->history.replaySince(1, channel->seq, 0).messages[0];
+  std::shared_ptr<Channel> channel = hub.channel("stock:A");
+  const PublishedMessage& big = *channel->replaySince(1, 0).messages[0];
   EXPECT_EQ(hub.compressionInputBytes(), big.frames.plain.size());
   EXPECT_EQ(hub.compressionOutputBytes(), big.frames.compressed.size());
   EXPECT_LT(hub.compressionOutputBytes(), hub.compressionInputBytes());
@@ -205,12 +192,63 @@ TEST(Hub, CountsChannelsPerNamespaceAndAnswersSubscribersWithoutCreating) {
   hub.publish(make("stock:A"));
   hub.publish(make("stock:B"));
   hub.publish(make("stock:A"));
-  EXPECT_EQ(hub.statsFor("market").channels.load(), 1u);
-  EXPECT_EQ(hub.statsFor("stock:A").channels.load(), 2u);  // default
+  EXPECT_EQ(hub.statsFor("market").channels, 1u);
+  EXPECT_EQ(hub.statsFor("stock:A").channels, 2u);  // default
   EXPECT_EQ(hub.subscribers("market"), 0u);
   EXPECT_EQ(hub.subscribers("never:seen"), 0u);
-  EXPECT_EQ(hub.statsFor("never:seen").channels.load(), 2u);  // not created by asking
-  EXPECT_EQ(hub.namespaceStats().size(), 3u);
+  EXPECT_EQ(hub.statsFor("never:seen").channels, 2u);  // not created by asking
+  EXPECT_EQ(hub.namespaces(), (std::vector<std::string>{"default", "fire", "market"}));
+}
+
+TEST(Hub, ANewChannelPastTheCapIsRefusedWithItsOwnCodeAndCounted) {
+  const config::Config config = testConfig();
+  HubLimits limits;
+  limits.maxChannels = 2;
+  Hub hub(config, limits);
+  EXPECT_TRUE(hub.publish(make("stock:A")).ok());
+  EXPECT_TRUE(hub.publish(make("stock:B")).ok());
+  const PublishResult refused = hub.publish(make("stock:C"));
+  EXPECT_EQ(refused.error, PublishError::ChannelLimit);
+  EXPECT_EQ(httpStatusOf(refused.error), 503);
+  EXPECT_EQ(errorCodeOf(refused.error), "CHANNEL_LIMIT");
+  EXPECT_NE(refused.message.find("limits.max_channels"), std::string::npos) << refused.message;
+  EXPECT_EQ(hub.channel("stock:D"), nullptr);
+  EXPECT_EQ(hub.channelLimitRefusals(), 2u);
+  EXPECT_TRUE(hub.publish(make("stock:A")).ok());  // existing channels go on
+}
+
+TEST(Hub, TheSweepRemovesChannelsWithNothingLeftToKeep) {
+  const config::Config config = testConfig();
+  HubLimits limits;
+  limits.idleChannelMs = 60000;
+  Hub hub(config, limits);
+  hub.publish(make("fire:x"));   // keeps nothing
+  hub.publish(make("market"));   // retains its last value
+  hub.publish(make("stock:A"));  // history without an age limit
+  EXPECT_EQ(hub.channelCount(), 3u);
+  const int64_t now = wallClockMs();
+  EXPECT_EQ(hub.sweepChannels(now), 0u);  // fire:x was published just now
+  EXPECT_EQ(hub.sweepChannels(now + 60000), 1u);
+  EXPECT_EQ(hub.channelCount(), 2u);
+  EXPECT_EQ(hub.statsFor("fire:x").channels, 0u);
+  // Held (a worker's subscribers, a publisher in flight): never removed.
+  hub.publish(make("fire:y"));
+  std::shared_ptr<Channel> held = hub.channel("fire:y");
+  EXPECT_EQ(hub.sweepChannels(now + 120000), 0u);
+  held.reset();
+  EXPECT_EQ(hub.sweepChannels(now + 120000), 1u);
+  // A removed channel starts again at 1.
+  EXPECT_EQ(hub.publish(make("fire:x")).seq, 1u);
+}
+
+TEST(Hub, AChannelNeverPublishedGoesWhenItsLastHolderReleasesIt) {
+  const config::Config config = testConfig();
+  Hub hub(config);
+  std::shared_ptr<Channel> channel = hub.channel("junk:abc");
+  EXPECT_EQ(hub.channelCount(), 1u);
+  hub.release(std::move(channel));
+  EXPECT_EQ(hub.channelCount(), 0u);
+  EXPECT_EQ(hub.statsFor("junk:abc").channels, 0u);
 }
 
 }  // namespace

@@ -32,9 +32,8 @@ struct TracedHub {
   }
 
   std::shared_ptr<const PublishedMessage> last(const std::string& channel) {
-    Channel* ch = hub->channel(channel);
-    std::lock_guard lock(ch->mutex);
-    History::Replay replay = ch->history.replaySince(0, ch->seq, 0);
+    std::shared_ptr<Channel> ch = hub->channel(channel);
+    History::Replay replay = ch->replaySince(0, 0);
     return replay.messages.empty() ? nullptr : replay.messages.back();
   }
 
@@ -114,9 +113,8 @@ TEST(HubTracing, WithoutATracerNothingIsTraced) {
   Hub hub(config, HubLimits{}, &disabled);
   EXPECT_EQ(hub.tracer(), nullptr);  // a disabled tracer is no tracer
   ASSERT_TRUE(hub.publish(make("stock:A", kSampledParent)).ok());
-  Channel* ch = hub.channel("stock:A");
-  std::lock_guard lock(ch->mutex);
-  const History::Replay replay = ch->history.replaySince(0, ch->seq, 0);
+  std::shared_ptr<Channel> ch = hub.channel("stock:A");
+  const History::Replay replay = ch->replaySince(0, 0);
   ASSERT_EQ(replay.messages.size(), 1u);
   EXPECT_FALSE(replay.messages[0]->trace.valid());
   EXPECT_FALSE(replay.messages[0]->trace.sampled());
