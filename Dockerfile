@@ -35,8 +35,8 @@ RUN set -e; mkdir -p /out; cp build/wsrouter config.yaml /out/; \
 
 FROM debian:bookworm-slim
 COPY --from=build /out/runtime-packages /tmp/runtime-packages
-# Upgraded as well: the local base is a bare debootstrap, without the security
-# updates an official image would carry.
+# Upgraded as well, in case the base is older than the mirror (a no-op on a
+# fresh base: tests/deploy/image/base.sh upgrades it).
 RUN apt-get update -qq \
  && DEBIAN_FRONTEND=noninteractive apt-get upgrade -y -qq \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(cat /tmp/runtime-packages) \

@@ -40,6 +40,11 @@ if [[ -f /etc/apt/sources.list.d/debian.sources ]]; then
   cp /etc/apt/sources.list.d/debian.sources "$rootfs/etc/apt/sources.list.d/debian.sources"
   rm -f "$rootfs/etc/apt/sources.list"
 fi
+# Security and point-release updates in the base, as an official image has
+# them: done here, they are not copied again into every image's upper layer.
+chroot "$rootfs" apt-get update -qq
+chroot "$rootfs" env DEBIAN_FRONTEND=noninteractive apt-get upgrade -y -qq >/dev/null
+chroot "$rootfs" apt-get clean
 # What debian:bookworm-slim leaves out as well: package caches, documentation.
 rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/* \
   "$rootfs"/usr/share/doc/* "$rootfs"/usr/share/man/* "$rootfs"/usr/share/info/* \
