@@ -6,8 +6,10 @@
 #include <string>
 #include <vector>
 
+#include "hub/ConnectionGate.h"
 #include "hub/Hub.h"
 #include "hub/LocalHub.h"
+#include "telemetry/Tracer.h"
 
 namespace wsr::app {
 
@@ -23,5 +25,17 @@ std::string hubStatsView(const hub::Hub& hub);
 // a connection with a token subject.
 std::string connectionsView(
     const std::vector<std::vector<hub::LocalHub::ConnectionSummary>>& perWorker);
+
+// GET /api/v1/stats: {"connections":..,"subscriptions":..,"workers":..,
+// "hub":<hubStatsView>,"gate":{"connections":..,"tracked_addresses":..,
+// "refused":{<reason>:..},"auth_failures":{<reason>:..}},"tracing":{"enabled":..,
+// "sampler":..,"exported":..,"dropped":{<reason>:..}}}. `tracer` may be null.
+struct RouterFigures {
+  size_t connections = 0;
+  size_t subscriptions = 0;
+  size_t workers = 0;
+};
+std::string statsView(const RouterFigures& figures, const hub::Hub& hub,
+                      const hub::ConnectionGate& gate, const telemetry::Tracer* tracer);
 
 }  // namespace wsr::app

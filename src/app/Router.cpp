@@ -219,14 +219,12 @@ admin::Health Router::health() {
 }
 
 std::string Router::statsJson() {
-  size_t subscriptions = 0;
+  RouterFigures figures;
+  figures.connections = openConnections();
   for (const hub::LocalHub* local : locals_)
-    subscriptions += local->subscriptionCount();
-  return "{\"connections\":" + std::to_string(openConnections()) +
-         ",\"subscriptions\":" + std::to_string(subscriptions) +
-         ",\"workers\":" + std::to_string(server_.workerCount()) +
-         ",\"hub\":" + hubStatsView(hub_) + ",\"gate\":" + gate_.statsJson() + ",\"tracing\":" +
-         (tracing_.tracer ? tracing_.tracer->statsJson() : "{\"enabled\":false}") + "}";
+    figures.subscriptions += local->subscriptionCount();
+  figures.workers = server_.workerCount();
+  return statsView(figures, hub_, gate_, tracing_.tracer.get());
 }
 
 std::string Router::channelsJson() {

@@ -102,6 +102,7 @@ class ConnectionGate final : public Gate {
   uint32_t messagesPerMinute() const override { return config_.limits.messagesPerMinute; }
 
   auth::Authenticator& authenticator() { return authenticator_; }
+  const auth::Authenticator& authenticator() const { return authenticator_; }
   telemetry::Logger& logger() { return logger_; }
   const config::LimitsConfig& limits() const { return config_.limits; }
   // Forgets addresses with no connection and no recent attempt.
@@ -112,8 +113,6 @@ class ConnectionGate final : public Gate {
   }
   size_t connections() const { return connections_.load(std::memory_order_relaxed); }
   size_t trackedAddresses() const { return addresses_.size(); }
-  // {"connections":..,"refused":{"too_many_connections":..,..},"auth_failures":{..}}
-  std::string statsJson() const;
 
  private:
   // admit() without its span; `traceOutcome` gets the refusal's reason

@@ -65,5 +65,26 @@ TEST(AdminViews, ConnectionsFromEveryWorkerUserOnlyWhenThereIsOne) {
   EXPECT_EQ(view["connections"][1]["held_back"], 3);
 }
 
+TEST(AdminViews, StatsGatherTheRouterTheHubTheGateAndTracing) {
+  const config::Config config = viewConfig();
+  hub::Hub hub(config);
+  telemetry::Logger logger{telemetry::LogLevel::Error, -1};
+  hub::ConnectionGate gate(config, hub, logger);
+  std::string error;
+  ASSERT_TRUE(gate.start(error)) << error;
+  const json view = json::parse(statsView({3, 5, 2}, hub, gate, nullptr));
+  EXPECT_EQ(view["connections"], 3);
+  EXPECT_EQ(view["subscriptions"], 5);
+  EXPECT_EQ(view["workers"], 2);
+  EXPECT_TRUE(view["hub"].contains("namespaces"));
+  EXPECT_EQ(view["gate"]["refused"]["too_many_connections"], 0);
+  EXPECT_EQ(view["gate"]["auth_failures"].size(), auth::kAuthFailureCount);
+  EXPECT_EQ(view["tracing"], (json{{"enabled", false}}));
+
+  telemetry::Tracer disabled;
+  EXPECT_EQ(json::parse(statsView({}, hub, gate, &disabled))["tracing"],
+            (json{{"enabled", false}}));
+}
+
 }  // namespace
 }  // namespace wsr::app
