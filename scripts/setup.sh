@@ -5,6 +5,7 @@
 #
 #   scripts/setup.sh            build + test dependencies
 #   scripts/setup.sh --runtime  only what building and running the router needs
+#   scripts/setup.sh --unit     that and GoogleTest (the container image's build stage)
 set -euo pipefail
 
 build_packages=(
@@ -26,10 +27,16 @@ test_packages=(
   prometheus          # promtool (metrics, rules, rule tests) and a real server for the dashboard test
   chromium            # the demo page's test in a real browser (tests/browser, driven by playwright-core)
   redis-server        # the Redis broker's end-to-end tests (tests/e2e/router/test_redis.py) start their own
+  # The Kubernetes packaging (tests/deploy): the image is built from a local
+  # Debian base (debootstrap) with podman, run with runc, and Helm is
+  # unpacked from an npm package's zip.
+  podman runc debootstrap unzip iptables
 )
 
 packages=("${build_packages[@]}")
-if [[ "${1:-}" != "--runtime" ]]; then
+if [[ "${1:-}" == "--unit" ]]; then
+  packages+=(libgtest-dev)
+elif [[ "${1:-}" != "--runtime" ]]; then
   packages+=("${test_packages[@]}")
   # End-to-end client #2 is Node's ws package; any Node >= 18 will do, so a
   # machine that already has node and npm (from anywhere) is left alone.
