@@ -311,15 +311,13 @@ class Rendered(unittest.TestCase):
             config = config_of(objects)
             if values["broker"]["type"] != "redis":
                 self.assertNotIn("broker", config)
-                self.assertNotIn("resume", config)
         objects = self.rendered["redis-values.yaml"]
         config = config_of(objects)
         self.assertEqual(config["broker"], {
             "type": "redis",
-            "redis": {"mode": "sharded",
-                      "addresses": ["redis-0.redis:6379", "redis-1.redis:6379", "redis-2.redis:6379"],
+            "redis": {"mode": "standalone",
+                      "addresses": ["redis-master.redis:6379"],
                       "password_file": "/run/secrets/wsrouter-redis/password"}})
-        self.assertEqual(config["resume"], {"window_ms": 60000})
         mounts = {m["name"]: m["mountPath"] for m in container(objects)["volumeMounts"]}
         self.assertEqual(mounts["redis-secret"], "/run/secrets/wsrouter-redis")
         self.assertEqual(one(objects, "Secret", "-redis")["stringData"], {"password": "change-me"})
@@ -377,6 +375,11 @@ class RouterAcceptsTheConfig(unittest.TestCase):
 
     def test_default_config(self):
         self.check([], {})
+
+    def test_redis_config(self):
+        self.check([os.path.join(CHART, "ci", "redis-values.yaml")],
+                   {"wsrouter-redis/password": "change-me\n",
+                    "wsrouter-clients/tokens": "a\n", "wsrouter-publishers/tokens": "p\n"})
 
     def test_token_config(self):
         self.check([os.path.join(CHART, "ci", "token-values.yaml")],

@@ -98,15 +98,14 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- $_ := set $auth "jwt" $jwt }}
 {{- end }}
 {{- $_ := set $c "auth" $auth }}
-{{- /* The router rejects unknown keys: broker and resume exist only from the
-       Redis milestone on, so they are written only when redis is asked for. */}}
+{{- /* The broker keys are written only when redis is asked for: the memory
+       broker's config stays what the router's defaults are. */}}
 {{- if eq .Values.broker.type "redis" }}
 {{- $redis := dict "mode" .Values.broker.redis.mode "addresses" .Values.broker.redis.addresses }}
 {{- if include "wsrouter.redisSecretName" . }}
 {{- $_ := set $redis "password_file" (printf "%s/%s" (include "wsrouter.redisSecretDir" .) .Values.broker.redis.key) }}
 {{- end }}
 {{- $_ := set $c "broker" (dict "type" "redis" "redis" $redis) }}
-{{- $_ := set $c "resume" (dict "window_ms" .Values.resume.window_ms) }}
 {{- end }}
 {{- toYaml $c }}
 {{- end }}
