@@ -2,12 +2,15 @@
 #   make run    build and start wsrouter on :8080
 #   make test   build and run every test (on CI, CI=true, also the sanitizer build and the fuzzers)
 #   make bench  build and run the benchmarks: engine and router (see BENCHMARKS.md)
+#   make soak   build and soak the router for SOAK_SECONDS (30 minutes; CI runs 60 s through make test)
 
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
+SOAK_SECONDS ?= 1800
+SOAK_CLIENTS ?= 2000
 CMAKE_FLAGS ?=
 
-.PHONY: all setup build run test unit e2e sanitize fuzz bench format tidy clean
+.PHONY: all setup build run test unit e2e sanitize fuzz bench soak format tidy clean
 
 all: build
 
@@ -66,6 +69,13 @@ fuzz: setup
 bench: build
 	bash bench/run.sh
 	bash bench/router.sh
+
+# The long soak: SOAK_CLIENTS clients churning, reading slowly, flooding pings,
+# with token rotations, for SOAK_SECONDS (see BENCHMARKS.md, "Soak"). Not for
+# CI, which runs the 60-second version through CTest (label soak).
+soak: build
+	/usr/bin/python3 tests/soak/soak.py --router build/wsrouter \
+	  --seconds $(SOAK_SECONDS) --clients $(SOAK_CLIENTS) --json build/soak.json
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.h')
