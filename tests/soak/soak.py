@@ -1277,7 +1277,7 @@ def parse_args(argv):
     p.add_argument("--warmup", type=float, default=0.2,
                    help="share of the run before RSS, fds and threads must be flat")
     p.add_argument("--sample-every", type=float, default=None,
-                   help="seconds between samples (default: the run / 60, at least 2)")
+                   help="seconds between samples (default: the run / 120, at least 2)")
     p.add_argument("--rss-margin-mb", type=float, default=8.0)
     p.add_argument("--rss-margin-pct", type=float, default=10.0)
     p.add_argument("--canary-silence", type=float, default=15.0,
@@ -1288,7 +1288,7 @@ def parse_args(argv):
     if args.seed is None:
         args.seed = random.randrange(1 << 30)
     if args.sample_every is None:
-        args.sample_every = max(2.0, args.seconds / 60.0)
+        args.sample_every = max(2.0, args.seconds / 120.0)
     if args.clients < 10:
         p.error("--clients must be at least 10")
     return args
