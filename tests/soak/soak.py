@@ -1368,6 +1368,10 @@ def report(soak, verdict, wall):
             json.dump({"figures": figures, "samples": soak.samples}, f, indent=1)
     if soak.counters.rotations == 0 and a.seconds >= 2 * a.rotate_every:
         soak.fail("rotation", "no token rotation completed")
+    # A run where nothing was dropped proved nothing about announcing losses.
+    if soak.counters.gaps == 0 and a.seconds >= 30 and "driver" not in soak.failures.kinds:
+        soak.fail("no_gaps", "the slow readers never made the router drop a message: the "
+                  "gap path was not exercised (raise --slow-rate or --slow-bytes)")
     if soak.failures:
         print("\nSOAK FAILED\n" + soak.failures.report())
     else:
