@@ -482,7 +482,6 @@ class Soak:
         self.pub_seq = {c: 0 for c in PUBLISHED}
         self.connect_slots = None
         self.t0 = None
-        self.rng = random.Random(args.seed)
         n = args.clients - 1  # one is the canary
         self.n_slow = max(1, n * 5 // 100)
         self.n_subchurn = max(1, n * 20 // 100)
