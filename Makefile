@@ -10,7 +10,7 @@ SOAK_SECONDS ?= 1800
 SOAK_CLIENTS ?= 2000
 CMAKE_FLAGS ?=
 
-.PHONY: all setup build run test unit e2e sanitize fuzz bench soak format tidy clean
+.PHONY: all setup build run scale-demo test unit e2e sanitize fuzz bench soak format tidy clean
 
 all: build
 
@@ -29,6 +29,10 @@ run:
 	cmake --build build -j $(JOBS) --target wsrouter
 	./build/wsrouter --config config.yaml
 
+# Three instances and one Redis on this machine, as one router (docs/scaling.md).
+scale-demo: build
+	bash scripts/scale-demo.sh
+
 tests/e2e/node_modules: tests/e2e/package.json tests/e2e/package-lock.json
 	cd tests/e2e && npm ci --no-audit --no-fund
 	touch $@
@@ -38,7 +42,13 @@ tests/grafana/node_modules: tests/grafana/package.json tests/grafana/package-loc
 	cd tests/grafana && npm ci --no-audit --no-fund
 	touch $@
 
-test: build tests/e2e/node_modules tests/grafana/node_modules
+# playwright-core for the demo page's test in Debian's chromium (tests/browser);
+# it drives /usr/bin/chromium and downloads no browser.
+tests/browser/node_modules: tests/browser/package.json tests/browser/package-lock.json
+	cd tests/browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
+	touch $@
+
+test: build tests/e2e/node_modules tests/grafana/node_modules tests/browser/node_modules
 	ctest --test-dir build --output-on-failure -j $(JOBS)
 ifeq ($(CI),true)
 	$(MAKE) sanitize fuzz
@@ -47,11 +57,11 @@ endif
 unit: build
 	ctest --test-dir build --output-on-failure -L unit -j $(JOBS)
 
-e2e: build tests/e2e/node_modules
+e2e: build tests/e2e/node_modules tests/browser/node_modules
 	ctest --test-dir build --output-on-failure -L e2e
 
 # Unit and end-to-end tests again, built with ASan+UBSan; the first report fails the run.
-sanitize: setup tests/e2e/node_modules tests/grafana/node_modules
+sanitize: setup tests/e2e/node_modules tests/grafana/node_modules tests/browser/node_modules
 	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DWSROUTER_SANITIZE=ON -DWSROUTER_BENCH=OFF
 	cmake --build build-asan -j $(JOBS)
 	ASAN_OPTIONS=halt_on_error=1:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \

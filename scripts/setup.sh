@@ -16,6 +16,7 @@ build_packages=(
   nlohmann-json3-dev  # admin answers, where speed does not matter
   libcpp-httplib-dev  # admin HTTP server (publish API, stats, probes), OTLP exporter
   prometheus-cpp-dev  # metrics (src/telemetry), served at /metrics
+  libhiredis-dev      # the Redis broker (src/broker), broker.type redis
 )
 test_packages=(
   libgtest-dev        # unit tests
@@ -23,6 +24,8 @@ test_packages=(
   clang libclang-rt-14-dev  # libFuzzer targets and their sanitizers
   openssl             # the security tests make RS256/ES256 keys and sign JWTs with it
   prometheus          # promtool (metrics, rules, rule tests) and a real server for the dashboard test
+  chromium            # the demo page's test in a real browser (tests/browser, driven by playwright-core)
+  redis-server        # the Redis broker's end-to-end tests (tests/e2e/router/test_redis.py) start their own
 )
 
 packages=("${build_packages[@]}")
@@ -60,4 +63,13 @@ if [[ " ${missing[*]} " == *" prometheus "* ]] && command -v systemctl >/dev/nul
   systemctl is-active --quiet prometheus 2>/dev/null; then
   echo "setup: stopping and disabling the prometheus service (it takes port 9090)"
   $sudo systemctl disable --now prometheus >/dev/null 2>&1 || true
+fi
+
+# Debian's redis-server package starts a system-wide Redis on port 6379
+# where systemd runs; the tests start their own on free ports, and the
+# scale demo its own on 6390: the packaged service is not wanted.
+if [[ " ${missing[*]} " == *" redis-server "* ]] && command -v systemctl >/dev/null 2>&1 &&
+  systemctl is-active --quiet redis-server 2>/dev/null; then
+  echo "setup: stopping and disabling the redis-server service (the tests start their own)"
+  $sudo systemctl disable --now redis-server >/dev/null 2>&1 || true
 fi

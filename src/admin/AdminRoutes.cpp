@@ -34,42 +34,6 @@ void sendError(httplib::Response& res, int status, std::string_view code,
   sendJson(res, status, errorJson(code, message));
 }
 
-// ---- request bodies ----
-
-enum class BodyRead { Ok, TooLarge, Multipart, Unreadable };
-
-// Reads at most `limit` bytes of the body into `body`. Past the limit it goes
-// on reading and discarding: memory stays bounded whatever the framing
-// (Content-Length, chunked, gzip), and the connection stays in step for the
-// next request on it (publishers keep connections alive). cpp-httplib itself
-// skips a body whose Content-Length is over the limit and reports 413.
-BodyRead readBody(const httplib::Request& req, const httplib::Response& res,
-                  const httplib::ContentReader& reader, size_t limit, std::string& body) {
-  bool tooLarge = false;
-  auto receive = [&](const char* data, size_t size) {
-    if (tooLarge || size > limit - body.size()) {
-      tooLarge = true;
-      return true;
-    }
-    body.append(data, size);
-    return true;
-  };
-  bool complete = false;
-  if (req.is_multipart_form_data()) {
-    // Drained through the multipart reader, which needs a part callback.
-    complete = reader([](const httplib::MultipartFormData&) { return true; },
-                      [](const char*, size_t) { return true; });
-    if (complete) return BodyRead::Multipart;
-  } else {
-    complete = reader(receive);
-  }
-  if (tooLarge || res.status == 413) {
-    body.clear();
-    return BodyRead::TooLarge;
-  }
-  return complete ? BodyRead::Ok : BodyRead::Unreadable;
-}
-
 // ---- publisher authentication ----
 
 // The token of "Authorization: Bearer <token>"; false when the header is not
@@ -121,60 +85,36 @@ void countRefusal(PublishRejections* rejections, hub::PublishError error) {
   if (rejections != nullptr) rejections->count(error);
 }
 
-// A POST route: token first (an unauthenticated body is only drained), then
-// the size limit, then the handler with the whole body. `rejections`: where
-// a publish route counts what it refuses before the handler (null: no count).
-void postRoute(httplib::Server& server, const std::string& path, const AdminContext& context,
-               PostHandler handler, PublishRejections* rejections = nullptr) {
+// A POST route: token first (an unauthenticated body was only read and
+// dropped), then the size limit, then the handler with the whole body.
+// `rejections`: where a publish route counts what it refuses before the
+// handler (null: no count).
+void postRoute(const AdminContext& context, const httplib::Request& req, BodyState body,
+               httplib::Response& res, const PostHandler& handler,
+               PublishRejections* rejections = nullptr) {
+  if (!authorize(context, req, res)) {
+    if (rejections != nullptr) rejections->countUnauthorized();
+    return;
+  }
+  if (body == BodyState::Unwanted) {
+    // The token was not valid when the head arrived (a rotation since): the
+    // body was not kept, so the request cannot be served.
+    if (rejections != nullptr) rejections->countUnauthorized();
+    res.set_header("WWW-Authenticate", "Bearer");
+    sendError(res, 401, "UNAUTHORIZED",
+              "the publisher token in header 'Authorization' was not valid when the request "
+              "arrived");
+    return;
+  }
   const size_t limit = context.config->maxPublishBytes;
-  server.Post(path, [context, handler, limit, rejections](const httplib::Request& req,
-                                                          httplib::Response& res,
-                                                          const httplib::ContentReader& reader) {
-    std::string body;
-    if (!authorize(context, req, res)) {
-      if (rejections != nullptr) rejections->countUnauthorized();
-      readBody(req, res, reader, 0, body);
-      // Reading may have set 413; the answer stays 401.
-      res.status = 401;
-      return;
-    }
-    switch (readBody(req, res, reader, limit, body)) {
-      case BodyRead::Ok:
-        handler(req, body, res);
-        return;
-      case BodyRead::TooLarge:
-        countRefusal(rejections, hub::PublishError::TooLarge);
-        sendError(res, 413, "TOO_LARGE",
-                  "request body is larger than admin.max_publish_bytes (" + std::to_string(limit) +
-                      " bytes)");
-        return;
-      case BodyRead::Multipart:
-        countRefusal(rejections, hub::PublishError::BadRequest);
-        sendError(res, 400, "BAD_REQUEST", "request body must be JSON, not multipart/form-data");
-        return;
-      case BodyRead::Unreadable:
-        countRefusal(rejections, hub::PublishError::BadRequest);
-        sendError(res, 400, "BAD_REQUEST", "request body could not be read");
-        return;
-    }
-  });
-  // cpp-httplib only takes the route above when it expects a body; this one
-  // covers the rest (it has read the body already, within the limit).
-  server.Post(path, [context, handler, limit, rejections](const httplib::Request& req,
-                                                          httplib::Response& res) {
-    if (!authorize(context, req, res)) {
-      if (rejections != nullptr) rejections->countUnauthorized();
-      return;
-    }
-    if (req.body.size() > limit) {
-      countRefusal(rejections, hub::PublishError::TooLarge);
-      sendError(res, 413, "TOO_LARGE",
-                "request body is larger than admin.max_publish_bytes (" + std::to_string(limit) +
-                    " bytes)");
-      return;
-    }
-    handler(req, req.body, res);
-  });
+  if (body == BodyState::TooLarge || req.body.size() > limit) {
+    countRefusal(rejections, hub::PublishError::TooLarge);
+    sendError(res, 413, "TOO_LARGE",
+              "request body is larger than admin.max_publish_bytes (" + std::to_string(limit) +
+                  " bytes)");
+    return;
+  }
+  handler(req, req.body, res);
 }
 
 // ---- traces ----
@@ -233,6 +173,8 @@ void publish(const AdminContext& context, const httplib::Request& req, const std
   if (result.ok()) span.setInt("wsrouter.seq", static_cast<int64_t>(result.seq));
   finishRequestSpan(span, hub::httpStatusOf(result.error), hub::errorCodeOf(result.error),
                     result.message);
+  // The broker is down (or the router stopping): try again shortly.
+  if (result.error == hub::PublishError::Unavailable) res.set_header("Retry-After", "1");
   sendJson(res, hub::httpStatusOf(result.error), publishResultJson(channel, result));
 }
 
@@ -240,7 +182,7 @@ void publishBatch(const AdminContext& context, const httplib::Request& req, cons
                   httplib::Response& res) {
   telemetry::ActiveSpan span =
       startRequestSpan(context, req, "POST /api/v1/publish/batch", "/api/v1/publish/batch");
-  ParsedBatch batch = parseBatchBody(body);
+  ParsedBatch batch = parseBatchBody(body, context.config->maxBatchMessages);
   if (!batch.ok()) {
     const int status = hub::httpStatusOf(batch.error);
     countRefusal(context.rejections, batch.error);
@@ -253,6 +195,7 @@ void publishBatch(const AdminContext& context, const httplib::Request& req, cons
   std::string results = "{\"results\":[";
   bool first = true;
   int64_t accepted = 0;
+  bool unavailable = false;
   for (ParsedPublication& message : batch.messages) {
     if (!first) results += ',';
     first = false;
@@ -266,8 +209,10 @@ void publishBatch(const AdminContext& context, const httplib::Request& req, cons
     const hub::PublishResult result = context.sink->publish(std::move(message.publication));
     countRefusal(context.rejections, result.error);
     if (result.ok()) ++accepted;
+    if (result.error == hub::PublishError::Unavailable) unavailable = true;
     results += publishResultJson(channel, result);
   }
+  if (unavailable) res.set_header("Retry-After", "1");
   results += "]}";
   span.setInt("wsrouter.batch.messages", static_cast<int64_t>(batch.messages.size()));
   span.setInt("wsrouter.batch.accepted", accepted);
@@ -350,104 +295,77 @@ void noRoute(const httplib::Request& req, httplib::Response& res) {
 
 }  // namespace
 
-void installRoutes(httplib::Server& server, const AdminContext& context) {
-  const AdminContext ctx = context;
-  postRoute(
-      server, "/api/v1/publish", ctx,
-      [ctx](const httplib::Request& req, const std::string& body, httplib::Response& res) {
-        publish(ctx, req, body, res);
-      },
-      ctx.rejections);
-  postRoute(
-      server, "/api/v1/publish/batch", ctx,
-      [ctx](const httplib::Request& req, const std::string& body, httplib::Response& res) {
-        publishBatch(ctx, req, body, res);
-      },
-      ctx.rejections);
-  postRoute(server, "/api/v1/disconnect", ctx,
-            [ctx](const httplib::Request&, const std::string& body, httplib::Response& res) {
-              disconnect(ctx, body, res);
-            });
+bool AdminRoutes::wantsBody(const httplib::Request& head) const {
+  if (head.method != "POST") return false;
+  if (head.path != "/api/v1/publish" && head.path != "/api/v1/publish/batch" &&
+      head.path != "/api/v1/disconnect") {
+    return false;
+  }
+  httplib::Response ignored;
+  return authorize(context_, head, ignored);
+}
 
-  server.Get("/api/v1/stats", [ctx](const httplib::Request&, httplib::Response& res) {
-    sendJson(res, 200, ctx.backend->statsJson());
-  });
-  server.Get("/api/v1/channels", [ctx](const httplib::Request&, httplib::Response& res) {
-    sendJson(res, 200, ctx.backend->channelsJson());
-  });
-  server.Get("/api/v1/connections", [ctx](const httplib::Request&, httplib::Response& res) {
-    sendJson(res, 200, ctx.backend->connectionsJson());
-  });
-  server.Get("/metrics", [ctx](const httplib::Request&, httplib::Response& res) {
-    res.status = 200;
-    res.set_content(ctx.backend->metricsText(),
-                    std::string(telemetry::MetricsExposition::kContentType));
-  });
-  server.Get("/healthz", [ctx](const httplib::Request&, httplib::Response& res) {
-    const Health health = ctx.backend->health();
-    probe(health.live, health.liveDetail, res);
-  });
-  server.Get("/readyz", [ctx](const httplib::Request&, httplib::Response& res) {
-    const Health health = ctx.backend->health();
-    probe(health.ready, health.readyDetail, res);
-  });
+bool AdminRoutes::isProbe(const httplib::Request& req) {
+  return (req.method == "GET" || req.method == "HEAD") &&
+         (req.path == "/healthz" || req.path == "/readyz");
+}
 
-  // Everything else: 405 on a known path, 404 otherwise. "[\s\S]*" rather
-  // than ".*", which would not match a path with a decoded newline in it.
-  // Bodies are read and dropped, keeping keep-alive connections in step.
-  const std::string anyPath = R"([\s\S]*)";
-  auto drainThenNoRoute = [](const httplib::Request& req, httplib::Response& res,
-                             const httplib::ContentReader& reader) {
-    std::string ignored;
-    readBody(req, res, reader, 0, ignored);
-    noRoute(req, res);
-  };
-  server.Get(anyPath, noRoute);
-  server.Post(anyPath, drainThenNoRoute);
-  server.Post(anyPath, noRoute);
-  server.Put(anyPath, drainThenNoRoute);
-  server.Put(anyPath, noRoute);
-  server.Patch(anyPath, drainThenNoRoute);
-  server.Patch(anyPath, noRoute);
-  server.Delete(anyPath, drainThenNoRoute);
-  server.Delete(anyPath, noRoute);
-  server.Options(anyPath, noRoute);
+void AdminRoutes::handle(const httplib::Request& req, BodyState body,
+                         httplib::Response& res) const {
+  try {
+    route(req, body, res);
+  } catch (const std::exception& e) {
+    res = httplib::Response();
+    sendError(res, 500, "INTERNAL", std::string("internal error: ") + e.what());
+  } catch (...) {
+    res = httplib::Response();
+    sendError(res, 500, "INTERNAL", "internal error");
+  }
+}
 
-  // cpp-httplib calls this for every answer of 400 or more. Ours already have
-  // a body; the ones it makes itself (413 over the Content-Length limit, 400
-  // for an unparsable request, an unknown method) get the JSON error shape.
-  server.set_error_handler(
-      httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
-        if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-        std::string message;
-        switch (res.status) {
-          case 413:
-            message = "request body is larger than admin.max_publish_bytes";
-            break;
-          case 400:
-            message = "malformed HTTP request, unsupported method, or unreadable body";
-            break;
-          case 404:
-            message = "no route for " + req.method + " " + req.path.substr(0, kMaxQuotedPathBytes);
-            break;
-          default:
-            message = "request refused with HTTP status " + std::to_string(res.status);
-        }
-        res.set_content(errorJson(errorCodeForStatus(res.status), message), kJson);
-        return httplib::Server::HandlerResponse::Handled;
-      }));
-
-  server.set_exception_handler(
-      [](const httplib::Request&, httplib::Response& res, std::exception_ptr exception) {
-        std::string message = "internal error";
-        try {
-          std::rethrow_exception(exception);
-        } catch (const std::exception& e) {
-          message += std::string(": ") + e.what();
-        } catch (...) {
-        }
-        sendError(res, 500, "INTERNAL", message);
-      });
+void AdminRoutes::route(const httplib::Request& req, BodyState body, httplib::Response& res) const {
+  const AdminContext& ctx = context_;
+  const std::string& path = req.path;
+  if (req.method == "POST") {
+    if (path == "/api/v1/publish") {
+      return postRoute(
+          ctx, req, body, res,
+          [&ctx](const httplib::Request& r, const std::string& body, httplib::Response& out) {
+            publish(ctx, r, body, out);
+          },
+          ctx.rejections);
+    }
+    if (path == "/api/v1/publish/batch") {
+      return postRoute(
+          ctx, req, body, res,
+          [&ctx](const httplib::Request& r, const std::string& body, httplib::Response& out) {
+            publishBatch(ctx, r, body, out);
+          },
+          ctx.rejections);
+    }
+    if (path == "/api/v1/disconnect") {
+      return postRoute(ctx, req, body, res,
+                       [&ctx](const httplib::Request&, const std::string& body,
+                              httplib::Response& out) { disconnect(ctx, body, out); });
+    }
+  } else if (req.method == "GET" || req.method == "HEAD") {
+    if (path == "/api/v1/stats") return sendJson(res, 200, ctx.backend->statsJson());
+    if (path == "/api/v1/channels") return sendJson(res, 200, ctx.backend->channelsJson());
+    if (path == "/api/v1/connections") return sendJson(res, 200, ctx.backend->connectionsJson());
+    if (path == "/metrics") {
+      res.status = 200;
+      res.set_content(ctx.backend->metricsText(),
+                      std::string(telemetry::MetricsExposition::kContentType));
+      return;
+    }
+    if (path == "/healthz" || path == "/readyz") {
+      const Health health = ctx.backend->health();
+      if (path == "/healthz") return probe(health.live, health.liveDetail, res);
+      return probe(health.ready, health.readyDetail, res);
+    }
+  }
+  // Everything else: 405 on a known path, 404 otherwise.
+  noRoute(req, res);
 }
 
 }  // namespace wsr::admin

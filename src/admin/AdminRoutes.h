@@ -2,14 +2,16 @@
 // The admin server's routes, apart from its lifecycle (AdminServer.cpp).
 
 #include "admin/AdminBackend.h"
+#include "admin/HttpRequestHead.h"
 #include "admin/PublishRejections.h"
 #include "admin/PublisherTokens.h"
 #include "config/Config.h"
 #include "hub/PublishSink.h"
 
 namespace httplib {
-class Server;
-}
+struct Request;
+struct Response;
+}  // namespace httplib
 namespace wsr::telemetry {
 class Tracer;
 }
@@ -26,8 +28,28 @@ struct AdminContext {
   telemetry::Tracer* tracer = nullptr;      // null: publish requests are not traced
 };
 
-// Installs every route, the JSON 404/405 answers and the JSON error bodies
-// for the errors cpp-httplib answers on its own.
-void installRoutes(httplib::Server& server, const AdminContext& context);
+// Every route, with the JSON 404/405 answers. Called from the admin handler
+// threads with a request read in full (AdminConnection): the routes never
+// touch a socket, so they would run as well on another front.
+class AdminRoutes {
+ public:
+  explicit AdminRoutes(const AdminContext& context) : context_(context) {}
+
+  // Answers `req`, whose body is complete (Read), or was read and dropped
+  // (TooLarge: over admin.max_publish_bytes; Unwanted: wantsBody() said no).
+  // Never throws: an exception answers 500.
+  void handle(const httplib::Request& req, BodyState body, httplib::Response& res) const;
+
+  // /healthz and /readyz, which the admin server runs on threads of their own.
+  static bool isProbe(const httplib::Request& req);
+  // Of a request's head: a POST route with a valid publisher token, the only
+  // requests whose bodies are used.
+  bool wantsBody(const httplib::Request& head) const;
+
+ private:
+  void route(const httplib::Request& req, BodyState body, httplib::Response& res) const;
+
+  AdminContext context_;
+};
 
 }  // namespace wsr::admin

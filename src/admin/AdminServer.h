@@ -1,7 +1,9 @@
 #pragma once
 // The admin HTTP server (PROTOCOL.md "Publishing (admin port)", docs/admin-api.md):
 // the publish API, the read-only stats routes, disconnects and the probes, on
-// cpp-httplib with its own thread pool, apart from the WebSocket workers.
+// threads of its own, apart from the WebSocket workers. AdminFront reads each
+// request in full, within admin.request_timeout_ms, before a handler thread
+// runs it (AdminRoutes); the probes have handler threads of their own.
 //
 // POST routes need a publisher token (Authorization: Bearer); GET routes are
 // open, for Prometheus and the kubelet on the internal admin port.
@@ -11,7 +13,6 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 
 #include "admin/AdminBackend.h"
 #include "admin/PublishRejections.h"
@@ -19,20 +20,23 @@
 #include "config/Config.h"
 #include "hub/PublishSink.h"
 
-namespace httplib {
-class Server;
-}
 namespace wsr::telemetry {
 class Tracer;
 }
 
 namespace wsr::admin {
 
+class AdminFront;
+class AdminRoutes;
+
 class AdminServer {
  public:
-  // Threads serving requests. Each keep-alive connection holds one while it is
-  // open, so there are enough for several publishers plus probes and scrapes.
+  // Threads running handlers. A thread is held only while a handler runs (a
+  // publish or a stats answer), never while a client is slow to send; the
+  // probes have kProbeThreads of their own, so they answer however busy or
+  // slow the publishers are.
   static constexpr size_t kThreads = 16;
+  static constexpr size_t kProbeThreads = 2;
 
   // sink, backend and tracer (may be null: publish requests are not traced)
   // must outlive the server.
@@ -73,10 +77,10 @@ class AdminServer {
   std::unique_ptr<PublisherTokens> tokens_;  // null: no file configured, publishing refused
   PublishRejections rejections_;
 
+  std::unique_ptr<AdminRoutes> routes_;
+
   std::mutex lifecycleMutex_;  // start() and stop()
-  std::unique_ptr<httplib::Server> server_;
-  std::thread listener_;
-  std::atomic<bool> listenerExited_{false};
+  std::unique_ptr<AdminFront> front_;
   std::atomic<uint16_t> port_{0};
 };
 

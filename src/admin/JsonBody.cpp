@@ -28,8 +28,12 @@ std::string publishResultJson(const std::string& channel, const hub::PublishResu
 std::string_view errorCodeForStatus(int status) {
   switch (status) {
     case 400:
+    case 408:
+    case 411:
     case 414:
+    case 415:
     case 431:
+    case 505:
       return "BAD_REQUEST";
     case 401:
       return "UNAUTHORIZED";

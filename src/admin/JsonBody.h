@@ -1,6 +1,6 @@
 #pragma once
 // The JSON bodies the admin server answers with. Every error, from any route
-// and from cpp-httplib itself, has PROTOCOL.md's one shape:
+// and from the HTTP front itself, has PROTOCOL.md's one shape:
 // {"error":{"code":"...","message":"..."}}.
 
 #include <cstdint>
@@ -15,8 +15,9 @@ std::string errorJson(std::string_view code, std::string_view message);
 // {"channel":"...","seq":N} when accepted, the error body otherwise.
 std::string publishResultJson(const std::string& channel, const hub::PublishResult& result);
 
-// The PROTOCOL.md code for an HTTP status cpp-httplib produced on its own
-// (413 for a body over the limit, 400 for an unreadable request...).
+// The PROTOCOL.md code for an HTTP status the admin front answers on its own
+// (408 for a request too slow to arrive, 411 for a chunked body, 431 for a
+// head over the limit...): those about the request are BAD_REQUEST.
 std::string_view errorCodeForStatus(int status);
 
 }  // namespace wsr::admin

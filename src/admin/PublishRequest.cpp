@@ -198,7 +198,7 @@ ParsedPublication parsePublishBody(std::string_view body) {
   return readMessage(object);
 }
 
-ParsedBatch parseBatchBody(std::string_view body) {
+ParsedBatch parseBatchBody(std::string_view body, size_t maxMessages) {
   ParsedBatch batch;
   auto fail = [&batch](ParsedPublication refused) {
     batch.error = refused.error;
@@ -232,6 +232,11 @@ ParsedBatch parseBatchBody(std::string_view body) {
     od::array messages;
     if (auto error = value.get_array().get(messages)) return fail(malformed(error));
     for (auto elementResult : messages) {
+      if (batch.messages.size() == maxMessages) {
+        return fail(
+            refuse(PublishError::TooLarge, "batch has more than admin.max_batch_messages (" +
+                                               std::to_string(maxMessages) + ") messages"));
+      }
       od::value element;
       if (auto error = std::move(elementResult).get(element)) return fail(malformed(error));
       od::json_type elementType;

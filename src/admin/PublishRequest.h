@@ -40,8 +40,12 @@ struct ParsedBatch {
 
 // {"channel":"stock:AAPL","type":"price_update","key":"AAPL","data":{...}}
 ParsedPublication parsePublishBody(std::string_view body);
-// {"messages":[{...},{...}]}
-ParsedBatch parseBatchBody(std::string_view body);
+// {"messages":[{...},{...}]}. More than `maxMessages` messages is a
+// whole-request TooLarge (admin.max_batch_messages): each message answers a
+// result object of up to ~75 bytes, so an uncapped batch of tiny items would
+// make a response many times the request (issue 11, defect 14).
+inline constexpr size_t kNoBatchLimit = static_cast<size_t>(-1);
+ParsedBatch parseBatchBody(std::string_view body, size_t maxMessages = kNoBatchLimit);
 
 // `type` is echoed into every client's JSON, so it is restricted to bytes
 // that need no escaping.

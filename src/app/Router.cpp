@@ -7,8 +7,11 @@
 #include <thread>
 
 #include "admin/AdminServer.h"
+#include "app/AdminViews.h"
 #include "app/RouterMetrics.h"
 #include "app/WorkerQuery.h"
+#include "broker/MemoryBroker.h"
+#include "broker/RedisBroker.h"
 #include "feed/DemoFeed.h"
 #include "hub/HubMetrics.h"
 #include "net/EventLoop.h"
@@ -42,6 +45,14 @@ constexpr std::chrono::milliseconds kWorkerQueryTimeout{1000};
 
 // Spans left in the queue at shutdown get at most this long to go out.
 constexpr std::chrono::milliseconds kMaxTraceFlush{5000};
+
+std::unique_ptr<broker::Broker> makeBroker(const config::Config& config, hub::Hub& hub,
+                                           telemetry::Logger& logger) {
+  if (config.broker.type == config::BrokerType::Redis) {
+    return std::make_unique<broker::RedisBroker>(config, hub, logger);
+  }
+  return std::make_unique<broker::MemoryBroker>(hub);
+}
 
 hub::HubLimits hubLimits(const config::Config& config) {
   hub::HubLimits limits;
@@ -84,9 +95,12 @@ Router::Router(const config::Config& config, telemetry::Logger& logger)
       logger_(logger),
       tracing_(makeTracing(config, logger)),
       hub_(config, hubLimits(config), tracing_.tracer.get()),
+      broker_(makeBroker(config, hub_, logger)),
       gate_(config, hub_, logger),
+      site_(hub::embeddedWebFiles(), config.server.demoPage),
       server_(serverOptions(config), [this](ws::Server&, ws::Worker& worker) {
-        auto local = std::make_unique<hub::LocalHub>(hub_, worker, &gate_);
+        auto local = std::make_unique<hub::LocalHub>(hub_, worker, gate_, logger_);
+        local->serveFiles(&site_);
         locals_.push_back(local.get());
         hub_.attach(*local);
         return local;
@@ -96,6 +110,7 @@ Router::~Router() {
   secrets_.reset();
   if (feed_) feed_->stop();
   if (admin_) admin_->stop();
+  broker_->stop();
   server_.stop();
 }
 
@@ -109,11 +124,13 @@ bool Router::start(std::string& error) {
     return false;
   }
   if (!gate_.start(error)) return false;
+  if (!broker_->start(error)) return false;
   if (!server_.listen(error)) {
     error = "public port: " + error;
     return false;
   }
-  admin_ = std::make_unique<admin::AdminServer>(config_.admin, hub_, *this, tracing_.tracer.get());
+  admin_ =
+      std::make_unique<admin::AdminServer>(config_.admin, *broker_, *this, tracing_.tracer.get());
   setUpMetrics();
   if (!admin_->start(error)) {
     error = "admin port: " + error;
@@ -137,7 +154,7 @@ bool Router::start(std::string& error) {
   }
   server_.start();
   if (config_.feed.enabled) {
-    feed_ = std::make_unique<feed::DemoFeed>(config_.feed, hub_,
+    feed_ = std::make_unique<feed::DemoFeed>(config_.feed, *broker_,
                                              static_cast<uint64_t>(std::random_device{}()));
     feed_->start();
   }
@@ -149,7 +166,7 @@ void Router::setUpMetrics() {
   telemetry::registerBuildInfo(metrics_.registry(), telemetry::BuildInfo::ofThisBuild());
   metrics_.add(std::make_shared<hub::HubCollector>(config_, hub_, gate_, server_, locals_));
   metrics_.add(std::make_shared<RouterCollector>(config_, gate_.authenticator(), *admin_, logger_,
-                                                 tracing_.tracer.get(),
+                                                 tracing_.tracer.get(), *broker_,
                                                  [this] { return health().ready; }));
   metrics_.add(std::make_shared<telemetry::ProcessCollector>());
 }
@@ -189,6 +206,7 @@ void Router::shutdown(uint32_t drainDelayMs, uint32_t closeWindowMs) {
   hub_.stopAccepting();
   if (feed_) feed_->stop();
   if (admin_) admin_->stop();
+  broker_->stop();
   server_.stop();
   // Last: every span is ended; send what is queued, within the deadline.
   if (tracing_.tracer) tracing_.tracer->shutdown(tracing_.flushDeadline);
@@ -206,43 +224,35 @@ admin::Health Router::health() {
       break;
     }
   }
-  health.ready = ready_.load() && !draining_.load() && gate_.ready();
+  std::string brokerDetail;
+  const bool brokerReady = broker_->ready(brokerDetail);
+  health.ready = ready_.load() && !draining_.load() && gate_.ready() && brokerReady;
   if (!health.ready) {
     health.readyDetail = draining_.load() ? "draining"
                          : !ready_.load() ? "starting"
+                         : !brokerReady   ? brokerDetail
                                           : "waiting for the secret files of auth";
   }
   return health;
 }
 
 std::string Router::statsJson() {
-  size_t subscriptions = 0;
+  RouterFigures figures;
+  figures.connections = openConnections();
   for (const hub::LocalHub* local : locals_)
-    subscriptions += local->subscriptionCount();
-  return "{\"connections\":" + std::to_string(openConnections()) +
-         ",\"subscriptions\":" + std::to_string(subscriptions) +
-         ",\"workers\":" + std::to_string(server_.workerCount()) + ",\"hub\":" + hub_.statsJson() +
-         ",\"gate\":" + gate_.statsJson() + ",\"tracing\":" +
-         (tracing_.tracer ? tracing_.tracer->statsJson() : "{\"enabled\":false}") + "}";
+    figures.subscriptions += local->subscriptionCount();
+  figures.workers = server_.workerCount();
+  return statsView(figures, hub_, gate_, tracing_.tracer.get());
 }
 
 std::string Router::channelsJson() {
-  return hub_.channelsJson();
+  return channelsView(hub_);
 }
 
 std::string Router::connectionsJson() {
-  std::string out = "{\"connections\":[";
-  bool first = true;
-  for (const std::string& part : askWorkers(
-           server_, kWorkerQueryTimeout,
-           [this](ws::Worker& worker) { return locals_[worker.index()]->connectionsJson(); })) {
-    if (part.empty()) continue;
-    out += first ? "" : ",";
-    first = false;
-    out += part;
-  }
-  out += "]}";
-  return out;
+  return connectionsView(askWorkers(server_, kWorkerQueryTimeout, [this](ws::Worker& worker) {
+    return locals_[worker.index()]->connections();
+  }));
 }
 
 size_t Router::disconnectUser(const std::string& user) {

@@ -12,10 +12,12 @@
 
 #include "admin/AdminBackend.h"
 #include "auth/SecretWatcher.h"
+#include "broker/Broker.h"
 #include "config/Config.h"
 #include "hub/ConnectionGate.h"
 #include "hub/Hub.h"
 #include "hub/LocalHub.h"
+#include "hub/StaticSite.h"
 #include "telemetry/Logger.h"
 #include "telemetry/MetricsExposition.h"
 #include "telemetry/Tracer.h"
@@ -73,7 +75,12 @@ class Router final : public admin::AdminBackend {
   // Before everything that holds a pointer to the tracer.
   Tracing tracing_;
   hub::Hub hub_;
+  // After the hub (a Redis broker makes its channels mirrors), before
+  // everything that publishes through it.
+  std::unique_ptr<broker::Broker> broker_;
   hub::ConnectionGate gate_;
+  // The demo page and /client.js, served by every worker; before server_.
+  const hub::StaticSite site_;
   // Before server_: the server's constructor fills it (one per worker).
   std::vector<hub::LocalHub*> locals_;
   ws::Server server_;

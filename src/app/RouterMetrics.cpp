@@ -14,8 +14,17 @@ using telemetry::addSample;
 using telemetry::counterFamily;
 using telemetry::gaugeFamily;
 
-// The broker of this build: the in-process one, which cannot be unreachable.
-constexpr const char* kBroker = "memory";
+constexpr double kNsPerSecond = 1e9;
+
+const std::vector<double>& latencyBoundsSeconds() {
+  static const std::vector<double> bounds = [] {
+    std::vector<double> out;
+    for (uint64_t ns : stats::LatencyHistogram::kBoundsNs)
+      out.push_back(static_cast<double>(ns) / kNsPerSecond);
+    return out;
+  }();
+  return bounds;
+}
 
 struct NamedSecret {
   std::string_view name;
@@ -26,12 +35,14 @@ struct NamedSecret {
 
 RouterCollector::RouterCollector(const config::Config& config, auth::Authenticator& authenticator,
                                  admin::AdminServer& admin, const telemetry::Logger& logger,
-                                 const telemetry::Tracer* tracer, std::function<bool()> ready)
+                                 const telemetry::Tracer* tracer, const broker::Broker& broker,
+                                 std::function<bool()> ready)
     : config_(config),
       authenticator_(authenticator),
       admin_(admin),
       logger_(logger),
       tracer_(tracer),
+      broker_(broker),
       ready_(std::move(ready)) {}
 
 std::vector<MetricFamily> RouterCollector::Collect() const {
@@ -79,14 +90,32 @@ std::vector<MetricFamily> RouterCollector::Collect() const {
   MetricFamily ready = gaugeFamily("wsrouter_ready", "1 when /readyz answers 200.");
   addSample(ready, ready_() ? 1 : 0);
   out.push_back(std::move(ready));
+  const broker::BrokerStats broker = broker_.stats();
+  const std::string brokerName(broker_.name());
   MetricFamily up =
       gaugeFamily("wsrouter_broker_up", "1 while the broker is reachable (memory is always up).");
-  addSample(up, 1, {{"broker", kBroker}});
+  addSample(up, broker.up ? 1 : 0, {{"broker", brokerName}});
   out.push_back(std::move(up));
   MetricFamily errors =
       counterFamily("wsrouter_broker_errors_total", "Broker operations that failed.");
-  addSample(errors, 0, {{"broker", kBroker}});  // the memory broker has no failing operation
+  addSample(errors, static_cast<double>(broker.errors), {{"broker", brokerName}});
   out.push_back(std::move(errors));
+  MetricFamily reconnects = counterFamily("wsrouter_broker_reconnects_total",
+                                          "Broker connections made again after one was lost.");
+  addSample(reconnects, static_cast<double>(broker.reconnects), {{"broker", brokerName}});
+  out.push_back(std::move(reconnects));
+  MetricFamily publishFailures =
+      counterFamily("wsrouter_broker_publish_failures_total",
+                    "Publications answered 503 UNAVAILABLE because of the broker.");
+  addSample(publishFailures, static_cast<double>(broker.publishFailures), {{"broker", brokerName}});
+  out.push_back(std::move(publishFailures));
+  MetricFamily latency = telemetry::histogramFamily(
+      "wsrouter_broker_command_duration_seconds",
+      "Round trips of broker commands (a pipeline of publications, a channel read).");
+  telemetry::addHistogram(latency, latencyBoundsSeconds(), broker.commandLatency.counts,
+                          static_cast<double>(broker.commandLatency.sumNs) / kNsPerSecond,
+                          {{"broker", brokerName}});
+  out.push_back(std::move(latency));
 
   MetricFamily suppressed =
       counterFamily("wsrouter_log_lines_suppressed_total",

@@ -12,6 +12,7 @@
 
 #include "admin/AdminServer.h"
 #include "auth/Authenticator.h"
+#include "broker/Broker.h"
 #include "config/Config.h"
 #include "telemetry/Logger.h"
 #include "telemetry/Tracer.h"
@@ -24,7 +25,8 @@ class RouterCollector final : public prometheus::Collectable {
   // does; `tracer` may be null (its counters then read 0).
   RouterCollector(const config::Config& config, auth::Authenticator& authenticator,
                   admin::AdminServer& admin, const telemetry::Logger& logger,
-                  const telemetry::Tracer* tracer, std::function<bool()> ready);
+                  const telemetry::Tracer* tracer, const broker::Broker& broker,
+                  std::function<bool()> ready);
 
   // Any thread.
   std::vector<prometheus::MetricFamily> Collect() const override;
@@ -35,6 +37,7 @@ class RouterCollector final : public prometheus::Collectable {
   admin::AdminServer& admin_;
   const telemetry::Logger& logger_;
   const telemetry::Tracer* tracer_;
+  const broker::Broker& broker_;
   const std::function<bool()> ready_;
 };
 

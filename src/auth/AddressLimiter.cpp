@@ -32,6 +32,14 @@ void AddressLimiter::sweepShard(Shard& shard, int64_t nowMs) {
 }
 
 Admission AddressLimiter::admit(const IpAddress& address, int64_t nowMs) {
+  return take(address, nowMs, true);
+}
+
+Admission AddressLimiter::hold(const IpAddress& address, int64_t nowMs) {
+  return take(address, nowMs, false);
+}
+
+Admission AddressLimiter::take(const IpAddress& address, int64_t nowMs, bool attempt) {
   Admission admission;
   Shard& shard = shardOf(address);
   std::lock_guard lock(shard.mutex);
@@ -53,7 +61,7 @@ Admission AddressLimiter::admit(const IpAddress& address, int64_t nowMs) {
 
   // The attempt is recorded whatever the answer.
   bool tooManyAttempts = false;
-  if (limits_.maxAttemptsPerMinute > 0) {
+  if (attempt && limits_.maxAttemptsPerMinute > 0) {
     const int64_t oldest = entry.ring[entry.next];  // the slot about to be reused
     if (entry.attempts == entry.ring.size() && oldest > nowMs - kWindowMs) {
       tooManyAttempts = true;

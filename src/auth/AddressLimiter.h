@@ -13,7 +13,8 @@
 //     seconds until it is;
 //   - connections: concurrent admitted connections, given back by release()
 //     (AddressLease does it on destruction); at the limit the next is
-//     refused with Retry-After 5;
+//     refused with Retry-After 5; hold() takes such a place for a
+//     connection still in its handshake, without counting an attempt;
 //   - memory: at most maxEntries addresses are tracked; a new address when
 //     the table is full sweeps its shard first and is refused
 //     (address_table_full) if that frees nothing. sweep() forgets addresses
@@ -62,6 +63,10 @@ class AddressLimiter {
   AddressLimiter& operator=(const AddressLimiter&) = delete;
 
   Admission admit(const IpAddress& address, int64_t nowMs);
+  // A place under maxConnections without an attempt: a connection still in
+  // its handshake, counted from its accept so that idle sockets and
+  // half-sent requests cannot pile up; release() gives it back.
+  Admission hold(const IpAddress& address, int64_t nowMs);
   void release(const IpAddress& address);
   void sweep(int64_t nowMs);
 
@@ -88,6 +93,7 @@ class AddressLimiter {
   static constexpr size_t kShards = 16;
 
   Shard& shardOf(const IpAddress& address) { return shards_[address.hash() % kShards]; }
+  Admission take(const IpAddress& address, int64_t nowMs, bool attempt);
   bool idle(const Entry& entry, int64_t nowMs) const;
   void sweepShard(Shard& shard, int64_t nowMs);
 

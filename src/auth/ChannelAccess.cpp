@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "auth/Concat.h"
+#include "text/Concat.h"
 
 namespace wsr::auth {
 namespace {
@@ -20,7 +20,7 @@ AccessDecision refused(std::string reason) {
 }
 
 std::string notAllowed(std::string_view channel) {
-  return concat("channel ", channel, " is not allowed for this token");
+  return text::concat("channel ", channel, " is not allowed for this token");
 }
 
 }  // namespace
@@ -40,9 +40,9 @@ AccessDecision mayAccess(const Identity* identity, std::string_view channel,
     const bool owner = identity != nullptr && channel.size() > kUserNamespace.size() + 1 &&
                        channel.substr(kUserNamespace.size() + 1) == identity->subject;
     if (!owner) {
-      return refused(identity == nullptr
-                         ? concat("channel ", channel, " is only allowed to its owner's token")
-                         : notAllowed(channel));
+      return refused(identity == nullptr ? text::concat("channel ", channel,
+                                                        " is only allowed to its owner's token")
+                                         : notAllowed(channel));
     }
   } else if (identity != nullptr && identity->channels) {
     const std::vector<std::string>& patterns = *identity->channels;
@@ -56,8 +56,8 @@ AccessDecision mayAccess(const Identity* identity, std::string_view channel,
   if (requirement != requirements.end() &&
       (identity == nullptr ||
        !identity->hasClaimValue(requirement->second.claim, requirement->second.value))) {
-    return refused(concat("channel ", channel, " requires a token with ", requirement->second.claim,
-                          "=", requirement->second.value));
+    return refused(text::concat("channel ", channel, " requires a token with ",
+                                requirement->second.claim, "=", requirement->second.value));
   }
   return AccessDecision{true, {}};
 }

@@ -76,25 +76,26 @@ Credential findCredential(std::string_view authorization,
   return credential;
 }
 
-std::string redactedTarget(std::string_view target) {
-  const size_t question = target.find('?');
-  if (question == std::string_view::npos) return std::string(target);
-  std::string out(target.substr(0, question + 1));
-  std::string_view query = target.substr(question + 1);
-  bool first = true;
-  while (true) {
+std::string loggableTarget(std::string_view path, std::string_view query, bool knownPath) {
+  std::string out(knownPath ? path : kUnknownPath);
+  size_t names = 0;
+  while (!query.empty()) {
     const size_t amp = query.find('&');
-    const std::string_view pair = query.substr(0, amp);
-    if (!first) out += '&';
-    first = false;
-    const size_t equals = pair.find('=');
-    if (equals != std::string_view::npos && pair.substr(0, equals) == kQueryName) {
-      out.append(pair.substr(0, equals + 1)).append("REDACTED");
-    } else {
-      out.append(pair);
+    const std::string_view item = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+    if (item.empty()) continue;
+    out += names == 0 ? '?' : '&';
+    if (++names > kMaxLoggedNames) {
+      out += "...";
+      break;
     }
-    if (amp == std::string_view::npos) break;
-    query.remove_prefix(amp + 1);
+    const size_t equals = item.find('=');
+    const std::string_view name = item.substr(0, equals);
+    if (equals == std::string_view::npos || name.size() > kMaxLoggedNameBytes) {
+      out += '*';
+    } else {
+      out.append(name);
+    }
   }
   return out;
 }

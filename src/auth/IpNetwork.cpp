@@ -1,6 +1,6 @@
 #include "auth/IpNetwork.h"
 
-#include "auth/Concat.h"
+#include "text/Concat.h"
 
 #include <arpa/inet.h>
 
@@ -64,7 +64,7 @@ std::optional<IpNetwork> IpNetwork::parse(std::string_view text, std::string& er
   const size_t slash = text.find('/');
   const std::optional<IpAddress> address = IpAddress::parse(text.substr(0, slash));
   const auto fail = [&](std::string_view why) {
-    error = concat("'", text, "' ", why);
+    error = text::concat("'", text, "' ", why);
     return std::nullopt;
   };
   if (!address) return fail("is not an IPv4 or IPv6 address or CIDR (e.g. 10.0.0.0/8)");
@@ -107,7 +107,7 @@ std::optional<TrustedProxies> TrustedProxies::parse(const std::vector<std::strin
     std::string detail;
     std::optional<IpNetwork> network = IpNetwork::parse(entries[i], detail);
     if (!network) {
-      error = concat("[", std::to_string(i), "]: ", detail);
+      error = text::concat("[", std::to_string(i), "]: ", detail);
       return std::nullopt;
     }
     proxies.networks_.push_back(*network);

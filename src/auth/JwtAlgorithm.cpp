@@ -4,7 +4,7 @@
 
 #include <strings.h>
 
-#include "auth/Concat.h"
+#include "text/Concat.h"
 
 namespace wsr::auth {
 
@@ -42,12 +42,13 @@ bool parseJwtAlgorithms(const std::vector<std::string>& names, JwtAlgorithmSet& 
   JwtAlgorithmSet set;
   for (const std::string& name : names) {
     if (strcasecmp(name.c_str(), "none") == 0) {
-      error = concat("JWT algorithm '", name, "' is never allowed: unsigned tokens are refused");
+      error =
+          text::concat("JWT algorithm '", name, "' is never allowed: unsigned tokens are refused");
       return false;
     }
     const std::optional<JwtAlgorithm> algorithm = jwtAlgorithmFromName(name);
     if (!algorithm) {
-      error = concat("unknown JWT algorithm '", name, "' (expected HS256, RS256 or ES256)");
+      error = text::concat("unknown JWT algorithm '", name, "' (expected HS256, RS256 or ES256)");
       return false;
     }
     set.insert(*algorithm);

@@ -12,9 +12,9 @@
 #include <cstring>
 #include <fstream>
 
-#include "auth/Concat.h"
 #include "auth/JwsSignature.h"
 #include "auth/PemPublicKeys.h"
+#include "text/Concat.h"
 
 namespace wsr::auth {
 namespace {
@@ -28,12 +28,12 @@ std::string_view trim(std::string_view line) {
 }
 
 std::string quoted(std::string_view name) {
-  return concat("'", name, "'");
+  return text::concat("'", name, "'");
 }
 
 bool readHs256Secrets(const JwtKeyText& text, std::vector<std::string>& secrets,
                       std::string& error) {
-  const std::string where = concat("HS256 secret file '", text.name, "'");
+  const std::string where = text::concat("HS256 secret file '", text.name, "'");
   std::string_view rest = text.content;
   size_t lineNumber = 0;
   while (!rest.empty()) {
@@ -42,21 +42,21 @@ bool readHs256Secrets(const JwtKeyText& text, std::vector<std::string>& secrets,
     rest = newline == std::string_view::npos ? std::string_view{} : rest.substr(newline + 1);
     ++lineNumber;
     if (line.empty()) continue;
-    const std::string lineName = concat(where, ": line ", std::to_string(lineNumber));
+    const std::string lineName = text::concat(where, ": line ", std::to_string(lineNumber));
     // A public key pasted here would make a "secret" anyone can read.
     if (line.starts_with("-----BEGIN")) {
-      error = concat(lineName, " starts a PEM block; HS256 secrets are plain lines");
+      error = text::concat(lineName, " starts a PEM block; HS256 secrets are plain lines");
       return false;
     }
     if (line.size() < kMinHs256SecretBytes) {
-      error = concat(lineName, " holds a secret shorter than ",
-                     std::to_string(kMinHs256SecretBytes), " bytes");
+      error = text::concat(lineName, " holds a secret shorter than ",
+                           std::to_string(kMinHs256SecretBytes), " bytes");
       return false;
     }
     secrets.emplace_back(line);
   }
   if (secrets.empty()) {
-    error = concat(where, " lists no secret");
+    error = text::concat(where, " lists no secret");
     return false;
   }
   return true;
@@ -77,14 +77,14 @@ bool readPublicKeys(const JwtKeyText& text, std::string_view algorithm,
                     std::vector<EvpPkeyPtr>& keys, std::string& error, Vet vet) {
   std::string pemError;
   if (!readPemPublicKeys(text.content, text.name, keys, pemError)) {
-    error = concat(algorithm, " ", pemError);
+    error = text::concat(algorithm, " ", pemError);
     return false;
   }
   for (size_t i = 0; i < keys.size(); ++i) {
     const std::string problem = vet(keys[i].get());
     if (!problem.empty()) {
-      error = concat(algorithm, " public key file '", text.name, "': PEM block ",
-                     std::to_string(i + 1), " ", problem);
+      error = text::concat(algorithm, " public key file '", text.name, "': PEM block ",
+                           std::to_string(i + 1), " ", problem);
       return false;
     }
   }
@@ -95,8 +95,8 @@ std::string vetRsaKey(EVP_PKEY* key) {
   if (EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA) return "is not an RSA key";
   const int bits = EVP_PKEY_get_bits(key);
   if (bits < kMinRsaKeyBits) {
-    return concat("is an RSA key of ", std::to_string(bits), " bits; at least ",
-                  std::to_string(kMinRsaKeyBits), " are required");
+    return text::concat("is an RSA key of ", std::to_string(bits), " bits; at least ",
+                        std::to_string(kMinRsaKeyBits), " are required");
   }
   return {};
 }
@@ -115,24 +115,25 @@ bool readFile(const std::string& path, std::string& content, std::string& error)
   std::ifstream file(path, std::ios::binary);
   if (!file) {
     const int savedErrno = errno;
-    error = concat("cannot read JWT key file ", quoted(path), ": ", std::strerror(savedErrno));
+    error =
+        text::concat("cannot read JWT key file ", quoted(path), ": ", std::strerror(savedErrno));
     return false;
   }
   file.seekg(0, std::ios::end);
   const std::streamoff size = file.tellg();
   file.seekg(0, std::ios::beg);
   if (size < 0 || !file) {
-    error = concat("cannot read JWT key file ", quoted(path), ": not a regular file");
+    error = text::concat("cannot read JWT key file ", quoted(path), ": not a regular file");
     return false;
   }
   if (size > kMaxKeyFileBytes) {
-    error = concat("JWT key file ", quoted(path), " is larger than 1 MiB");
+    error = text::concat("JWT key file ", quoted(path), " is larger than 1 MiB");
     return false;
   }
   content.resize(static_cast<size_t>(size));
   file.read(content.data(), size);
   if (file.gcount() != size) {
-    error = concat("cannot read JWT key file ", quoted(path), ": read error");
+    error = text::concat("cannot read JWT key file ", quoted(path), ": read error");
     return false;
   }
   return true;

@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "auth/Base64Url.h"
-#include "auth/Concat.h"
+#include "text/Concat.h"
 
 namespace wsr::auth {
 namespace {
@@ -128,8 +128,8 @@ JwtResult JwtVerifier::verify(std::string_view token, int64_t nowSeconds,
                               const JwtKeySet& keys) const {
   if (token.size() > options_.maxTokenBytes) {
     return refuse(JwtError::TooLong,
-                  concat("token is ", std::to_string(token.size()), " bytes; at most ",
-                         std::to_string(options_.maxTokenBytes), " are accepted"));
+                  text::concat("token is ", std::to_string(token.size()), " bytes; at most ",
+                               std::to_string(options_.maxTokenBytes), " are accepted"));
   }
   const size_t firstDot = token.find('.');
   const size_t secondDot =
@@ -157,8 +157,9 @@ JwtResult JwtVerifier::verify(std::string_view token, int64_t nowSeconds,
     return refuse(JwtError::AlgorithmNotAllowed, "token algorithm is not allowed");
   }
   if (!keys.hasKeys(*algorithm)) {
-    return refuse(JwtError::AlgorithmNotAllowed,
-                  concat("no key is loaded for token algorithm ", jwtAlgorithmName(*algorithm)));
+    return refuse(
+        JwtError::AlgorithmNotAllowed,
+        text::concat("no key is loaded for token algorithm ", jwtAlgorithmName(*algorithm)));
   }
   // No header extension is understood, so none may be declared critical.
   if (header->contains("crit")) {
@@ -190,7 +191,8 @@ JwtResult JwtVerifier::verify(std::string_view token, int64_t nowSeconds,
       return refuse(JwtError::Malformed, "token claim 'exp' is not a number");
     }
     if (nowSeconds >= saturatingAdd(expiresAt, leeway)) {
-      return refuse(JwtError::Expired, concat("token expired at ", std::to_string(expiresAt)));
+      return refuse(JwtError::Expired,
+                    text::concat("token expired at ", std::to_string(expiresAt)));
     }
     identity.expiresAt = expiresAt;
   }
@@ -202,7 +204,7 @@ JwtResult JwtVerifier::verify(std::string_view token, int64_t nowSeconds,
     }
     if (nowSeconds < saturatingSubtract(notBefore, leeway)) {
       return refuse(JwtError::NotYetValid,
-                    concat("token is not valid before ", std::to_string(notBefore)));
+                    text::concat("token is not valid before ", std::to_string(notBefore)));
     }
   }
   if (options_.issuer) {

@@ -1,6 +1,6 @@
 #include "auth/OriginPolicy.h"
 
-#include "auth/Concat.h"
+#include "text/Concat.h"
 
 #include <cctype>
 
@@ -59,7 +59,7 @@ std::optional<OriginPolicy> OriginPolicy::parse(const std::vector<std::string>& 
   for (size_t i = 0; i < entries.size(); ++i) {
     Entry entry;
     if (!split(entries[i], entry)) {
-      error = concat("[", std::to_string(i), "]: '");
+      error = text::concat("[", std::to_string(i), "]: '");
       error.append(entries[i])
           .append(
               "' is not an origin: expected scheme://host[:port] or scheme://*.domain, "

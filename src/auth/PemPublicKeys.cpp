@@ -11,7 +11,7 @@
 #include <climits>
 #include <memory>
 
-#include "auth/Concat.h"
+#include "text/Concat.h"
 
 namespace wsr::auth {
 namespace {
@@ -47,15 +47,15 @@ bool reachedEndOfBlocks() {
 
 bool readPemPublicKeys(std::string_view pemText, std::string_view sourceName,
                        std::vector<EvpPkeyPtr>& keys, std::string& error) {
-  const std::string where = concat("public key file '", sourceName, "'");
+  const std::string where = text::concat("public key file '", sourceName, "'");
   if (pemText.size() > static_cast<size_t>(INT_MAX)) {
-    error = concat(where, " is too large");
+    error = text::concat(where, " is too large");
     return false;
   }
   const std::unique_ptr<BIO, BioDeleter> bio(
       BIO_new_mem_buf(pemText.data(), static_cast<int>(pemText.size())));
   if (!bio) {
-    error = concat("cannot read ", where, ": out of memory");
+    error = text::concat("cannot read ", where, ": out of memory");
     return false;
   }
   ERR_clear_error();
@@ -66,22 +66,22 @@ bool readPemPublicKeys(std::string_view pemText, std::string_view sourceName,
       const bool atEnd = reachedEndOfBlocks();
       ERR_clear_error();
       if (atEnd && blockNumber > 0) return true;
-      error = atEnd
-                  ? concat(where, " contains no PEM PUBLIC KEY block")
-                  : concat(where, ": PEM block ", std::to_string(blockNumber + 1), " is malformed");
+      error = atEnd ? text::concat(where, " contains no PEM PUBLIC KEY block")
+                    : text::concat(where, ": PEM block ", std::to_string(blockNumber + 1),
+                                   " is malformed");
       return false;
     }
     ++blockNumber;
-    const std::string blockName = concat(where, ": PEM block ", std::to_string(blockNumber));
+    const std::string blockName = text::concat(where, ": PEM block ", std::to_string(blockNumber));
     if (std::string_view(block.label) != PEM_STRING_PUBLIC) {
-      error = concat(blockName, " is labelled '", block.label, "', expected 'PUBLIC KEY'");
+      error = text::concat(blockName, " is labelled '", block.label, "', expected 'PUBLIC KEY'");
       return false;
     }
     const unsigned char* cursor = block.data;
     EvpPkeyPtr key(d2i_PUBKEY(nullptr, &cursor, block.length));
     ERR_clear_error();
     if (!key || cursor != block.data + block.length) {
-      error = concat(blockName, " is not a valid public key");
+      error = text::concat(blockName, " is not a valid public key");
       return false;
     }
     keys.push_back(std::move(key));

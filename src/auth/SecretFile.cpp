@@ -1,6 +1,6 @@
 #include "auth/SecretFile.h"
 
-#include "auth/Concat.h"
+#include "text/Concat.h"
 
 #include <openssl/evp.h>
 #include <sys/stat.h>
@@ -48,7 +48,7 @@ SecretFile::Change SecretFile::read(std::string& error) {
   if (::stat(path_.c_str(), &st) != 0) {
     const int saved = errno;
     seen_ = Identity{};
-    fail(error, concat(path_, ": ", std::strerror(saved)));
+    fail(error, text::concat(path_, ": ", std::strerror(saved)));
     return Change::Failed;
   }
   const Identity identity{
@@ -56,20 +56,20 @@ SecretFile::Change SecretFile::read(std::string& error) {
       static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec};
   seen_ = identity;
   if (!S_ISREG(st.st_mode)) {
-    fail(error, concat(path_, ": not a regular file"));
+    fail(error, text::concat(path_, ": not a regular file"));
     return Change::Failed;
   }
   if (static_cast<size_t>(st.st_size) > kMaxBytes) {
-    fail(error, concat(path_, ": larger than 1 MiB"));
+    fail(error, text::concat(path_, ": larger than 1 MiB"));
     return Change::Failed;
   }
   std::ifstream file(path_, std::ios::binary);
   std::ostringstream text;
   if (!file || !(text << file.rdbuf())) {
     if (st.st_size == 0 && file) {
-      fail(error, concat(path_, ": empty"));
+      fail(error, text::concat(path_, ": empty"));
     } else {
-      fail(error, concat(path_, ": cannot be read: ", std::strerror(errno)));
+      fail(error, text::concat(path_, ": cannot be read: ", std::strerror(errno)));
     }
     return Change::Failed;
   }
@@ -80,7 +80,7 @@ SecretFile::Change SecretFile::read(std::string& error) {
   if (loaded() && digest == digest_) return Change::None;  // touched, not changed
   std::string parseError;
   if (!parser_(content, parseError)) {
-    fail(error, parseError.starts_with(path_) ? parseError : concat(path_, ": ", parseError));
+    fail(error, parseError.starts_with(path_) ? parseError : text::concat(path_, ": ", parseError));
     return Change::Failed;
   }
   digest_ = digest;

@@ -1,6 +1,6 @@
 #include "auth/SecretWatcher.h"
 
-#include "auth/Concat.h"
+#include "text/Concat.h"
 
 #include <poll.h>
 #include <sys/eventfd.h>
@@ -72,11 +72,12 @@ void SecretWatcher::checkAll(const std::string* directory) {
       case SecretFile::Change::None:
         break;
       case SecretFile::Change::Reloaded:
-        if (report_) report_(*watched.file, true, concat(watched.file->path(), ": reloaded"));
+        if (report_) report_(*watched.file, true, text::concat(watched.file->path(), ": reloaded"));
         break;
       case SecretFile::Change::Failed:
         if (report_)
-          report_(*watched.file, false, concat(error, "; the previous contents stay in force"));
+          report_(*watched.file, false,
+                  text::concat(error, "; the previous contents stay in force"));
         break;
     }
   }

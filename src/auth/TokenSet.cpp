@@ -1,6 +1,6 @@
 #include "auth/TokenSet.h"
 
-#include "auth/Concat.h"
+#include "text/Concat.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -50,7 +50,7 @@ std::shared_ptr<const TokenSet> TokenSet::parse(std::string_view content, std::s
     }
   }
   if (set->digests_.empty()) {
-    error = concat(name, " lists no token (one per line; blank and # lines are skipped)");
+    error = text::concat(name, " lists no token (one per line; blank and # lines are skipped)");
     return nullptr;
   }
   return set;

@@ -27,6 +27,20 @@ std::string_view toString(AuthMode mode) {
   return "unknown";
 }
 
+std::string_view toString(BrokerType type) {
+  for (const auto& [name, value] : schema::kBrokerTypeNames) {
+    if (value == type) return name;
+  }
+  return "unknown";
+}
+
+std::string_view toString(RedisMode mode) {
+  for (const auto& [name, value] : schema::kRedisModeNames) {
+    if (value == mode) return name;
+  }
+  return "unknown";
+}
+
 std::map<std::string, NamespaceConfig, std::less<>> builtinNamespaces() {
   std::map<std::string, NamespaceConfig, std::less<>> namespaces;
   const NamespaceConfig base;
@@ -97,6 +111,21 @@ bool isClaimRequirement(std::string_view text) {
   const size_t equals = text.find('=');
   return equals != std::string_view::npos && equals > 0 && equals + 1 < text.size() &&
          isNameOfAtMost(text.substr(0, equals), 128);
+}
+bool isHostPort(std::string_view text) {
+  const size_t colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon == 0 || colon + 1 == text.size()) return false;
+  const std::string_view port = text.substr(colon + 1);
+  if (port.size() > 5) return false;
+  unsigned value = 0;
+  for (char c : port) {
+    if (c < '0' || c > '9') return false;
+    value = value * 10 + static_cast<unsigned>(c - '0');
+  }
+  for (char c : text.substr(0, colon)) {
+    if (c <= ' ' || c == 0x7f) return false;
+  }
+  return value >= 1 && value <= 65535;
 }
 bool isJwtAlgorithm(std::string_view text) {
   return text == "HS256" || text == "RS256" || text == "ES256";

@@ -29,6 +29,7 @@ struct ServerConfig {
   bool perMessageDeflate = true;
   size_t compressionThresholdBytes = 1024;  // default for namespaces that do not set one
   uint32_t flushIntervalMs = 0;             // 0: write at once; otherwise batch for this long
+  bool demoPage = true;  // serve the demo page at / (the client at /client.js is always served)
 
   bool operator==(const ServerConfig&) const = default;
 };
@@ -49,6 +50,12 @@ struct AdminConfig {
   uint16_t port = 9090;
   std::string publisherTokenFile;    // empty: the publish API refuses every request
   size_t maxPublishBytes = 1048576;  // 1 MiB; a bigger publish answers 413
+  size_t maxBatchMessages = 1000;    // a batch with more answers 413
+  // A request's head and body must arrive within this many ms of the
+  // connection being ready for it (accepted, or the previous answer written),
+  // else 408 and the connection is closed: a client dribbling bytes cannot
+  // hold a connection, or the admin server's attention, past it.
+  uint32_t requestTimeoutMs = 10000;
 
   bool operator==(const AdminConfig&) const = default;
 };
@@ -114,6 +121,40 @@ struct TracingConfig {
   uint32_t exportTimeoutMs = 10000;  // one export request, at most
 
   bool operator==(const TracingConfig&) const = default;
+};
+
+// The broker: how publications reach the instances and where seq, history
+// and retained values live. `memory`: this process alone (the default).
+// `redis`: every instance on the same Redis acts as one router.
+enum class BrokerType { Memory, Redis };
+std::string_view toString(BrokerType type);
+
+// How the Redis deployment is laid out. Only `standalone` (one Redis) is
+// implemented; the loader refuses the others with a message saying so.
+enum class RedisMode { Standalone, Sharded, Cluster };
+std::string_view toString(RedisMode mode);
+
+struct RedisConfig {
+  RedisMode mode = RedisMode::Standalone;
+  std::vector<std::string> addresses = {"127.0.0.1:6379"};  // host:port; standalone uses the first
+  std::string passwordFile;  // empty: no AUTH; otherwise the password, re-read on reconnect
+  uint32_t database = 0;     // SELECT
+  uint32_t connectTimeoutMs = 2000;
+  uint32_t commandTimeoutMs = 2000;  // a publication waits this long for its seq, at most
+  // After its last local subscriber leaves, a channel stays subscribed in
+  // Redis this long (a reconnecting client causes no churn).
+  uint32_t unsubscribeLingerMs = 5000;
+  // A channel's keys expire after this long without a publication.
+  uint32_t channelTtlMs = 86400000;
+
+  bool operator==(const RedisConfig&) const = default;
+};
+
+struct BrokerConfig {
+  BrokerType type = BrokerType::Memory;
+  RedisConfig redis;
+
+  bool operator==(const BrokerConfig&) const = default;
 };
 
 enum class AuthMode { None, Token, Jwt };
@@ -198,6 +239,7 @@ struct Config {
   LimitsConfig limits;
   LogConfig log;
   TracingConfig tracing;
+  BrokerConfig broker;
   // Always holds kDefaultNamespace after loading.
   std::map<std::string, NamespaceConfig, std::less<>> namespaces = builtinNamespaces();
 

@@ -1,4 +1,5 @@
-// Loading: YAML text -> Config, with WSROUTER_* environment overrides.
+// Loading: YAML text -> Config, with WSROUTER_* environment overrides
+// (EnvironmentOverrides.h) and the checks across keys (CrossKeyChecks.h).
 //
 // One pass over the schema (Schema.h) with a Loader visitor per YAML map. For
 // each key the visitor takes the environment override if there is one, else
@@ -21,23 +22,17 @@
 #include <sstream>
 
 #include "config/Config.h"
+#include "config/CrossKeyChecks.h"
+#include "config/EnvironmentOverrides.h"
+#include "config/KeyPaths.h"
 #include "config/Schema.h"
+#include "config/Suggestion.h"
 
 namespace wsr::config {
 namespace {
 
 using schema::describe;
 using Kind = ConfigError::Kind;
-using Path = std::vector<std::string>;
-
-std::string joinPath(const Path& path) {
-  std::string out;
-  for (const auto& segment : path) {
-    if (!out.empty()) out += '.';
-    out += segment;
-  }
-  return out;
-}
 
 Path childPath(const Path& path, std::string_view key) {
   Path out = path;
@@ -52,39 +47,6 @@ std::string joinWords(const std::vector<std::string>& words) {
     out += word;
   }
   return out;
-}
-
-size_t editDistance(std::string_view a, std::string_view b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j)
-    row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
-
-// "(did you mean port?)" when one candidate is close to what was typed.
-std::string suggestion(std::string_view typed, const std::vector<std::string>& candidates) {
-  const std::string* best = nullptr;
-  size_t bestDistance = SIZE_MAX;
-  for (const auto& candidate : candidates) {
-    // Close enough: a typo or two, or the key without its unit suffix (interval).
-    const size_t distance = editDistance(typed, candidate);
-    const bool close = distance <= std::max<size_t>(2, candidate.size() / 3) ||
-                       (typed.size() >= 4 && candidate.starts_with(typed));
-    if (close && distance < bestDistance) {
-      bestDistance = distance;
-      best = &candidate;
-    }
-  }
-  return best ? "(did you mean " + *best + "?)" : "";
 }
 
 // How an error shows a value: scalars as written, anything else in flow style.
@@ -119,206 +81,12 @@ void place(ConfigError& error, Where where) {
   error.column = where.column;
 }
 
-// A value set by an environment variable, addressed by its resolved key path.
-struct Override {
-  Path path;
-  std::string variable;
-  std::string value;
-};
-
 // What every visitor of one load shares.
 struct Context {
   std::string source;                         // the file's name in messages
   std::map<std::string, Override> overrides;  // by joinPath(path)
   std::vector<ConfigError>& errors;
 };
-
-// Collects the schema's key paths; a namedMap contributes a wildcard segment.
-struct Segment {
-  std::string name;                               // empty for a wildcard
-  std::vector<std::string> names;                 // wildcard: the names the schema itself knows
-  bool (*validName)(std::string_view) = nullptr;  // wildcard: which names may exist
-};
-using Pattern = std::vector<Segment>;
-
-class KeyCollector {
- public:
-  std::vector<Pattern> patterns;
-
-  template <class T, class... Rule>
-  void field(std::string_view key, T&, Rule&&...) {
-    prefix_.push_back(Segment{std::string(key), {}});
-    patterns.push_back(prefix_);
-    prefix_.pop_back();
-  }
-  template <class T>
-  void section(std::string_view key, T& out) {
-    prefix_.push_back(Segment{std::string(key), {}});
-    describe(*this, out);
-    prefix_.pop_back();
-  }
-  template <class T, class Map>
-  void namedMap(std::string_view key, Map&, const schema::NamedMap<T>& spec) {
-    Segment wildcard;
-    wildcard.validName = spec.name.valid;
-    wildcard.names.emplace_back(spec.fallback);
-    for (const auto& preset : spec.presets) {
-      wildcard.names.emplace_back(preset.name);
-    }
-    prefix_.push_back(Segment{std::string(key), {}});
-    prefix_.push_back(std::move(wildcard));
-    T entry = spec.base;
-    describe(*this, entry);
-    prefix_.pop_back();
-    prefix_.pop_back();
-  }
-
- private:
-  Pattern prefix_;
-};
-
-std::vector<Pattern> schemaPatterns() {
-  Config config;
-  KeyCollector collector;
-  describe(collector, config);
-  return collector.patterns;
-}
-
-// The value of `key` in a YAML map, or an undefined node.
-YAML::Node mapChild(const YAML::Node& map, std::string_view key) {
-  if (!map.IsMap()) return YAML::Node(YAML::NodeType::Undefined);
-  for (const auto& entry : map) {
-    if (entry.first.IsScalar() && entry.first.Scalar() == key) return entry.second;
-  }
-  return YAML::Node(YAML::NodeType::Undefined);
-}
-
-// ----------------------------------------------------------------------------
-// Environment variables -> key paths.
-//
-// WSROUTER_ + the path's segments in upper case joined by '_'. Keys contain
-// '_' themselves, so a name is resolved by matching it against the schema's
-// paths token by token, not by splitting it. A namespace segment matches the
-// env form of a configured name (upper case, other characters as '_'), or else
-// names a new namespace in lower case.
-
-std::string envForm(std::string_view name) {
-  std::string out;
-  for (char c : name) {
-    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-    out += (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ? c : '_';
-  }
-  return out;
-}
-
-std::string lowerCase(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
-bool matchPattern(const Pattern& pattern, size_t segment, std::string_view rest,
-                  const YAML::Node& yaml, Path& out) {
-  if (segment == pattern.size()) return rest.empty();
-  const Segment& seg = pattern[segment];
-  const bool last = segment + 1 == pattern.size();
-  if (!seg.name.empty()) {
-    const std::string token = envForm(seg.name);
-    if (!rest.starts_with(token)) return false;
-    std::string_view after = rest.substr(token.size());
-    if (!last) {
-      if (!after.starts_with('_')) return false;
-      after.remove_prefix(1);
-    }
-    out.push_back(seg.name);
-    if (matchPattern(pattern, segment + 1, after, mapChild(yaml, seg.name), out)) return true;
-    out.pop_back();
-    return false;
-  }
-  // Wildcard: try each '_' boundary, shortest name first.
-  std::vector<std::string> known = seg.names;
-  if (yaml.IsMap()) {
-    for (const auto& entry : yaml) {
-      if (entry.first.IsScalar()) known.push_back(entry.first.Scalar());
-    }
-  }
-  for (size_t end = rest.find('_'); end != std::string_view::npos; end = rest.find('_', end + 1)) {
-    const std::string_view envName = rest.substr(0, end);
-    std::string name = lowerCase(envName);
-    for (const auto& candidate : known) {
-      if (envForm(candidate) == envName) name = candidate;
-    }
-    if (!seg.validName(name)) continue;
-    out.push_back(name);
-    if (matchPattern(pattern, segment + 1, rest.substr(end + 1), mapChild(yaml, name), out)) {
-      return true;
-    }
-    out.pop_back();
-  }
-  return false;
-}
-
-// Kubernetes gives every pod <SERVICE>_SERVICE_HOST, <SERVICE>_PORT=tcp://...
-// and friends for each Service in its namespace; a Service named wsrouter or
-// wsrouter-admin would otherwise read as (bad) overrides and stop the start.
-bool isKubernetesServiceLink(std::string_view name, std::string_view value) {
-  if (name.find("_SERVICE_HOST") != std::string_view::npos) return true;
-  if (name.find("_SERVICE_PORT") != std::string_view::npos) return true;
-  for (std::string_view scheme : {"tcp://", "udp://", "sctp://"}) {
-    if (value.starts_with(scheme)) return true;
-  }
-  for (size_t at = name.find("_PORT_"); at != std::string_view::npos;
-       at = name.find("_PORT_", at + 1)) {
-    std::string_view after = name.substr(at + 6);
-    const size_t digits = after.find_first_not_of("0123456789");
-    if (digits == 0 || digits == std::string_view::npos) continue;
-    after.remove_prefix(digits);
-    if (after.starts_with("_TCP") || after.starts_with("_UDP") || after.starts_with("_SCTP")) {
-      return true;
-    }
-  }
-  return false;
-}
-
-std::vector<std::string> exampleVariables(const std::vector<Pattern>& patterns) {
-  std::vector<std::string> names;
-  for (const auto& pattern : patterns) {
-    std::string name = "WSROUTER";
-    for (const auto& segment : pattern) {
-      name += '_';  // appended apart: `"_" + string` trips GCC 12's -Wrestrict
-      name += envForm(segment.name.empty() ? kDefaultNamespace : segment.name);
-    }
-    names.push_back(std::move(name));
-  }
-  return names;
-}
-
-void resolveEnvironment(const Environment& env, const YAML::Node& root, Context& context) {
-  static constexpr std::string_view kPrefix = "WSROUTER_";
-  const std::vector<Pattern> patterns = schemaPatterns();
-  for (const auto& [name, value] : env.vars()) {
-    if (!name.starts_with(kPrefix) || name == kConfigFileVariable) continue;
-    if (isKubernetesServiceLink(name, value)) continue;
-    const std::string_view rest = std::string_view(name).substr(kPrefix.size());
-    Path path;
-    const bool found = std::any_of(patterns.begin(), patterns.end(), [&](const Pattern& pattern) {
-      path.clear();
-      return matchPattern(pattern, 0, rest, root, path);
-    });
-    if (!found) {
-      ConfigError error;
-      error.kind = Kind::UnknownVariable;
-      error.where = "environment variable " + name;
-      error.expected = "WSROUTER_<PATH> naming a key, e.g. WSROUTER_SERVER_PORT for server.port";
-      error.detail = suggestion(name, exampleVariables(patterns));
-      context.errors.push_back(std::move(error));
-      continue;
-    }
-    context.overrides[joinPath(path)] = Override{path, name, value};
-  }
-}
 
 // ----------------------------------------------------------------------------
 // The loading visitor: one per YAML map (section or namespace entry).
@@ -625,50 +393,6 @@ class Loader {
   std::vector<std::string> known_;
 };
 
-// Checks that need two keys at once.
-void checkAcrossKeys(const Config& config, Context& context) {
-  auto fail = [&context](std::string path, std::string value, std::string expected) {
-    ConfigError error;
-    error.kind = Kind::BadValue;
-    error.path = std::move(path);
-    error.value = std::move(value);
-    error.where = context.source;
-    error.expected = std::move(expected);
-    context.errors.push_back(std::move(error));
-  };
-  if (config.admin.port != 0 && config.admin.port == config.server.port) {
-    fail("admin.port", std::to_string(config.admin.port), "a port other than server.port");
-  }
-  const AuthConfig& auth = config.auth;
-  if (auth.mode == AuthMode::Token && auth.tokenFile.empty()) {
-    fail("auth.token_file", "", "the path of the token file (auth.mode is token)");
-  }
-  if (auth.mode != AuthMode::Jwt) return;
-  if (auth.jwt.algorithms.empty()) {
-    fail("auth.jwt.algorithms", "[]", "at least one of HS256, RS256, ES256 (auth.mode is jwt)");
-  }
-  const std::pair<const char*, const std::string*> keyFiles[] = {
-      {"HS256", &auth.jwt.hs256SecretFile},
-      {"RS256", &auth.jwt.rs256PublicKeyFile},
-      {"ES256", &auth.jwt.es256PublicKeyFile},
-  };
-  const auto& allowed = auth.jwt.algorithms;
-  for (const auto& [algorithm, file] : keyFiles) {
-    const bool isAllowed = std::find(allowed.begin(), allowed.end(), algorithm) != allowed.end();
-    std::string key = std::string(algorithm) + "_secret_file";
-    if (std::string_view(algorithm) != "HS256") key = std::string(algorithm) + "_public_key_file";
-    for (char& c : key)
-      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (isAllowed && file->empty()) {
-      fail("auth.jwt." + key, "",
-           std::string("a key file, since auth.jwt.algorithms allows ") + algorithm);
-    } else if (!isAllowed && !file->empty()) {
-      fail("auth.jwt." + key, *file,
-           std::string("empty, or ") + algorithm + " listed in auth.jwt.algorithms");
-    }
-  }
-}
-
 bool load(std::string_view yaml, std::string_view sourceName, const Environment& env, Config& out,
           std::vector<ConfigError>& errors) {
   const size_t errorsBefore = errors.size();
@@ -695,12 +419,12 @@ bool load(std::string_view yaml, std::string_view sourceName, const Environment&
     root = YAML::Node(YAML::NodeType::Undefined);
   }
 
-  resolveEnvironment(env, root, context);
+  context.overrides = resolveEnvironment(env, root, errors);
   Config config;
   Loader loader(context, root, {});
   describe(loader, config);
   loader.finish();
-  checkAcrossKeys(config, context);
+  checkAcrossKeys(config, context.source, errors);
   if (errors.size() == errorsBefore) {
     out = std::move(config);
     return true;

@@ -110,6 +110,21 @@ inline constexpr std::pair<std::string_view, AuthMode> kAuthModeNames[] = {
     {"jwt", AuthMode::Jwt},
 };
 
+inline constexpr std::pair<std::string_view, BrokerType> kBrokerTypeNames[] = {
+    {"memory", BrokerType::Memory},
+    {"redis", BrokerType::Redis},
+};
+
+inline constexpr std::pair<std::string_view, RedisMode> kRedisModeNames[] = {
+    {"standalone", RedisMode::Standalone},
+    {"sharded", RedisMode::Sharded},
+    {"cluster", RedisMode::Cluster},
+};
+
+bool isHostPort(std::string_view text);  // host:port, port 1 to 65535
+inline constexpr ListRule kHostPortList{{isHostPort, "host:port, e.g. 127.0.0.1:6379"},
+                                        "a list of host:port, e.g. [127.0.0.1:6379]"};
+
 inline constexpr std::pair<std::string_view, SlowConsumerPolicy> kPolicyNames[] = {
     {"drop_oldest", SlowConsumerPolicy::DropOldest},
     {"conflate", SlowConsumerPolicy::Conflate},
@@ -144,6 +159,7 @@ void describe(V& v, ServerConfig& c) {
   v.field("permessage_deflate", c.perMessageDeflate);
   v.field("compression_threshold_bytes", c.compressionThresholdBytes, IntRange{0, kGiB});
   v.field("flush_interval_ms", c.flushIntervalMs, IntRange{0, 1000});
+  v.field("demo_page", c.demoPage);
 }
 
 template <class V>
@@ -160,6 +176,8 @@ void describe(V& v, AdminConfig& c) {
   v.field("port", c.port, IntRange{0, 65535});
   v.field("publisher_token_file", c.publisherTokenFile, kPath);
   v.field("max_publish_bytes", c.maxPublishBytes, IntRange{1024, kGiB});
+  v.field("max_batch_messages", c.maxBatchMessages, IntRange{1, 1000000});
+  v.field("request_timeout_ms", c.requestTimeoutMs, IntRange{100, 600000});
 }
 
 template <class V>
@@ -233,6 +251,24 @@ void describe(V& v, TracingConfig& c) {
 }
 
 template <class V>
+void describe(V& v, RedisConfig& c) {
+  v.field("mode", c.mode, Choices<RedisMode>{kRedisModeNames});
+  v.field("addresses", c.addresses, kHostPortList);
+  v.field("password_file", c.passwordFile, kPath);
+  v.field("database", c.database, IntRange{0, 1000000});
+  v.field("connect_timeout_ms", c.connectTimeoutMs, IntRange{10, 600000});
+  v.field("command_timeout_ms", c.commandTimeoutMs, IntRange{10, 600000});
+  v.field("unsubscribe_linger_ms", c.unsubscribeLingerMs, IntRange{0, 3600000});
+  v.field("channel_ttl_ms", c.channelTtlMs, IntRange{1000, 30 * kDayMs});
+}
+
+template <class V>
+void describe(V& v, BrokerConfig& c) {
+  v.field("type", c.type, Choices<BrokerType>{kBrokerTypeNames});
+  v.section("redis", c.redis);
+}
+
+template <class V>
 void describe(V& v, NamespaceConfig& c) {
   v.field("history_size", c.historySize, IntRange{0, 1000000});
   v.field("history_max_age_ms", c.historyMaxAgeMs, IntRange{0, kDayMs});
@@ -257,6 +293,7 @@ void describe(V& v, Config& c) {
   v.section("limits", c.limits);
   v.section("log", c.log);
   v.section("tracing", c.tracing);
+  v.section("broker", c.broker);
   // Visited after server, so namespaces inherit its compression threshold.
   NamespaceConfig base;
   base.compressionThresholdBytes = c.server.compressionThresholdBytes;

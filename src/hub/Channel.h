@@ -11,6 +11,11 @@
 // - the state lock: seq, history, retained value and the workers with local
 //   subscribers. Held briefly, by a publisher to store and hand off one
 //   built publication, and by a worker whose client subscribes or leaves.
+//
+// With broker.type redis the channel is a mirror: Redis assigns the seq and
+// keeps the history and retained value; the broker's thread is the only
+// publisher (accept(), prime()), and a worker that joins before the mirror
+// has been primed from Redis is told to wait (Subscription::pending).
 
 #include <atomic>
 #include <cstdint>
@@ -19,23 +24,29 @@
 #include <string>
 
 #include "config/Config.h"
+#include "hub/ChannelInterest.h"
 #include "hub/History.h"
 #include "hub/PublishedMessage.h"
 #include "hub/WorkerSet.h"
 
 namespace wsr::hub {
 
-struct NamespaceStats;
+struct NamespaceTotals;
 
 class Channel {
  public:
-  Channel(std::string name, const config::NamespaceConfig& settings, NamespaceStats& stats);
+  // `namespaceIndex` names its namespace among the hub's (Hub::namespaces()),
+  // whose hub-wide totals are `totals`.
+  // `interest` (null with broker.type memory) makes it a mirror of Redis.
+  Channel(std::string name, const config::NamespaceConfig& settings, size_t namespaceIndex,
+          NamespaceTotals& totals, ChannelInterest* interest = nullptr);
   Channel(const Channel&) = delete;
   Channel& operator=(const Channel&) = delete;
 
   const std::string& name() const { return name_; }
   const config::NamespaceConfig& config() const { return config_; }
-  NamespaceStats& stats() const { return stats_; }
+  size_t namespaceIndex() const { return namespaceIndex_; }
+  NamespaceTotals& totals() const { return totals_; }
   // The last publication's seq (0 before the first).
   uint64_t seq() const { return seq_.load(std::memory_order_acquire); }
 
@@ -49,11 +60,47 @@ class Channel {
   template <typename Build, typename Deliver>
   uint64_t publish(int64_t tsMs, Build&& build, Deliver&& deliver);
 
+  // ---- Mirror side (broker.type redis; the broker's thread only)
+  // What accept() found the publication to be.
+  enum class Accepted {
+    Ignored,    // the mirror is not primed (not subscribed in Redis): not ours
+    Duplicate,  // seen already (a replay after a reconnection overlaps the stream)
+    Next,       // the next seq
+    Hole,       // seqs between the last seen and this one are lost
+    Restart,    // another epoch: Redis lost the channel's data, numbering restarted
+  };
+  // A publication as Redis numbered it. build(seq, accepted) and
+  // deliver(worker, message) as for publish(); nothing is built for an
+  // Ignored or Duplicate one.
+  template <typename Build, typename Deliver>
+  Accepted accept(uint64_t epoch, uint64_t seq, int64_t tsMs, Build&& build, Deliver&& deliver);
+  // The first look after subscribing in Redis: the channel's epoch and seq
+  // there, the stream's publications (oldest first) and the retained value.
+  // Workers that waited are given to ready(worker). A primed mirror stays
+  // as it is (catching up is accept()'s job).
+  template <typename Ready>
+  void prime(uint64_t epoch, uint64_t seq,
+             const std::vector<std::shared_ptr<const PublishedMessage>>& history,
+             std::shared_ptr<const PublishedMessage> retained, Ready&& ready);
+  // After the linger: forgets the mirror unless a worker watches again
+  // (then returns false and keeps it).
+  bool unprime();
+  // Redis no longer holds the channel's numbering (restarted empty, or the
+  // keys expired): the history and retained value of the old one are not
+  // served any more. The seq and epoch stay, so that the next publication
+  // is seen as a restart (and announced with a `gap`).
+  void forgetStored();
+  bool primed();
+  uint64_t epoch();
+
   // ---- Worker side
   struct Subscription {
     uint64_t seq = 0;        // the channel's seq at that moment: later ones will be handed over
     History::Replay replay;  // with `since`: what the client missed
     std::shared_ptr<const PublishedMessage> retained;  // without `since`, where kept
+    // Mirror not primed yet: nothing above is known. The worker is told
+    // (Hub -> LocalHub::channelPrimed) when it is, and asks again.
+    bool pending = false;
   };
   // A client of `worker` subscribes (with `since`, or null): from now on
   // every publication is handed to that worker, and none up to the
@@ -84,7 +131,9 @@ class Channel {
 
   const std::string name_;
   const config::NamespaceConfig& config_;
-  NamespaceStats& stats_;
+  const size_t namespaceIndex_;
+  NamespaceTotals& totals_;
+  ChannelInterest* const interest_;
 
   std::mutex turn_;   // publishers only
   std::mutex state_;  // guards what follows, but seq_ is written under both
@@ -93,22 +142,20 @@ class Channel {
   History history_;
   std::shared_ptr<const PublishedMessage> retained_;
   WorkerSet workers_;
+  // Mirror only.
+  bool primed_ = false;
+  uint64_t epoch_ = 0;
+  WorkerSet waiting_;  // workers whose clients wait for prime()
 
   std::atomic<uint32_t> subscribers_{0};
 };
 
-// Per-namespace counters, shared by every worker (relaxed atomics, added to
-// once per fan-out, not once per delivery), and two gauges changed on
-// subscribe and unsubscribe and when a channel is created or removed.
-struct NamespaceStats {
-  std::atomic<uint64_t> channels{0};     // channels that exist now
-  std::atomic<uint64_t> subscribers{0};  // subscriptions, over every connection
+// What the hub counts of a namespace, from any thread: the channels that
+// exist and the publications accepted. What the workers count of it
+// (deliveries, drops, gaps, subscribers) is theirs (NamespaceCounters).
+struct NamespaceTotals {
+  std::atomic<uint64_t> channels{0};
   std::atomic<uint64_t> published{0};
-  std::atomic<uint64_t> delivered{0};
-  std::atomic<uint64_t> droppedSlowConsumer{0};
-  std::atomic<uint64_t> droppedConflated{0};
-  std::atomic<uint64_t> disconnectedSlowConsumer{0};
-  std::atomic<uint64_t> gapsSent{0};
 };
 
 template <typename Build, typename Deliver>
@@ -139,6 +186,65 @@ uint64_t Channel::publish(int64_t tsMs, Build&& build, Deliver&& deliver) {
   if (config_.retainLast) retained_ = message;
   workers_.forEach([&](size_t worker) { deliver(worker, message); });
   return seq;
+}
+
+template <typename Build, typename Deliver>
+Channel::Accepted Channel::accept(uint64_t epoch, uint64_t seq, int64_t tsMs, Build&& build,
+                                  Deliver&& deliver) {
+  std::lock_guard turn(turn_);
+  Accepted accepted;
+  bool seen = keeps();
+  {
+    std::lock_guard state(state_);
+    if (!primed_) return Accepted::Ignored;
+    const uint64_t last = seq_.load(std::memory_order_relaxed);
+    if (epoch_ != 0 && epoch != epoch_) {
+      accepted = Accepted::Restart;
+    } else if (seq <= last) {
+      return Accepted::Duplicate;
+    } else {
+      accepted = seq == last + 1 ? Accepted::Next : Accepted::Hole;
+    }
+    seen = seen || !workers_.empty();
+  }
+  std::shared_ptr<const PublishedMessage> message;
+  if (seen) message = build(seq, accepted);
+  std::unique_lock state(state_);
+  while (!message && !workers_.empty()) {
+    state.unlock();
+    message = build(seq, accepted);
+    state.lock();
+  }
+  // The old numbering's history says nothing about the new one.
+  if (accepted == Accepted::Restart) history_.reset();
+  seq_.store(seq, std::memory_order_release);
+  epoch_ = epoch;
+  lastPublishMs_ = tsMs;
+  if (!message) return accepted;
+  if (config_.historySize > 0) history_.append(message, seq, tsMs);
+  if (config_.retainLast) retained_ = message;
+  workers_.forEach([&](size_t worker) { deliver(worker, message); });
+  return accepted;
+}
+
+template <typename Ready>
+void Channel::prime(uint64_t epoch, uint64_t seq,
+                    const std::vector<std::shared_ptr<const PublishedMessage>>& history,
+                    std::shared_ptr<const PublishedMessage> retained, Ready&& ready) {
+  std::lock_guard turn(turn_);
+  std::lock_guard state(state_);
+  if (primed_) return;
+  history_.reset();
+  if (config_.historySize > 0) {
+    for (const auto& message : history)
+      history_.append(message, message->seq, message->tsMs);
+  }
+  retained_ = config_.retainLast ? std::move(retained) : nullptr;
+  seq_.store(seq, std::memory_order_release);
+  epoch_ = epoch;
+  primed_ = true;
+  waiting_.forEach([&](size_t worker) { ready(worker); });
+  waiting_ = WorkerSet{};
 }
 
 }  // namespace wsr::hub

@@ -1,8 +1,7 @@
 #pragma once
-// The client-to-server messages of PROTOCOL.md, parsed, and the
-// server-to-client control messages (everything but data messages), built.
-// Parsing is on the path of every client message: simdjson, no exceptions
-// escaping, a clear error naming what was wrong.
+// The client-to-server messages of PROTOCOL.md, parsed. Parsing is on the
+// path of every client message: simdjson, no exceptions escaping, a clear
+// error naming what was wrong. The server's messages are ServerMessages.h.
 
 #include <cstddef>
 #include <cstdint>
@@ -62,30 +61,5 @@ class ClientMessageParser {
   struct Impl;  // keeps simdjson.h out of this header
   std::unique_ptr<Impl> impl_;
 };
-
-// Server-to-client messages, each one JSON object, strings escaped.
-std::string welcomeMessage(std::string_view session, std::string_view resume, uint32_t heartbeatMs,
-                           int64_t serverTimeMs);
-std::string subscribedMessage(std::optional<int64_t> id, std::string_view channel, uint64_t seq,
-                              std::optional<bool> recovered);
-std::string unsubscribedMessage(std::optional<int64_t> id, std::string_view channel);
-std::string pongMessage(std::optional<int64_t> id, int64_t serverTimeMs);
-// The answer to an accepted `auth` op (an extension of PROTOCOL.md):
-// {"type":"authenticated","id":4,"expires_at":1763790000}, expires_at in Unix
-// seconds and left out for a token that does not expire.
-std::string authenticatedMessage(std::optional<int64_t> id, int64_t expiresAt);
-std::string errorMessage(std::optional<int64_t> id, std::string_view code,
-                         std::string_view message);
-std::string gapMessage(std::string_view channel, uint64_t from, uint64_t to,
-                       std::string_view reason);
-
-// The data message envelope, built once per publication:
-// {"type":<type>,"channel":<channel>,"seq":<seq>,"ts":<ts>,"data":<data>}
-// with `data` copied byte for byte (it is valid JSON already).
-std::string dataMessage(std::string_view type, std::string_view channel, uint64_t seq, int64_t tsMs,
-                        std::string_view data);
-
-// Appends `text` to `out` as a JSON string literal, quotes included.
-void appendJsonString(std::string& out, std::string_view text);
 
 }  // namespace wsr::hub

@@ -4,12 +4,12 @@
 #include <chrono>
 
 #include "auth/ClientAddress.h"
-#include "auth/Concat.h"
 #include "auth/Credentials.h"
 #include "hub/ChannelName.h"
 #include "hub/Hub.h"
 #include "hub/WallClock.h"
 #include "telemetry/Tracer.h"
+#include "text/Concat.h"
 
 namespace wsr::hub {
 namespace {
@@ -105,8 +105,8 @@ bool endpointFor(std::string_view path, const config::Config& config, std::strin
     return false;
   }
   if (!config.namespaceFor(name).dedicatedEndpoint) {
-    message = "channel ";
-    message.append(name).append(" has no dedicated endpoint; subscribe on /ws");
+    // Not naming it: the message is logged, and the path may be a token.
+    message = "this channel has no dedicated endpoint; subscribe to it on /ws";
     return false;
   }
   channel = name;
@@ -128,13 +128,13 @@ bool ConnectionGate::start(std::string& error) {
   std::string detail;
   auto proxies = auth::TrustedProxies::parse(config_.limits.trustedProxies, detail);
   if (!proxies) {
-    error = auth::concat("limits.trusted_proxies", detail);
+    error = text::concat("limits.trusted_proxies", detail);
     return false;
   }
   proxies_ = std::move(*proxies);
   auto origins = auth::OriginPolicy::parse(config_.limits.allowedOrigins, detail);
   if (!origins) {
-    error = auth::concat("limits.allowed_origins", detail);
+    error = text::concat("limits.allowed_origins", detail);
     return false;
   }
   origins_ = std::move(*origins);
@@ -149,7 +149,7 @@ bool ConnectionGate::start(std::string& error) {
   }
   if (!authenticator_.load(detail)) {
     if (!config_.auth.waitForSecrets) {
-      error = auth::concat("auth: ", detail);
+      error = text::concat("auth: ", detail);
       return false;
     }
     logger_.log(telemetry::LogLevel::Warn, "secret_missing",
@@ -165,17 +165,47 @@ ws::UpgradeDecision ConnectionGate::refuse(std::string_view& traceOutcome, Refus
                                            int retryAfterSeconds) {
   if (traceOutcome.empty()) traceOutcome = refusalName(refusal);
   refusals_[static_cast<size_t>(refusal)].fetch_add(1, std::memory_order_relaxed);
+  std::string channel;
+  std::string notFound;
+  const bool knownPath = endpointFor(request.path, config_, channel, notFound);
   logger_.logLimited(telemetry::LogLevel::Warn, "connection_refused",
                      {{"reason", refusalName(refusal)},
                       {"status", status},
                       {"client", client.toString()},
-                      {"target", auth::redactedTarget(request.target)},
+                      {"target", auth::loggableTarget(request.path, request.query, knownPath)},
                       {"message", message}});
   ws::UpgradeDecision decision =
       ws::UpgradeDecision::refuse(status, std::string(code), std::move(message));
   if (retryAfterSeconds > 0) {
-    decision.headers.push_back(auth::concat("Retry-After: ", std::to_string(retryAfterSeconds)));
+    decision.headers.push_back(text::concat("Retry-After: ", std::to_string(retryAfterSeconds)));
   }
+  return decision;
+}
+
+ws::UpgradeDecision ConnectionGate::admitAccept(const net::PeerAddress& peer) {
+  if (config_.limits.connectionsPerAddress == 0) return ws::UpgradeDecision::accept();
+  const auth::IpAddress address(peer);
+  if (proxies_.contains(address)) return ws::UpgradeDecision::accept();
+  const auth::Admission held = addresses_.hold(address, monotonicMs());
+  if (held.admitted) {
+    return ws::UpgradeDecision::accept(
+        std::make_unique<HandshakePlace>(auth::AddressLease(addresses_, address)));
+  }
+  const bool table = held.reason == auth::AdmissionRefusal::AddressTableFull;
+  const Refusal refusal = table ? Refusal::AddressTableFull : Refusal::TooManyConnections;
+  const int status = table ? 503 : 429;
+  std::string message = table ? "this router tracks too many client addresses"
+                              : "too many connections from this address";
+  refusals_[static_cast<size_t>(refusal)].fetch_add(1, std::memory_order_relaxed);
+  // No target: nothing of the request has been read.
+  logger_.logLimited(telemetry::LogLevel::Warn, "connection_refused",
+                     {{"reason", refusalName(refusal)},
+                      {"status", status},
+                      {"client", address.toString()},
+                      {"message", message}});
+  ws::UpgradeDecision decision = ws::UpgradeDecision::refuse(
+      status, table ? "UNAVAILABLE" : "RATE_LIMITED", std::move(message));
+  decision.headers.push_back(text::concat("Retry-After: ", std::to_string(held.retryAfterSeconds)));
   return decision;
 }
 
@@ -288,26 +318,6 @@ auth::AccessDecision ConnectionGate::mayAccess(const auth::Identity* identity,
   // auth.mode none is the open demo mode: every channel, user:<id> included.
   if (!authenticator_.required()) return auth::AccessDecision{true, {}};
   return auth::mayAccess(identity, channel, requirements_);
-}
-
-std::string ConnectionGate::statsJson() const {
-  std::string out =
-      auth::concat("{\"connections\":", std::to_string(connections()),
-                   ",\"tracked_addresses\":", std::to_string(trackedAddresses()), ",\"refused\":{");
-  for (size_t i = 0; i < kRefusalCount; ++i) {
-    if (i > 0) out += ',';
-    out.append("\"").append(kRefusalNames[i]).append("\":");
-    out += std::to_string(refusals_[i].load(std::memory_order_relaxed));
-  }
-  out += "},\"auth_failures\":{";
-  for (size_t i = 0; i < auth::kAuthFailureCount; ++i) {
-    const auto failure = static_cast<auth::AuthFailure>(i);
-    if (i > 0) out += ',';
-    out.append("\"").append(auth::authFailureName(failure)).append("\":");
-    out += std::to_string(authenticator_.failures(failure));
-  }
-  out += "}}";
-  return out;
 }
 
 }  // namespace wsr::hub

@@ -1,12 +1,15 @@
 #pragma once
-// Every check between a valid RFC 6455 request and the 101, in order:
+// Every check between a valid RFC 6455 request and the 101 (and, from the
+// accept until then, the place a connection holds under its address's cap),
+// in order:
 // draining (503), the path (404), secrets not loaded (503), the instance's
 // connection cap (503), the client address's connections and attempts (429),
 // the browser Origin (403), the credential (401), and for /ws/<channel> the
 // channel's permission (403). Shared by every worker: its state is atomics
 // and the address limiter's sharded locks. Each refusal is counted by reason
-// and logged, within the logger's budget, with the client address; the
-// request target is logged redacted (no ?token=).
+// and logged, within the logger's budget, with the client address; of the
+// request target only a known path and the query's parameter names
+// (auth::loggableTarget).
 //
 // What a connection is admitted with (its identity, its address lease and
 // its slot under the cap) lives in its session and gives both back when the
@@ -27,6 +30,7 @@
 #include "auth/IpNetwork.h"
 #include "auth/OriginPolicy.h"
 #include "config/Config.h"
+#include "hub/Gate.h"
 #include "telemetry/Logger.h"
 #include "ws/WebSocketHandler.h"
 
@@ -55,39 +59,15 @@ std::string_view refusalName(Refusal refusal);  // metric label: "too_many_conne
 bool endpointFor(std::string_view path, const config::Config& config, std::string& channel,
                  std::string& message);
 
-// One connection's place under limits.max_connections, given back on destruction.
-class ConnectionSlot {
- public:
-  ConnectionSlot() = default;
-  explicit ConnectionSlot(std::atomic<size_t>* count) : count_(count) {}
-  ConnectionSlot(ConnectionSlot&& other) noexcept : count_(std::exchange(other.count_, nullptr)) {}
-  ConnectionSlot& operator=(ConnectionSlot&& other) noexcept {
-    if (this != &other) {
-      release();
-      count_ = std::exchange(other.count_, nullptr);
-    }
-    return *this;
-  }
-  ~ConnectionSlot() { release(); }
-
- private:
-  void release() {
-    if (count_ != nullptr) count_->fetch_sub(1, std::memory_order_relaxed);
-    count_ = nullptr;
-  }
-  std::atomic<size_t>* count_ = nullptr;
-};
-
-// What an accepted upgrade carries into its session.
-struct Admission {
-  std::string dedicatedChannel;                    // for /ws/<channel>
-  std::shared_ptr<const auth::Identity> identity;  // auth.mode jwt
-  auth::IpAddress client;
+// A connection's place under limits.connections_per_address while its
+// handshake is in progress: held by the engine from the accept until the
+// request head is complete (ws::WebSocketHandler::onAccept).
+struct HandshakePlace final : ws::SessionData {
+  explicit HandshakePlace(auth::AddressLease held) : lease(std::move(held)) {}
   auth::AddressLease lease;
-  ConnectionSlot slot;
 };
 
-class ConnectionGate {
+class ConnectionGate final : public Gate {
  public:
   ConnectionGate(const config::Config& config, Hub& hub, telemetry::Logger& logger);
   ConnectionGate(const ConnectionGate&) = delete;
@@ -103,24 +83,36 @@ class ConnectionGate {
   // `admission` filled and the session for it to be built by the caller.
   // Traced as a websocket.handshake span when the hub has a tracer.
   ws::UpgradeDecision admit(const ws::HandshakeRequest& request, const net::PeerAddress& peer,
-                            Admission& admission);
+                            Admission& admission) override;
 
-  // Whether `identity` (null: no token identity) may subscribe to `channel`.
-  auth::AccessDecision mayAccess(const auth::Identity* identity, std::string_view channel) const;
+  // Any worker thread, when a TCP connection is accepted: a HandshakePlace
+  // for the peer under connections_per_address, or a 429 (503 when the
+  // address table is full). A peer that is a trusted proxy is not counted
+  // here: the clients behind it are known only from the request's
+  // X-Forwarded-For, and are counted at the upgrade. O(1): one shard lock.
+  ws::UpgradeDecision admitAccept(const net::PeerAddress& peer) override;
+
+  // Gate.
+  auth::AccessDecision mayAccess(const auth::Identity* identity,
+                                 std::string_view channel) const override;
+  bool credentialsRequired() const override { return authenticator_.required(); }
+  auth::AuthOutcome authenticate(std::string_view token, int64_t nowSeconds) const override {
+    return authenticator_.authenticate(token, nowSeconds);
+  }
+  uint32_t messagesPerMinute() const override { return config_.limits.messagesPerMinute; }
 
   auth::Authenticator& authenticator() { return authenticator_; }
+  const auth::Authenticator& authenticator() const { return authenticator_; }
   telemetry::Logger& logger() { return logger_; }
   const config::LimitsConfig& limits() const { return config_.limits; }
   // Forgets addresses with no connection and no recent attempt.
-  void sweep(int64_t nowMs) { addresses_.sweep(nowMs); }
+  void sweep(int64_t nowMs) override { addresses_.sweep(nowMs); }
 
   uint64_t refusals(Refusal refusal) const {
     return refusals_[static_cast<size_t>(refusal)].load(std::memory_order_relaxed);
   }
   size_t connections() const { return connections_.load(std::memory_order_relaxed); }
   size_t trackedAddresses() const { return addresses_.size(); }
-  // {"connections":..,"refused":{"too_many_connections":..,..},"auth_failures":{..}}
-  std::string statsJson() const;
 
  private:
   // admit() without its span; `traceOutcome` gets the refusal's reason

@@ -35,6 +35,9 @@ class History {
   // newest seq `lastSeq`. since >= lastSeq: complete and empty.
   Replay replaySince(uint64_t since, uint64_t lastSeq, int64_t nowMs);
 
+  // Forgets every entry (a mirror starting again from what Redis holds).
+  void reset() { clear(); }
+
   size_t size() const { return count_; }
   uint64_t oldestSeq() const;  // 0 when empty
 

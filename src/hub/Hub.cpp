@@ -1,8 +1,10 @@
 #include "hub/Hub.h"
 
+#include <algorithm>
+
 #include "hub/ChannelName.h"
-#include "hub/ClientMessage.h"
 #include "hub/LocalHub.h"
+#include "hub/ServerMessages.h"
 #include "hub/WallClock.h"
 #include "net/EventLoop.h"
 #include "telemetry/Tracer.h"
@@ -13,13 +15,13 @@ Hub::Hub(const config::Config& config, HubLimits limits, telemetry::Tracer* trac
     : config_(config),
       limits_(limits),
       tracer_(tracer != nullptr && tracer->enabled() ? tracer : nullptr) {
-  for (const auto& [name, settings] : config_.namespaces) {
-    namespaceStats_.emplace(name, std::make_unique<NamespaceStats>());
-  }
-  if (namespaceStats_.find(config::kDefaultNamespace) == namespaceStats_.end()) {
-    namespaceStats_.emplace(std::string(config::kDefaultNamespace),
-                            std::make_unique<NamespaceStats>());
-  }
+  for (const auto& [name, settings] : config_.namespaces)
+    namespaceNames_.push_back(name);
+  namespaceNames_.emplace_back(config::kDefaultNamespace);
+  std::sort(namespaceNames_.begin(), namespaceNames_.end());
+  namespaceNames_.erase(std::unique(namespaceNames_.begin(), namespaceNames_.end()),
+                        namespaceNames_.end());
+  namespaceTotals_ = std::make_unique<NamespaceTotals[]>(namespaceNames_.size());
 }
 
 Hub::~Hub() = default;
@@ -28,10 +30,30 @@ void Hub::attach(LocalHub& local) {
   locals_.push_back(&local);
 }
 
-NamespaceStats& Hub::statsFor(std::string_view channel) {
-  auto it = namespaceStats_.find(namespaceOf(channel));
-  if (it == namespaceStats_.end()) it = namespaceStats_.find(config::kDefaultNamespace);
-  return *it->second;
+size_t Hub::namespaceIndex(std::string_view channel) const {
+  auto find = [&](std::string_view name) {
+    auto it = std::lower_bound(namespaceNames_.begin(), namespaceNames_.end(), name);
+    return it != namespaceNames_.end() && *it == name ? it - namespaceNames_.begin() : -1;
+  };
+  const auto index = find(namespaceOf(channel));
+  return static_cast<size_t>(index >= 0 ? index : find(config::kDefaultNamespace));
+}
+
+NamespaceStats Hub::namespaceStats(size_t index) const {
+  NamespaceStats out;
+  out.channels = namespaceTotals_[index].channels.load(std::memory_order_relaxed);
+  out.published = namespaceTotals_[index].published.load(std::memory_order_relaxed);
+  for (const LocalHub* local : locals_) {
+    const NamespaceCounters& counters = local->stats().namespaces[index];
+    out.subscribers += counters.subscribers.load(std::memory_order_relaxed);
+    out.delivered += counters.delivered.load(std::memory_order_relaxed);
+    out.droppedSlowConsumer += counters.droppedSlowConsumer.load(std::memory_order_relaxed);
+    out.droppedConflated += counters.droppedConflated.load(std::memory_order_relaxed);
+    out.disconnectedSlowConsumer +=
+        counters.disconnectedSlowConsumer.load(std::memory_order_relaxed);
+    out.gapsSent += counters.gapsSent.load(std::memory_order_relaxed);
+  }
+  return out;
 }
 
 std::shared_ptr<Channel> Hub::channel(std::string_view name) {
@@ -47,9 +69,10 @@ std::shared_ptr<Channel> Hub::channel(std::string_view name) {
     channelLimitRefusals_.fetch_add(1, std::memory_order_relaxed);
     return nullptr;
   }
-  auto created =
-      std::make_shared<Channel>(std::string(name), config_.namespaceFor(name), statsFor(name));
-  created->stats().channels.fetch_add(1, std::memory_order_relaxed);
+  const size_t ns = namespaceIndex(name);
+  auto created = std::make_shared<Channel>(std::string(name), config_.namespaceFor(name), ns,
+                                           namespaceTotals_[ns], interest_);
+  created->totals().channels.fetch_add(1, std::memory_order_relaxed);
   channels_.emplace(std::string(name), created);
   return created;
 }
@@ -91,7 +114,7 @@ bool Hub::removeIfDisposable(const std::string& name, int64_t nowMs) {
   auto it = channels_.find(name);
   if (it == channels_.end() || it->second.use_count() != 1) return false;
   if (!it->second->disposable(nowMs, limits_.idleChannelMs)) return false;
-  it->second->stats().channels.fetch_sub(1, std::memory_order_relaxed);
+  it->second->totals().channels.fetch_sub(1, std::memory_order_relaxed);
   channels_.erase(it);
   return true;
 }
@@ -172,10 +195,14 @@ PublishResult Hub::publishWithin(Publication&& publication, telemetry::ActiveSpa
             0};
   }
   const int64_t ts = wallClockMs();
-  ch->stats().published.fetch_add(1, std::memory_order_relaxed);
+  ch->totals().published.fetch_add(1, std::memory_order_relaxed);
   size_t workers = 0;
   const uint64_t seq = ch->publish(
-      ts, [&](uint64_t next) { return build(publication, ch->config(), next, ts, span); },
+      ts,
+      [&](uint64_t next) {
+        return std::shared_ptr<const PublishedMessage>(
+            build(publication, ch->config(), next, ts, span));
+      },
       [&](size_t worker, const std::shared_ptr<const PublishedMessage>& message) {
         ++workers;
         if (worker < locals_.size()) locals_[worker]->deliver(message);
@@ -184,10 +211,9 @@ PublishResult Hub::publishWithin(Publication&& publication, telemetry::ActiveSpa
   return {PublishError::None, {}, seq};
 }
 
-std::shared_ptr<const PublishedMessage> Hub::build(const Publication& publication,
-                                                   const config::NamespaceConfig& settings,
-                                                   uint64_t seq, int64_t tsMs,
-                                                   telemetry::ActiveSpan* span) {
+std::shared_ptr<PublishedMessage> Hub::build(const Publication& publication,
+                                             const config::NamespaceConfig& settings, uint64_t seq,
+                                             int64_t tsMs, telemetry::ActiveSpan* span) {
   auto message = std::make_shared<PublishedMessage>();
   message->channel = publication.channel;
   message->key = publication.key;
@@ -214,40 +240,51 @@ std::shared_ptr<const PublishedMessage> Hub::build(const Publication& publicatio
   return message;
 }
 
-std::string Hub::channelsJson() const {
-  std::string out = "{\"channels\":[";
+std::shared_ptr<Channel> Hub::find(std::string_view name) const {
   std::shared_lock lock(channelsMutex_);
-  bool first = true;
-  for (const auto& [name, ch] : channels_) {
-    const uint64_t seq = ch->seq();
-    out += first ? "" : ",";
-    first = false;
-    out += "{\"channel\":";
-    appendJsonString(out, name);
-    out += ",\"subscribers\":" + std::to_string(ch->subscribers()) +
-           ",\"seq\":" + std::to_string(seq) + "}";
-  }
-  out += "]}";
-  return out;
+  auto it = channels_.find(name);
+  return it == channels_.end() ? nullptr : it->second;
 }
 
-std::string Hub::statsJson() const {
-  std::string out = "{\"namespaces\":{";
-  bool first = true;
-  for (const auto& [name, stats] : namespaceStats_) {
-    out += first ? "" : ",";
-    first = false;
-    appendJsonString(out, name);
-    out += ":{\"published\":" + std::to_string(stats->published.load()) +
-           ",\"delivered\":" + std::to_string(stats->delivered.load()) +
-           ",\"dropped\":{\"slow_consumer\":" + std::to_string(stats->droppedSlowConsumer.load()) +
-           ",\"conflated\":" + std::to_string(stats->droppedConflated.load()) +
-           "},\"disconnected_slow_consumer\":" +
-           std::to_string(stats->disconnectedSlowConsumer.load()) +
-           ",\"gaps_sent\":" + std::to_string(stats->gapsSent.load()) + "}";
+Channel::Accepted Hub::accept(Channel& channel, const Publication& publication, uint64_t epoch,
+                              uint64_t seq, int64_t tsMs) {
+  const Channel::Accepted accepted = channel.accept(
+      epoch, seq, tsMs,
+      [&](uint64_t next, Channel::Accepted how) {
+        std::shared_ptr<PublishedMessage> message =
+            build(publication, channel.config(), next, tsMs, nullptr);
+        message->afterHole = how == Channel::Accepted::Hole;
+        message->restart = how == Channel::Accepted::Restart;
+        return std::shared_ptr<const PublishedMessage>(std::move(message));
+      },
+      [&](size_t worker, const std::shared_ptr<const PublishedMessage>& message) {
+        if (worker < locals_.size()) locals_[worker]->deliver(message);
+      });
+  if (accepted != Channel::Accepted::Ignored && accepted != Channel::Accepted::Duplicate) {
+    channel.totals().published.fetch_add(1, std::memory_order_relaxed);
   }
+  return accepted;
+}
+
+std::shared_ptr<const PublishedMessage> Hub::rebuild(const Publication& publication, uint64_t seq,
+                                                     int64_t tsMs) {
+  return build(publication, config_.namespaceFor(publication.channel), seq, tsMs, nullptr);
+}
+
+void Hub::prime(Channel& channel, uint64_t epoch, uint64_t seq,
+                const std::vector<std::shared_ptr<const PublishedMessage>>& history,
+                std::shared_ptr<const PublishedMessage> retained) {
+  channel.prime(epoch, seq, history, std::move(retained), [&](size_t worker) {
+    if (worker < locals_.size()) locals_[worker]->channelPrimed(channel.name());
+  });
+}
+
+std::vector<Hub::ChannelSummary> Hub::channelSummaries() const {
+  std::vector<ChannelSummary> out;
   std::shared_lock lock(channelsMutex_);
-  out += "},\"channels\":" + std::to_string(channels_.size()) + "}";
+  out.reserve(channels_.size());
+  for (const auto& [name, channel] : channels_)
+    out.push_back({name, channel->subscribers(), channel->seq()});
   return out;
 }
 

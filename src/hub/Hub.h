@@ -30,6 +30,18 @@ namespace wsr::hub {
 
 class LocalHub;
 
+// A namespace's figures at one moment (Hub::namespaceStats).
+struct NamespaceStats {
+  uint64_t channels = 0;     // that exist now
+  uint64_t subscribers = 0;  // subscriptions, over every connection
+  uint64_t published = 0;
+  uint64_t delivered = 0;
+  uint64_t droppedSlowConsumer = 0;
+  uint64_t droppedConflated = 0;
+  uint64_t disconnectedSlowConsumer = 0;
+  uint64_t gapsSent = 0;
+};
+
 struct HubLimits {
   size_t maxSubscriptionsPerConnection = 50;
   size_t maxChannelsPerRequest = 50;
@@ -52,6 +64,25 @@ class Hub final : public PublishSink {
 
   // Wiring, before serving: worker w's LocalHub, in worker order.
   void attach(LocalHub& local);
+  // Wiring, before serving, with broker.type redis: channels become mirrors
+  // of Redis, and `interest` learns which ones this instance watches.
+  void mirror(ChannelInterest& interest) { interest_ = &interest; }
+
+  // ---- Mirror side: the Redis broker's thread feeds what Redis says.
+  // The channel if it exists (never created here).
+  std::shared_ptr<Channel> find(std::string_view name) const;
+  // A publication Redis numbered (the pub/sub message, or the stream read
+  // after a reconnection): built once, stored and fanned out like publish().
+  Channel::Accepted accept(Channel& channel, const Publication& publication, uint64_t epoch,
+                           uint64_t seq, int64_t tsMs);
+  // A stored publication's frames, for prime().
+  std::shared_ptr<const PublishedMessage> rebuild(const Publication& publication, uint64_t seq,
+                                                  int64_t tsMs);
+  // The mirror's first state from Redis; the workers whose clients waited
+  // are told to ask again.
+  void prime(Channel& channel, uint64_t epoch, uint64_t seq,
+             const std::vector<std::shared_ptr<const PublishedMessage>>& history,
+             std::shared_ptr<const PublishedMessage> retained);
 
   PublishResult publish(Publication&& publication) override;
   bool hasSubscribers(std::string_view channel) const override;
@@ -81,19 +112,25 @@ class Hub final : public PublishSink {
   // Null when tracing is off (the one branch the data path pays for it).
   telemetry::Tracer* tracer() const { return tracer_; }
 
-  // Read-only views for the admin API, as JSON.
-  std::string channelsJson() const;
-  std::string statsJson() const;
+  // Every channel, for the admin view.
+  struct ChannelSummary {
+    std::string name;
+    uint32_t subscribers;
+    uint64_t seq;
+  };
+  std::vector<ChannelSummary> channelSummaries() const;
 
-  // The stats of a namespace: configured namespaces count on their own,
-  // every other one under "default" (bounded cardinality).
-  NamespaceStats& statsFor(std::string_view channel);
-  // Every namespace's stats, by name (for the metrics), and one channel's
-  // subscribers (0 when it does not exist; it is not created).
-  const std::map<std::string, std::unique_ptr<NamespaceStats>, std::less<>>& namespaceStats()
-      const {
-    return namespaceStats_;
+  // Namespaces as counted: the configured ones and "default" (where every
+  // other channel counts: bounded cardinality), sorted by name; a channel's
+  // index among them is Channel::namespaceIndex().
+  const std::vector<std::string>& namespaces() const { return namespaceNames_; }
+  size_t namespaceIndex(std::string_view channel) const;
+  // A namespace's figures now: the hub's totals and every worker's counters.
+  NamespaceStats namespaceStats(size_t index) const;
+  NamespaceStats statsFor(std::string_view channel) const {
+    return namespaceStats(namespaceIndex(channel));
   }
+  // One channel's subscribers (0 when it does not exist; it is not created).
   uint32_t subscribers(std::string_view channel) const;
 
   // Publications given a compressed twin: their plain and compressed frame bytes.
@@ -111,10 +148,9 @@ class Hub final : public PublishSink {
   // publish() itself; `span` (null when not tracing) is the broker span.
   PublishResult publishWithin(Publication&& publication, telemetry::ActiveSpan* span);
   // The publication's frames (envelope, compressed twin), built once.
-  std::shared_ptr<const PublishedMessage> build(const Publication& publication,
-                                                const config::NamespaceConfig& settings,
-                                                uint64_t seq, int64_t tsMs,
-                                                telemetry::ActiveSpan* span);
+  std::shared_ptr<PublishedMessage> build(const Publication& publication,
+                                          const config::NamespaceConfig& settings, uint64_t seq,
+                                          int64_t tsMs, telemetry::ActiveSpan* span);
   // With channelsMutex_ held exclusively: removes the channel of that name
   // when nobody holds it and it is disposable.
   bool removeIfDisposable(const std::string& name, int64_t nowMs);
@@ -127,12 +163,14 @@ class Hub final : public PublishSink {
   std::atomic<bool> accepting_{true};
   std::atomic<bool> draining_{false};
   std::vector<LocalHub*> locals_;
+  ChannelInterest* interest_ = nullptr;
 
   mutable std::shared_mutex channelsMutex_;
   std::unordered_map<std::string, std::shared_ptr<Channel>, TransparentHash, std::equal_to<>>
       channels_;
   std::atomic<uint64_t> channelLimitRefusals_{0};
-  std::map<std::string, std::unique_ptr<NamespaceStats>, std::less<>> namespaceStats_;
+  std::vector<std::string> namespaceNames_;
+  std::unique_ptr<NamespaceTotals[]> namespaceTotals_;  // by namespace index
 
   // zlib streams are not thread-safe and publishers run on many threads.
   std::mutex deflatersMutex_;

@@ -6,8 +6,8 @@
 #include <string>
 
 #include "net/EventLoop.h"
+#include "stats/LatencyHistogram.h"
 #include "telemetry/MetricFamilies.h"
-#include "ws/LatencyHistogram.h"
 
 namespace wsr::hub {
 namespace {
@@ -31,8 +31,8 @@ uint64_t load(const std::atomic<uint64_t>& counter) {
 const std::vector<double>& latencyBoundsSeconds() {
   static const std::vector<double> bounds = [] {
     std::vector<double> out;
-    out.reserve(ws::LatencyHistogram::kBoundsNs.size());
-    for (uint64_t ns : ws::LatencyHistogram::kBoundsNs)
+    out.reserve(stats::LatencyHistogram::kBoundsNs.size());
+    for (uint64_t ns : stats::LatencyHistogram::kBoundsNs)
       out.push_back(static_cast<double>(ns) / kNsPerSecond);
     return out;
   }();
@@ -40,7 +40,7 @@ const std::vector<double>& latencyBoundsSeconds() {
 }
 
 MetricFamily latencyFamily(std::string name, std::string help,
-                           const ws::LatencyHistogram::Snapshot& snapshot) {
+                           const stats::LatencyHistogram::Snapshot& snapshot) {
   MetricFamily family = telemetry::histogramFamily(std::move(name), std::move(help));
   telemetry::addHistogram(family, latencyBoundsSeconds(), snapshot.counts,
                           static_cast<double>(snapshot.sumNs) / kNsPerSecond);
@@ -183,18 +183,20 @@ void HubCollector::collectChannels(std::vector<MetricFamily>& out) const {
       counterFamily("wsrouter_slow_consumer_disconnects_total",
                     "Clients closed with 4008 under the disconnect policy, by namespace.");
   MetricFamily gaps = counterFamily("wsrouter_gaps_sent_total", "Gap notices sent, by namespace.");
-  for (const auto& [name, stats] : hub_.namespaceStats()) {
+  for (size_t index = 0; index < hub_.namespaces().size(); ++index) {
+    const std::string& name = hub_.namespaces()[index];
+    const NamespaceStats stats = hub_.namespaceStats(index);
     const telemetry::Labels labels{{"namespace", name}};
-    addSample(channels, number(load(stats->channels)), labels);
-    addSample(subscribers, number(load(stats->subscribers)), labels);
-    addSample(published, number(load(stats->published)), labels);
-    addSample(delivered, number(load(stats->delivered)), labels);
-    addSample(dropped, number(load(stats->droppedSlowConsumer)),
+    addSample(channels, number(stats.channels), labels);
+    addSample(subscribers, number(stats.subscribers), labels);
+    addSample(published, number(stats.published), labels);
+    addSample(delivered, number(stats.delivered), labels);
+    addSample(dropped, number(stats.droppedSlowConsumer),
               {{"namespace", name}, {"reason", "slow_consumer"}});
-    addSample(dropped, number(load(stats->droppedConflated)),
+    addSample(dropped, number(stats.droppedConflated),
               {{"namespace", name}, {"reason", "conflated"}});
-    addSample(disconnects, number(load(stats->disconnectedSlowConsumer)), labels);
-    addSample(gaps, number(load(stats->gapsSent)), labels);
+    addSample(disconnects, number(stats.disconnectedSlowConsumer), labels);
+    addSample(gaps, number(stats.gapsSent), labels);
   }
   // The fixed channels: those named like a namespace with its own endpoint.
   MetricFamily fixed = gaugeFamily("wsrouter_channel_subscribers",
@@ -214,14 +216,14 @@ void HubCollector::collectChannels(std::vector<MetricFamily>& out) const {
 }
 
 void HubCollector::collectLatencies(std::vector<MetricFamily>& out) const {
-  ws::LatencyHistogram::Snapshot broadcast;
+  stats::LatencyHistogram::Snapshot broadcast;
   for (const LocalHub* local : locals_)
     local->stats().broadcastDuration.addTo(broadcast);
   out.push_back(latencyFamily("wsrouter_broadcast_duration_seconds",
                               "From a publication's acceptance to its frame queued for the last "
                               "local subscriber, per worker.",
                               broadcast));
-  ws::LatencyHistogram::Snapshot write;
+  stats::LatencyHistogram::Snapshot write;
   for (size_t w = 0; w < server_.workerCount(); ++w)
     server_.worker(w).stats().writeLatency.addTo(write);
   out.push_back(latencyFamily("wsrouter_publish_to_write_seconds",

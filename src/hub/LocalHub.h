@@ -4,11 +4,15 @@
 // channel -> local subscribers index, and fan-out. Touched only on its
 // worker's thread, except deliver(), which appends to the worker's inbox.
 //
+// A publication enters through deliver() (the inbox), is fanned out in
+// LocalHubFanOut.cpp, and leaves through each subscriber's socket; the
+// client's requests are answered in LocalHub.cpp (the handler) and
+// LocalHubSubscriptions.cpp (subscribe, unsubscribe, replay).
+//
 // Fan-out appends a reference to each subscriber's send queue. A subscriber
-// whose socket is blocked gets a pending queue instead, bounded by its
-// namespace's limits and policy (drop_oldest, conflate, disconnect); when the
-// socket drains, pending messages move over, and any seq they skip is
-// announced first with a `gap`.
+// whose socket is blocked has messages held back instead (HeldBack), bounded
+// by its namespace's limits and policy; when the socket drains, they move
+// over, and any seq they skip is announced first with a `gap`.
 
 #include <atomic>
 #include <cstdint>
@@ -21,12 +25,17 @@
 #include <vector>
 
 #include "hub/ClientMessage.h"
-#include "hub/ConnectionGate.h"
 #include "hub/EndpointLabels.h"
+#include "hub/Gate.h"
 #include "hub/Hub.h"
+#include "hub/LocalChannel.h"
 #include "hub/LocalHubStats.h"
+#include "hub/ServerMessages.h"
+#include "hub/Session.h"
+#include "hub/StaticSite.h"
 #include "net/TimerWheel.h"
 #include "telemetry/ActiveSpan.h"
+#include "telemetry/Logger.h"
 #include "ws/Server.h"
 
 namespace wsr::hub {
@@ -34,19 +43,30 @@ namespace wsr::hub {
 class LocalHub final : public ws::WebSocketHandler, private net::Timer::Handler {
  public:
   // `gate` (shared by the workers) checks upgrades, permissions and rates;
-  // without one (tests), every valid path is accepted and nothing is limited
-  // but the hub's limits.
-  LocalHub(Hub& hub, ws::Worker& worker, ConnectionGate* gate = nullptr);
+  // `logger` takes the connections' debug lines. Both outlive the LocalHub.
+  LocalHub(Hub& hub, ws::Worker& worker, Gate& gate, telemetry::Logger& logger);
   ~LocalHub() override;
 
   // Any thread: hands a publication to this worker's subscribers.
   void deliver(std::shared_ptr<const PublishedMessage> message);
+  // Any thread (broker.type redis): the mirror of `channel` has been primed
+  // from Redis; the subscriptions waiting for it are completed.
+  void channelPrimed(const std::string& channel);
 
   // Any thread, for the admin views.
   size_t subscriptionCount() const { return subscriptionCount_.load(std::memory_order_relaxed); }
-  // Worker thread: this worker's connections as JSON array elements
-  // ({"id":..,"peer":..,"endpoint":..,"subscriptions":[..],"queued_bytes":..}).
-  std::string connectionsJson();
+  // Worker thread: this worker's connections, for the admin view.
+  struct ConnectionSummary {
+    uint64_t id;
+    std::string peer;    // ip:port of the socket
+    std::string client;  // the client address (X-Forwarded-For behind a trusted proxy)
+    std::string user;    // the token's subject; empty without one
+    std::string endpoint;
+    std::vector<std::string> subscriptions;
+    uint64_t queuedBytes;
+    uint64_t heldBack;
+  };
+  std::vector<ConnectionSummary> connections();
   // Worker thread: closes every connection of `user` (the token subject)
   // with 1008; returns how many.
   size_t disconnectUser(std::string_view user);
@@ -62,38 +82,26 @@ class LocalHub final : public ws::WebSocketHandler, private net::Timer::Handler 
   };
   QueueGauges queueGauges();
 
+  // A connection in its handshake holds a place under its address's cap.
+  ws::UpgradeDecision onAccept(const net::PeerAddress& peer) override;
   ws::UpgradeDecision onUpgrade(const ws::HandshakeRequest& request,
                                 const net::PeerAddress& peer) override;
   void onOpen(ws::WebSocket& socket) override;
   void onMessage(ws::WebSocket& socket, std::string_view payload, bool binary) override;
+  // A ping is a client message: it spends the same budget (and may 4029).
+  bool onPing(ws::WebSocket& socket) override;
   void onDrain(ws::WebSocket& socket) override;
   void onClose(ws::WebSocket& socket, uint16_t code, std::string_view reason) override;
 
+  // Plain HTTP on the public port (the demo page, /client.js) is answered
+  // from `site`, which must outlive the worker; without one, engine default.
+  void serveFiles(const StaticSite* site) { site_ = site; }
+  std::optional<ws::HttpResponse> onHttpRequest(const ws::HandshakeRequest& request,
+                                                const net::PeerAddress&) override {
+    return site_ != nullptr ? site_->answer(request) : std::nullopt;
+  }
+
  private:
-  struct Session;
-  struct LocalChannel;
-
-  // One client's subscription to one channel, as the channel's subscriber
-  // list holds it. lastSeq: the last seq this client has been given.
-  struct Subscriber {
-    Session* session;
-    uint64_t lastSeq;
-  };
-  struct LocalChannel {
-    std::shared_ptr<Channel> shared;  // held: the hub keeps it while this worker uses it
-    std::vector<Subscriber> subscribers;
-  };
-  // A session's view of one subscription: where it sits in the channel's list.
-  struct SessionSubscription {
-    LocalChannel* channel;
-    size_t index;
-    const char* dropReason;  // why its last skipped seq was skipped
-  };
-  struct Pending {
-    std::shared_ptr<const PublishedMessage> message;
-    LocalChannel* channel;
-  };
-
   // One publication of a run being fanned out, as the worker prepared it.
   struct Outgoing {
     const std::shared_ptr<const PublishedMessage>* message;  // shared: a held-back queue keeps it
@@ -108,15 +116,30 @@ class LocalHub final : public ws::WebSocketHandler, private net::Timer::Handler 
   void sendTo(Subscriber& subscriber, const PublishedMessage& message);
   void holdBack(Session& session, LocalChannel& channel,
                 const std::shared_ptr<const PublishedMessage>& message);
-  void sendGap(Session& session, std::string_view channel, uint64_t from, uint64_t to,
-               const char* reason);
+  void sendGap(Session& session, std::string_view channel, size_t namespaceIndex, uint64_t from,
+               uint64_t to, std::string_view reason);
+  NamespaceCounters& counters(const LocalChannel& channel) {
+    return stats_.namespaces[channel.shared->namespaceIndex()];
+  }
 
-  void handleSubscribe(Session& session, const ClientMessage& message);
+  // A request, parsed and admitted by the rate limit.
+  void dispatch(Session& session, ClientMessage&& message);
+  // Answers what waited behind a subscription that has now been answered.
+  void resume(Session& session);
+  // From the channel at `from` on; stops (keeping the rest in the
+  // session's backlog) when one of them has to wait.
+  void handleSubscribe(Session& session, ClientMessage& message, size_t from = 0);
   void subscribe(Session& session, std::optional<int64_t> id, const std::string& name,
                  const uint64_t* since);
+  // The `subscribed` answer, and the replay or the retained value, once
+  // the channel's state is known.
+  void completeSubscribe(Session& session, LocalChannel& channel, std::optional<int64_t> id,
+                         const uint64_t* since, Channel::Subscription& joined);
+  void completeWaiting(const std::string& name);
+  // broker.type redis: the channel's numbering restarted at `first`.
+  void restartNumbering(LocalChannel& channel, const PublishedMessage& first);
   void handleUnsubscribe(Session& session, const ClientMessage& message);
   void unsubscribe(Session& session, LocalChannel& channel);
-  SessionSubscription* findSubscription(Session& session, const LocalChannel* channel);
   void reply(Session& session, const std::string& json);
   void handleAuth(Session& session, const ClientMessage& message);
   void scheduleExpiry(Session& session);
@@ -124,7 +147,9 @@ class LocalHub final : public ws::WebSocketHandler, private net::Timer::Handler 
 
   Hub& hub_;
   ws::Worker& worker_;
-  ConnectionGate* gate_;
+  Gate& gate_;
+  telemetry::Logger& logger_;
+  const StaticSite* site_ = nullptr;
   net::Timer sweepTimer_{this};
   ClientMessageParser parser_;  // reused: client messages arrive all the time
   // Publications handed in by deliver() from any thread; drainInbox() takes

@@ -23,6 +23,11 @@ struct PublishedMessage {
   // The broker span's context, so each worker's fan-out span is its child;
   // not sampled (the default) when tracing is off or the trace is not kept.
   telemetry::TraceContext trace;
+  // Mirrors of Redis (broker.type redis) only: the broker lost the seqs
+  // before this one (`gap` reason `not_in_history`), or the channel's
+  // numbering restarted under a new epoch (`gap` reason `epoch`).
+  bool afterHole = false;
+  bool restart = false;
 };
 
 }  // namespace wsr::hub

@@ -50,6 +50,27 @@ void SendQueue::pushUrgent(SharedBuffer frame) {
   urgent_.push_back(std::move(frame));
 }
 
+void SendQueue::pushLatestUrgent(SharedBuffer frame) {
+  if (latest_ == kNoLatest) {
+    latest_ = urgent_.size();
+    pushUrgent(std::move(frame));
+    return;
+  }
+  bytes_ -= urgent_[latest_].size();
+  bytes_ += frame.size();
+  urgent_[latest_] = std::move(frame);
+}
+
+void SendQueue::shrinkIfDrained() {
+  if (!empty()) return;
+  if (capacity_ > kKeptRingEntries) {
+    ring_.reset();
+    capacity_ = 0;
+    head_ = 0;
+  }
+  if (urgent_.capacity() > kKeptUrgentFrames) std::vector<SharedBuffer>().swap(urgent_);
+}
+
 void SendQueue::popData() {
   at(0) = Entry();
   // An empty ring starts over at slot 0: the next burst reuses the cache
@@ -64,6 +85,7 @@ void SendQueue::clearPending() {
     popData();
   }
   dataFrames_ = 0;
+  shrinkIfDrained();
 }
 
 void SendQueue::consume(size_t written) {
@@ -94,6 +116,10 @@ void SendQueue::consume(size_t written) {
     bytes_ -= frame.size();
   }
   urgent_.erase(urgent_.begin(), urgent_.begin() + static_cast<std::ptrdiff_t>(urgentDone));
+  if (latest_ != kNoLatest) {
+    // Begun going out (written or cut): no longer replaceable.
+    latest_ = latest_ < urgentDone ? kNoLatest : latest_ - urgentDone;
+  }
   while (written > 0) {
     Entry& entry = at(0);
     if (!entry.run) {
@@ -194,6 +220,7 @@ SendQueue::FlushResult SendQueue::flush(int fd) {
     // A short write means the socket buffer is full.
     if (static_cast<size_t>(written) < offered) return FlushResult::Blocked;
   }
+  shrinkIfDrained();
   return FlushResult::Drained;
 }
 

@@ -10,7 +10,8 @@
 // subscribers), and the ring's head rewinds whenever it drains, so ten
 // thousand idle-then-busy queues each touch the same one or two cache lines.
 // Urgent frames are rare and live in their own small list; a frame cut by a
-// short write is set aside. Nothing is allocated until the first frame.
+// short write is set aside. Nothing is allocated until the first frame, and
+// what a burst grew is freed once the queue drains.
 
 #include <cstddef>
 #include <cstdint>
@@ -38,6 +39,11 @@ class SendQueue {
   // Frames [begin, end of run) of a run, as one entry.
   void push(const BufferRun& run, size_t begin);
   void pushUrgent(SharedBuffer frame);
+  // An urgent frame of which only the newest matters (a pong: RFC 6455 5.5.3
+  // lets an endpoint answer only the most recent ping). It replaces the one
+  // queued this way before it while that one has not begun going out, so a
+  // peer that sends pings and never reads holds at most one of them here.
+  void pushLatestUrgent(SharedBuffer frame);
 
   // Writes until drained or the socket would block.
   FlushResult flush(int fd);
@@ -49,6 +55,11 @@ class SendQueue {
   // Drops the data frames not yet started. Urgent frames stay, and so does a
   // partly written frame (cutting it would corrupt the stream).
   void clearPending();
+  // Capacity kept once the queue has drained: a burst bigger than this gives
+  // its memory back instead of holding it for the connection's life.
+  static constexpr size_t kKeptRingEntries = 256;
+  static constexpr size_t kKeptUrgentFrames = 8;
+  size_t capacity() const { return capacity_ + urgent_.capacity(); }
   // Total bytes written since creation, and the sendmsg() calls that took
   // them (their ratio to frames is the coalescing the design relies on).
   uint64_t bytesWritten() const { return bytesWritten_; }
@@ -78,6 +89,8 @@ class SendQueue {
   const SharedBuffer& frontData() { return at(0).run ? at(0).run[at(0).begin] : at(0).frame; }
   void grow();
   void popData();
+  // Frees storage a past burst grew beyond what is kept (see kKept*).
+  void shrinkIfDrained();
   // Consumes `written` bytes from the front, in the order flush() gathered
   // them; a frame cut short becomes partial_.
   void consume(size_t written);
@@ -85,6 +98,8 @@ class SendQueue {
   SharedBuffer partial_;  // a frame cut by a short write; always first out
   size_t partialOffset_ = 0;
   std::vector<SharedBuffer> urgent_;
+  static constexpr size_t kNoLatest = SIZE_MAX;
+  size_t latest_ = kNoLatest;  // urgent_ index of pushLatestUrgent()'s unstarted frame
   std::unique_ptr<Entry[]> ring_;
   size_t capacity_ = 0;  // a power of two
   size_t head_ = 0;

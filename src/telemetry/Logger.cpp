@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include "text/JsonString.h"
+
 namespace wsr::telemetry {
 namespace {
 
@@ -14,26 +16,6 @@ int64_t wallClockMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-void appendString(std::string& out, std::string_view text) {
-  out += '"';
-  for (const char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (byte < 0x20 || byte == 0x7f) {
-      char escaped[8];
-      std::snprintf(escaped, sizeof escaped, "\\u%04x", byte);
-      out += escaped;
-    } else {
-      out += c;  // UTF-8 passes through; callers log names, addresses, messages
-    }
-  }
-  out += '"';
 }
 
 void appendTime(std::string& out, int64_t wallMs) {
@@ -83,15 +65,15 @@ std::string Logger::format(int64_t wallMs, LogLevel level, std::string_view even
   line += "\",\"level\":\"";
   line += toString(level);
   line += "\",\"event\":";
-  appendString(line, event);
+  text::appendJsonString(line, event);
   for (const LogField& field : fields) {
     line += ',';
-    appendString(line, field.key);
+    text::appendJsonString(line, field.key);
     line += ':';
     if (field.isNumber) {
       line += std::to_string(field.number);
     } else {
-      appendString(line, field.text);
+      text::appendJsonString(line, field.text);
     }
   }
   if (suppressed > 0) line += ",\"suppressed\":" + std::to_string(suppressed);

@@ -8,7 +8,9 @@
 // counted and reported as "suppressed" on the next line that gets through,
 // so an attack cannot turn the log into a denial of service of its own.
 // Callers never pass tokens; request targets go through
-// auth::redactedTarget() first.
+// auth::loggableTarget() first. Strings are escaped by text::appendJsonString:
+// bytes that are not UTF-8 (a client's request target) become U+FFFD, so
+// every line is valid JSON whatever a client sent.
 
 #include <atomic>
 #include <cstdint>

@@ -69,19 +69,4 @@ uint64_t Tracer::droppedSpans(DropReason reason) const {
   return exporter_ ? exporter_->droppedSpans(reason) : 0;
 }
 
-std::string Tracer::statsJson() const {
-  if (!enabled()) return "{\"enabled\":false}";
-  std::string out = "{\"enabled\":true,\"sampler\":\"";
-  out.append(sampler_.name());
-  out += "\",\"exported\":" + std::to_string(exportedSpans()) + ",\"dropped\":{";
-  for (size_t i = 0; i < kDropReasonCount; ++i) {
-    const auto reason = static_cast<DropReason>(i);
-    if (i > 0) out += ',';
-    out.append("\"").append(dropReasonName(reason)).append("\":");
-    out += std::to_string(droppedSpans(reason));
-  }
-  out += "}}";
-  return out;
-}
-
 }  // namespace wsr::telemetry

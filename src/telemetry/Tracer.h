@@ -53,7 +53,6 @@ class Tracer {
   uint64_t droppedSpans(DropReason reason) const;
   // {"enabled":true,"sampler":"parentbased_always_on","exported":0,
   //  "dropped":{"queue_full":0,"export_failed":0}}
-  std::string statsJson() const;
 
  private:
   Sampler sampler_;

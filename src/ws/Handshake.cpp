@@ -6,7 +6,7 @@
 #include <array>
 #include <cstring>
 
-#include "ws/Utf8Validator.h"
+#include "text/JsonString.h"
 
 namespace wsr::ws {
 namespace {
@@ -112,7 +112,11 @@ size_t countHeader(const HandshakeRequest& request, std::string_view name) {
   return n;
 }
 
-bool parseRequestLine(std::string_view line, HandshakeRequest& request, HandshakeError& error) {
+// Upgrades are GET only (RFC 6455 4.1); a plain request may also be a HEAD.
+enum class Methods { GetOnly, GetOrHead };
+
+bool parseRequestLine(std::string_view line, HandshakeRequest& request, HandshakeError& error,
+                      Methods methods) {
   size_t sp1 = line.find(' ');
   size_t sp2 = sp1 == std::string_view::npos ? sp1 : line.find(' ', sp1 + 1);
   if (sp2 == std::string_view::npos || line.find(' ', sp2 + 1) != std::string_view::npos) {
@@ -121,7 +125,10 @@ bool parseRequestLine(std::string_view line, HandshakeRequest& request, Handshak
   request.method = line.substr(0, sp1);
   request.target = line.substr(sp1 + 1, sp2 - sp1 - 1);
   std::string_view version = line.substr(sp2 + 1);
-  if (request.method != "GET") return fail(error, 400, "method must be GET");
+  if (request.method != "GET" && (methods == Methods::GetOnly || request.method != "HEAD")) {
+    return fail(error, 400,
+                methods == Methods::GetOnly ? "method must be GET" : "method must be GET or HEAD");
+  }
   if (version != "HTTP/1.1") return fail(error, 400, "HTTP version must be HTTP/1.1");
   if (!isValidTarget(request.target)) return fail(error, 400, "invalid request target");
   size_t q = request.target.find('?');
@@ -143,7 +150,8 @@ bool parseHeaderLine(std::string_view line, HandshakeRequest& request, Handshake
   return true;
 }
 
-bool parseLines(std::string_view head, HandshakeRequest& request, HandshakeError& error) {
+bool parseLines(std::string_view head, HandshakeRequest& request, HandshakeError& error,
+                Methods methods) {
   if (head.size() < 4 || head.substr(head.size() - 4) != "\r\n\r\n") {
     return fail(error, 400, "request head must end with CRLF CRLF");
   }
@@ -157,7 +165,7 @@ bool parseLines(std::string_view head, HandshakeRequest& request, HandshakeError
     rest.remove_prefix(lf + 1);
     if (line.find('\r') != std::string_view::npos) return fail(error, 400, "bare CR in request");
     if (first) {
-      if (!parseRequestLine(line, request, error)) return false;
+      if (!parseRequestLine(line, request, error, methods)) return false;
       first = false;
     } else if (line.empty()) {
       return fail(error, 400, "empty header line");
@@ -168,11 +176,16 @@ bool parseLines(std::string_view head, HandshakeRequest& request, HandshakeError
   return true;
 }
 
-bool checkUpgradeHeaders(HandshakeRequest& request, HandshakeError& error) {
+bool checkHost(HandshakeRequest& request, HandshakeError& error) {
   size_t hosts = countHeader(request, "Host");
   if (hosts == 0) return fail(error, 400, "missing Host");
   if (hosts > 1) return fail(error, 400, "more than one Host");
   request.host = request.header("Host");
+  return true;
+}
+
+bool checkUpgradeHeaders(HandshakeRequest& request, HandshakeError& error) {
+  if (!checkHost(request, error)) return false;
   if (!hasToken(request, "Upgrade", "websocket")) {
     return fail(error, 400, "Upgrade header must contain websocket");
   }
@@ -191,33 +204,12 @@ bool checkUpgradeHeaders(HandshakeRequest& request, HandshakeError& error) {
     return fail(error, 426, "unsupported Sec-WebSocket-Version");
   }
   request.origin = request.header("Origin");
+  // Two credentials are ambiguous: an application reading the first and a
+  // proxy or log reading the last would disagree on who this is.
+  if (countHeader(request, "Authorization") > 1)
+    return fail(error, 400, "more than one Authorization");
   request.authorization = request.header("Authorization");
   return true;
-}
-
-void appendHex2(std::string& out, unsigned char c) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out += "\\u00";
-  out += kHex[c >> 4];
-  out += kHex[c & 0xF];
-}
-
-// JSON string content. Bytes that are not valid UTF-8 cannot appear raw in
-// JSON, so a message that is not valid UTF-8 has its high bytes escaped as
-// Latin-1 code points: the body stays valid JSON whatever the message holds.
-void appendJsonEscaped(std::string& out, std::string_view s) {
-  const bool utf8 = isValidUtf8(s);
-  for (char ch : s) {
-    auto c = static_cast<unsigned char>(ch);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += ch;
-    } else if (c < 0x20 || (c >= 0x80 && !utf8)) {
-      appendHex2(out, c);
-    } else {
-      out += ch;
-    }
-  }
 }
 
 }  // namespace
@@ -262,7 +254,33 @@ std::vector<std::string_view> HandshakeRequest::headerTokens(std::string_view na
 bool parseHandshake(std::string_view head, HandshakeRequest& request, HandshakeError& error) {
   request = HandshakeRequest{};
   request.headers.reserve(16);
-  return parseLines(head, request, error) && checkUpgradeHeaders(request, error);
+  return parseLines(head, request, error, Methods::GetOnly) && checkUpgradeHeaders(request, error);
+}
+
+bool parsePlainRequest(std::string_view head, HandshakeRequest& request, HandshakeError& error) {
+  request = HandshakeRequest{};
+  request.headers.reserve(16);
+  return parseLines(head, request, error, Methods::GetOrHead) && checkHost(request, error);
+}
+
+bool asksForUpgrade(const HandshakeRequest& request) {
+  return countHeader(request, "Upgrade") > 0 || countHeader(request, "Sec-WebSocket-Key") > 0;
+}
+
+std::string buildHttpResponse(const HttpResponse& response, bool headOnly) {
+  const bool bodyless = response.status == 204 || response.status == 304;
+  std::string out = "HTTP/1.1 ";
+  out += std::to_string(response.status);
+  out += ' ';
+  out += reasonPhrase(response.status);
+  out += "\r\n";
+  for (const std::string& header : response.headers)
+    out.append(header).append("\r\n");
+  if (!bodyless)
+    out.append("Content-Length: ").append(std::to_string(response.body.size())).append("\r\n");
+  out += "Connection: close\r\n\r\n";
+  if (!bodyless && !headOnly) out += response.body;
+  return out;
 }
 
 std::string computeAcceptKey(std::string_view key) {
@@ -295,11 +313,11 @@ std::string buildUpgradeResponse(std::string_view key, std::string_view protocol
 
 std::string buildErrorResponse(int status, std::string_view code, std::string_view message,
                                const std::vector<std::string>& extraHeaders) {
-  std::string body = "{\"error\":{\"code\":\"";
-  appendJsonEscaped(body, code);
-  body += "\",\"message\":\"";
-  appendJsonEscaped(body, message);
-  body += "\"}}";
+  std::string body = "{\"error\":{\"code\":";
+  text::appendJsonString(body, code);
+  body += ",\"message\":";
+  text::appendJsonString(body, message);
+  body += "}}";
 
   std::string out = "HTTP/1.1 ";
   out += std::to_string(status);
@@ -324,6 +342,8 @@ std::string_view reasonPhrase(int status) {
       return "OK";
     case 204:
       return "No Content";
+    case 304:
+      return "Not Modified";
     case 400:
       return "Bad Request";
     case 401:

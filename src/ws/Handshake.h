@@ -50,8 +50,33 @@ size_t findRequestHeadEnd(std::string_view buffered);
 // "websocket" and Connection containing the token "upgrade" (both
 // case-insensitive, comma lists allowed), Sec-WebSocket-Key present once and
 // decoding to exactly 16 bytes, Sec-WebSocket-Version "13" (other or missing:
-// status 426). Returns false and fills `error` on the first violation.
+// status 426), Authorization at most once (400). Returns false and fills
+// `error` on the first violation.
 bool parseHandshake(std::string_view head, HandshakeRequest& request, HandshakeError& error);
+
+// Validates a complete head as a plain HTTP request, one that may be answered
+// without an upgrade: request line "GET|HEAD <target> HTTP/1.1", well-formed
+// header lines (as above) and exactly one Host. Fills method, target, path,
+// query, host and headers; key, origin and authorization stay empty.
+bool parsePlainRequest(std::string_view head, HandshakeRequest& request, HandshakeError& error);
+
+// Whether a parsed request asks for a WebSocket at all (it has an Upgrade or
+// a Sec-WebSocket-Key header): such a request that fails parseHandshake() is
+// a broken upgrade, answered 400 or 426, never a plain request.
+bool asksForUpgrade(const HandshakeRequest& request);
+
+// A complete answer to a plain HTTP request (WebSocketHandler::onHttpRequest).
+struct HttpResponse {
+  int status = 200;
+  std::vector<std::string> headers;  // header lines without CRLF: "Content-Type: text/html"
+  std::string body;
+};
+
+// The bytes of `response`: status line, its header lines, Content-Length
+// (except for 204 and 304, which have no body), Connection: close, the blank
+// line, and the body unless `headOnly` (the answer to a HEAD keeps the
+// Content-Length of the GET's body).
+std::string buildHttpResponse(const HttpResponse& response, bool headOnly);
 
 // base64(SHA-1(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")).
 std::string computeAcceptKey(std::string_view key);
@@ -65,8 +90,9 @@ std::string buildUpgradeResponse(std::string_view key, std::string_view protocol
 // A complete plain HTTP answer that refuses the upgrade: status line, the
 // extra header lines given (each without CRLF, for example "Retry-After: 5"),
 // Content-Type: application/json, Content-Length, Connection: close, and a
-// JSON body {"error":{"code":"<code>","message":"<message>"}} with the message
-// JSON-escaped. A 426 also carries "Sec-WebSocket-Version: 13".
+// JSON body {"error":{"code":"<code>","message":"<message>"}} escaped by
+// text::appendJsonString (invalid UTF-8 becomes U+FFFD). A 426 also carries
+// "Sec-WebSocket-Version: 13".
 std::string buildErrorResponse(int status, std::string_view code, std::string_view message,
                                const std::vector<std::string>& extraHeaders = {});
 

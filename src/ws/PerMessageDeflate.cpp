@@ -17,8 +17,12 @@ constexpr std::string_view kExtensionName = "permessage-deflate";
 // between messages.
 constexpr std::string_view kResponse =
     "permessage-deflate; server_no_context_takeover; client_no_context_takeover";
+// RFC 7692 7.1.2.1: an offer with server_max_window_bits is accepted by
+// naming the window in the response, the same or smaller.
+constexpr std::string_view kServerWindowResponse = "; server_max_window_bits=15";
 constexpr unsigned char kSyncTail[4] = {0x00, 0x00, 0xFF, 0xFF};
-constexpr int kWindowBits = -15;  // raw DEFLATE, 32 KiB window
+// Raw DEFLATE with a 32 KiB window, both ways (kServerWindowBits).
+constexpr int kWindowBits = -kServerWindowBits;
 constexpr size_t kInflateChunk = 16 * 1024;
 // zlib counts in uInt; feed bigger inputs in slices.
 constexpr size_t kMaxZlibSlice = 1U << 30;
@@ -83,8 +87,10 @@ bool acceptParam(std::string_view param, OfferParams& seen) {
     return !hasValue && once(seen.clientNoContextTakeover);
   }
   if (equalsIgnoreCase(name, "server_max_window_bits")) {
-    // Every client shares one compressed frame, built with a 32 KiB window.
-    return hasValue && parseWindowBits(value, bits) && bits == 15 && once(seen.serverMaxWindowBits);
+    // Every client shares one compressed frame, built with a 32 KiB window:
+    // an offer asking for less is declined (the next offer may do).
+    return hasValue && parseWindowBits(value, bits) && bits >= kServerWindowBits &&
+           once(seen.serverMaxWindowBits);
   }
   if (equalsIgnoreCase(name, "client_max_window_bits")) {
     // A smaller client window is fine: our 32 KiB inflater reads any.
@@ -93,10 +99,9 @@ bool acceptParam(std::string_view param, OfferParams& seen) {
   return false;
 }
 
-bool acceptOffer(std::string_view offer) {
+bool acceptOffer(std::string_view offer, OfferParams& seen) {
   size_t semi = offer.find(';');
   if (!equalsIgnoreCase(trimOws(offer.substr(0, semi)), kExtensionName)) return false;
-  OfferParams seen;
   while (semi != std::string_view::npos) {
     offer.remove_prefix(semi + 1);
     semi = offer.find(';');
@@ -112,9 +117,11 @@ bool acceptOffer(std::string_view offer) {
 bool negotiatePerMessageDeflate(const std::vector<std::string_view>& extensionTokens,
                                 DeflateAgreement& agreement) {
   for (std::string_view offer : extensionTokens) {
-    if (!acceptOffer(offer)) continue;
+    OfferParams seen;
+    if (!acceptOffer(offer, seen)) continue;
     agreement.clientNoContextTakeover = true;
     agreement.responseHeader = kResponse;
+    if (seen.serverMaxWindowBits) agreement.responseHeader += kServerWindowResponse;
     return true;
   }
   return false;

@@ -24,18 +24,33 @@ struct DeflateAgreement {
   std::string responseHeader;
 };
 
+// The LZ77 window the server compresses with: 2^15 bytes, the most RFC 7692
+// allows. Every client shares the same compressed bytes, so one window
+// serves all of them.
+inline constexpr int kServerWindowBits = 15;
+
 // Picks the first permessage-deflate offer in the client's
 // Sec-WebSocket-Extensions tokens (as split by HandshakeRequest::headerTokens:
 // each token may hold one offer "permessage-deflate; a; b=1", and one header
-// value may list several offers) that the server can accept:
-// - server_no_context_takeover: fine (we always use it);
-// - client_no_context_takeover: accepted and echoed;
-// - server_max_window_bits: only 15 (or absent) is accepted, because every
-//   client shares the same compressed bytes; an offer with less is declined;
-// - client_max_window_bits (with or without a value 8..15): accepted, not echoed
-//   unless needed;
-// - any unknown parameter, a repeated parameter or a malformed value declines
-//   that offer.
+// value may list several offers) that the server can accept, following
+// RFC 7692 section 7. The response always carries server_no_context_takeover
+// and client_no_context_takeover (7.1.1.1 and 7.1.1.2 let a server add both);
+// per parameter of the offer:
+// - server_no_context_takeover (no value): accepted (we always use it);
+// - client_no_context_takeover (no value): accepted;
+// - server_max_window_bits=N (a value 8..15 is required): the server must
+//   compress with a window of at most 2^N and say so in its response
+//   (7.1.2.1). Our shared frames use kServerWindowBits, so N = 15 is
+//   accepted and answered "server_max_window_bits=15", and a smaller N
+//   declines the offer: the next offer is tried, else no compression.
+//   (Compressing every shared frame with the smallest window any client
+//   may ask, 9 bits since zlib has no 8-bit raw window, would cost every
+//   other client most of the compression; clients that ask are rare.)
+// - client_max_window_bits, with or without a value 8..15: accepted and not
+//   answered (7.1.2.2 makes that optional; our inflater reads any window);
+// - any unknown parameter, a repeated parameter or a malformed value (a
+//   leading zero, out of range, a value where none belongs) declines that
+//   offer (7.1).
 // Returns false when no offer is acceptable (then no compression is used).
 bool negotiatePerMessageDeflate(const std::vector<std::string_view>& extensionTokens,
                                 DeflateAgreement& agreement);

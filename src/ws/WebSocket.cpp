@@ -4,7 +4,7 @@
 
 #include <cerrno>
 
-#include "ws/SingleWriter.h"
+#include "stats/SingleWriter.h"
 #include "ws/Worker.h"
 
 namespace wsr::ws {
@@ -31,6 +31,12 @@ void WebSocket::start() {
   lastReceivedMs_ = loop.nowMs();
   deadlineMs_ = loop.nowMs() + worker_.options().handshakeTimeoutMs;
   scheduleTimer();
+  UpgradeDecision decision = worker_.handler().onAccept(peer_);
+  if (decision.status != 0) {
+    refuse(decision.status, decision.code, decision.message, decision.headers);
+    return;
+  }
+  acceptHold_ = std::move(decision.session);
 }
 
 // ---- Input -----------------------------------------------------------------
@@ -62,7 +68,7 @@ void WebSocket::readAvailable() {
       return;
     }
     lastReceivedMs_ = worker_.loop().nowMs();
-    singleWriterAdd(worker_.stats().bytesRead, static_cast<uint64_t>(n));
+    stats::singleWriterAdd(worker_.stats().bytesRead, static_cast<uint64_t>(n));
     const std::string_view bytes(buffer.data(), static_cast<size_t>(n));
     // After our last word (a refusal, or a close handshake done) input is
     // read only to see the peer's EOF, and thrown away.
@@ -84,7 +90,7 @@ void WebSocket::onHandshakeBytes(std::string_view bytes) {
   const size_t headEnd = findRequestHeadEnd(std::string_view(handshakeBuffer_).substr(searchFrom));
   const size_t headLength = headEnd == 0 ? 0 : searchFrom + headEnd;
   if ((headLength == 0 && handshakeBuffer_.size() > limit) || headLength > limit) {
-    singleWriterAdd(worker_.stats().headerTooLarge);
+    stats::singleWriterAdd(worker_.stats().headerTooLarge);
     refuse(431, "BAD_HANDSHAKE",
            "request header block is larger than " + std::to_string(limit) + " bytes");
     return;
@@ -93,11 +99,15 @@ void WebSocket::onHandshakeBytes(std::string_view bytes) {
 }
 
 void WebSocket::finishHandshake(size_t headLength) {
+  // What onAccept held for this connection is given back before onUpgrade
+  // takes its own: the application counts the connection once either way.
+  acceptHold_.reset();
   const std::string_view head(handshakeBuffer_.data(), headLength);
   HandshakeRequest request;
   HandshakeError error;
   if (!parseHandshake(head, request, error)) {
-    singleWriterAdd(worker_.stats().badHandshakes);
+    if (answerPlainRequest(head)) return;
+    stats::singleWriterAdd(worker_.stats().badHandshakes);
     refuse(error.status, "BAD_HANDSHAKE", error.message);
     return;
   }
@@ -133,9 +143,25 @@ void WebSocket::finishHandshake(size_t headLength) {
 
 void WebSocket::refuse(int status, std::string_view code, std::string_view message,
                        const std::vector<std::string>& headers) {
-  singleWriterAdd(worker_.stats().refused);
+  stats::singleWriterAdd(worker_.stats().refused);
+  acceptHold_.reset();
+  answerAndClose(buildErrorResponse(status, code, message, headers));
+}
+
+bool WebSocket::answerPlainRequest(std::string_view head) {
+  HandshakeRequest request;
+  HandshakeError ignored;
+  if (!parsePlainRequest(head, request, ignored) || asksForUpgrade(request)) return false;
+  const std::optional<HttpResponse> response = worker_.handler().onHttpRequest(request, peer_);
+  if (!response) return false;
+  // Built before answerAndClose() frees the head `request` points into.
+  answerAndClose(buildHttpResponse(*response, request.method == "HEAD"));
+  return true;
+}
+
+void WebSocket::answerAndClose(const std::string& response) {
   std::string().swap(handshakeBuffer_);
-  queue(net::SharedBuffer::copyOf(buildErrorResponse(status, code, message, headers)), true);
+  queue(net::SharedBuffer::copyOf(response), true);
   closeAfterFlush_ = true;
   deadlineMs_ = worker_.loop().nowMs() + worker_.options().closeTimeoutMs;
   scheduleTimer();
@@ -144,7 +170,7 @@ void WebSocket::refuse(int status, std::string_view code, std::string_view messa
 void WebSocket::onFrameBytes(std::string_view bytes) {
   if (parser_->closed()) return;
   if (ParseError error = parser_->feed(bytes, *this)) {
-    singleWriterAdd(worker_.stats().protocolErrors);
+    stats::singleWriterAdd(worker_.stats().protocolErrors);
     failConnection(error.closeCode, error.reason);
   }
 }
@@ -156,7 +182,12 @@ void WebSocket::onMessage(std::string_view payload, bool binary) {
 }
 
 void WebSocket::onPing(std::string_view payload) {
-  if (state_ == State::Open) queue(buildFrame(Opcode::Pong, payload), true);
+  if (state_ != State::Open) return;
+  if (!worker_.handler().onPing(*this) || state_ != State::Open) return;
+  // RFC 6455 5.5.3 allows answering only the most recent ping: a peer that
+  // pings and never reads holds one pong here, not one per ping.
+  queue_.pushLatestUrgent(buildFrame(Opcode::Pong, payload));
+  requestFlush();
 }
 
 void WebSocket::onPong(std::string_view /*payload*/) {
@@ -210,7 +241,7 @@ size_t WebSocket::send(const net::BufferRun& run, size_t begin) {
 
 bool WebSocket::closeIfOverflowed() {
   if (queue_.bytes() <= worker_.options().maxQueuedBytes) return false;
-  singleWriterAdd(worker_.stats().overflowCloses);
+  stats::singleWriterAdd(worker_.stats().overflowCloses);
   close(close_code::kPolicyViolation, "send queue overflow");
   return true;
 }
@@ -295,7 +326,7 @@ void WebSocket::flushNow() {
   const uint64_t writtenBefore = queue_.bytesWritten();
   const net::SendQueue::FlushResult result = queue_.flush(fd_.get());
   WorkerStats& stats = worker_.stats();
-  singleWriterAdd(stats.bytesWritten, queue_.bytesWritten() - writtenBefore);
+  stats::singleWriterAdd(stats.bytesWritten, queue_.bytesWritten() - writtenBefore);
   if (const uint64_t stamp = queue_.flushedStampNs()) {
     const uint64_t now = net::EventLoop::monotonicNs();
     stats.writeLatency.observe(now > stamp ? now - stamp : 0);
@@ -363,7 +394,7 @@ void WebSocket::onTimer(net::Timer& /*timer*/) {
       return;
     }
     if (state_ == State::Handshake && !closeAfterFlush_) {
-      singleWriterAdd(worker_.stats().handshakeTimeouts);
+      stats::singleWriterAdd(worker_.stats().handshakeTimeouts);
     }
     destroy();
     return;
@@ -376,7 +407,7 @@ void WebSocket::onTimer(net::Timer& /*timer*/) {
     if (lastReceivedMs_ < lastPingMs_) {
       // Neither a pong nor anything else: the peer or the path is dead, and
       // a close frame would go unanswered too.
-      singleWriterAdd(worker_.stats().heartbeatTimeouts);
+      stats::singleWriterAdd(worker_.stats().heartbeatTimeouts);
       destroy();
       return;
     }
@@ -393,7 +424,7 @@ void WebSocket::onTimer(net::Timer& /*timer*/) {
   }
   if (options.idleTimeoutMs != 0 && !awaitingPong_ &&
       now >= lastReceivedMs_ + options.idleTimeoutMs) {
-    singleWriterAdd(worker_.stats().idleTimeouts);
+    stats::singleWriterAdd(worker_.stats().idleTimeouts);
     close(close_code::kNormal, "idle timeout");
     return;
   }
@@ -410,6 +441,7 @@ void WebSocket::destroy() {
   worker_.loop().remove(fd_.get());
   worker_.loop().timers().cancel(timer_);
   fd_.reset();
+  acceptHold_.reset();
   if (wasOpen) worker_.handler().onClose(*this, closeCode_, closeReason_);
   worker_.retire(*this, wasOpen);
 }

@@ -101,6 +101,11 @@ class WebSocket final : net::EventLoop::IoHandler,
   void finishHandshake(size_t headLength);
   void refuse(int status, std::string_view code, std::string_view message,
               const std::vector<std::string>& headers = {});
+  // A plain GET or HEAD the handler answers (onHttpRequest); false when it is
+  // not one, or the handler leaves it to the 400.
+  bool answerPlainRequest(std::string_view head);
+  // Our last word before any WebSocket byte: written, then the connection closes.
+  void answerAndClose(const std::string& response);
   void onFrameBytes(std::string_view bytes);
   void failConnection(uint16_t code, std::string_view reason);
   void queue(net::SharedBuffer frame, bool urgent);
@@ -144,7 +149,8 @@ class WebSocket final : net::EventLoop::IoHandler,
   std::string closeAtReason_;
   net::Timer timer_{this};
 
-  std::string handshakeBuffer_;  // request head bytes; emptied after the upgrade
+  std::string handshakeBuffer_;              // request head bytes; emptied after the upgrade
+  std::unique_ptr<SessionData> acceptHold_;  // onAccept's, until the head is complete
   std::unique_ptr<FrameParser> parser_;
   net::SendQueue queue_;
   std::unique_ptr<SessionData> session_;

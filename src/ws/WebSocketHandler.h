@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -52,16 +53,47 @@ class WebSocketHandler {
  public:
   virtual ~WebSocketHandler() = default;
 
+  // A TCP connection was accepted, before any byte of its request: the
+  // moment to count it against a per-address limit, since an idle socket or
+  // a half-sent request holds a descriptor until the handshake timeout. A
+  // refusal (status set) is answered at once and the connection closed. An
+  // acceptance's `session` is held by the connection until its request head
+  // is complete (dropped just before onUpgrade, which decides anew) or until
+  // the connection ends: RAII gives the place back. O(1) per accept, please.
+  virtual UpgradeDecision onAccept(const net::PeerAddress& peer) {
+    (void)peer;
+    return UpgradeDecision::accept();
+  }
   // A valid RFC 6455 request arrived: accept or refuse it (path, auth, limits).
   virtual UpgradeDecision onUpgrade(const HandshakeRequest& request, const net::PeerAddress& peer) {
     (void)request;
     (void)peer;
     return UpgradeDecision::accept();
   }
+  // A plain HTTP GET or HEAD that asks for no upgrade (no Upgrade, no
+  // Sec-WebSocket-Key header): the application may answer it (a page, a
+  // file). The engine writes the answer (without the body for a HEAD) and
+  // closes the connection: one request per connection. std::nullopt, the
+  // default, answers it like any request that is not an upgrade: 400.
+  // The head's size limit and the handshake timeout apply as to upgrades.
+  virtual std::optional<HttpResponse> onHttpRequest(const HandshakeRequest& request,
+                                                    const net::PeerAddress& peer) {
+    (void)request;
+    (void)peer;
+    return std::nullopt;
+  }
   // The 101 answer is queued; the connection may send.
   virtual void onOpen(WebSocket& socket) { (void)socket; }
   // A complete message; the view is valid only during the call.
   virtual void onMessage(WebSocket& socket, std::string_view payload, bool binary) = 0;
+  // A ping arrived on an open connection: whether to answer it. A ping costs
+  // the server a pong, so an application with a per-client message budget
+  // counts pings against it here, and may close the connection instead.
+  // Answered, the pong replaces one still unsent (see WebSocket::onPing).
+  virtual bool onPing(WebSocket& socket) {
+    (void)socket;
+    return true;
+  }
   // The connection's output was blocked (the peer reads slower than we send)
   // and has now all been written: the moment to hand it what was held back.
   virtual void onDrain(WebSocket& socket) { (void)socket; }

@@ -97,7 +97,7 @@ void Worker::acceptAll() {
       if (errno != ECONNABORTED && errno != EINTR) return;
       continue;
     }
-    singleWriterAdd(stats_.accepted);
+    stats::singleWriterAdd(stats_.accepted);
     auto socket = std::make_unique<WebSocket>(*this, std::move(fd), peer, nextId_++);
     socket->slot_ = connections_.size();
     WebSocket& started = *socket;
@@ -108,14 +108,14 @@ void Worker::acceptAll() {
 
 void Worker::opened(WebSocket& /*socket*/) {
   ++openCount_;
-  singleWriterAdd(stats_.open);
-  singleWriterAdd(stats_.upgraded);
+  stats::singleWriterAdd(stats_.open);
+  stats::singleWriterAdd(stats_.upgraded);
 }
 
 void Worker::retire(WebSocket& socket, bool wasOpen) {
   if (wasOpen) {
     --openCount_;
-    singleWriterSub(stats_.open);
+    stats::singleWriterSub(stats_.open);
   }
   const size_t slot = socket.slot_;
   std::unique_ptr<WebSocket> owned = std::move(connections_[slot]);

@@ -8,7 +8,7 @@
 #include <atomic>
 #include <cstdint>
 
-#include "ws/LatencyHistogram.h"
+#include "stats/LatencyHistogram.h"
 
 namespace wsr::ws {
 
@@ -29,7 +29,7 @@ struct WorkerStats {
   std::atomic<uint64_t> bytesWritten{0};    // to client sockets, as sent (compressed or not)
   // From a frame's stamp (when its publication was accepted) to the write
   // that started sending it: the oldest stamped frame of each flush.
-  LatencyHistogram writeLatency;
+  stats::LatencyHistogram writeLatency;
 };
 
 }  // namespace wsr::ws

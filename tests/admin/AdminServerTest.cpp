@@ -236,41 +236,57 @@ TEST_F(AdminServerTest, PublishTooLargeAnswers413WithTheJsonBody) {
   EXPECT_TRUE(sink_.received().size() == 1u);
 }
 
-TEST_F(AdminServerTest, TooLargeChunkedOrCompressedBodiesAre413AndTheConnectionStaysUsable) {
+TEST_F(AdminServerTest, ChunkedBodiesAre411AndCompressedOnes415) {
   start();
   httplib::Client cli("127.0.0.1", server_->port());
   cli.set_keep_alive(true);
   cli.set_tcp_nodelay(true);
   cli.set_bearer_token_auth(kToken);
-  const std::string big =
-      "{\"channel\":\"market\",\"data\":\"" + std::string(4 * kMaxPublishBytes, 'x') + "\"}";
+  const std::string body = R"({"channel":"market","data":0})";
 
-  // Chunked: no Content-Length for the library to check.
+  // Chunked: no Content-Length to frame the body by; the connection closes.
   auto res = cli.Post(
       "/api/v1/publish",
-      [&big](size_t offset, httplib::DataSink& sink) {
-        if (offset < big.size()) {
-          sink.write(big.data() + offset, std::min<size_t>(500, big.size() - offset));
+      [&body](size_t offset, httplib::DataSink& sink) {
+        if (offset < body.size()) {
+          sink.write(body.data() + offset, std::min<size_t>(8, body.size() - offset));
         } else {
           sink.done();
         }
         return true;
       },
       "application/json");
-  expectError(res, 413, "TOO_LARGE");
+  std::string message = expectError(res, 411, "BAD_REQUEST");
+  EXPECT_NE(message.find("Content-Length"), std::string::npos) << message;
+  EXPECT_EQ(res->get_header_value("Connection"), "close");
 
-  // Still in step: the next request on the same connection is read correctly.
+  // The client reconnects; the next request is read correctly.
   res = cli.Post("/api/v1/publish", R"({"channel":"market","data":1})", "application/json");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 200) << res->body;
 
-  // gzip: small on the wire, over the limit once inflated.
+  // gzip: refused, and the connection stays in step (the length is known).
   cli.set_compress(true);
-  expectError(cli.Post("/api/v1/publish", big, "application/json"), 413, "TOO_LARGE");
+  message = expectError(cli.Post("/api/v1/publish", body, "application/json"), 415, "BAD_REQUEST");
+  EXPECT_NE(message.find("Content-Encoding"), std::string::npos) << message;
+  cli.set_compress(false);
   res = cli.Post("/api/v1/publish", R"({"channel":"market","data":2})", "application/json");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 200) << res->body;
   EXPECT_EQ(sink_.received().size(), 2u);
+}
+
+TEST_F(AdminServerTest, TooLargeBodyIs413AndTheConnectionStaysUsable) {
+  start();
+  httplib::Client cli("127.0.0.1", server_->port());
+  cli.set_keep_alive(true);
+  cli.set_bearer_token_auth(kToken);
+  const std::string big =
+      "{\"channel\":\"market\",\"data\":\"" + std::string(64 * kMaxPublishBytes, 'x') + "\"}";
+  expectError(cli.Post("/api/v1/publish", big, "application/json"), 413, "TOO_LARGE");
+  auto res = cli.Post("/api/v1/publish", R"({"channel":"market","data":1})", "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200) << res->body;
 }
 
 TEST_F(AdminServerTest, KeepAliveCarriesManyRequests) {
@@ -412,6 +428,26 @@ TEST_F(AdminServerTest, BatchAnswersOneResultPerMessageInOrder) {
   EXPECT_EQ(received[2].key, "AAPL");
   for (const auto& publication : received)
     EXPECT_EQ(publication.traceparent, "00-abc-def-01");
+}
+
+TEST_F(AdminServerTest, BatchOverTheMessageCapIs413AndPublishesNothing) {
+  config_.maxBatchMessages = 3;
+  start();
+  auto batchOf = [](int count) {
+    std::string body = "{\"messages\":[";
+    for (int i = 0; i < count; ++i)
+      body += std::string(i ? "," : "") + R"({"channel":"m","data":1})";
+    return body + "]}";
+  };
+  auto res = post("/api/v1/publish/batch", batchOf(3));
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200) << res->body;
+  EXPECT_EQ(sink_.received().size(), 3u);
+
+  const std::string message =
+      expectError(post("/api/v1/publish/batch", batchOf(4)), 413, "TOO_LARGE");
+  EXPECT_NE(message.find("admin.max_batch_messages (3)"), std::string::npos) << message;
+  EXPECT_EQ(sink_.received().size(), 3u);
 }
 
 TEST_F(AdminServerTest, BatchSinkErrorsArePerMessage) {

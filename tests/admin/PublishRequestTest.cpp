@@ -169,6 +169,18 @@ TEST(AdminPublishBatch, WholeRequestErrors) {
   }
 }
 
+TEST(AdminPublishBatch, MoreMessagesThanTheCapIsTooLargeNamingTheCap) {
+  const std::string three = R"({"messages":[{"channel":"a","data":1},7,{"data":{}}]})";
+  const ParsedBatch atCap = parseBatchBody(three, 3);
+  ASSERT_TRUE(atCap.ok()) << atCap.message;
+  EXPECT_EQ(atCap.messages.size(), 3u);
+
+  const ParsedBatch over = parseBatchBody(three, 2);
+  EXPECT_EQ(over.error, PublishError::TooLarge);
+  EXPECT_TRUE(over.messages.empty());
+  EXPECT_NE(over.message.find("admin.max_batch_messages (2)"), std::string::npos) << over.message;
+}
+
 TEST(AdminPublishBatch, EmptyListIsFine) {
   const ParsedBatch batch = parseBatchBody(R"({"messages":[]})");
   EXPECT_TRUE(batch.ok());

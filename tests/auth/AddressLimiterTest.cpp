@@ -34,6 +34,35 @@ TEST(AddressLimiter, TheSixthConcurrentConnectionIsRefusedUntilOneCloses) {
   EXPECT_TRUE(limiter.admit(a, 1000).admitted);
 }
 
+// Issue 11, defect 13: connections still in their handshake hold places.
+TEST(AddressLimiter, HandshakesInProgressHoldPlacesWithoutCountingAttempts) {
+  AddressLimiter limiter(limits(3, 2));
+  const IpAddress a = ip("192.0.2.1");
+  for (int i = 0; i < 3; ++i)
+    EXPECT_TRUE(limiter.hold(a, 1000).admitted);  // three idle sockets: no attempt yet
+  EXPECT_EQ(limiter.connections(a), 3u);
+  const Admission fourth = limiter.hold(a, 1000);
+  EXPECT_FALSE(fourth.admitted);
+  EXPECT_EQ(fourth.reason, AdmissionRefusal::TooManyConnections);
+  EXPECT_EQ(fourth.retryAfterSeconds, AddressLimiter::kRetryAfterConnectionsSeconds);
+  EXPECT_FALSE(limiter.admit(a, 1000).admitted);              // an upgrade finds no place
+  EXPECT_TRUE(limiter.hold(ip("192.0.2.2"), 1000).admitted);  // others are not affected
+  // One head completes: its place is given back and taken by the upgrade.
+  limiter.release(a);
+  EXPECT_TRUE(limiter.admit(a, 1000).admitted);
+  EXPECT_EQ(limiter.connections(a), 3u);
+  // Holds made no attempts: the one refused admit() and this one fit in 2.
+  for (int i = 0; i < 3; ++i)
+    limiter.release(a);
+  EXPECT_FALSE(limiter.admit(a, 1000).admitted);  // the third attempt in the minute
+  EXPECT_TRUE(limiter.hold(a, 1000).admitted);    // a hold is no attempt
+  limiter.release(a);
+  limiter.release(ip("192.0.2.2"));
+  EXPECT_EQ(limiter.connections(a), 0u);
+  limiter.sweep(1000 + AddressLimiter::kWindowMs);
+  EXPECT_EQ(limiter.size(), 0u);
+}
+
 TEST(AddressLimiter, AttemptsPerMinuteCountRefusalsToo) {
   AddressLimiter limiter(limits(0, 10));
   const IpAddress a = ip("192.0.2.1");

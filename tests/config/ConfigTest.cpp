@@ -173,6 +173,21 @@ namespaces:
   EXPECT_EQ(stock.historySize, 0u);
 }
 
+// The demo page is on as shipped (make run shows it) and off with one key or
+// its environment variable, for production.
+TEST(ConfigValues, DemoPageIsOnByDefaultAndTurnsOff) {
+  EXPECT_TRUE(load("").config.server.demoPage);
+  const Loaded off = load("server: {demo_page: false}\n");
+  ASSERT_TRUE(off.ok) << off.messages();
+  EXPECT_FALSE(off.config.server.demoPage);
+  const Loaded fromEnv = load("", {{"WSROUTER_SERVER_DEMO_PAGE", "false"}});
+  ASSERT_TRUE(fromEnv.ok) << fromEnv.messages();
+  EXPECT_FALSE(fromEnv.config.server.demoPage);
+  const Loaded bad = load("server: {demo_page: sometimes}\n");
+  EXPECT_FALSE(bad.ok);
+  EXPECT_NE(bad.errorAt("server.demo_page"), nullptr) << bad.messages();
+}
+
 TEST(ConfigValues, FeedSymbolsKeepTheirOrder) {
   const Loaded loaded = load("feed:\n  symbols:\n    ZZZ: a\n    AAA: b\n    MMM: a\n");
   ASSERT_TRUE(loaded.ok) << loaded.messages();
@@ -727,6 +742,50 @@ TEST(ConfigTelemetry, EndpointsAreHttpUrlsWithAHost) {
     const Loaded loaded = load(std::string("tracing: {endpoint: \"") + good + "\"}\n");
     EXPECT_TRUE(loaded.ok) << good << ": " << loaded.messages();
   }
+}
+
+}  // namespace
+}  // namespace wsr::config
+
+namespace wsr::config {
+namespace {
+
+TEST(ConfigBroker, RedisKeysAreRead) {
+  const Loaded loaded = load(
+      "broker:\n  type: redis\n  redis:\n    addresses: [\"10.0.0.5:6380\"]\n"
+      "    password_file: /run/secrets/redis\n    database: 2\n    command_timeout_ms: 300\n",
+      {{"WSROUTER_BROKER_REDIS_CONNECT_TIMEOUT_MS", "700"}});
+  ASSERT_TRUE(loaded.ok) << loaded.messages();
+  const BrokerConfig& broker = loaded.config.broker;
+  EXPECT_EQ(broker.type, BrokerType::Redis);
+  EXPECT_EQ(broker.redis.mode, RedisMode::Standalone);
+  EXPECT_EQ(broker.redis.addresses, (std::vector<std::string>{"10.0.0.5:6380"}));
+  EXPECT_EQ(broker.redis.passwordFile, "/run/secrets/redis");
+  EXPECT_EQ(broker.redis.database, 2u);
+  EXPECT_EQ(broker.redis.commandTimeoutMs, 300u);
+  EXPECT_EQ(broker.redis.connectTimeoutMs, 700u);
+}
+
+TEST(ConfigBroker, ModesNotImplementedYetAreRefusedSayingSo) {
+  for (const char* mode : {"sharded", "cluster"}) {
+    const Loaded loaded = load(std::string("broker:\n  redis:\n    mode: ") + mode + "\n");
+    EXPECT_FALSE(loaded.ok) << mode;
+    const ConfigError* error = loaded.errorAt("broker.redis.mode");
+    ASSERT_NE(error, nullptr) << loaded.messages();
+    EXPECT_NE(error->message().find("not implemented yet"), std::string::npos) << error->message();
+  }
+  EXPECT_FALSE(load("broker:\n  redis:\n    mode: replicated\n").ok);
+}
+
+TEST(ConfigBroker, AddressesMustBeHostPort) {
+  for (const char* bad :
+       {"[localhost]", "[\":6379\"]", "[\"h:0\"]", "[\"h:65536\"]", "[\"h:x\"]"}) {
+    const Loaded loaded = load(std::string("broker:\n  redis:\n    addresses: ") + bad + "\n");
+    EXPECT_FALSE(loaded.ok) << bad;
+  }
+  const Loaded empty = load("broker:\n  type: redis\n  redis:\n    addresses: []\n");
+  EXPECT_FALSE(empty.ok);
+  EXPECT_NE(empty.errorAt("broker.redis.addresses"), nullptr) << empty.messages();
 }
 
 }  // namespace

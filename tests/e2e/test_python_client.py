@@ -89,6 +89,18 @@ class Echo(ClientMixin, AsyncServerTestCase):
     async def test_sizes_compression_on(self):
         await self.size_matrix("deflate")
 
+    async def test_a_strict_client_offering_a_server_window(self):
+        # websockets fails the handshake when a server_max_window_bits it
+        # offered is missing from the response (RFC 7692 7.1.2.1).
+        from websockets.extensions.permessage_deflate import ClientPerMessageDeflateFactory
+        for bits, deflated in ((15, True), (10, False)):
+            with self.subTest(server_max_window_bits=bits):
+                factory = ClientPerMessageDeflateFactory(server_max_window_bits=bits)
+                async with self.connect(compression=None, extensions=[factory]) as ws:
+                    self.assert_deflate(ws, deflated)
+                    message = "compressible " * 1000
+                    self.assertEqual(await self.echo(ws, message), message)
+
     async def test_multibyte_text(self):
         message = "price \u20ac 231,40 \u00e9t\u00e9 \u6f22\u5b57 \U0001F600 " * 3000
         for compression in (None, "deflate"):

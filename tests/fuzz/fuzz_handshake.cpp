@@ -73,6 +73,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     checkErrorResponse(error.status, error.message);
   }
 
+  // The same head as a plain request (the demo page, /client.js): a parse
+  // that succeeds is a GET or a HEAD with one Host, and an upgrade and a
+  // plain request are never both.
+  wsr::ws::HandshakeRequest plain;
+  if (wsr::ws::parsePlainRequest(head, plain, error)) {
+    check(plain.method == "GET" || plain.method == "HEAD");
+    check(!plain.path.empty() && plain.path.front() == '/');
+    check(!plain.host.empty() || plain.header("Host").empty());
+    check(!wsr::ws::parseHandshake(head, request, error) || wsr::ws::asksForUpgrade(plain));
+    wsr::ws::HttpResponse answer;
+    answer.body = std::string(plain.path);
+    const std::string bytes = wsr::ws::buildHttpResponse(answer, plain.method == "HEAD");
+    check(bytes.size() >= answer.body.size() && bytes.rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
+  }
+
   // The negotiation and the JSON escaping see arbitrary text too, not only
   // what survives the request parser.
   std::vector<std::string_view> offers;

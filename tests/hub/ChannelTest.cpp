@@ -46,13 +46,13 @@ class ChannelTest : public ::testing::Test {
     return settings;
   }
 
-  NamespaceStats stats_;
+  NamespaceTotals totals_;
 };
 
 // server.workers allows 1,024: a 64-bit mask was undefined from the 65th on.
 TEST_F(ChannelTest, HandsPublicationsToEveryWorkerWithSubscribersBeyondTheSixtyFourth) {
   const config::NamespaceConfig settings = keepsNothing();
-  Channel channel("stock:A", settings, stats_);
+  Channel channel("stock:A", settings, 0, totals_);
   for (size_t worker : {0u, 63u, 64u, 70u, 1023u})
     channel.subscribe(worker, nullptr, 0);
   EXPECT_EQ(publish(channel),
@@ -68,7 +68,7 @@ TEST_F(ChannelTest, HandsPublicationsToEveryWorkerWithSubscribersBeyondTheSixtyF
 // subscribes meanwhile must not wait for it.
 TEST_F(ChannelTest, FramesAreBuiltWithoutTheLockASubscribingWorkerTakes) {
   const config::NamespaceConfig settings;  // history: frames are always built
-  Channel channel("stock:A", settings, stats_);
+  Channel channel("stock:A", settings, 0, totals_);
   channel.subscribe(0, nullptr, 0);
   std::future_status subscribedDuringBuild = std::future_status::timeout;
   uint64_t seqSeenBySubscriber = 99;
@@ -90,7 +90,7 @@ TEST_F(ChannelTest, FramesAreBuiltWithoutTheLockASubscribingWorkerTakes) {
 
 TEST_F(ChannelTest, ConcurrentPublishersHandOffInSeqOrder) {
   const config::NamespaceConfig settings = keepsNothing();
-  Channel channel("stock:A", settings, stats_);
+  Channel channel("stock:A", settings, 0, totals_);
   channel.subscribe(0, nullptr, 0);
   std::vector<uint64_t> handed;  // under the state lock: no other guard needed
   auto publisher = [&] {
@@ -113,7 +113,7 @@ TEST_F(ChannelTest, ConcurrentPublishersHandOffInSeqOrder) {
 
 TEST_F(ChannelTest, NothingIsBuiltWhenNobodyCanSeeIt) {
   const config::NamespaceConfig settings = keepsNothing();
-  Channel channel("fire:x", settings, stats_);
+  Channel channel("fire:x", settings, 0, totals_);
   int built = 0;
   auto build = [&](uint64_t seq) {
     ++built;
@@ -131,7 +131,7 @@ TEST_F(ChannelTest, SubscribeReplaysHistoryOrGivesTheRetainedValue) {
   config::NamespaceConfig settings;
   settings.historySize = 10;
   settings.retainLast = true;
-  Channel channel("market", settings, stats_);
+  Channel channel("market", settings, 0, totals_);
   for (int i = 0; i < 3; ++i)
     publish(channel);
   const uint64_t since = 1;
@@ -148,13 +148,13 @@ TEST_F(ChannelTest, SubscribeReplaysHistoryOrGivesTheRetainedValue) {
 
 TEST_F(ChannelTest, DisposableOnlyWhenNothingIsLeftToAskFor) {
   const config::NamespaceConfig nothing = keepsNothing();
-  Channel never("junk:1", nothing, stats_);
+  Channel never("junk:1", nothing, 0, totals_);
   EXPECT_TRUE(never.disposable(0, 60000));  // never published: nothing to keep
   never.subscriberAdded();
   EXPECT_FALSE(never.disposable(0, 60000));
   never.subscriberRemoved();
 
-  Channel published("fire:x", nothing, stats_);
+  Channel published("fire:x", nothing, 0, totals_);
   publish(published, 1000);
   EXPECT_FALSE(published.disposable(1000 + 59999, 60000));  // its seq still counts
   EXPECT_TRUE(published.disposable(1000 + 60000, 60000));
@@ -162,14 +162,14 @@ TEST_F(ChannelTest, DisposableOnlyWhenNothingIsLeftToAskFor) {
   config::NamespaceConfig aging;
   aging.historySize = 5;
   aging.historyMaxAgeMs = 10000;
-  Channel history("stock:A", aging, stats_);
+  Channel history("stock:A", aging, 0, totals_);
   publish(history, 1000);
   EXPECT_FALSE(history.disposable(1000 + 10000, 0));  // history still within its age
   EXPECT_TRUE(history.disposable(1000 + 10001, 0));
 
   config::NamespaceConfig retaining = nothing;
   retaining.retainLast = true;
-  Channel retained("market", retaining, stats_);
+  Channel retained("market", retaining, 0, totals_);
   publish(retained, 1000);
   EXPECT_FALSE(retained.disposable(1000000000, 0));  // its last value is served forever
 }

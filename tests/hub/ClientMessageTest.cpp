@@ -1,4 +1,6 @@
 #include "hub/ClientMessage.h"
+#include "hub/JsonWriter.h"
+#include "hub/ServerMessages.h"
 
 #include <gtest/gtest.h>
 #include <simdjson.h>
@@ -63,12 +65,6 @@ std::string cat(std::initializer_list<std::string_view> parts) {
   for (std::string_view part : parts)
     out += part;
   return out;
-}
-
-std::string jsonString(std::string_view text) {
-  std::string out = "prefix:";
-  appendJsonString(out, text);
-  return out.substr(7);
 }
 
 // ---- Parsing: every op with every field ------------------------------------
@@ -406,137 +402,9 @@ TEST(ClientMessage, ErrorAnswersEchoTheId) {
             R"x((expected subscribe, unsubscribe, ping, auth or resume)"})x");
 }
 
-// ---- Builders -----------------------------------------------------------------
+// ---- Strings the server escapes parse back --------------------------------
 
-TEST(ClientMessageBuilders, Welcome) {
-  EXPECT_EQ(welcomeMessage("s-9f2c", "r-71d0", 25000, 1763790000123),
-            R"({"type":"welcome","session":"s-9f2c","resume":"r-71d0","heartbeat_ms":25000,)"
-            R"("server_time":1763790000123})");
-  EXPECT_EQ(welcomeMessage("", "", 0, -5),
-            R"({"type":"welcome","session":"","resume":"","heartbeat_ms":0,"server_time":-5})");
-}
-
-TEST(ClientMessageBuilders, Subscribed) {
-  EXPECT_EQ(subscribedMessage(1, "stock:AAPL", 1050, true),
-            R"({"type":"subscribed","id":1,"channel":"stock:AAPL","seq":1050,"recovered":true})");
-  EXPECT_EQ(subscribedMessage(1, "stock:AAPL", 1050, false),
-            R"({"type":"subscribed","id":1,"channel":"stock:AAPL","seq":1050,"recovered":false})");
-  EXPECT_EQ(subscribedMessage(std::nullopt, "market", 0, std::nullopt),
-            R"({"type":"subscribed","channel":"market","seq":0})");
-  EXPECT_EQ(subscribedMessage(-3, "m", UINT64_MAX, std::nullopt),
-            R"({"type":"subscribed","id":-3,"channel":"m","seq":18446744073709551615})");
-}
-
-TEST(ClientMessageBuilders, Unsubscribed) {
-  EXPECT_EQ(unsubscribedMessage(2, "index"), R"({"type":"unsubscribed","id":2,"channel":"index"})");
-  EXPECT_EQ(unsubscribedMessage(std::nullopt, "index"),
-            R"({"type":"unsubscribed","channel":"index"})");
-}
-
-TEST(ClientMessageBuilders, Pong) {
-  EXPECT_EQ(pongMessage(3, 1763790000789), R"({"type":"pong","id":3,"server_time":1763790000789})");
-  EXPECT_EQ(pongMessage(std::nullopt, 1), R"({"type":"pong","server_time":1})");
-  EXPECT_EQ(pongMessage(INT64_MIN, INT64_MAX),
-            R"({"type":"pong","id":-9223372036854775808,"server_time":9223372036854775807})");
-}
-
-TEST(ClientMessageBuilders, Error) {
-  EXPECT_EQ(errorMessage(1, "FORBIDDEN", "channel user:7 is not allowed for this token"),
-            R"({"type":"error","id":1,"code":"FORBIDDEN","message":"channel user:7 is not )"
-            R"(allowed for this token"})");
-  EXPECT_EQ(errorMessage(std::nullopt, "BAD_REQUEST", "field 'op' is required"),
-            R"({"type":"error","code":"BAD_REQUEST","message":"field 'op' is required"})");
-  EXPECT_EQ(errorMessage(std::nullopt, "X", "say \"hi\""),
-            R"({"type":"error","code":"X","message":"say \"hi\""})");
-}
-
-TEST(ClientMessageBuilders, Gap) {
-  EXPECT_EQ(
-      gapMessage("stock:AAPL", 1052, 1060, "slow_consumer"),
-      R"({"type":"gap","channel":"stock:AAPL","from":1052,"to":1060,"reason":"slow_consumer"})");
-}
-
-TEST(ClientMessageBuilders, DataMessageKeepsDataByteForByte) {
-  EXPECT_EQ(dataMessage("price_update", "stock:AAPL", 1051, 1763790000456,
-                        R"({"price":231.4,"volume":1200})"),
-            R"({"type":"price_update","channel":"stock:AAPL","seq":1051,"ts":1763790000456,)"
-            R"("data":{"price":231.4,"volume":1200}})");
-  const std::string data = "{\"a\": 1.50, \"b\":[1,2]}";
-  const std::string message = dataMessage("message", "index", 1, 2, data);
-  EXPECT_EQ(message, R"({"type":"message","channel":"index","seq":1,"ts":2,"data":)" + data + "}");
-  // Reserved once, exactly (libstdc++ reserves what is asked for).
-  EXPECT_EQ(message.capacity(), message.size());
-  // Scalars and strings are JSON too.
-  EXPECT_EQ(dataMessage("t", "c", 0, -1, "\"x\\u00e9\""),
-            R"({"type":"t","channel":"c","seq":0,"ts":-1,"data":"x\u00e9"})");
-}
-
-TEST(ClientMessageBuilders, DataMessageEscapesTheTypeAndReservesEnough) {
-  const std::string type = "q\"\\\n\x01\xC3\xA9\xFF";
-  const std::string message = dataMessage(type, "c", UINT64_MAX, INT64_MIN, "[]");
-  EXPECT_EQ(message, R"({"type":"q\"\\\n\u0001)"
-                     "\xC3\xA9\xEF\xBF\xBD"
-                     R"(","channel":"c","seq":18446744073709551615,"ts":-9223372036854775808,)"
-                     R"("data":[]})");
-  EXPECT_TRUE(isValidJson(message));
-}
-
-// ---- appendJsonString ------------------------------------------------------
-
-TEST(ClientMessageJsonString, PlainTextAndQuotes) {
-  EXPECT_EQ(jsonString(""), R"("")");
-  EXPECT_EQ(jsonString("stock:AAPL"), R"("stock:AAPL")");
-  EXPECT_EQ(jsonString("a\"b\\c/d"), R"("a\"b\\c/d")");
-}
-
-TEST(ClientMessageJsonString, ControlCharacters) {
-  EXPECT_EQ(jsonString("\n\r\t\b\f"), R"("\n\r\t\b\f")");
-  EXPECT_EQ(jsonString(std::string_view("\0\x01\x1f\x0b", 4)), R"("\u0000\u0001\u001f\u000b")");
-  // DEL is legal in a JSON string.
-  EXPECT_EQ(jsonString("\x7f"), "\"\x7f\"");
-  for (int c = 0; c < 0x20; ++c) {
-    const std::string text(1, static_cast<char>(c));
-    EXPECT_TRUE(isValidJson(jsonString(text))) << c;
-  }
-}
-
-TEST(ClientMessageJsonString, ValidUtf8PassesThrough) {
-  for (std::string_view text : {"\xC3\xA9", "\xE2\x82\xAC", "\xF0\x9F\x98\x80", "\xEF\xBF\xBF",
-                                "\xF4\x8F\xBF\xBF", "\xE2\x80\xA8", "\xC2\x80", "na\xC3\xAFve"}) {
-    EXPECT_EQ(jsonString(text), cat({"\"", text, "\""})) << text;
-  }
-}
-
-TEST(ClientMessageJsonString, InvalidUtf8BecomesReplacementCharacters) {
-  const std::string fffd = "\xEF\xBF\xBD";
-  // One U+FFFD per byte that does not start a valid sequence.
-  EXPECT_EQ(jsonString("\xFF"), "\"" + fffd + "\"");
-  EXPECT_EQ(jsonString("a\x80z"), "\"a" + fffd + "z\"");
-  EXPECT_EQ(jsonString("\xC3"), "\"" + fffd + "\"");                        // truncated
-  EXPECT_EQ(jsonString("\xC3(x"), "\"" + fffd + "(x\"");                    // bad continuation
-  EXPECT_EQ(jsonString("\xC0\xAF"), "\"" + fffd + fffd + "\"");             // overlong
-  EXPECT_EQ(jsonString("\xE0\x80\xAF"), "\"" + fffd + fffd + fffd + "\"");  // overlong
-  EXPECT_EQ(jsonString("\xED\xA0\x80"), "\"" + fffd + fffd + fffd + "\"");  // surrogate
-  EXPECT_EQ(jsonString("\xF4\x90\x80\x80"), "\"" + fffd + fffd + fffd + fffd + "\"");  // >10FFFF
-  EXPECT_EQ(jsonString("\xF5"), "\"" + fffd + "\"");
-  EXPECT_EQ(jsonString("\xE2\x82"), "\"" + fffd + fffd + "\"");  // truncated at the end
-  // Mixed with valid characters and escapes.
-  EXPECT_EQ(jsonString("\xC3\xA9\xFF\n\""), "\"\xC3\xA9" + fffd + "\\n\\\"\"");
-  for (std::string_view text : {"\xFF\xFE", "\xC3", "\xED\xBF\xBF", "\xF0\x8F\xBF\xBF", "\x80"}) {
-    EXPECT_TRUE(isValidJson(jsonString(text))) << text;
-  }
-}
-
-TEST(ClientMessageJsonString, AppendsToWhatIsThere) {
-  std::string out = "[";
-  appendJsonString(out, "a");
-  out += ',';
-  appendJsonString(out, "b");
-  out += ']';
-  EXPECT_EQ(out, R"(["a","b"])");
-}
-
-TEST(ClientMessageJsonString, RoundTripsThroughTheParser) {
+TEST(ClientMessage, EscapedStringsRoundTripThroughTheParser) {
   // Every byte value, as a channel name: what is escaped parses back.
   std::string all;
   for (int c = 1; c < 0x80; ++c)

@@ -89,7 +89,7 @@ class HubMetricsTest : public ::testing::Test {
     options.port = 0;
     options.workers = 1;
     server_ = std::make_unique<ws::Server>(options, [this](ws::Server&, ws::Worker& worker) {
-      auto local = std::make_unique<LocalHub>(hub_, worker, &gate_);
+      auto local = std::make_unique<LocalHub>(hub_, worker, gate_, logger_);
       locals_.push_back(local.get());
       hub_.attach(*local);
       return local;

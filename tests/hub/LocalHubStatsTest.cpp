@@ -18,7 +18,7 @@ TEST(LocalHubStats, CloseCodesHaveTheirOwnSlotsAndTheRestCountAsOther) {
 }
 
 TEST(LocalHubStats, StartAtZeroWithOneSlotPerEndpoint) {
-  LocalHubStats stats(3);
+  LocalHubStats stats(3, 2);
   EXPECT_EQ(stats.endpoints, 3u);
   for (size_t e = 0; e < 3; ++e) {
     EXPECT_EQ(stats.opened[e].load(), 0u);

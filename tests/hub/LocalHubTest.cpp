@@ -9,6 +9,8 @@
 
 #include "hub/LocalHub.h"
 
+#include "hub/ConnectionGate.h"
+
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 
@@ -42,9 +44,16 @@ constexpr int kTinySendBuffer = 4096;
 constexpr size_t kBigPayloadBytes = 64 * 1024;
 constexpr int kMaxBlockingPublications = 64;
 
+// The production gate, as permissive as config.yaml allows: no
+// credentials, no per-address or message limits.
 config::Config testConfig() {
   config::Config config;
   config.server.perMessageDeflate = false;
+  config.auth.mode = config::AuthMode::None;
+  config.limits.maxConnections = 0;
+  config.limits.connectionsPerAddress = 0;
+  config.limits.connectionAttemptsPerMinute = 0;
+  config.limits.messagesPerMinute = 0;
   config::NamespaceConfig plain;
   plain.historySize = 5;
   config::NamespaceConfig snap = plain;  // retains its last value
@@ -112,6 +121,9 @@ class LocalHubTest : public ::testing::Test {
  protected:
   void start(HubLimits limits = {}, size_t maxQueuedBytes = ws::ServerOptions{}.maxQueuedBytes) {
     hub_ = std::make_unique<Hub>(config_, limits);
+    gate_ = std::make_unique<ConnectionGate>(config_, *hub_, logger_);
+    std::string gateError;
+    ASSERT_TRUE(gate_->start(gateError)) << gateError;
     ws::ServerOptions options;
     options.maxQueuedBytes = maxQueuedBytes;
     options.host = "127.0.0.1";
@@ -122,7 +134,7 @@ class LocalHubTest : public ::testing::Test {
     options.pongTimeoutMs = 0;
     options.closeTimeoutMs = 5000;
     server_ = std::make_unique<ws::Server>(options, [this](ws::Server&, ws::Worker& worker) {
-      auto local = std::make_unique<LocalHub>(*hub_, worker);
+      auto local = std::make_unique<LocalHub>(*hub_, worker, *gate_, logger_);
       local_ = local.get();
       hub_->attach(*local);
       return local;
@@ -135,6 +147,7 @@ class LocalHubTest : public ::testing::Test {
   void TearDown() override {
     if (server_) server_->stop();
     server_.reset();
+    gate_.reset();
     hub_.reset();
   }
 
@@ -216,11 +229,10 @@ class LocalHubTest : public ::testing::Test {
         view.writeBlocked = socket.writeBlocked();
         view.queuedBytes = socket.queuedBytes();
       });
-      const json all = json::parse("[" + local_->connectionsJson() + "]");
-      for (const json& connection : all) {
-        if (connection["peer"] != "127.0.0.1:" + std::to_string(port)) continue;
-        view.heldBack = connection["held_back"].get<size_t>();
-        view.subscriptions = connection["subscriptions"].get<std::vector<std::string>>();
+      for (const LocalHub::ConnectionSummary& connection : local_->connections()) {
+        if (connection.peer != "127.0.0.1:" + std::to_string(port)) continue;
+        view.heldBack = connection.heldBack;
+        view.subscriptions = connection.subscriptions;
       }
       return view;
     });
@@ -261,12 +273,14 @@ class LocalHubTest : public ::testing::Test {
     throw std::runtime_error("the slow client's socket never blocked");
   }
 
-  NamespaceStats& stats(std::string_view ns) { return hub_->statsFor(ns); }
+  NamespaceStats stats(std::string_view ns) { return hub_->statsFor(ns); }
   uint32_t subscribers(const std::string& channel) { return hub_->channel(channel)->subscribers(); }
   bool postedToWorker(const std::string& channel) { return hub_->channel(channel)->hasWorker(0); }
 
   config::Config config_ = testConfig();
+  telemetry::Logger logger_{telemetry::LogLevel::Error, -1};
   std::unique_ptr<Hub> hub_;
+  std::unique_ptr<ConnectionGate> gate_;
   std::unique_ptr<ws::Server> server_;
   LocalHub* local_ = nullptr;
 };
@@ -510,7 +524,7 @@ TEST_F(LocalHubTest, PublicationsArrivingTogetherKeepTheirOrderAcrossChannels) {
   }
   expectNothingMore(*many.front());
   // Namespace stock: 10 of stock:A to 18 subscribers, 4 of stock:B to one.
-  EXPECT_EQ(hub_->statsFor("stock:A").delivered.load(), 18u * 10u + 4u);
+  EXPECT_EQ(hub_->statsFor("stock:A").delivered, 18u * 10u + 4u);
 }
 
 // A backlog larger than one pass takes (512) is fanned out over several
@@ -608,7 +622,7 @@ TEST_F(LocalHubTest, SinceReplaysExactlyTheMissedMessages) {
   const uint64_t next = publish("stock:H", {{"n", 5}});
   expectData(client->recvJson(), "stock:H", next);  // then the stream, no gap
   expectNothingMore(*client);
-  EXPECT_EQ(stats("stock").gapsSent.load(), 0u);
+  EXPECT_EQ(stats("stock").gapsSent, 0u);
 }
 
 // A replay and the fan-out of the same publications may meet in one pass
@@ -693,7 +707,7 @@ TEST_F(LocalHubTest, DropOldestKeepsTheNewestAndAnnouncesWhatItDropped) {
   const ConnectionView held = view(*slow);
   EXPECT_TRUE(held.writeBlocked);
   EXPECT_EQ(held.heldBack, 4u);  // queue_max_messages
-  EXPECT_EQ(stats("drop").droppedSlowConsumer.load(), 6u);
+  EXPECT_EQ(stats("drop").droppedSlowConsumer, 6u);
 
   // The fast subscriber on the same worker got everything meanwhile.
   expectComplete(reader.finish(), channel, blockedAt + 10);
@@ -708,8 +722,8 @@ TEST_F(LocalHubTest, DropOldestKeepsTheNewestAndAnnouncesWhatItDropped) {
     expectData(m, channel, blockedAt + 1 + static_cast<uint64_t>(n));
     EXPECT_EQ(m["data"]["n"], n);
   }
-  EXPECT_EQ(stats("drop").gapsSent.load(), 1u);
-  EXPECT_EQ(stats("drop").droppedConflated.load(), 0u);
+  EXPECT_EQ(stats("drop").gapsSent, 1u);
+  EXPECT_EQ(stats("drop").droppedConflated, 0u);
 
   // And is served as before.
   const uint64_t seq = publish(channel, {{"after", true}});
@@ -731,8 +745,8 @@ TEST_F(LocalHubTest, ConflateReplacesAHeldValueOfTheSameKeyAndKeepsOrder) {
   const ConnectionView held = view(*slow);
   EXPECT_TRUE(held.writeBlocked);
   EXPECT_EQ(held.heldBack, 3u);  // k2, k3 and the newest k1
-  EXPECT_EQ(stats("confl").droppedConflated.load(), 2u);
-  EXPECT_EQ(stats("confl").droppedSlowConsumer.load(), 0u);
+  EXPECT_EQ(stats("confl").droppedConflated, 2u);
+  EXPECT_EQ(stats("confl").droppedSlowConsumer, 0u);
 
   expectComplete(reader.finish(), channel, b + 5);
 
@@ -751,7 +765,7 @@ TEST_F(LocalHubTest, ConflateReplacesAHeldValueOfTheSameKeyAndKeepsOrder) {
   expectData(m, channel, b + 5);
   EXPECT_EQ(m["data"], json({{"key", "k1"}, {"n", 4}, {"end", true}}));  // the newest k1
   expectNothingMore(*slow);
-  EXPECT_EQ(stats("confl").gapsSent.load(), 2u);
+  EXPECT_EQ(stats("confl").gapsSent, 2u);
 }
 
 TEST_F(LocalHubTest, ConflateWithoutAMatchingKeyDropsTheOldest) {
@@ -764,8 +778,8 @@ TEST_F(LocalHubTest, ConflateWithoutAMatchingKeyDropsTheOldest) {
   for (int n = 0; n < 6; ++n)
     publish(channel, {{"n", n}}, keys[n]);
   EXPECT_EQ(view(*slow).heldBack, 4u);
-  EXPECT_EQ(stats("confl").droppedSlowConsumer.load(), 2u);
-  EXPECT_EQ(stats("confl").droppedConflated.load(), 0u);
+  EXPECT_EQ(stats("confl").droppedSlowConsumer, 2u);
+  EXPECT_EQ(stats("confl").droppedConflated, 0u);
   for (uint64_t seq = 1; seq <= b; ++seq)
     expectData(slow->recvJson(), channel, seq);
   expectGap(slow->recvJson(), channel, b + 1, b + 2, "slow_consumer");
@@ -786,15 +800,15 @@ TEST_F(LocalHubTest, DisconnectClosesWith4008AndCountsOnce) {
   ConnectionView state = view(*slow);
   EXPECT_TRUE(state.open);
   EXPECT_EQ(state.heldBack, 3u);  // queue_max_messages: still within bounds
-  EXPECT_EQ(stats("strict").disconnectedSlowConsumer.load(), 0u);
+  EXPECT_EQ(stats("strict").disconnectedSlowConsumer, 0u);
 
   publish(channel, {{"n", 3}});  // one more than it may hold
   EXPECT_FALSE(view(*slow).open);
-  EXPECT_EQ(stats("strict").disconnectedSlowConsumer.load(), 1u);
+  EXPECT_EQ(stats("strict").disconnectedSlowConsumer, 1u);
   publish(channel, {{"n", 4}});
   publish(channel, {{"n", 5}, {"end", true}});
-  EXPECT_EQ(stats("strict").disconnectedSlowConsumer.load(), 1u) << "counted again";
-  EXPECT_EQ(stats("strict").droppedSlowConsumer.load(), 0u);
+  EXPECT_EQ(stats("strict").disconnectedSlowConsumer, 1u) << "counted again";
+  EXPECT_EQ(stats("strict").droppedSlowConsumer, 0u);
 
   expectComplete(reader.finish(), channel, blockedAt + 6);
 
@@ -814,7 +828,7 @@ TEST_F(LocalHubTest, DisconnectClosesWith4008AndCountsOnce) {
   EXPECT_TRUE(slow->waitEof());
   slow.reset();  // the connection ends: its subscription with it
   EXPECT_TRUE(eventually([&] { return subscribers(channel) == 1; }));
-  EXPECT_EQ(stats("strict").disconnectedSlowConsumer.load(), 1u);
+  EXPECT_EQ(stats("strict").disconnectedSlowConsumer, 1u);
 }
 
 TEST_F(LocalHubTest, DisconnectCountsOnceWhenAReplayOverflowsTheHeldBackQueue) {
@@ -831,8 +845,8 @@ TEST_F(LocalHubTest, DisconnectCountsOnceWhenAReplayOverflowsTheHeldBackQueue) {
                   {"channels", json::array({"strict:B"})},
                   {"since", json::object({{"strict:B", 0}})}});
   EXPECT_TRUE(eventually([&] { return !view(*slow).open; }));
-  EXPECT_EQ(stats("strict").disconnectedSlowConsumer.load(), 1u);
-  EXPECT_EQ(stats("strict").gapsSent.load(), 0u);  // no gap reaches a closed connection
+  EXPECT_EQ(stats("strict").disconnectedSlowConsumer, 1u);
+  EXPECT_EQ(stats("strict").gapsSent, 0u);  // no gap reaches a closed connection
   uint16_t code = 0;
   while (code == 0) {
     const Frame frame = slow->recvFrame();
@@ -862,7 +876,7 @@ TEST_F(LocalHubTest, ARunOverTheSendQueueLimitClosesThatConnectionAlone) {
   EXPECT_EQ(WsClient::closeCode(frame), 1008);
   EXPECT_EQ(frame.payload.substr(2), "send queue overflow");
   EXPECT_EQ(server_->worker(0).stats().overflowCloses.load(), 1u);
-  EXPECT_EQ(hub_->statsFor("stock:O").delivered.load(), 0u) << "namespace stock";
+  EXPECT_EQ(hub_->statsFor("stock:O").delivered, 0u) << "namespace stock";
 
   expectData(other->recvJson(), "drop:P", 1);
   publish("drop:P", {{"n", 2}});
@@ -893,7 +907,7 @@ TEST_F(LocalHubTest, UnsubscribeDropsWhatWasHeldBackForThatChannel) {
   for (int n = 1; n <= 4; ++n)
     publish("drop:B", {{"n", n}});
   EXPECT_EQ(view(*slow).heldBack, 4u);
-  EXPECT_EQ(stats("drop").droppedSlowConsumer.load(), 0u);
+  EXPECT_EQ(stats("drop").droppedSlowConsumer, 0u);
 
   for (uint64_t seq = 1; seq <= blockedAt; ++seq)
     expectData(slow->recvJson(), "drop:A", seq);

@@ -181,6 +181,71 @@ TEST(SendQueue, GrowsPastItsFirstRingAndKeepsOrder) {
   EXPECT_EQ(received, expected);
 }
 
+// Issue 11, defect 9: a peer that pings and never reads holds one pong.
+TEST(SendQueue, ALatestUrgentFrameReplacesTheUnstartedOne) {
+  SocketPair pair;
+  SendQueue queue;
+  queue.pushUrgent(SharedBuffer::copyOf("101 "));
+  queue.push(SharedBuffer::copyOf("data"));
+  for (int i = 0; i < 100000; ++i)
+    queue.pushLatestUrgent(SharedBuffer::copyOf("PONG" + std::to_string(i) + " "));
+  EXPECT_EQ(queue.frames(), 3u);
+  EXPECT_EQ(queue.bytes(), 4 + 4 + std::string("PONG99999 ").size());
+  queue.pushUrgent(SharedBuffer::copyOf("CLOSE "));
+  queue.pushLatestUrgent(SharedBuffer::copyOf("LAST "));  // keeps its place before the close
+  EXPECT_EQ(queue.flush(pair.writer.get()), SendQueue::FlushResult::Drained);
+  EXPECT_EQ(pair.readAll(), "101 LAST CLOSE data");
+  EXPECT_EQ(queue.bytes(), 0u);
+}
+
+TEST(SendQueue, ALatestUrgentFrameThatBeganGoingOutIsNotReplaced) {
+  SocketPair pair;
+  SendQueue queue;
+  const std::string bigPong(300000, 'p');
+  queue.pushLatestUrgent(SharedBuffer::copyOf(bigPong));
+  ASSERT_EQ(queue.flush(pair.writer.get()), SendQueue::FlushResult::Blocked);
+  queue.pushLatestUrgent(SharedBuffer::copyOf("NEXT"));   // queued behind the cut one
+  queue.pushLatestUrgent(SharedBuffer::copyOf("NEWER"));  // replaces NEXT
+  EXPECT_EQ(queue.frames(), 2u);
+  std::string received;
+  while (queue.flush(pair.writer.get()) == SendQueue::FlushResult::Blocked) {
+    received += pair.readAll();
+  }
+  received += pair.readAll();
+  EXPECT_EQ(received, bigPong + "NEWER");
+  // Written: the next one is queued anew, not a replacement of a sent one.
+  queue.pushLatestUrgent(SharedBuffer::copyOf("A"));
+  queue.pushLatestUrgent(SharedBuffer::copyOf("B"));
+  EXPECT_EQ(queue.flush(pair.writer.get()), SendQueue::FlushResult::Drained);
+  EXPECT_EQ(pair.readAll(), "B");
+}
+
+TEST(SendQueue, GivesBackWhatABurstGrewOnceDrained) {
+  SocketPair pair;
+  SendQueue queue;
+  for (int i = 0; i < 10000; ++i) {
+    queue.push(SharedBuffer::copyOf("d"));
+    queue.pushUrgent(SharedBuffer::copyOf("u"));
+  }
+  EXPECT_GE(queue.capacity(), 20000u);
+  while (queue.flush(pair.writer.get()) == SendQueue::FlushResult::Blocked)
+    pair.readAll();
+  pair.readAll();
+  EXPECT_TRUE(queue.empty());
+  EXPECT_EQ(queue.capacity(), 0u);
+  // A small queue keeps its storage: the hot path does not allocate.
+  for (int i = 0; i < 10; ++i)
+    queue.push(SharedBuffer::copyOf("d"));
+  EXPECT_EQ(queue.flush(pair.writer.get()), SendQueue::FlushResult::Drained);
+  EXPECT_GT(queue.capacity(), 0u);
+  EXPECT_LE(queue.capacity(), SendQueue::kKeptRingEntries + SendQueue::kKeptUrgentFrames);
+  // Dropping a backlog gives it back too.
+  for (int i = 0; i < 10000; ++i)
+    queue.push(SharedBuffer::copyOf("d"));
+  queue.clearPending();
+  EXPECT_EQ(queue.capacity(), 0u);
+}
+
 SharedBuffer stamped(std::string_view bytes, uint64_t stampNs) {
   SharedBuffer buffer = SharedBuffer::copyOf(bytes);
   buffer.setStampNs(stampNs);

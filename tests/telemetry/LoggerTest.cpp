@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <nlohmann/json.hpp>
 #include <string>
 
 namespace wsr::telemetry {
@@ -45,6 +46,19 @@ TEST(Logger, EscapesQuotesBackslashesAndControlCharacters) {
   const std::string line =
       Logger::format(0, LogLevel::Info, "e", {{"message", "a \"b\" \\ c\nd\x01"}});
   EXPECT_NE(line.find(R"("message":"a \"b\" \\ c\nd\u0001")"), std::string::npos) << line;
+}
+
+// A request target is the client's bytes: what is not UTF-8 must not make
+// the line invalid JSON (issue 11, defect 3).
+TEST(Logger, ATargetWithBytesAbove0x7fStillGivesAJsonLine) {
+  const std::string target = "/ws/\xff\xfe\xc3?\xe2\x82=1&caf\xc3\xa9\x80";
+  const std::string line = Logger::format(0, LogLevel::Warn, "connection_refused",
+                                          {{"target", target}, {"client", "10.0.0.7"}});
+  nlohmann::json parsed;
+  ASSERT_NO_THROW(parsed = nlohmann::json::parse(line)) << line;
+  const std::string fffd = "\xEF\xBF\xBD";
+  EXPECT_EQ(parsed["target"], "/ws/" + fffd + fffd + fffd + "?" + fffd + "=1&caf\xc3\xa9" + fffd);
+  EXPECT_EQ(parsed["client"], "10.0.0.7");
 }
 
 TEST(Logger, SkipsLinesBelowItsLevel) {

@@ -70,6 +70,80 @@ TEST(NegotiateTest, AcceptsBrowserOffer) {
   EXPECT_TRUE(accepts("Permessage-Deflate; Server_No_Context_Takeover"));
 }
 
+// RFC 7692 section 7, each parameter against the response it requires
+// (issue 11, defect 4). "declined" is an empty response: no compression.
+TEST(NegotiateTest, EachParameterCombinationGetsTheResponseSection7Requires) {
+  const std::string full = kFullResponse;
+  const std::string window15 = full + "; server_max_window_bits=15";
+  const std::string declined;
+  const std::pair<std::string, std::string> cases[] = {
+      {"permessage-deflate", full},
+      // 7.1.1.1 and 7.1.1.2: accepted by including them (we always do).
+      {"permessage-deflate; server_no_context_takeover", full},
+      {"permessage-deflate; client_no_context_takeover", full},
+      {"permessage-deflate; server_no_context_takeover; client_no_context_takeover", full},
+      // 7.1.2.1: accepted only by answering the same or a smaller value;
+      // we compress with 2^15 for everyone, so only 15 is accepted.
+      {"permessage-deflate; server_max_window_bits=15", window15},
+      {"permessage-deflate; server_max_window_bits=\"15\"", window15},
+      {"permessage-deflate; server_max_window_bits = 15", window15},
+      {"permessage-deflate; server_max_window_bits=14", declined},
+      {"permessage-deflate; server_max_window_bits=9", declined},
+      {"permessage-deflate; server_max_window_bits=8", declined},
+      // 7.1.2.2: accepted without answering it (optional; never answered
+      // to an offer without it).
+      {"permessage-deflate; client_max_window_bits", full},
+      {"permessage-deflate; client_max_window_bits=8", full},
+      {"permessage-deflate; client_max_window_bits=15", full},
+      // All four at once.
+      {"permessage-deflate; server_no_context_takeover; client_no_context_takeover; "
+       "server_max_window_bits=15; client_max_window_bits=10",
+       window15},
+      {"permessage-deflate; client_max_window_bits; server_max_window_bits=15", window15},
+      // 7.1: invalid values decline the offer.
+      {"permessage-deflate; server_max_window_bits", declined},
+      {"permessage-deflate; server_max_window_bits=", declined},
+      {"permessage-deflate; server_max_window_bits=16", declined},
+      {"permessage-deflate; server_max_window_bits=7", declined},
+      {"permessage-deflate; server_max_window_bits=015", declined},
+      {"permessage-deflate; server_max_window_bits=-15", declined},
+      {"permessage-deflate; server_max_window_bits=1a", declined},
+      {"permessage-deflate; client_max_window_bits=16", declined},
+      {"permessage-deflate; client_max_window_bits=08", declined},
+      {"permessage-deflate; server_no_context_takeover=true", declined},
+      {"permessage-deflate; client_no_context_takeover=1", declined},
+      // 7.1: so do duplicates, each parameter at most once.
+      {"permessage-deflate; server_max_window_bits=15; server_max_window_bits=15", declined},
+      {"permessage-deflate; client_max_window_bits; client_max_window_bits", declined},
+      {"permessage-deflate; server_no_context_takeover; server_no_context_takeover", declined},
+      {"permessage-deflate; client_no_context_takeover; client_no_context_takeover", declined},
+      // 7.1: and parameters not defined for an offer.
+      {"permessage-deflate; x-mystery", declined},
+      {"permessage-deflate; server_max_window_bits=15; x=1", declined},
+  };
+  for (const auto& [offer, response] : cases) {
+    DeflateAgreement agreement;
+    const bool accepted = negotiate({offer}, agreement);
+    EXPECT_EQ(accepted, !response.empty()) << offer;
+    EXPECT_EQ(agreement.responseHeader, response) << offer;
+    // Never client_max_window_bits: 7.1.2.2 forbids it without an offer of
+    // it, and with one it is optional.
+    EXPECT_EQ(agreement.responseHeader.find("client_max_window_bits"), std::string::npos);
+  }
+}
+
+TEST(NegotiateTest, AnOfferWithASmallerServerWindowFallsThroughToTheNext) {
+  DeflateAgreement a;
+  ASSERT_TRUE(negotiate({"permessage-deflate; server_max_window_bits=10",
+                         "permessage-deflate; server_max_window_bits=15"},
+                        a));
+  EXPECT_EQ(a.responseHeader, std::string(kFullResponse) + "; server_max_window_bits=15");
+  DeflateAgreement b;
+  ASSERT_TRUE(negotiate(
+      {"permessage-deflate; server_max_window_bits=15; mystery", "permessage-deflate"}, b));
+  EXPECT_EQ(b.responseHeader, kFullResponse);  // the window of the declined offer is not used
+}
+
 TEST(NegotiateTest, DeclinesSmallerServerWindow) {
   EXPECT_FALSE(accepts("permessage-deflate; server_max_window_bits=10"));
   EXPECT_FALSE(accepts("permessage-deflate; server_max_window_bits=8"));

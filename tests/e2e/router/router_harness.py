@@ -105,6 +105,7 @@ class Router:
         self.proc = None
         self.port = self.admin_port = None
         self.stdout_lines = []
+        self.stdout_raw = []  # the same lines as the bytes written (before decoding)
         self._stdout_cond = threading.Condition()
         self._stdout_done = False
         self._stderr_name = os.path.join(self.dir, "stderr")
@@ -139,6 +140,7 @@ class Router:
     def _read_stdout(self):
         for raw in iter(self.proc.stdout.readline, b""):
             with self._stdout_cond:
+                self.stdout_raw.append(raw)
                 self.stdout_lines.append(raw.decode("utf-8", "replace").rstrip("\n"))
                 self._stdout_cond.notify_all()
         with self._stdout_cond:

@@ -11,6 +11,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from router_harness import (STEP, RouterTestCase, base_config, log_event,  # noqa: E402
                             upgrade_response)
+from harness import RawClient, make_key  # noqa: E402
 from secrets_tools import SecretDir  # noqa: E402
 
 TOKEN = "debug-level-client-token-0123"
@@ -73,6 +74,22 @@ class InfoLevel(RouterTestCase):
         events = [log_event(line)["event"] for line in self.router.stdout_lines]
         self.assertNotIn("connection_opened", events)
         self.assertNotIn("connection_closed", events)
+
+    def test_a_target_that_is_not_utf8_still_gives_json_lines(self):
+        # A client's bytes >= 0x80 in the path and in a query parameter's
+        # name: the refusal's line must still be valid UTF-8 and JSON.
+        with RawClient(self.router.port) as raw:
+            raw.send(b"GET /\xff\xfews?caf\xe9=1&\xe2\x82=2&ok=3 HTTP/1.1\r\nHost: x\r\n"
+                     b"Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                     b"Sec-WebSocket-Key: " + make_key().encode() + b"\r\n"
+                     b"Sec-WebSocket-Version: 13\r\n\r\n")
+            self.assertEqual(raw.read_http_response().status, 404)
+        self.router.wait_stdout(lambda l: "&ok" in l, STEP, "the refusal's log line")
+        raw_line = next(r for r in self.router.stdout_raw if b"&ok" in r)
+        event = json.loads(raw_line.decode("utf-8"))  # strict: no invalid UTF-8
+        self.assertEqual(event["target"], "(unknown path)?caf\ufffd&\ufffd&ok")
+        for line in self.router.stdout_raw:
+            json.loads(line.decode("utf-8"))
 
 
 if __name__ == "__main__":

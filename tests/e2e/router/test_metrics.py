@@ -103,6 +103,20 @@ class FreshRouter(MetricsMixin, RouterTestCase):
     CONFIG = base_config(limits={"connections_per_address": 0, "connection_attempts_per_minute": 0,
                                  "messages_per_minute": 0, "max_connections": 1234})
 
+    def test_every_series_of_the_catalogue_exists(self):
+        """docs/observability.md's metric tables name every series; each is
+        in the scrape of a fresh router (a histogram by its _count)."""
+        docs = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..",
+                            "docs", "observability.md")
+        with open(docs) as f:
+            rows = re.findall(r"^\| `((?:wsrouter|process)_[a-z_]+)` \| (\w+) \|", f.read(),
+                              re.MULTILINE)
+        self.assertGreater(len(rows), 30)
+        names = {name for (name, _) in self.scrape().samples}
+        for name, kind in rows:
+            wanted = name + "_count" if kind == "histogram" else name
+            self.assertIn(wanted, names, "%s (%s) is documented but not exposed" % (name, kind))
+
     def test_every_known_series_exists_at_zero_and_promtool_is_silent(self):
         s = self.scrape()
         self.assert_promtool_clean(s.text)
@@ -151,6 +165,9 @@ class FreshRouter(MetricsMixin, RouterTestCase):
             zero[(histogram + "_bucket", (("le", "0.0001"),))] = 0
             zero[(histogram + "_bucket", (("le", "10"),))] = 0
         zero[("wsrouter_broker_errors_total", (("broker", "memory"),))] = 0
+        zero[("wsrouter_broker_reconnects_total", (("broker", "memory"),))] = 0
+        zero[("wsrouter_broker_publish_failures_total", (("broker", "memory"),))] = 0
+        zero[("wsrouter_broker_command_duration_seconds_count", (("broker", "memory"),))] = 0
         for (name, labels), expected in zero.items():
             self.assertEqual(s.get(name, **dict(labels)), expected, (name, labels))
 

@@ -6,10 +6,12 @@ import json
 from router_harness import Admin, RouterTestCase, base_config
 
 MAX_PUBLISH = 2048
+MAX_BATCH = 6
 
 
 class PublishApi(RouterTestCase):
-    CONFIG = base_config(admin={"max_publish_bytes": MAX_PUBLISH})
+    CONFIG = base_config(admin={"max_publish_bytes": MAX_PUBLISH,
+                                "max_batch_messages": MAX_BATCH})
 
     def assert_error(self, response, status, code):
         self.assertEqual(response.status, status, response)
@@ -92,6 +94,17 @@ class PublishApi(RouterTestCase):
         for body in (b"nope", {"messages": {}}, {"nothing": []}, [1]):
             with self.subTest(body=body):
                 self.assert_error(self.post(body, "/api/v1/publish/batch"), 400, "BAD_REQUEST")
+
+    def test_batch_over_the_message_cap_is_413_and_publishes_nothing(self):
+        c = self.subscribed_client(["stock:CAP"])
+        messages = [{"channel": "stock:CAP", "data": i} for i in range(MAX_BATCH + 1)]
+        message = self.assert_error(self.post({"messages": messages}, "/api/v1/publish/batch"),
+                                    413, "TOO_LARGE")
+        self.assertIn("admin.max_batch_messages (%d)" % MAX_BATCH, message)
+        # At the cap it is published; the refused batch left no message behind.
+        results = self.pub.publish_batch(messages[:MAX_BATCH])
+        self.assertEqual([r["seq"] for r in results], list(range(1, MAX_BATCH + 1)))
+        self.assertEqual(c.recv_json()["data"], 0)
 
     def test_batch_mixed_results_in_order(self):
         c = self.subscribed_client(["stock:BATCH"])

@@ -14,7 +14,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from router_harness import (Closed, HarnessError, RouterTestCase, STEP, base_config,  # noqa: E402
                             upgrade_response, wait_until)
-from harness import (OP_TEXT, RawClient, deflate_message, handshake_request,  # noqa: E402
+from harness import (OP_PING, OP_TEXT, RawClient, deflate_message, handshake_request,  # noqa: E402
                      make_key)
 from secrets_tools import KeyPair, SecretDir, hs256  # noqa: E402
 
@@ -79,12 +79,39 @@ class TokenAuth(CanaryMixin, RouterTestCase):
         self.assertEqual(self.status("/ws?token=token-A").status, 101)
         self.assertEqual(self.status("/ws?token=token-B").status, 401)
 
+    def test_two_authorization_headers_are_400(self):
+        # Whichever comes first, and even when both are the same valid token.
+        for extra in (bearer("token-A") + bearer("token-B"), bearer("token-B") + bearer("token-A"),
+                      bearer("token-A") + bearer("token-A")):
+            response = self.status(extra=extra)
+            self.assertEqual(response.status, 400, response)
+            self.assertEqual(response.json()["error"]["code"], "BAD_HANDSHAKE")
+            self.assertIn("Authorization", response.json()["error"]["message"])
+        self.assertEqual(self.status(extra=bearer("token-A")).status, 101)
+
     def test_query_tokens_never_reach_the_log(self):
         self.assertEqual(self.status("/ws?x=1&token=LEAKED-SECRET-123").status, 401)
-        line = self.router.wait_stdout(lambda l: "connection_refused" in l and "x=1" in l,
+        line = self.router.wait_stdout(lambda l: "connection_refused" in l and "?x&token" in l,
                                        STEP, "the refusal's log line")
-        self.assertIn('"target":"/ws?x=1&token=REDACTED"', line)
+        self.assertIn('"target":"/ws?x&token"', line)
         self.assertFalse(any("LEAKED-SECRET" in l for l in self.router.stdout_lines))
+
+    def test_near_miss_token_forms_never_reach_the_log(self):
+        # Only a known path and the query's parameter names are logged.
+        cases = [("/ws?TOKEN=NEARMISS-1", 401, "/ws?TOKEN"),
+                 ("/ws?%74oken=NEARMISS-2", 401, "/ws?%74oken"),
+                 ("/ws?x=1;token=NEARMISS-3", 401, "/ws?x"),
+                 ("/ws/NEARMISS-4", 404, "(unknown path)"),
+                 ("/ws/NEARMISS-5?token=NEARMISS-6", 404, "(unknown path)?token"),
+                 ("/ws?NEARMISS-7", 401, "/ws?*")]
+        for path, status, target in cases:
+            self.assertEqual(self.status(path).status, status, path)
+        for path, status, target in cases:
+            line = self.router.wait_stdout(
+                lambda l: '"target":%s' % json.dumps(target) in l, STEP,
+                "the refusal of %s" % path)
+            self.assertEqual(json.loads(line)["status"], status, line)
+        self.assertFalse(any("NEARMISS" in l for l in self.router.stdout_lines))
 
     def test_rotation_swaps_tokens_without_dropping_connections(self):
         self.start_canary(extra=bearer("token-A"))
@@ -371,6 +398,25 @@ class Limits(CanaryMixin, RouterTestCase):
         self.assertEqual(closed.exception.code, 4029)
         self.assert_canary_served()
 
+    def test_pings_spend_the_message_budget(self):
+        self.start_canary(extra=self.as_client("198.51.100.5"))
+        c = self.client(extra=self.as_client("198.51.100.8"))
+        c.expect_type("welcome")
+        for i in range(20):  # the whole budget: each answered
+            c.send_frame(OP_PING, b"p%d" % i)
+            self.assertEqual(c.read_frame().payload, b"p%d" % i)
+        c.send_frame(OP_PING, b"over")  # unanswered: no pong before the next answer
+        c.send_json({"op": "ping", "id": 1})
+        frame = c.read_frame()
+        self.assertEqual(frame.opcode, OP_TEXT, frame)
+        self.assertEqual(json.loads(frame.payload)["code"], "RATE_LIMITED")
+        with self.assertRaises(Closed) as closed:
+            for i in range(20):
+                c.send_frame(OP_PING, b"more")
+            c.read_until(lambda m: False)
+        self.assertEqual(closed.exception.code, 4029)
+        self.assert_canary_served()
+
     def test_origins(self):
         def status(origin):
             return upgrade_response(self.router.port, "/ws",
@@ -393,6 +439,78 @@ class ConnectionCap(RouterTestCase):
         self.assertEqual(response.json()["error"]["code"], "UNAVAILABLE")
         self.assertIsNotNone(response.header("retry-after"))
         self.assertEqual(self.pub.stats()["gate"]["refused"]["connection_cap"], 1)
+
+
+class HandshakesInProgress(RouterTestCase):
+    # Connections still in their handshake hold a place under their address's
+    # cap from the accept on (issue 11, defect 13). One worker: connections
+    # are accepted in the order they were made.
+    CONFIG = base_config(server={"host": "127.0.0.1", "port": 0, "workers": 1,
+                                 "handshake_timeout_ms": 10000},
+                         limits={"connections_per_address": 3,
+                                 "connection_attempts_per_minute": 0})
+
+    def idle_from(self, source, send=b""):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.bind((source, 0))
+        s.connect(("127.0.0.1", self.router.port))
+        if send:
+            s.sendall(send)
+        return s
+
+    @staticmethod
+    def answer(s, timeout):
+        """What the router wrote before the timeout; None if nothing."""
+        s.settimeout(timeout)
+        try:
+            data = s.recv(4096)
+        except socket.timeout:
+            return None
+        return data
+
+    def test_idle_and_partial_handshakes_count_against_the_address(self):
+        sockets = []
+        try:
+            partial = handshake_request(key=make_key(), path="/ws")[:40]
+            # Two idle sockets and one half-sent request take the three places.
+            for i in range(3):
+                sockets.append(self.idle_from("127.0.0.2", partial if i == 2 else b""))
+            extra = [self.idle_from("127.0.0.2", partial if i % 2 else b"") for i in range(6)]
+            sockets.extend(extra)
+            # The extra ones are answered 429 at once and closed; the three first wait.
+            started = time.monotonic()
+            for s in extra:
+                data = self.answer(s, STEP)
+                self.assertIsNotNone(data, "no answer to an extra handshake")
+                self.assertTrue(data.startswith(b"HTTP/1.1 429 "), data)
+                self.assertIn(b"Retry-After:", data)
+            self.assertLess(time.monotonic() - started, 5)
+            for s in sockets[:3]:
+                self.assertIsNone(self.answer(s, 0.2))
+            gate = self.pub.stats()["gate"]
+            self.assertEqual(gate["refused"]["too_many_connections"], 6)
+            # A full upgrade from the same address finds no place either ...
+            status, s = upgrade_from("127.0.0.2", self.router.port)
+            sockets.append(s)
+            self.assertEqual(status, 429)
+            # ... while a client from another address is served.
+            c = self.client()
+            c.expect_type("welcome")
+            self.assertEqual(c.request({"op": "ping", "id": 1})["type"], "pong")
+            # Closing the idle ones gives their places back.
+            for s in sockets[:3]:
+                s.close()
+            wait_until(lambda: upgrade_from_status("127.0.0.2", self.router.port) == 101, 5,
+                       "a place once the idle sockets closed")
+        finally:
+            for s in sockets:
+                s.close()
+
+
+def upgrade_from_status(source, port):
+    status, s = upgrade_from(source, port)
+    s.close()
+    return status
 
 
 # ---- hostile input -------------------------------------------------------------

@@ -7,7 +7,7 @@
 #include <atomic>
 #include <cstdint>
 
-namespace wsr::ws {
+namespace wsr::stats {
 
 // Only ever called from the counter's one writer thread.
 inline void singleWriterAdd(std::atomic<uint64_t>& counter, uint64_t amount = 1) {
@@ -18,4 +18,4 @@ inline void singleWriterSub(std::atomic<uint64_t>& counter, uint64_t amount = 1)
   counter.store(counter.load(std::memory_order_relaxed) - amount, std::memory_order_relaxed);
 }
 
-}  // namespace wsr::ws
+}  // namespace wsr::stats

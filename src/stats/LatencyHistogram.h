@@ -5,19 +5,19 @@
 // allocation, no locked instruction. Readers (the /metrics scrape) add each
 // worker's histogram into a Snapshot and expose the sum.
 //
-// It lives in the engine because the engine times its own writes
-// (publish-to-write); the hub uses it too. Exposition is telemetry's
-// business (telemetry/MetricFamilies.h), which knows nothing of this type:
-// it takes bounds, counts and a sum.
+// Beside the single-writer counters, below every concern that counts: the
+// engine times its own writes (publish-to-write), the hub its fan-out.
+// Exposition is telemetry's business (telemetry/MetricFamilies.h), which
+// knows nothing of this type: it takes bounds, counts and a sum.
 
 #include <array>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
 
-#include "ws/SingleWriter.h"
+#include "stats/SingleWriter.h"
 
-namespace wsr::ws {
+namespace wsr::stats {
 
 class LatencyHistogram {
  public:
@@ -65,4 +65,4 @@ class LatencyHistogram {
   std::atomic<uint64_t> sumNs_{0};
 };
 
-}  // namespace wsr::ws
+}  // namespace wsr::stats

@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-namespace wsr::auth {
+namespace wsr::text {
 
 template <typename... Parts>
 std::string concat(const Parts&... parts) {
@@ -16,4 +16,4 @@ std::string concat(const Parts&... parts) {
   return text;
 }
 
-}  // namespace wsr::auth
+}  // namespace wsr::text

@@ -1,8 +1,8 @@
-#include "ws/LatencyHistogram.h"
+#include "stats/LatencyHistogram.h"
 
 #include <gtest/gtest.h>
 
-namespace wsr::ws {
+namespace wsr::stats {
 namespace {
 
 size_t bucketOf(uint64_t ns) {
@@ -60,4 +60,4 @@ TEST(LatencyHistogram, SnapshotsOfSeveralWorkersAddUp) {
 }
 
 }  // namespace
-}  // namespace wsr::ws
+}  // namespace wsr::stats

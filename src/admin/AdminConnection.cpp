@@ -1,0 +1,282 @@
+#include "admin/AdminConnection.h"
+
+#include <sys/epoll.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <string_view>
+
+#include "admin/HttpRequestHead.h"
+#include "admin/JsonBody.h"
+
+namespace wsr::admin {
+namespace {
+
+constexpr std::string_view kHeadEnd = "\r\n\r\n";
+constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+constexpr size_t kReadChunk = 16384;
+// Reads per readiness event: one fast sender cannot keep the loop to itself.
+constexpr int kMaxReadsPerEvent = 16;
+// After an answer with "Connection: close", what the client still sends is
+// read and dropped for this long before closing: closing with unread bytes
+// would reset the connection and could destroy the answer before it is read.
+constexpr uint64_t kLingerMs = 1000;
+
+}  // namespace
+
+AdminConnection::AdminConnection(uint64_t id, net::Fd fd, const net::PeerAddress& peer,
+                                 net::EventLoop& loop, const Limits& limits, Owner& owner)
+    : id_(id),
+      fd_(std::move(fd)),
+      peerIp_(peer.ip()),
+      peerPort_(peer.port),
+      loop_(loop),
+      limits_(limits),
+      owner_(owner) {}
+
+AdminConnection::~AdminConnection() {
+  if (fd_) loop_.remove(fd_.get());
+}
+
+void AdminConnection::start() {
+  loop_.add(fd_.get(), EPOLLIN, this);
+  watched_ = EPOLLIN;
+  arm(limits_.requestTimeoutMs);
+}
+
+void AdminConnection::watch(uint32_t events) {
+  if (events == watched_ || !fd_) return;
+  loop_.modify(fd_.get(), events, this);
+  watched_ = events;
+}
+
+void AdminConnection::arm(uint64_t ms) {
+  loop_.timers().schedule(deadline_, net::EventLoop::monotonicMs() + ms);
+}
+
+void AdminConnection::onIo(uint32_t events) {
+  switch (state_) {
+    case State::ReadingHead:
+    case State::ReadingBody:
+    case State::Lingering:
+      readSome();
+      return;
+    case State::Writing:
+      if (events & (EPOLLERR | EPOLLHUP)) {
+        close();
+      } else {
+        flush();
+      }
+      return;
+    case State::Dispatched:
+      // Nothing is watched while the routes work, but errors and hang-ups
+      // are reported anyway: the answer has nowhere to go.
+      if (events & (EPOLLERR | EPOLLHUP)) close();
+      return;
+    case State::Closed:
+      return;
+  }
+}
+
+void AdminConnection::onTimer(net::Timer&) {
+  switch (state_) {
+    case State::ReadingHead:
+    case State::ReadingBody:
+      if (state_ == State::ReadingBody || !in_.empty()) {
+        answer(408,
+               "the request did not arrive in full within admin.request_timeout_ms (" +
+                   std::to_string(limits_.requestTimeoutMs) + " ms)",
+               false);
+      } else {
+        close();  // an idle keep-alive connection: nothing to answer
+      }
+      return;
+    case State::Writing:  // the client does not read its answer
+    case State::Lingering:
+      close();
+      return;
+    case State::Dispatched:
+    case State::Closed:
+      return;
+  }
+}
+
+void AdminConnection::readSome() {
+  char buffer[kReadChunk];
+  for (int i = 0; i < kMaxReadsPerEvent; ++i) {
+    if (state_ != State::ReadingHead && state_ != State::ReadingBody &&
+        state_ != State::Lingering) {
+      return;
+    }
+    const ssize_t n = ::recv(fd_.get(), buffer, sizeof buffer, 0);
+    if (n > 0) {
+      if (state_ == State::Lingering) continue;
+      in_.append(buffer, static_cast<size_t>(n));
+      process();
+    } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      return;
+    } else if (n < 0 && errno == EINTR) {
+      continue;
+    } else {
+      close();  // end of stream or a reset: nothing more to read or answer
+      return;
+    }
+  }
+}
+
+void AdminConnection::process() {
+  if (state_ == State::ReadingHead) {
+    const size_t end = in_.find(kHeadEnd);
+    if (end == std::string::npos || end > limits_.maxHeadBytes) {
+      if (end != std::string::npos || in_.size() > limits_.maxHeadBytes + kHeadEnd.size()) {
+        answer(431,
+               "the request head is larger than " + std::to_string(limits_.maxHeadBytes) + " bytes",
+               false);
+      }
+      return;
+    }
+    RequestHead head = parseRequestHead(std::string_view(in_).substr(0, end));
+    in_.erase(0, end + kHeadEnd.size());
+    pending_ = Request{};
+    pending_.framing = {head.keepAlive, head.http10, head.request.method == "HEAD"};
+    if (head.refused() && head.refuseAndClose) {
+      answer(head.refuseStatus, head.refuseMessage, false);
+      return;
+    }
+    pending_.http = std::move(head.request);
+    pending_.http.remote_addr = peerIp_;
+    pending_.http.remote_port = peerPort_;
+    if (head.contentLength > limits_.maxBodyBytes) {
+      pending_.body = BodyState::TooLarge;
+    } else if (head.contentLength > 0 && !owner_.wantsBody(pending_.http)) {
+      pending_.body = BodyState::Unwanted;
+    }
+    refuseStatus_ = head.refuseStatus;
+    refuseMessage_ = std::move(head.refuseMessage);
+    bodyRemaining_ = head.contentLength;
+    if (head.expectContinue && bodyRemaining_ > 0 && !sendContinue()) return;
+    state_ = State::ReadingBody;
+  }
+  if (state_ != State::ReadingBody) return;
+  const size_t take = std::min(bodyRemaining_, in_.size());
+  if (pending_.body == BodyState::Read && refuseStatus_ == 0) {
+    pending_.http.body.append(in_, 0, take);
+  }
+  in_.erase(0, take);
+  bodyRemaining_ -= take;
+  if (bodyRemaining_ > 0) return;
+
+  if (refuseStatus_ != 0) {
+    answer(refuseStatus_, refuseMessage_, pending_.framing.keepAlive);
+    return;
+  }
+  state_ = State::Dispatched;
+  loop_.timers().cancel(deadline_);
+  watch(0);
+  Request request = std::move(pending_);
+  pending_ = Request{};
+  owner_.dispatch(*this, std::move(request));
+}
+
+bool AdminConnection::sendContinue() {
+  // 25 bytes on a connection with nothing else unsent: they fit in the
+  // socket buffer, or the connection is broken.
+  const ssize_t n = ::send(fd_.get(), kContinue.data(), kContinue.size(), MSG_NOSIGNAL);
+  if (n != static_cast<ssize_t>(kContinue.size())) {
+    close();
+    return false;
+  }
+  return true;
+}
+
+void AdminConnection::answer(int status, const std::string& message, bool keepAlive) {
+  httplib::Response res;
+  res.status = status;
+  res.set_content(errorJson(errorCodeForStatus(status), message), "application/json");
+  ResponseFraming framing = pending_.framing;
+  framing.keepAlive = keepAlive;
+  respond(responseText(res, framing), keepAlive);
+}
+
+void AdminConnection::respond(std::string text, bool keepAlive) {
+  if (state_ == State::Closed) return;
+  out_ = std::move(text);
+  outOffset_ = 0;
+  keepAlive_ = keepAlive && !stopping_;
+  state_ = State::Writing;
+  flush();
+}
+
+void AdminConnection::flush() {
+  while (outOffset_ < out_.size()) {
+    const ssize_t n =
+        ::send(fd_.get(), out_.data() + outOffset_, out_.size() - outOffset_, MSG_NOSIGNAL);
+    if (n > 0) {
+      outOffset_ += static_cast<size_t>(n);
+    } else if (n < 0 && errno == EINTR) {
+      continue;
+    } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      // The client reads slowly: it gets the request deadline to take the answer.
+      if (watched_ != EPOLLOUT) arm(limits_.requestTimeoutMs);
+      watch(EPOLLOUT);
+      return;
+    } else {
+      close();
+      return;
+    }
+  }
+  finishWrite();
+}
+
+void AdminConnection::finishWrite() {
+  out_.clear();
+  outOffset_ = 0;
+  if (!keepAlive_) {
+    if (stopping_) {
+      close();
+    } else {
+      linger();
+    }
+    return;
+  }
+  state_ = State::ReadingHead;
+  watch(EPOLLIN);
+  arm(limits_.requestTimeoutMs);
+  // A pipelined request may be buffered already; readiness will not report it.
+  if (!in_.empty()) process();
+}
+
+void AdminConnection::linger() {
+  ::shutdown(fd_.get(), SHUT_WR);
+  state_ = State::Lingering;
+  in_.clear();
+  watch(EPOLLIN);
+  arm(std::min(kLingerMs, limits_.requestTimeoutMs));
+}
+
+void AdminConnection::shutdown() {
+  stopping_ = true;
+  if (state_ != State::Dispatched && state_ != State::Writing) close();
+}
+
+bool AdminConnection::closeIfWaiting() {
+  if (state_ != State::ReadingHead && state_ != State::ReadingBody && state_ != State::Lingering) {
+    return false;
+  }
+  close();
+  return true;
+}
+
+void AdminConnection::close() {
+  if (state_ == State::Closed) return;
+  state_ = State::Closed;
+  loop_.timers().cancel(deadline_);
+  loop_.remove(fd_.get());
+  fd_.reset();
+  in_.clear();
+  out_.clear();
+  owner_.closed(*this);
+}
+
+}  // namespace wsr::admin

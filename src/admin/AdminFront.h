@@ -1,0 +1,99 @@
+#pragma once
+// The admin port's HTTP/1.1 front: the listening socket and one event-loop
+// thread that accepts connections and reads every request in full
+// (AdminConnection) before any handler thread sees it, then two worker pools
+// that run the handlers: one for the probes alone and one for the rest.
+//
+// So a thread is held only while a handler works, never while a client is
+// slow to send: slow or many publish connections cannot make /healthz and
+// /readyz wait (issue 11, defect 11), and each request has a total deadline.
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "admin/AdminConnection.h"
+#include "admin/WorkerPool.h"
+#include "net/EventLoop.h"
+#include "net/Fd.h"
+#include "net/TimerWheel.h"
+
+namespace wsr::admin {
+
+class AdminFront final : private AdminConnection::Owner,
+                         private net::EventLoop::IoHandler,
+                         private net::Timer::Handler {
+ public:
+  struct Options {
+    std::string host;
+    uint16_t port = 0;  // 0: a free port
+    AdminConnection::Limits limits;
+    size_t threads = 16;      // handler threads for every route but the probes
+    size_t probeThreads = 2;  // handler threads for the probes alone
+    // Connections open at once. At the cap a new connection closes the
+    // oldest one that is waiting for its client, so a flood of idle or slow
+    // connections cannot lock a probe out; with none such it is refused.
+    size_t maxConnections = 1024;
+    int backlog = 1024;
+  };
+  // Answers one complete request (any handler thread).
+  using Handler = std::function<void(const AdminConnection::Request&, httplib::Response&)>;
+  // Of a request's head, on the loop's thread: whether it goes to the probe
+  // threads; whether its body is worth storing (AdminConnection::Owner).
+  using HeadPredicate = std::function<bool(const httplib::Request&)>;
+
+  AdminFront(Options options, Handler handler, HeadPredicate isProbe, HeadPredicate wantsBody);
+  ~AdminFront();  // stop()
+  AdminFront(const AdminFront&) = delete;
+  AdminFront& operator=(const AdminFront&) = delete;
+
+  // Binds and listens (SO_REUSEADDR, not SO_REUSEPORT: a second router must
+  // not share the port and half of the publications), then serves on its own
+  // threads. False with the reason when the address cannot be used.
+  bool start(std::string& error);
+  uint16_t port() const { return port_; }
+  // Stops accepting, closes the connections waiting for a request, answers
+  // the requests already read, then joins every thread. Idempotent.
+  void stop();
+
+ private:
+  void onIo(uint32_t events) override;       // the listening socket
+  void onTimer(net::Timer& timer) override;  // stop()'s bound on unfinished answers
+  bool wantsBody(const httplib::Request& head) override { return wantsBody_(head); }
+  void dispatch(AdminConnection& connection, AdminConnection::Request request) override;
+  void closed(AdminConnection& connection) override;
+  void deliver(uint64_t id, std::string text, bool keepAlive);
+  bool makeRoom();
+  void beginStop();
+  void exitWhenIdle();
+
+  const Options options_;
+  const Handler handler_;
+  const HeadPredicate isProbe_;
+  const HeadPredicate wantsBody_;
+  uint16_t port_ = 0;
+
+  net::EventLoop loop_;
+  net::Fd listener_;
+  // Owned by the loop's thread.
+  // By id: oldest first.
+  std::map<uint64_t, std::unique_ptr<AdminConnection>> connections_;
+  std::vector<std::unique_ptr<AdminConnection>> closing_;  // freed after the pass
+  uint64_t nextId_ = 1;
+  bool stopping_ = false;
+  bool workersStopped_ = false;
+  net::Timer stopTimer_{this};
+
+  WorkerPool workers_;
+  WorkerPool probeWorkers_;
+  std::thread thread_;
+  std::atomic<bool> stopped_{false};
+};
+
+}  // namespace wsr::admin

@@ -1,0 +1,84 @@
+#include "broker/RedisBroker.h"
+
+#include <chrono>
+#include <thread>
+
+#include "hub/ChannelName.h"
+
+namespace wsr::broker {
+
+RedisBroker::RedisBroker(const config::Config& config, hub::Hub& hub, telemetry::Logger& logger)
+    : tracer_(hub.tracer()),
+      connectTimeoutMs_(config.broker.redis.connectTimeoutMs),
+      publisher_(config, logger),
+      subscriber_(config, hub, logger, [this] { publisher_.recheck(); }) {
+  hub.mirror(subscriber_);
+}
+
+RedisBroker::~RedisBroker() {
+  stop();
+}
+
+hub::PublishResult RedisBroker::publish(hub::Publication&& publication) {
+  if (tracer_ == nullptr) return publisher_.publish(std::move(publication));
+  const telemetry::TraceContext parent =
+      telemetry::parseTraceparent(publication.traceparent).value_or(telemetry::TraceContext{});
+  telemetry::ActiveSpan span =
+      tracer_->startSpan("broker.publish", telemetry::SpanKind::Internal, parent);
+  if (span.recording()) {
+    const std::string_view channel =
+        std::string_view(publication.channel).substr(0, hub::kMaxChannelNameBytes);
+    span.setString("messaging.destination.name", channel);
+    span.setString("wsrouter.namespace", hub::namespaceOf(channel));
+    span.setString("messaging.system", "redis");
+  }
+  hub::PublishResult result = publisher_.publish(std::move(publication));
+  if (result.ok()) {
+    span.setInt("wsrouter.seq", static_cast<int64_t>(result.seq));
+  } else {
+    span.setError(hub::errorCodeOf(result.error));
+  }
+  return result;
+}
+
+bool RedisBroker::start(std::string& /*error*/) {
+  // An unreachable Redis does not stop the start: the instance is unready
+  // until it connects, and keeps trying. A reachable one is connected
+  // before the router says it serves (the first attempts are awaited,
+  // bounded by the connect timeout).
+  publisher_.start();
+  subscriber_.start();
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(2 * connectTimeoutMs_ + 100);
+  while ((!publisher_.attempted() || !subscriber_.attempted()) &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return true;
+}
+
+void RedisBroker::stop() {
+  publisher_.stop();
+  subscriber_.stop();
+}
+
+bool RedisBroker::ready(std::string& detail) const {
+  if (publisher_.connected() && subscriber_.caughtUp()) return true;
+  detail = publisher_.connected() && subscriber_.connected()
+               ? "the broker (Redis) is back; channels are being caught up"
+               : "the broker (Redis) is unreachable";
+  return false;
+}
+
+BrokerStats RedisBroker::stats() const {
+  BrokerStats out;
+  out.up = publisher_.connected() && subscriber_.connected();
+  out.errors = publisher_.errors() + subscriber_.errors();
+  out.reconnects = publisher_.reconnects() + subscriber_.reconnects();
+  out.publishFailures = publisher_.failures();
+  publisher_.addLatency(out.commandLatency);
+  subscriber_.addLatency(out.commandLatency);
+  return out;
+}
+
+}  // namespace wsr::broker

@@ -1,0 +1,61 @@
+#include "broker/RedisMessage.h"
+
+#include <charconv>
+
+namespace wsr::broker {
+namespace {
+
+// The next space- or newline-terminated word of `text`, consumed with its end.
+std::optional<std::string_view> word(std::string_view& text, char end) {
+  const size_t at = text.find(end);
+  if (at == std::string_view::npos || at == 0) return std::nullopt;
+  std::string_view out = text.substr(0, at);
+  text.remove_prefix(at + 1);
+  return out;
+}
+
+template <typename T>
+bool number(std::optional<std::string_view> text, T& out) {
+  if (!text) return false;
+  const auto [end, status] = std::from_chars(text->data(), text->data() + text->size(), out);
+  return status == std::errc() && end == text->data() + text->size();
+}
+
+}  // namespace
+
+std::string encodeRedisMessage(uint64_t seq, uint64_t epoch, int64_t tsMs, std::string_view type,
+                               std::string_view key, std::string_view data) {
+  std::string out = std::to_string(seq);
+  out += ' ';
+  out += std::to_string(epoch);
+  out += ' ';
+  out += std::to_string(tsMs);
+  out += ' ';
+  out += type;
+  out += ' ';
+  out += std::to_string(key.size());
+  out += '\n';
+  out += key;
+  out += data;
+  return out;
+}
+
+std::optional<RedisMessage> decodeRedisMessage(std::string_view bytes) {
+  RedisMessage out;
+  size_t keyBytes = 0;
+  if (!number(word(bytes, ' '), out.seq) || !number(word(bytes, ' '), out.epoch) ||
+      !number(word(bytes, ' '), out.tsMs)) {
+    return std::nullopt;
+  }
+  const auto type = word(bytes, ' ');
+  if (!type || !number(word(bytes, '\n'), keyBytes) || keyBytes > bytes.size()) {
+    return std::nullopt;
+  }
+  if (out.seq == 0) return std::nullopt;
+  out.publication.type = std::string(*type);
+  out.publication.key = std::string(bytes.substr(0, keyBytes));
+  out.publication.data = std::string(bytes.substr(keyBytes));
+  return out;
+}
+
+}  // namespace wsr::broker

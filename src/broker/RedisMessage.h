@@ -1,0 +1,36 @@
+#pragma once
+// A publication as it travels through Redis: on the instances' pub/sub
+// channel, in the channel's stream and as its retained value, the same
+// bytes, written by the publish script (RedisScript.cpp) and read here:
+//
+//   <seq> <epoch> <ts> <type> <key length>\n<key><data>
+//
+// Numbers in decimal; `type` is [A-Za-z0-9_.-]{1,64} (the publish API's
+// rule), so neither it nor the numbers hold a space; the key is counted,
+// so it may hold anything; `data` is the publisher's JSON, byte for byte,
+// to the end. Each instance builds the frames from it once (Hub::build),
+// so every instance sends the same bytes.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "hub/PublishSink.h"
+
+namespace wsr::broker {
+
+struct RedisMessage {
+  uint64_t seq = 0;
+  uint64_t epoch = 0;
+  int64_t tsMs = 0;
+  hub::Publication publication;  // channel left empty: the carrier names it
+};
+
+// What the script writes (tests, and tools that speak to the same Redis).
+std::string encodeRedisMessage(uint64_t seq, uint64_t epoch, int64_t tsMs, std::string_view type,
+                               std::string_view key, std::string_view data);
+// Null when the bytes are not such a message.
+std::optional<RedisMessage> decodeRedisMessage(std::string_view bytes);
+
+}  // namespace wsr::broker

@@ -1,0 +1,242 @@
+#include "broker/RedisPublisher.h"
+
+#include <chrono>
+#include <random>
+
+#include "broker/Backoff.h"
+#include "broker/RedisScript.h"
+#include "hub/ChannelName.h"
+#include "hub/WallClock.h"
+#include "net/EventLoop.h"
+
+namespace wsr::broker {
+namespace {
+
+// Publications one pipeline carries at most.
+constexpr size_t kMaxBatch = 256;
+// An idle connection is checked this often (PING), so that a Redis gone
+// while nobody publishes is noticed for readiness.
+constexpr auto kIdleCheck = std::chrono::milliseconds(1000);
+constexpr uint32_t kBackoffInitialMs = 100;
+constexpr uint32_t kBackoffMaxMs = 5000;
+
+hub::PublishResult unavailable(std::string why) {
+  return {hub::PublishError::Unavailable, std::move(why), 0};
+}
+
+}  // namespace
+
+RedisPublisher::RedisPublisher(const config::Config& config, telemetry::Logger& logger)
+    : config_(config), logger_(logger) {}
+
+RedisPublisher::~RedisPublisher() {
+  stop();
+}
+
+void RedisPublisher::start() {
+  thread_ = std::thread([this] { run(); });
+}
+
+void RedisPublisher::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  std::deque<std::unique_ptr<Request>> left;
+  {
+    std::lock_guard lock(mutex_);
+    left.swap(queue_);
+  }
+  for (auto& request : left)
+    request->done.set_value(unavailable("the router is shutting down"));
+}
+
+void RedisPublisher::recheck() {
+  {
+    std::lock_guard lock(mutex_);
+    recheck_ = true;
+  }
+  wake_.notify_one();
+}
+
+hub::PublishResult RedisPublisher::publish(hub::Publication&& publication) {
+  if (!hub::isValidChannelName(publication.channel)) {
+    std::string text = "channel '";
+    text.append(publication.channel, 0, hub::kMaxChannelNameBytes);
+    text += "' is not a valid channel name (1 to 128 bytes of A-Z a-z 0-9 _ . : @ -)";
+    return {hub::PublishError::InvalidChannel, std::move(text), 0};
+  }
+  // The message format separates fields with spaces (RedisMessage.h).
+  if (publication.type.empty() || publication.type.find_first_of(" \n") != std::string::npos) {
+    return {hub::PublishError::BadRequest, "field 'type' must not be empty or hold spaces", 0};
+  }
+  if (!connected()) {
+    failures_.fetch_add(1, std::memory_order_relaxed);
+    return unavailable("the broker (Redis) is unreachable; retry later");
+  }
+  auto request = std::make_unique<Request>();
+  request->args = publishArguments(
+      publication.channel, publication.type, publication.key, publication.data, hub::wallClockMs(),
+      config_.namespaceFor(publication.channel), config_.broker.redis.channelTtlMs);
+  std::future<hub::PublishResult> answer = request->done.get_future();
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) return unavailable("the router is shutting down");
+    queue_.push_back(std::move(request));
+  }
+  wake_.notify_one();
+  if (answer.wait_for(std::chrono::milliseconds(config_.broker.redis.commandTimeoutMs)) !=
+      std::future_status::ready) {
+    // It may still be published: the publisher is told it is not known.
+    failures_.fetch_add(1, std::memory_order_relaxed);
+    return unavailable("the broker (Redis) did not answer within broker.redis.command_timeout_ms");
+  }
+  hub::PublishResult result = answer.get();
+  if (result.error == hub::PublishError::Unavailable) {
+    failures_.fetch_add(1, std::memory_order_relaxed);
+  }
+  return result;
+}
+
+bool RedisPublisher::connect(std::string& error) {
+  if (!connection_.connect(config_.broker.redis, error)) return false;
+  Reply reply = connection_.command({"SCRIPT", "LOAD", std::string(publishScript())}, error);
+  if (!reply) return false;
+  if (reply->type != REDIS_REPLY_STRING) {
+    error = "SCRIPT LOAD failed";
+    if (reply->type == REDIS_REPLY_ERROR) error += ": " + std::string(reply->str, reply->len);
+    connection_.close();
+    return false;
+  }
+  sha_.assign(reply->str, reply->len);
+  return true;
+}
+
+void RedisPublisher::fail(std::vector<std::unique_ptr<Request>>& requests, const std::string& why) {
+  for (auto& request : requests) {
+    if (request) request->done.set_value(unavailable(why));
+  }
+  requests.clear();
+}
+
+void RedisPublisher::lost(const std::string& error) {
+  connection_.close();
+  errors_.fetch_add(1, std::memory_order_relaxed);
+  if (connected_.exchange(false)) {
+    logger_.log(telemetry::LogLevel::Warn, "broker_disconnected",
+                {{"connection", "publish"}, {"message", error}});
+  }
+}
+
+void RedisPublisher::run() {
+  Backoff backoff(kBackoffInitialMs, kBackoffMaxMs, std::random_device{}());
+  bool everConnected = false;
+  std::vector<std::unique_ptr<Request>> batch;
+  while (true) {
+    if (!connection_.connected()) {
+      std::string error;
+      if (connect(error)) {
+        backoff.reset();
+        if (everConnected) reconnects_.fetch_add(1, std::memory_order_relaxed);
+        everConnected = true;
+        connected_.store(true);
+        logger_.log(telemetry::LogLevel::Info, "broker_connected", {{"connection", "publish"}});
+        attempted_.store(true, std::memory_order_release);
+      } else {
+        lost(error);
+        attempted_.store(true, std::memory_order_release);
+        std::unique_lock lock(mutex_);
+        // Whoever queued before the connection was known lost gets an answer now.
+        while (!queue_.empty()) {
+          queue_.front()->done.set_value(unavailable("the broker (Redis) is unreachable"));
+          queue_.pop_front();
+        }
+        wake_.wait_for(lock, std::chrono::milliseconds(backoff.nextMs()),
+                       [this] { return stopping_; });
+        if (stopping_) return;
+        continue;
+      }
+    }
+    {
+      std::unique_lock lock(mutex_);
+      const bool woken = wake_.wait_for(
+          lock, kIdleCheck, [this] { return stopping_ || recheck_ || !queue_.empty(); });
+      if (stopping_) return;
+      if (!woken || (recheck_ && queue_.empty())) {
+        recheck_ = false;
+        lock.unlock();
+        std::string error;
+        const uint64_t started = net::EventLoop::monotonicNs();
+        if (!connection_.command({"PING"}, error)) lost(error);
+        latency_.observe(net::EventLoop::monotonicNs() - started);
+        continue;
+      }
+      while (!queue_.empty() && batch.size() < kMaxBatch) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    send(batch);
+    batch.clear();
+  }
+}
+
+void RedisPublisher::send(std::vector<std::unique_ptr<Request>>& batch) {
+  std::vector<std::unique_ptr<Request>> again;  // NOSCRIPT: loaded again, then sent again
+  const std::string lostWhy = "the broker (Redis) connection was lost";
+  for (int attempt = 0; attempt < 2 && !batch.empty(); ++attempt) {
+    const uint64_t started = net::EventLoop::monotonicNs();
+    for (const auto& request : batch) {
+      std::vector<std::string> args;
+      args.reserve(request->args.size() + 2);
+      args.emplace_back("EVALSHA");
+      args.push_back(sha_);
+      args.insert(args.end(), request->args.begin(), request->args.end());
+      connection_.append(args);
+    }
+    std::string error;
+    if (!connection_.flush(error)) {
+      lost(error);
+      fail(batch, lostWhy);
+      fail(again, lostWhy);
+      return;
+    }
+    for (auto& request : batch) {
+      Reply reply = connection_.next(error);
+      if (!reply) {
+        lost(error);
+        fail(batch, lostWhy);  // those answered are null by now
+        fail(again, lostWhy);
+        return;
+      }
+      bool noScript = false;
+      const auto answer = parsePublishAnswer(reply.get(), error, noScript);
+      if (answer) {
+        request->done.set_value({hub::PublishError::None, {}, answer->seq});
+        request.reset();
+      } else if (noScript && attempt == 0) {
+        again.push_back(std::move(request));
+      } else {
+        errors_.fetch_add(1, std::memory_order_relaxed);
+        request->done.set_value(unavailable("the broker (Redis) refused it: " + error));
+        request.reset();
+      }
+    }
+    latency_.observe(net::EventLoop::monotonicNs() - started);
+    batch.clear();
+    if (again.empty()) return;
+    batch.swap(again);
+    Reply loaded = connection_.command({"SCRIPT", "LOAD", std::string(publishScript())}, error);
+    if (!loaded) {
+      lost(error);
+      fail(batch, lostWhy);
+      return;
+    }
+    if (loaded->type == REDIS_REPLY_STRING) sha_.assign(loaded->str, loaded->len);
+  }
+  fail(batch, "the broker (Redis) does not keep the publish script");
+}
+
+}  // namespace wsr::broker

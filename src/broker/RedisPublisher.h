@@ -1,0 +1,89 @@
+#pragma once
+// The publish half of the Redis broker: its own thread and connection.
+// Publishers (admin threads, the demo feed) queue a publication and wait
+// for its seq, at most broker.redis.command_timeout_ms; the thread sends
+// every publication queued meanwhile as one pipeline of EVALSHA calls (one
+// round trip for many), and answers each. It never touches the hub: the
+// publication comes back to every instance, this one included, through
+// Redis pub/sub (RedisSubscriber).
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "broker/RedisConnection.h"
+#include "config/Config.h"
+#include "hub/PublishSink.h"
+#include "stats/LatencyHistogram.h"
+#include "telemetry/Logger.h"
+
+namespace wsr::broker {
+
+class RedisPublisher {
+ public:
+  RedisPublisher(const config::Config& config, telemetry::Logger& logger);
+  ~RedisPublisher();  // stop()
+  RedisPublisher(const RedisPublisher&) = delete;
+  RedisPublisher& operator=(const RedisPublisher&) = delete;
+
+  void start();
+  void stop();
+
+  // Any thread: the publication's seq from Redis, or Unavailable.
+  hub::PublishResult publish(hub::Publication&& publication);
+
+  // Any thread: check the connection now (another connection to the same
+  // Redis was lost, so this one may be dead too, unnoticed while idle).
+  void recheck();
+
+  bool connected() const { return connected_.load(std::memory_order_relaxed); }
+  // Whether the first connection attempt has ended (either way).
+  bool attempted() const { return attempted_.load(std::memory_order_acquire); }
+  uint64_t errors() const { return errors_.load(std::memory_order_relaxed); }
+  uint64_t reconnects() const { return reconnects_.load(std::memory_order_relaxed); }
+  uint64_t failures() const { return failures_.load(std::memory_order_relaxed); }
+  void addLatency(stats::LatencyHistogram::Snapshot& into) const { latency_.addTo(into); }
+
+ private:
+  struct Request {
+    std::vector<std::string> args;  // EVALSHA's, after the SHA
+    std::promise<hub::PublishResult> done;
+  };
+
+  void run();
+  bool connect(std::string& error);
+  // Sends `batch` as one pipeline and answers each (Unavailable when the
+  // connection fails on the way).
+  void send(std::vector<std::unique_ptr<Request>>& batch);
+  // Answers every request still there (non-null) with Unavailable.
+  void fail(std::vector<std::unique_ptr<Request>>& requests, const std::string& why);
+  void lost(const std::string& error);
+
+  const config::Config& config_;
+  telemetry::Logger& logger_;
+  RedisConnection connection_;  // the thread's only
+  std::string sha_;             // the thread's only
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<std::unique_ptr<Request>> queue_;
+  bool stopping_ = false;
+  bool recheck_ = false;
+  std::thread thread_;
+
+  std::atomic<bool> connected_{false};
+  std::atomic<bool> attempted_{false};
+  std::atomic<uint64_t> errors_{0};
+  std::atomic<uint64_t> reconnects_{0};
+  std::atomic<uint64_t> failures_{0};
+  stats::LatencyHistogram latency_;  // written by the thread only
+};
+
+}  // namespace wsr::broker

@@ -1,0 +1,96 @@
+#include "broker/RedisScript.h"
+
+#include <hiredis/hiredis.h>
+
+#include <charconv>
+
+#include "broker/RedisKeys.h"
+
+namespace wsr::broker {
+namespace {
+
+// KEYS: seq hash, stream, retained value.
+// ARGV: pub/sub channel, ts, type, key, data, history size, retain (0/1), ttl ms.
+// The epoch is the Redis clock in microseconds when the channel's first
+// seq was given: a Redis that lost its data (or a channel that expired)
+// starts with another one. A new numbering also drops a stream or value
+// left over from the old one (XADD needs increasing ids).
+constexpr std::string_view kScript = R"lua(
+local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
+local epoch = redis.call('HGET', KEYS[1], 'epoch')
+if seq == 1 or not epoch then
+  local t = redis.call('TIME')
+  epoch = t[1] .. string.format('%06d', tonumber(t[2]))
+  redis.call('HSET', KEYS[1], 'epoch', epoch)
+  redis.call('DEL', KEYS[2], KEYS[3])
+end
+local ttl = tonumber(ARGV[8])
+local message = string.format('%d', seq) .. ' ' .. epoch .. ' ' .. ARGV[2] .. ' ' .. ARGV[3] ..
+  ' ' .. string.format('%d', #ARGV[4]) .. '\n' .. ARGV[4] .. ARGV[5]
+redis.call('PEXPIRE', KEYS[1], ttl)
+local history = tonumber(ARGV[6])
+if history > 0 then
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', history, '0-' .. string.format('%d', seq), 'm', message)
+  redis.call('PEXPIRE', KEYS[2], ttl)
+end
+if ARGV[7] == '1' then
+  redis.call('SET', KEYS[3], message, 'PX', ttl)
+end
+redis.call('PUBLISH', ARGV[1], message)
+return {seq, epoch}
+)lua";
+
+bool toNumber(std::string_view text, uint64_t& out) {
+  const auto [end, status] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return status == std::errc() && end == text.data() + text.size();
+}
+
+}  // namespace
+
+std::string_view publishScript() {
+  return kScript;
+}
+
+std::vector<std::string> publishArguments(std::string_view channel, std::string_view type,
+                                          std::string_view key, std::string_view data, int64_t tsMs,
+                                          const config::NamespaceConfig& settings,
+                                          uint32_t channelTtlMs) {
+  return {"3",
+          seqKey(channel),
+          streamKey(channel),
+          lastKey(channel),
+          pubsubChannel(channel),
+          std::to_string(tsMs),
+          std::string(type),
+          std::string(key),
+          std::string(data),
+          std::to_string(settings.historySize),
+          settings.retainLast ? "1" : "0",
+          std::to_string(channelTtlMs)};
+}
+
+std::optional<PublishAnswer> parsePublishAnswer(const redisReply* reply, std::string& error,
+                                                bool& noScript) {
+  noScript = false;
+  if (reply == nullptr) {
+    error = "no answer from Redis";
+    return std::nullopt;
+  }
+  if (reply->type == REDIS_REPLY_ERROR) {
+    error.assign(reply->str, reply->len);
+    noScript = error.starts_with("NOSCRIPT");
+    return std::nullopt;
+  }
+  PublishAnswer answer;
+  if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
+      reply->element[0]->type != REDIS_REPLY_INTEGER || reply->element[0]->integer <= 0 ||
+      reply->element[1]->type != REDIS_REPLY_STRING ||
+      !toNumber(std::string_view(reply->element[1]->str, reply->element[1]->len), answer.epoch)) {
+    error = "unexpected answer from the publish script";
+    return std::nullopt;
+  }
+  answer.seq = static_cast<uint64_t>(reply->element[0]->integer);
+  return answer;
+}
+
+}  // namespace wsr::broker

@@ -1,0 +1,36 @@
+#pragma once
+// The publish script: one publication, atomically. Loaded once per
+// connection (SCRIPT LOAD), called by its SHA (EVALSHA), loaded again when
+// Redis answers NOSCRIPT (it restarted, or SCRIPT FLUSH).
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/Config.h"
+
+struct redisReply;
+
+namespace wsr::broker {
+
+// The Lua text (RedisScript.cpp says what it does).
+std::string_view publishScript();
+
+// EVALSHA's arguments after the SHA: numkeys, the keys, then the values.
+std::vector<std::string> publishArguments(std::string_view channel, std::string_view type,
+                                          std::string_view key, std::string_view data, int64_t tsMs,
+                                          const config::NamespaceConfig& settings,
+                                          uint32_t channelTtlMs);
+
+struct PublishAnswer {
+  uint64_t seq = 0;
+  uint64_t epoch = 0;
+};
+// The script's answer {seq, epoch}; null (and `error` set) otherwise.
+// `noScript` is set when Redis does not know the script.
+std::optional<PublishAnswer> parsePublishAnswer(const redisReply* reply, std::string& error,
+                                                bool& noScript);
+
+}  // namespace wsr::broker

@@ -1,0 +1,373 @@
+#include "broker/RedisSubscriber.h"
+
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <optional>
+#include <random>
+#include <utility>
+
+#include "broker/Backoff.h"
+#include "broker/RedisKeys.h"
+#include "broker/RedisMessage.h"
+#include "net/EventLoop.h"
+
+namespace wsr::broker {
+namespace {
+
+constexpr uint32_t kBackoffInitialMs = 100;
+constexpr uint32_t kBackoffMaxMs = 5000;
+// The longest the thread waits for Redis before looking at lingering
+// channels again (a change wakes it at once).
+constexpr int kTurnMs = 100;
+// Channels per SUBSCRIBE when subscribing again after a reconnection.
+constexpr size_t kChannelsPerSubscribe = 500;
+
+std::string_view text(const redisReply* reply) {
+  if (reply == nullptr || (reply->type != REDIS_REPLY_STRING && reply->type != REDIS_REPLY_STATUS))
+    return {};
+  return {reply->str, reply->len};
+}
+
+uint64_t number(const redisReply* reply) {
+  uint64_t out = 0;
+  for (char c : text(reply)) {
+    if (c < '0' || c > '9') return 0;
+    out = out * 10 + static_cast<uint64_t>(c - '0');
+  }
+  return out;
+}
+
+}  // namespace
+
+RedisSubscriber::RedisSubscriber(const config::Config& config, hub::Hub& hub,
+                                 telemetry::Logger& logger, std::function<void()> lost)
+    : config_(config),
+      hub_(hub),
+      logger_(logger),
+      onLost_(std::move(lost)),
+      wakeFd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
+
+RedisSubscriber::~RedisSubscriber() {
+  stop();
+}
+
+void RedisSubscriber::start() {
+  thread_ = std::thread([this] { run(); });
+}
+
+void RedisSubscriber::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  const uint64_t one = 1;
+  [[maybe_unused]] ssize_t written = ::write(wakeFd_.get(), &one, sizeof one);
+  if (thread_.joinable()) thread_.join();
+}
+
+void RedisSubscriber::watched(const std::string& channel) {
+  {
+    std::lock_guard lock(mutex_);
+    changes_.push_back({channel, true});
+  }
+  const uint64_t one = 1;
+  [[maybe_unused]] ssize_t written = ::write(wakeFd_.get(), &one, sizeof one);
+}
+
+void RedisSubscriber::unwatched(const std::string& channel) {
+  {
+    std::lock_guard lock(mutex_);
+    changes_.push_back({channel, false});
+  }
+  const uint64_t one = 1;
+  [[maybe_unused]] ssize_t written = ::write(wakeFd_.get(), &one, sizeof one);
+}
+
+bool RedisSubscriber::connect(std::string& error) {
+  if (!subscription_.connect(config_.broker.redis, error)) return false;
+  if (!reader_.connect(config_.broker.redis, error)) {
+    subscription_.close();
+    return false;
+  }
+  failed_ = false;
+  // Every channel again; each is caught up when Redis confirms it.
+  std::vector<std::string> command{"SUBSCRIBE"};
+  catchingUp_ = subscribed_.size();
+  for (auto& [name, state] : subscribed_) {
+    state.confirmed = false;
+    state.catchingUp = true;
+    command.push_back(pubsubChannel(name));
+    if (command.size() > kChannelsPerSubscribe) {
+      send(command);
+      command.resize(1);
+    }
+  }
+  if (command.size() > 1) send(command);
+  return !failed_;
+}
+
+void RedisSubscriber::lost(const std::string& error) {
+  subscription_.close();
+  reader_.close();
+  errors_.fetch_add(1, std::memory_order_relaxed);
+  caughtUp_.store(false);
+  if (connected_.exchange(false)) {
+    logger_.log(telemetry::LogLevel::Warn, "broker_disconnected",
+                {{"connection", "subscribe"}, {"message", error}});
+    if (onLost_) onLost_();
+  }
+}
+
+void RedisSubscriber::send(const std::vector<std::string>& command) {
+  if (!subscription_.connected() || failed_) return;
+  subscription_.append(command);
+  std::string error;
+  if (!subscription_.flush(error)) failed_ = true;
+}
+
+void RedisSubscriber::run() {
+  Backoff backoff(kBackoffInitialMs, kBackoffMaxMs, std::random_device{}());
+  bool everConnected = false;
+  uint64_t nextAttemptMs = 0;
+  while (true) {
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_) return;
+    }
+    applyChanges();
+    if (failed_) lost("the connection to Redis failed");
+    if (!subscription_.connected()) {
+      const uint64_t now = net::EventLoop::monotonicMs();
+      if (now < nextAttemptMs) {
+        receive(static_cast<int>(std::min<uint64_t>(nextAttemptMs - now, kTurnMs)));
+        continue;
+      }
+      std::string error;
+      if (!connect(error)) {
+        lost(error);
+        attempted_.store(true, std::memory_order_release);
+        nextAttemptMs = net::EventLoop::monotonicMs() + backoff.nextMs();
+        continue;
+      }
+      backoff.reset();
+      if (everConnected) reconnects_.fetch_add(1, std::memory_order_relaxed);
+      everConnected = true;
+      connected_.store(true);
+      if (catchingUp_ == 0) caughtUp_.store(true);
+      logger_.log(
+          telemetry::LogLevel::Info, "broker_connected",
+          {{"connection", "subscribe"}, {"channels", static_cast<uint64_t>(subscribed_.size())}});
+      attempted_.store(true, std::memory_order_release);
+    }
+    expireLingering();
+    if (!receive(kTurnMs)) failed_ = true;
+  }
+}
+
+void RedisSubscriber::applyChanges() {
+  std::vector<Change> changes;
+  {
+    std::lock_guard lock(mutex_);
+    changes.swap(changes_);
+  }
+  const uint64_t now = net::EventLoop::monotonicMs();
+  for (const Change& change : changes) {
+    if (change.watched) {
+      auto [it, inserted] = subscribed_.try_emplace(change.channel);
+      it->second.lingering = false;
+      if (inserted) {
+        send({"SUBSCRIBE", pubsubChannel(change.channel)});
+      } else if (it->second.confirmed && subscription_.connected()) {
+        // Still subscribed from before (lingering): a new mirror is primed now.
+        std::shared_ptr<hub::Channel> channel = hub_.find(change.channel);
+        if (channel && !channel->primed() && !sync(change.channel)) failed_ = true;
+      }
+    } else if (auto it = subscribed_.find(change.channel); it != subscribed_.end()) {
+      it->second.lingering = true;
+      it->second.lingerUntilMs = now + config_.broker.redis.unsubscribeLingerMs;
+    }
+  }
+  subscribedCount_.store(subscribed_.size(), std::memory_order_relaxed);
+}
+
+void RedisSubscriber::expireLingering() {
+  const uint64_t now = net::EventLoop::monotonicMs();
+  for (auto it = subscribed_.begin(); it != subscribed_.end();) {
+    if (!it->second.lingering || it->second.lingerUntilMs > now) {
+      ++it;
+      continue;
+    }
+    std::shared_ptr<hub::Channel> channel = hub_.find(it->first);
+    // unprime() refuses when a worker came back meanwhile (its `watched`
+    // is queued): the channel stays subscribed.
+    if (channel && !channel->unprime()) {
+      it->second.lingering = false;
+      ++it;
+      continue;
+    }
+    send({"UNSUBSCRIBE", pubsubChannel(it->first)});
+    if (it->second.catchingUp) caughtUpOne();
+    it = subscribed_.erase(it);
+  }
+  subscribedCount_.store(subscribed_.size(), std::memory_order_relaxed);
+}
+
+bool RedisSubscriber::receive(int timeoutMs) {
+  std::string error;
+  auto drain = [&]() -> bool {
+    while (subscription_.connected()) {
+      Reply reply = subscription_.buffered(error);
+      if (!subscription_.connected()) return false;
+      if (!reply) return true;
+      handle(*reply);
+      if (failed_) return false;
+    }
+    return true;
+  };
+  if (subscription_.connected() && !drain()) return false;
+  pollfd fds[2] = {{wakeFd_.get(), POLLIN, 0}, {subscription_.fd(), POLLIN, 0}};
+  const nfds_t count = subscription_.connected() ? 2 : 1;
+  if (::poll(fds, count, timeoutMs) <= 0) return true;
+  if ((fds[0].revents & POLLIN) != 0) {
+    uint64_t value = 0;
+    [[maybe_unused]] ssize_t got = ::read(wakeFd_.get(), &value, sizeof value);
+  }
+  if (count == 2 && fds[1].revents != 0) {
+    if (redisBufferRead(subscription_.context()) != REDIS_OK) {
+      lost(std::string("Redis read failed: ") + subscription_.context()->errstr);
+      return true;  // lost() closed it; the next turn reconnects
+    }
+    return drain();
+  }
+  return true;
+}
+
+void RedisSubscriber::handle(const redisReply& reply) {
+  if (reply.type == REDIS_REPLY_ERROR) {
+    // NOAUTH, a refused SUBSCRIBE: nothing on this connection can be
+    // trusted to arrive; start again (with backoff).
+    logger_.log(telemetry::LogLevel::Error, "broker_error",
+                {{"connection", "subscribe"}, {"message", std::string(reply.str, reply.len)}});
+    failed_ = true;
+    return;
+  }
+  if (reply.type != REDIS_REPLY_ARRAY || reply.elements < 3) return;
+  const std::string_view kind = text(reply.element[0]);
+  const std::string_view name = channelOfPubsub(text(reply.element[1]));
+  if (name.empty()) return;
+  if (kind == "message") {
+    std::optional<RedisMessage> message = decodeRedisMessage(text(reply.element[2]));
+    if (!message) {
+      errors_.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    std::shared_ptr<hub::Channel> channel = hub_.find(name);
+    if (!channel) return;
+    message->publication.channel = std::string(name);
+    hub_.accept(*channel, message->publication, message->epoch, message->seq, message->tsMs);
+  } else if (kind == "subscribe") {
+    auto it = subscribed_.find(std::string(name));
+    if (it == subscribed_.end() || it->second.confirmed) return;
+    it->second.confirmed = true;
+    if (!sync(it->first)) {
+      failed_ = true;
+      return;
+    }
+    if (std::exchange(it->second.catchingUp, false)) caughtUpOne();
+  }
+}
+
+void RedisSubscriber::caughtUpOne() {
+  if (catchingUp_ > 0 && --catchingUp_ == 0 && subscription_.connected()) caughtUp_.store(true);
+}
+
+bool RedisSubscriber::sync(const std::string& name) {
+  std::shared_ptr<hub::Channel> channel = hub_.find(name);
+  if (!channel) return true;  // nobody here waits for it
+  const config::NamespaceConfig& settings = channel->config();
+  const uint64_t started = net::EventLoop::monotonicNs();
+  reader_.append({"HMGET", seqKey(name), "seq", "epoch"});
+  if (settings.historySize > 0) {
+    reader_.append(
+        {"XREVRANGE", streamKey(name), "+", "-", "COUNT", std::to_string(settings.historySize)});
+  }
+  if (settings.retainLast) reader_.append({"GET", lastKey(name)});
+  std::string error;
+  if (!reader_.flush(error)) return false;
+  Reply meta = reader_.next(error);
+  if (!meta) return false;
+  Reply stream;
+  if (settings.historySize > 0 && !(stream = reader_.next(error))) return false;
+  Reply last;
+  if (settings.retainLast && !(last = reader_.next(error))) return false;
+  latency_.observe(net::EventLoop::monotonicNs() - started);
+  for (const Reply* reply : {&meta, &stream, &last}) {
+    if (*reply && (*reply)->type == REDIS_REPLY_ERROR) {
+      logger_.log(telemetry::LogLevel::Error, "broker_error",
+                  {{"connection", "read"},
+                   {"channel", name},
+                   {"message", std::string((*reply)->str, (*reply)->len)}});
+      return false;
+    }
+  }
+
+  uint64_t seq = 0;
+  uint64_t epoch = 0;
+  if (meta->type == REDIS_REPLY_ARRAY && meta->elements == 2) {
+    seq = number(meta->element[0]);
+    epoch = number(meta->element[1]);
+  }
+  // The stream, oldest first, of the current epoch only.
+  std::vector<RedisMessage> held;
+  if (stream && stream->type == REDIS_REPLY_ARRAY) {
+    for (size_t i = stream->elements; i-- > 0;) {
+      const redisReply* entry = stream->element[i];
+      if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2) continue;
+      const redisReply* fields = entry->element[1];
+      if (fields->type != REDIS_REPLY_ARRAY || fields->elements < 2) continue;
+      std::optional<RedisMessage> message = decodeRedisMessage(text(fields->element[1]));
+      if (message && message->epoch == epoch) held.push_back(std::move(*message));
+    }
+  }
+  std::optional<RedisMessage> retained;
+  if (last && last->type == REDIS_REPLY_STRING) {
+    retained = decodeRedisMessage(text(last.get()));
+    if (retained && retained->epoch != epoch) retained.reset();
+  }
+  for (RedisMessage& message : held)
+    message.publication.channel = name;
+  if (retained) retained->publication.channel = name;
+
+  if (!channel->primed()) {
+    std::vector<std::shared_ptr<const hub::PublishedMessage>> history;
+    history.reserve(held.size());
+    for (const RedisMessage& message : held)
+      history.push_back(hub_.rebuild(message.publication, message.seq, message.tsMs));
+    std::shared_ptr<const hub::PublishedMessage> value;
+    if (retained) {
+      value = !history.empty() && history.back()->seq == retained->seq
+                  ? history.back()
+                  : hub_.rebuild(retained->publication, retained->seq, retained->tsMs);
+    }
+    hub_.prime(*channel, epoch, seq, history, std::move(value));
+    return true;
+  }
+  // Caught up after a reconnection: what is already here is a duplicate,
+  // what the stream no longer holds a hole, another epoch a restart.
+  // Another epoch and nothing of it yet (Redis came back empty): what the
+  // mirror holds of the old numbering is served no more.
+  const uint64_t mirrored = channel->epoch();
+  if (mirrored != 0 && epoch != mirrored && held.empty() && !retained) channel->forgetStored();
+  if (retained && (held.empty() || retained->seq > held.back().seq)) {
+    held.push_back(std::move(*retained));
+  }
+  for (const RedisMessage& message : held) {
+    hub_.accept(*channel, message.publication, message.epoch, message.seq, message.tsMs);
+  }
+  return true;
+}
+
+}  // namespace wsr::broker

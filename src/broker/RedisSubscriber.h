@@ -1,0 +1,116 @@
+#pragma once
+// The channel half of the Redis broker: its own thread, a SUBSCRIBE
+// connection and a connection for reading channels' state. It subscribes
+// in Redis to the channels this instance's clients use (the hub tells it
+// through hub::ChannelInterest) and unsubscribes after the last one left
+// and the linger passed. Each channel's mirror is primed from Redis (seq,
+// epoch, stream, retained value) once its subscription is confirmed, and
+// every message Redis publishes is handed to the hub (Hub::accept), which
+// builds the frames once and posts them to the workers: this thread is
+// the mirrors' only publisher, so their order is Redis's order.
+//
+// When the connection is lost it reconnects with backoff and jitter,
+// subscribes again to every channel, and catches each mirror up from the
+// stream: what it missed is replayed, what the stream lost becomes a
+// `gap`, a new epoch a `gap` with reason `epoch`.
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "broker/RedisConnection.h"
+#include "config/Config.h"
+#include "hub/ChannelInterest.h"
+#include "hub/Hub.h"
+#include "net/Fd.h"
+#include "stats/LatencyHistogram.h"
+#include "telemetry/Logger.h"
+
+namespace wsr::broker {
+
+class RedisSubscriber final : public hub::ChannelInterest {
+ public:
+  // `lost` runs on the thread when its connection to Redis is lost.
+  RedisSubscriber(const config::Config& config, hub::Hub& hub, telemetry::Logger& logger,
+                  std::function<void()> lost);
+  ~RedisSubscriber() override;  // stop()
+  RedisSubscriber(const RedisSubscriber&) = delete;
+  RedisSubscriber& operator=(const RedisSubscriber&) = delete;
+
+  void start();
+  void stop();
+
+  // hub::ChannelInterest: queue the change and wake the thread.
+  void watched(const std::string& channel) override;
+  void unwatched(const std::string& channel) override;
+
+  bool connected() const { return connected_.load(std::memory_order_relaxed); }
+  // Connected, and every channel subscribed again and caught up since.
+  bool caughtUp() const { return caughtUp_.load(std::memory_order_relaxed); }
+  // Whether the first connection attempt has ended (either way).
+  bool attempted() const { return attempted_.load(std::memory_order_acquire); }
+  uint64_t errors() const { return errors_.load(std::memory_order_relaxed); }
+  uint64_t reconnects() const { return reconnects_.load(std::memory_order_relaxed); }
+  void addLatency(stats::LatencyHistogram::Snapshot& into) const { latency_.addTo(into); }
+  // Channels subscribed in Redis now (for tests and the stats view).
+  size_t subscribedChannels() const { return subscribedCount_.load(std::memory_order_relaxed); }
+
+ private:
+  struct Change {
+    std::string channel;
+    bool watched;
+  };
+  struct Subscribed {
+    bool confirmed = false;   // Redis answered the SUBSCRIBE: the mirror may be read
+    bool lingering = false;   // no worker watches it: unsubscribed at lingerUntilMs
+    bool catchingUp = false;  // subscribed again after a reconnection, not yet caught up
+    uint64_t lingerUntilMs = 0;
+  };
+
+  void run();
+  bool connect(std::string& error);
+  void lost(const std::string& error);
+  void applyChanges();
+  void expireLingering();
+  // Reads what Redis sent, up to `timeoutMs` of waiting; false on failure.
+  bool receive(int timeoutMs);
+  void handle(const redisReply& reply);
+  // Primes the channel's mirror from Redis, or catches it up; false when
+  // the connection failed.
+  bool sync(const std::string& channel);
+  void send(const std::vector<std::string>& command);
+
+  const config::Config& config_;
+  hub::Hub& hub_;
+  telemetry::Logger& logger_;
+  const std::function<void()> onLost_;
+  net::Fd wakeFd_;  // eventfd: changes queued, or stop
+
+  // The thread's only.
+  RedisConnection subscription_;
+  RedisConnection reader_;
+  std::unordered_map<std::string, Subscribed> subscribed_;
+  bool failed_ = false;    // a send failed: reconnect at the next turn
+  size_t catchingUp_ = 0;  // channels with catchingUp set
+  void caughtUpOne();
+
+  std::mutex mutex_;  // guards what follows
+  std::vector<Change> changes_;
+  bool stopping_ = false;
+
+  std::thread thread_;
+  std::atomic<bool> connected_{false};
+  std::atomic<bool> caughtUp_{false};
+  std::atomic<bool> attempted_{false};
+  std::atomic<uint64_t> errors_{0};
+  std::atomic<uint64_t> reconnects_{0};
+  std::atomic<size_t> subscribedCount_{0};
+  stats::LatencyHistogram latency_;  // written by the thread only
+};
+
+}  // namespace wsr::broker

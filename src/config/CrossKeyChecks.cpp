@@ -1,0 +1,61 @@
+#include "config/CrossKeyChecks.h"
+
+#include <algorithm>
+#include <cctype>
+#include <utility>
+
+namespace wsr::config {
+
+void checkAcrossKeys(const Config& config, const std::string& source,
+                     std::vector<ConfigError>& errors) {
+  auto fail = [&](std::string path, std::string value, std::string expected) {
+    ConfigError error;
+    error.kind = ConfigError::Kind::BadValue;
+    error.path = std::move(path);
+    error.value = std::move(value);
+    error.where = source;
+    error.expected = std::move(expected);
+    errors.push_back(std::move(error));
+  };
+  if (config.admin.port != 0 && config.admin.port == config.server.port) {
+    fail("admin.port", std::to_string(config.admin.port), "a port other than server.port");
+  }
+  const RedisConfig& redis = config.broker.redis;
+  if (redis.mode != RedisMode::Standalone) {
+    fail("broker.redis.mode", std::string(toString(redis.mode)),
+         "standalone (modes sharded and cluster are not implemented yet)");
+  }
+  if (config.broker.type == BrokerType::Redis && redis.addresses.empty()) {
+    fail("broker.redis.addresses", "[]", "one host:port (broker.type is redis)");
+  }
+  const AuthConfig& auth = config.auth;
+  if (auth.mode == AuthMode::Token && auth.tokenFile.empty()) {
+    fail("auth.token_file", "", "the path of the token file (auth.mode is token)");
+  }
+  if (auth.mode != AuthMode::Jwt) return;
+  if (auth.jwt.algorithms.empty()) {
+    fail("auth.jwt.algorithms", "[]", "at least one of HS256, RS256, ES256 (auth.mode is jwt)");
+  }
+  const std::pair<const char*, const std::string*> keyFiles[] = {
+      {"HS256", &auth.jwt.hs256SecretFile},
+      {"RS256", &auth.jwt.rs256PublicKeyFile},
+      {"ES256", &auth.jwt.es256PublicKeyFile},
+  };
+  const auto& allowed = auth.jwt.algorithms;
+  for (const auto& [algorithm, file] : keyFiles) {
+    const bool isAllowed = std::find(allowed.begin(), allowed.end(), algorithm) != allowed.end();
+    std::string key = std::string(algorithm) + "_secret_file";
+    if (std::string_view(algorithm) != "HS256") key = std::string(algorithm) + "_public_key_file";
+    for (char& c : key)
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (isAllowed && file->empty()) {
+      fail("auth.jwt." + key, "",
+           std::string("a key file, since auth.jwt.algorithms allows ") + algorithm);
+    } else if (!isAllowed && !file->empty()) {
+      fail("auth.jwt." + key, *file,
+           std::string("empty, or ") + algorithm + " listed in auth.jwt.algorithms");
+    }
+  }
+}
+
+}  // namespace wsr::config

@@ -1,0 +1,124 @@
+#include "hub/ServerMessages.h"
+
+#include "hub/JsonWriter.h"
+
+namespace wsr::hub {
+
+// The program's one escaper (text/JsonString.h), and so its one policy for
+// invalid UTF-8.
+
+std::string welcomeMessage(std::string_view session, std::string_view resume, uint32_t heartbeatMs,
+                           int64_t serverTimeMs) {
+  std::string out = startMessage("welcome", 112 + session.size() + resume.size());
+  appendKey(out, "session");
+  appendJsonString(out, session);
+  appendKey(out, "resume");
+  appendJsonString(out, resume);
+  appendKey(out, "heartbeat_ms");
+  appendNumber(out, heartbeatMs);
+  appendKey(out, "server_time");
+  appendNumber(out, serverTimeMs);
+  out += '}';
+  return out;
+}
+
+std::string subscribedMessage(std::optional<int64_t> id, std::string_view channel, uint64_t seq,
+                              std::optional<bool> recovered) {
+  std::string out = startMessage("subscribed", 112 + channel.size());
+  appendId(out, id);
+  appendKey(out, "channel");
+  appendJsonString(out, channel);
+  appendKey(out, "seq");
+  appendNumber(out, seq);
+  if (recovered) {
+    appendKey(out, "recovered");
+    out += *recovered ? "true" : "false";
+  }
+  out += '}';
+  return out;
+}
+
+std::string unsubscribedMessage(std::optional<int64_t> id, std::string_view channel) {
+  std::string out = startMessage("unsubscribed", 80 + channel.size());
+  appendId(out, id);
+  appendKey(out, "channel");
+  appendJsonString(out, channel);
+  out += '}';
+  return out;
+}
+
+std::string pongMessage(std::optional<int64_t> id, int64_t serverTimeMs) {
+  std::string out = startMessage("pong", 80);
+  appendId(out, id);
+  appendKey(out, "server_time");
+  appendNumber(out, serverTimeMs);
+  out += '}';
+  return out;
+}
+
+std::string authenticatedMessage(std::optional<int64_t> id, int64_t expiresAt) {
+  std::string out = startMessage("authenticated", 80);
+  appendId(out, id);
+  if (expiresAt > 0) {
+    appendKey(out, "expires_at");
+    appendNumber(out, expiresAt);
+  }
+  out += '}';
+  return out;
+}
+
+std::string errorMessage(std::optional<int64_t> id, std::string_view code,
+                         std::string_view message) {
+  std::string out = startMessage("error", 80 + code.size() + message.size());
+  appendId(out, id);
+  appendKey(out, "code");
+  appendJsonString(out, code);
+  appendKey(out, "message");
+  appendJsonString(out, message);
+  out += '}';
+  return out;
+}
+
+std::string gapMessage(std::string_view channel, uint64_t from, uint64_t to,
+                       std::string_view reason) {
+  std::string out = startMessage("gap", 96 + channel.size() + reason.size());
+  appendKey(out, "channel");
+  appendJsonString(out, channel);
+  appendKey(out, "from");
+  appendNumber(out, from);
+  appendKey(out, "to");
+  appendNumber(out, to);
+  appendKey(out, "reason");
+  appendJsonString(out, reason);
+  out += '}';
+  return out;
+}
+
+// Once per publication: one allocation of the exact size, no streams.
+std::string dataMessage(std::string_view type, std::string_view channel, uint64_t seq, int64_t tsMs,
+                        std::string_view data) {
+  constexpr std::string_view kType = "{\"type\":";
+  constexpr std::string_view kChannel = ",\"channel\":";
+  constexpr std::string_view kSeq = ",\"seq\":";
+  constexpr std::string_view kTs = ",\"ts\":";
+  constexpr std::string_view kData = ",\"data\":";
+  const size_t size = kType.size() + jsonStringLength(type) + kChannel.size() +
+                      jsonStringLength(channel) + kSeq.size() + numberLength(seq) + kTs.size() +
+                      numberLength(tsMs) + kData.size() + data.size() + 1;
+  std::string out;
+  out.reserve(size);
+  out += kType;
+  appendJsonString(out, type);
+  out += kChannel;
+  appendJsonString(out, channel);
+  out += kSeq;
+  appendNumber(out, seq);
+  out += kTs;
+  appendNumber(out, tsMs);
+  out += kData;
+  out += data;
+  out += '}';
+  return out;
+}
+
+}  // namespace wsr::hub

@@ -1,0 +1,35 @@
+#pragma once
+// The server-to-client messages of PROTOCOL.md, each one JSON object built
+// in one reserved string: the control messages (welcome, subscribed, gap,
+// error...) and the data envelope, built once per publication.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace wsr::hub {
+
+// Server-to-client messages, each one JSON object, strings escaped.
+std::string welcomeMessage(std::string_view session, std::string_view resume, uint32_t heartbeatMs,
+                           int64_t serverTimeMs);
+std::string subscribedMessage(std::optional<int64_t> id, std::string_view channel, uint64_t seq,
+                              std::optional<bool> recovered);
+std::string unsubscribedMessage(std::optional<int64_t> id, std::string_view channel);
+std::string pongMessage(std::optional<int64_t> id, int64_t serverTimeMs);
+// The answer to an accepted `auth` op (an extension of PROTOCOL.md):
+// {"type":"authenticated","id":4,"expires_at":1763790000}, expires_at in Unix
+// seconds and left out for a token that does not expire.
+std::string authenticatedMessage(std::optional<int64_t> id, int64_t expiresAt);
+std::string errorMessage(std::optional<int64_t> id, std::string_view code,
+                         std::string_view message);
+std::string gapMessage(std::string_view channel, uint64_t from, uint64_t to,
+                       std::string_view reason);
+
+// The data message envelope, built once per publication:
+// {"type":<type>,"channel":<channel>,"seq":<seq>,"ts":<ts>,"data":<data>}
+// with `data` copied byte for byte (it is valid JSON already).
+std::string dataMessage(std::string_view type, std::string_view channel, uint64_t seq, int64_t tsMs,
+                        std::string_view data);
+
+}  // namespace wsr::hub

@@ -1,0 +1,62 @@
+// The message format on Redis (pub/sub, stream, retained value): what the
+// publish script writes is what decodeRedisMessage reads.
+
+#include "broker/RedisMessage.h"
+
+#include <gtest/gtest.h>
+
+#include "broker/RedisKeys.h"
+
+namespace wsr::broker {
+namespace {
+
+TEST(RedisMessage, RoundTripsEveryField) {
+  const std::string bytes =
+      encodeRedisMessage(1051, 1764000000123456, 1763790000456, "price_update", "AAPL",
+                         R"({"price":231.4,"note":"a b\nc"})");
+  EXPECT_EQ(bytes,
+            "1051 1764000000123456 1763790000456 price_update 4\nAAPL"
+            R"({"price":231.4,"note":"a b\nc"})");
+  const auto decoded = decodeRedisMessage(bytes);
+  ASSERT_TRUE(decoded);
+  EXPECT_EQ(decoded->seq, 1051u);
+  EXPECT_EQ(decoded->epoch, 1764000000123456u);
+  EXPECT_EQ(decoded->tsMs, 1763790000456);
+  EXPECT_EQ(decoded->publication.type, "price_update");
+  EXPECT_EQ(decoded->publication.key, "AAPL");
+  EXPECT_EQ(decoded->publication.data, R"({"price":231.4,"note":"a b\nc"})");
+}
+
+// The key is counted, not delimited: spaces, newlines and digits in it are
+// kept as they are, and an empty one is empty.
+TEST(RedisMessage, KeysMayHoldAnything) {
+  for (const std::string key : {"", "a b", "x\ny", "12 3\n", "{\"k\":1}"}) {
+    const auto decoded = decodeRedisMessage(encodeRedisMessage(7, 9, 1, "message", key, "[1]"));
+    ASSERT_TRUE(decoded) << key;
+    EXPECT_EQ(decoded->publication.key, key);
+    EXPECT_EQ(decoded->publication.data, "[1]");
+  }
+}
+
+TEST(RedisMessage, RefusesWhatIsNotOne) {
+  for (const std::string bytes :
+       {"", "1 2 3", "1 2 3 message", "1 2 3 message 5\nabc", "x 2 3 message 0\n{}",
+        "1 y 3 message 0\n{}", "1 2 z message 0\n{}", "0 2 3 message 0\n{}", "1 2 3  0\n{}",
+        "-1 2 3 message 0\n{}", "1 2 3 message -1\n{}"}) {
+    EXPECT_FALSE(decodeRedisMessage(bytes)) << bytes;
+  }
+}
+
+TEST(RedisKeys, EveryKeyOfAChannelSharesOneHashTag) {
+  EXPECT_EQ(seqKey("stock:AAPL"), "wsr:{stock:AAPL}:seq");
+  EXPECT_EQ(streamKey("stock:AAPL"), "wsr:{stock:AAPL}:stream");
+  EXPECT_EQ(lastKey("stock:AAPL"), "wsr:{stock:AAPL}:last");
+  EXPECT_EQ(pubsubChannel("stock:AAPL"), "wsr:{stock:AAPL}:msg");
+  EXPECT_EQ(channelOfPubsub("wsr:{stock:AAPL}:msg"), "stock:AAPL");
+  EXPECT_EQ(channelOfPubsub("wsr:{}:msg"), "");
+  EXPECT_EQ(channelOfPubsub("other:{a}:msg"), "");
+  EXPECT_EQ(channelOfPubsub("wsr:{a}:stream"), "");
+}
+
+}  // namespace
+}  // namespace wsr::broker

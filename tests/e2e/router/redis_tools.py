@@ -1,0 +1,161 @@
+"""A real redis-server for the Redis broker's end-to-end tests, and a TCP
+proxy a test can cut to take one router's Redis away while the others keep
+theirs. redis-server (Debian's package) is started on a free loopback port
+and stopped by its pid; every wait is for an event (a PONG, a port) with a
+deadline."""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+
+from router_harness import STEP, HarnessError
+
+REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def redis_command(port, *args, timeout=1.0):
+    """One command in RESP; returns the raw answer bytes (enough for tests)."""
+    payload = b"*%d\r\n" % len(args)
+    for arg in args:
+        data = arg if isinstance(arg, bytes) else str(arg).encode()
+        payload += b"$%d\r\n%s\r\n" % (len(data), data)
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(payload)
+        return s.recv(65536)
+
+
+class RedisServer:
+    """redis-server on 127.0.0.1:<port>; persistent=True keeps its data in
+    an append-only file (fsync always) across kill and restart."""
+
+    def __init__(self, persistent=False, password=None):
+        self.port = free_port()
+        self.dir = tempfile.mkdtemp(prefix="wsrouter-redis-")
+        self.persistent = persistent
+        self.password = password
+        self.proc = None
+
+    def start(self):
+        args = [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1",
+                "--save", "", "--dir", self.dir, "--daemonize", "no"]
+        args += (["--appendonly", "yes", "--appendfsync", "always"] if self.persistent
+                 else ["--appendonly", "no"])
+        if self.password is not None:
+            args += ["--requirepass", self.password]
+        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + STEP
+        while True:
+            try:
+                # Without the password Redis answers -NOAUTH: it is up all the same.
+                if redis_command(self.port, "PING").startswith((b"+PONG", b"-NOAUTH")):
+                    return self
+            except OSError:
+                pass
+            if self.proc.poll() is not None:
+                raise HarnessError("redis-server exited (%s)" % self.proc.returncode)
+            if time.monotonic() > deadline:
+                raise HarnessError("redis-server did not answer PING on %d" % self.port)
+            time.sleep(0.02)
+
+    def kill(self):
+        """SIGKILL, by pid; waits for it to be gone."""
+        if self.proc is not None and self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=STEP)
+
+    def stop(self):
+        self.kill()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def address(self):
+        return "127.0.0.1:%d" % self.port
+
+
+class CuttableProxy:
+    """Forwards 127.0.0.1:<port> to a Redis. cut() drops every connection
+    and refuses new ones until restore()."""
+
+    def __init__(self, target_port):
+        self.target_port = target_port
+        self.listener = socket.socket()
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(64)
+        self.port = self.listener.getsockname()[1]
+        self.lock = threading.Lock()
+        self.open = True
+        self.pairs = []
+        self.closed = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def address(self):
+        return "127.0.0.1:%d" % self.port
+
+    def _accept(self):
+        while not self.closed:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            with self.lock:
+                if not self.open:
+                    client.close()
+                    continue
+                try:
+                    upstream = socket.create_connection(("127.0.0.1", self.target_port), timeout=2)
+                except OSError:
+                    client.close()
+                    continue
+                upstream.settimeout(None)
+                self.pairs.append((client, upstream))
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pump(src, dst):
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                dst.sendall(data)
+        except OSError:
+            pass
+        for s in (src, dst):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def cut(self):
+        with self.lock:
+            self.open = False
+            pairs, self.pairs = self.pairs, []
+        for pair in pairs:
+            for s in pair:
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                s.close()
+
+    def restore(self):
+        with self.lock:
+            self.open = True
+
+    def close(self):
+        self.closed = True
+        self.cut()
+        self.listener.close()

@@ -1,0 +1,408 @@
+"""broker.type redis against a real redis-server: several wsrouter
+processes on one Redis act as one router (one seq per channel on every
+instance, history and retained values from any), and Redis going away is
+survived: readiness flips and recovers, publications answer 503 with
+Retry-After meanwhile, clients keep their connections, and afterwards every
+subscriber gets what it missed from the stream, a `gap` for what the stream
+no longer holds, or a `gap` with reason `epoch` when Redis came back empty.
+
+    WSROUTER=build/wsrouter /usr/bin/python3 -m unittest tests/e2e/router/test_redis.py
+"""
+
+import os
+import re
+import shutil
+import tempfile
+import threading
+import unittest
+
+from redis_tools import REDIS_SERVER, CuttableProxy, RedisServer, redis_command
+from router_harness import STEP, Router, base_config, wait_until
+
+LINGER_MS = 300
+
+
+def redis_config(address, **namespaces):
+    config = base_config(broker={"type": "redis", "redis": {
+        "addresses": [address], "unsubscribe_linger_ms": LINGER_MS,
+        "connect_timeout_ms": 500, "command_timeout_ms": 1000}})
+    if namespaces:
+        merged = dict(config.get("namespaces", {}))
+        merged.update(namespaces)
+        config["namespaces"] = merged
+    return config
+
+
+def data_messages(client, count, channel=None):
+    """The next `count` data messages (gaps too are returned, as they come)."""
+    out = []
+    while len(out) < count:
+        msg = client.recv_json()
+        if msg.get("type") == "pong":
+            continue
+        if channel is not None and msg.get("channel") != channel:
+            continue
+        out.append(msg)
+    return out
+
+
+@unittest.skipUnless(os.access(REDIS_SERVER, os.X_OK), "redis-server is not installed")
+class RedisTestCase(unittest.TestCase):
+    def setUp(self):
+        super().setUp()
+        self.routers = []
+        self.clients = []
+        self.admins = []
+
+    def tearDown(self):
+        for c in self.clients:
+            c.close()
+        for a in self.admins:
+            a.close()
+        for r in self.routers:
+            r.check()
+            r.stop()
+        super().tearDown()
+
+    def redis(self, persistent=False, password=None):
+        server = RedisServer(persistent=persistent, password=password).start()
+        self.addCleanup(server.stop)
+        return server
+
+    def router(self, address, password_file=None, expect_ready=True, **namespaces):
+        config = redis_config(address, **namespaces)
+        if password_file is not None:
+            config["broker"]["redis"]["password_file"] = password_file
+        r = Router(config).start()
+        self.routers.append(r)
+        # A reachable Redis is connected before the router says it serves.
+        self.assertEqual(self.ready(r), expect_ready)
+        return r
+
+    def admin(self, router):
+        a = router.admin()
+        self.admins.append(a)
+        return a
+
+    def subscribed(self, router, channels, since=None):
+        c = router.client()
+        self.clients.append(c)
+        c.expect_type("welcome")
+        c.subscribe(channels, id=1, since=since)
+        answers = []
+        for _ in channels:
+            answers.append(c.expect_type("subscribed"))
+        return c, answers
+
+    def ready(self, router):
+        return self.admin(router).get("/readyz").status == 200
+
+    def wait_ready(self, router, ready=True):
+        a = self.admin(router)
+        wait_until(lambda: (a.get("/readyz").status == 200) == ready, timeout=STEP,
+                   what="/readyz %s" % ("200" if ready else "503"), interval=0.05)
+
+
+class ScaleOut(RedisTestCase):
+    def test_three_instances_publish_through_any_receive_on_all_with_one_seq(self):
+        redis = self.redis()
+        routers = [self.router(redis.address()) for _ in range(3)]
+        clients = [self.subscribed(r, ["stock:ONE"])[0] for r in routers]
+        for c in clients:
+            pass
+        admins = [self.admin(r) for r in routers]
+        seqs = []
+        for i in range(9):
+            seqs.append(admins[i % 3].publish("stock:ONE", {"i": i}, type="price_update"))
+        self.assertEqual(seqs, list(range(1, 10)))
+        frames = []
+        for c in clients:
+            got = data_messages(c, 9, "stock:ONE")
+            self.assertEqual([m["seq"] for m in got], list(range(1, 10)))
+            self.assertEqual([m["data"] for m in got], [{"i": i} for i in range(9)])
+            self.assertTrue(all(m["type"] == "price_update" for m in got))
+            frames.append([(m["seq"], m["ts"]) for m in got])
+        # The same publication is the same message on every instance.
+        self.assertEqual(frames[0], frames[1])
+        self.assertEqual(frames[0], frames[2])
+
+    def test_history_and_retained_values_from_any_instance(self):
+        redis = self.redis()
+        a = self.router(redis.address())
+        b = self.router(redis.address())
+        pa = self.admin(a)
+        for i in range(1, 11):
+            pa.publish("stock:HIST", {"i": i})
+        for i in range(1, 4):
+            pa.publish("market", {"snapshot": i}, type="market_snapshot")
+        # b has never seen either channel: both come from Redis.
+        c, answers = self.subscribed(b, ["stock:HIST"], since={"stock:HIST": 5})
+        self.assertEqual(answers[0]["seq"], 10)
+        self.assertTrue(answers[0]["recovered"])
+        got = data_messages(c, 5)
+        self.assertEqual([(m["seq"], m["data"]) for m in got], [(i, {"i": i}) for i in range(6, 11)])
+        d, answers = self.subscribed(b, ["market"])
+        self.assertEqual(answers[0]["seq"], 3)
+        retained = d.recv_json()
+        self.assertEqual((retained["type"], retained["seq"], retained["data"]),
+                         ("market_snapshot", 3, {"snapshot": 3}))
+        # And live from then on, published through the other instance.
+        pa.publish("stock:HIST", {"i": 11})
+        self.assertEqual(data_messages(c, 1)[0]["seq"], 11)
+
+    def test_answers_keep_the_order_of_the_requests_while_channels_are_read_from_redis(self):
+        redis = self.redis()
+        a = self.router(redis.address())
+        self.admin(a).publish("market", {"snapshot": 1}, type="market_snapshot")
+        c = a.client()
+        self.clients.append(c)
+        c.expect_type("welcome")
+        # Each new channel waits for its state from Redis; the answers, and
+        # the ping after them, still come in the order asked.
+        c.subscribe(["stock:O1", "bad name", "market", "stock:O2"], id=4)
+        c.send_json({"op": "ping", "id": 5})
+        got = [c.recv_json() for _ in range(6)]
+        self.assertEqual([(m["type"], m.get("channel"), m.get("id")) for m in got],
+                         [("subscribed", "stock:O1", 4), ("error", None, 4),
+                          ("subscribed", "market", 4), ("market_snapshot", "market", None),
+                          ("subscribed", "stock:O2", 4), ("pong", None, 5)])
+
+    def test_keys_share_a_hash_tag_and_instances_unsubscribe_after_the_linger(self):
+        redis = self.redis()
+        a = self.router(redis.address())
+        c, _ = self.subscribed(a, ["stock:KEYS"])
+        wait_until(lambda: b":1\r\n" in redis_command(
+            redis.port, "PUBSUB", "NUMSUB", "wsr:{stock:KEYS}:msg"), what="subscribed in Redis")
+        self.admin(a).publish("stock:KEYS", {"x": 1})
+        keys = redis_command(redis.port, "KEYS", "wsr:{stock:KEYS}:*")
+        self.assertIn(b"wsr:{stock:KEYS}:seq", keys)
+        self.assertIn(b"wsr:{stock:KEYS}:stream", keys)
+        c.unsubscribe(["stock:KEYS"], id=2)
+        wait_until(lambda: b":0\r\n" in redis_command(
+            redis.port, "PUBSUB", "NUMSUB", "wsr:{stock:KEYS}:msg"), what="unsubscribed in Redis")
+
+
+    def test_concurrent_publishers_through_two_instances_get_one_gapless_sequence(self):
+        redis = self.redis()
+        a = self.router(redis.address())
+        b = self.router(redis.address())
+        clients = [self.subscribed(r, ["stock:MANY"])[0] for r in (a, b)]
+        per_thread, threads = 50, 8
+        seqs = []
+        lock = threading.Lock()
+
+        def publish(router, n):
+            admin = router.admin()
+            try:
+                for i in range(per_thread):
+                    seq = admin.publish("stock:MANY", {"t": n, "i": i})
+                    with lock:
+                        seqs.append(seq)
+            finally:
+                admin.close()
+
+        workers = [threading.Thread(target=publish, args=((a, b)[n % 2], n))
+                   for n in range(threads)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join(timeout=60)
+        total = per_thread * threads
+        self.assertEqual(sorted(seqs), list(range(1, total + 1)))
+        for c in clients:
+            got = data_messages(c, total)
+            self.assertEqual([m["seq"] for m in got], list(range(1, total + 1)))
+            # Each publisher's own messages arrive in the order it sent them.
+            for n in range(threads):
+                mine = [m["data"]["i"] for m in got if m["data"]["t"] == n]
+                self.assertEqual(mine, list(range(per_thread)))
+
+    def test_the_script_is_loaded_again_after_script_flush(self):
+        redis = self.redis()
+        a = self.router(redis.address())
+        c, _ = self.subscribed(a, ["stock:FLUSH"])
+        pa = self.admin(a)
+        self.assertEqual(pa.publish("stock:FLUSH", {"i": 1}), 1)
+        self.assertIn(b"+OK", redis_command(redis.port, "SCRIPT", "FLUSH"))
+        self.assertEqual(pa.publish("stock:FLUSH", {"i": 2}), 2)
+        self.assertEqual([m["seq"] for m in data_messages(c, 2)], [1, 2])
+
+    def test_broker_metrics(self):
+        redis = self.redis()
+        a = self.router(redis.address())
+        pa = self.admin(a)
+        pa.publish("stock:MET", {"i": 1})
+
+        def scrape():
+            text = pa.get("/metrics").body.decode()
+            values = {}
+            for line in text.splitlines():
+                m = re.match(r'^(wsrouter_broker_\w+)\{broker="redis"(?:,le="\+Inf")?\} (\S+)$',
+                             line)
+                if m and (m.group(1) != "wsrouter_broker_command_duration_seconds_bucket"):
+                    values[m.group(1)] = float(m.group(2))
+            return values
+
+        first = scrape()
+        self.assertEqual(first["wsrouter_broker_up"], 1)
+        self.assertGreaterEqual(first["wsrouter_broker_command_duration_seconds_count"], 1)
+        self.assertEqual(first["wsrouter_broker_reconnects_total"], 0)
+        self.assertEqual(first["wsrouter_broker_publish_failures_total"], 0)
+        redis.kill()
+        self.wait_ready(a, False)
+        self.assertEqual(pa.publish_response("stock:MET", {"i": 2}).status, 503)
+        down = scrape()
+        self.assertEqual(down["wsrouter_broker_up"], 0)
+        self.assertGreaterEqual(down["wsrouter_broker_publish_failures_total"], 1)
+        self.assertGreater(down["wsrouter_broker_errors_total"], 0)
+        redis.start()
+        self.wait_ready(a, True)
+        up = scrape()
+        self.assertEqual(up["wsrouter_broker_up"], 1)
+        self.assertGreaterEqual(up["wsrouter_broker_reconnects_total"], 2)  # both connections
+
+
+    def test_password_file_is_used_and_a_wrong_one_keeps_the_instance_unready(self):
+        redis = self.redis(password="s3cret-redis")
+        directory = tempfile.mkdtemp(prefix="wsrouter-redis-pw-")
+        self.addCleanup(shutil.rmtree, directory, True)
+        good = os.path.join(directory, "good")
+        bad = os.path.join(directory, "bad")
+        with open(good, "w") as f:
+            f.write("s3cret-redis\n")
+        with open(bad, "w") as f:
+            f.write("wrong\n")
+        a = self.router(redis.address(), password_file=good)
+        c, _ = self.subscribed(a, ["stock:PW"])
+        self.assertEqual(self.admin(a).publish("stock:PW", {"i": 1}), 1)
+        self.assertEqual(data_messages(c, 1)[0]["seq"], 1)
+        b = self.router(redis.address(), password_file=bad, expect_ready=False)
+        r = self.admin(b).get("/readyz")
+        self.assertEqual(r.status, 503)
+        self.assertEqual(self.admin(b).publish_response("stock:PW", {"i": 2}).status, 503)
+        # The password never appears in the logs.
+        for router in (a, b):
+            self.assertFalse(any("s3cret" in line for line in router.stdout_lines))
+
+
+class Outages(RedisTestCase):
+    def test_an_instance_cut_from_redis_catches_up_from_the_stream(self):
+        redis = self.redis()
+        proxy = CuttableProxy(redis.port)
+        self.addCleanup(proxy.close)
+        a = self.router(redis.address())
+        b = self.router(proxy.address(), short={"history_size": 2})
+        pa, pb = self.admin(a), self.admin(b)
+        cb, _ = self.subscribed(b, ["stock:CUT", "short:CUT"])
+        pa.publish("stock:CUT", {"i": 1})
+        pa.publish("short:CUT", {"i": 1})
+        self.assertEqual(len(data_messages(cb, 2)), 2)
+
+        proxy.cut()
+        self.wait_ready(b, False)
+        self.assertTrue(self.ready(a))
+        r = pb.publish_response("stock:CUT", {"i": "refused"})
+        self.assertEqual(r.status, 503)
+        self.assertEqual(r.json()["error"]["code"], "UNAVAILABLE")
+        self.assertIsNotNone(r.header("retry-after"))
+        for i in range(2, 7):
+            pa.publish("stock:CUT", {"i": i})
+            pa.publish("short:CUT", {"i": i})
+        # b's client keeps its connection meanwhile.
+        cb.send_json({"op": "ping", "id": 7})
+        self.assertEqual(cb.expect_type("pong")["id"], 7)
+        # A client subscribing to a channel b has not read yet is answered
+        # once Redis is back (its state comes from Redis).
+        late = b.client()
+        self.clients.append(late)
+        late.expect_type("welcome")
+        late.subscribe(["stock:LATE"], id=8)
+        pa.publish("stock:LATE", {"i": 1})
+
+        proxy.restore()
+        answer = late.expect_type("subscribed")
+        self.assertEqual((answer["channel"], answer["seq"], answer["id"]), ("stock:LATE", 1, 8))
+        self.wait_ready(b, True)
+        both = data_messages(cb, 8)
+        got = [m for m in both if m["channel"] == "stock:CUT"]
+        self.assertEqual([(m["type"], m["seq"]) for m in got],
+                         [("message", i) for i in range(2, 7)])
+        # The short stream kept 2: the rest is a gap, then those 2.
+        got = [m for m in both if m["channel"] == "short:CUT"]
+        self.assertEqual(got[0]["type"], "gap")
+        self.assertEqual((got[0]["from"], got[0]["to"], got[0]["reason"]),
+                         (2, 4, "not_in_history"))
+        self.assertEqual([m["seq"] for m in got[1:]], [5, 6])
+        pb.publish("stock:CUT", {"i": 7})
+        self.assertEqual(data_messages(cb, 1, "stock:CUT")[0]["seq"], 7)
+
+    def test_redis_killed_and_restarted_with_its_data_streams_continue(self):
+        redis = self.redis(persistent=True)
+        a = self.router(redis.address())
+        b = self.router(redis.address())
+        clients = [self.subscribed(r, ["stock:KILL"])[0] for r in (a, b)]
+        pa = self.admin(a)
+        for i in range(1, 4):
+            pa.publish("stock:KILL", {"i": i})
+        for c in clients:
+            self.assertEqual([m["seq"] for m in data_messages(c, 3)], [1, 2, 3])
+
+        redis.kill()
+        for r in (a, b):
+            self.wait_ready(r, False)
+        r = pa.publish_response("stock:KILL", {"i": "refused"})
+        self.assertEqual(r.status, 503)
+        self.assertEqual(r.header("retry-after"), "1")
+        for c in clients:
+            c.send_json({"op": "ping", "id": 3})
+            self.assertEqual(c.expect_type("pong")["id"], 3)
+
+        redis.start()
+        for r in (a, b):
+            self.wait_ready(r, True)
+        for i in range(4, 7):
+            self.admin(b).publish("stock:KILL", {"i": i})
+        for c in clients:
+            got = data_messages(c, 3)
+            self.assertEqual([(m["type"], m["seq"]) for m in got],
+                             [("message", 4), ("message", 5), ("message", 6)])
+
+    def test_redis_restarted_empty_every_subscriber_sees_an_epoch_gap(self):
+        redis = self.redis()
+        a = self.router(redis.address())
+        b = self.router(redis.address())
+        clients = [self.subscribed(r, ["stock:EPOCH"])[0] for r in (a, b)]
+        watcher, _ = self.subscribed(b, ["market"])
+        pa = self.admin(a)
+        for i in range(1, 6):
+            pa.publish("stock:EPOCH", {"i": i})
+        pa.publish("market", {"snapshot": "old"}, type="market_snapshot")
+        for c in clients:
+            self.assertEqual([m["seq"] for m in data_messages(c, 5)], [1, 2, 3, 4, 5])
+        self.assertEqual(data_messages(watcher, 1)[0]["data"], {"snapshot": "old"})
+
+        redis.kill()
+        for r in (a, b):
+            self.wait_ready(r, False)
+        redis.start()  # empty: --save '' and no append-only file
+        for r in (a, b):
+            self.wait_ready(r, True)
+        # Redis lost the retained value: the instance does not serve its old copy.
+        late, answers = self.subscribed(b, ["market"])
+        late.send_json({"op": "ping", "id": 9})
+        self.assertEqual(late.recv_json()["type"], "pong")
+        self.assertEqual(pa.publish("stock:EPOCH", {"i": "new"}), 1)
+        for c in clients:
+            gap, first = data_messages(c, 2)
+            self.assertEqual((gap["type"], gap["reason"], gap["channel"]),
+                             ("gap", "epoch", "stock:EPOCH"))
+            self.assertEqual((gap["from"], gap["to"]), (1, 0))
+            self.assertEqual((first["type"], first["seq"], first["data"]),
+                             ("message", 1, {"i": "new"}))
+        self.assertEqual(self.admin(b).publish("stock:EPOCH", {"i": "next"}), 2)
+        for c in clients:
+            self.assertEqual(data_messages(c, 1)[0]["seq"], 2)
+
+
+if __name__ == "__main__":
+    unittest.main()
