@@ -3,12 +3,15 @@
 #   make test   build and run every test (on CI, CI=true, also the sanitizer build and the fuzzers)
 #   make bench  build and run the benchmarks: engine and router (see BENCHMARKS.md)
 #   make image  build the container image (podman; docs/deploy.md), make image-test run it
+#   make soak   build and soak the router for SOAK_SECONDS (30 minutes; CI runs 60 s through make test)
 
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
+SOAK_SECONDS ?= 1800
+SOAK_CLIENTS ?= 2000
 CMAKE_FLAGS ?=
 
-.PHONY: all setup build run scale-demo test unit e2e deploy image image-test sanitize fuzz bench format tidy clean
+.PHONY: all setup build run scale-demo test unit e2e deploy image image-test sanitize fuzz bench soak format tidy clean
 
 all: build
 
@@ -95,6 +98,16 @@ fuzz: setup
 bench: build
 	bash bench/run.sh
 	bash bench/router.sh
+
+# The long soak: SOAK_CLIENTS clients churning, reading slowly, flooding pings,
+# with token rotations, for SOAK_SECONDS (see BENCHMARKS.md, "Soak"). Not for
+# CI, which runs the 60-second version through CTest (label soak). Builds only
+# the router: the driver is Python (the standard library alone).
+soak: setup
+	cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DWSROUTER_TESTS=ON $(CMAKE_FLAGS)
+	cmake --build build -j $(JOBS) --target wsrouter
+	/usr/bin/python3 tests/soak/soak.py --router build/wsrouter \
+	  --seconds $(SOAK_SECONDS) --clients $(SOAK_CLIENTS) --json build/soak.json
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.h')
