@@ -15,7 +15,7 @@ build_packages=(
   libyaml-cpp-dev  # config.yaml parsing (src/config)
   libsimdjson-dev     # client messages and publications (hot path)
   nlohmann-json3-dev  # admin answers, where speed does not matter
-  libcpp-httplib-dev  # admin HTTP server (publish API, stats, probes), OTLP exporter
+  libcpp-httplib-dev  # OTLP exporter (its client); request and response types of the admin routes
   prometheus-cpp-dev  # metrics (src/telemetry), served at /metrics
   libhiredis-dev      # the Redis broker (src/broker), broker.type redis
 )
