@@ -3,6 +3,8 @@
 #include <charconv>
 #include <string>
 
+#include "text/Trim.h"
+
 namespace wsr::admin {
 namespace {
 
@@ -20,14 +22,6 @@ bool isToken(std::string_view text) {
   return true;
 }
 
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t'))
-    text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t'))
-    text.remove_suffix(1);
-  return text;
-}
-
 char lower(char c) {
   return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
 }
@@ -43,7 +37,7 @@ bool equalsIgnoringCase(std::string_view a, std::string_view b) {
 bool listHas(std::string_view list, std::string_view item) {
   while (!list.empty()) {
     const size_t comma = list.find(',');
-    if (equalsIgnoringCase(trim(list.substr(0, comma)), item)) return true;
+    if (equalsIgnoringCase(text::trimSpaces(list.substr(0, comma)), item)) return true;
     if (comma == std::string_view::npos) break;
     list.remove_prefix(comma + 1);
   }
@@ -131,7 +125,7 @@ RequestHead parseRequestHead(std::string_view text) {
       return refuse(std::move(head), 400, "malformed header field", true);
     }
     const std::string name(line.substr(0, colon));
-    const std::string_view value = trim(line.substr(colon + 1));
+    const std::string_view value = text::trimSpaces(line.substr(colon + 1));
     if (equalsIgnoringCase(name, "Content-Length")) {
       size_t length = 0;
       const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), length);

@@ -16,7 +16,4 @@ struct ResponseFraming {
 
 std::string responseText(const httplib::Response& res, const ResponseFraming& framing);
 
-// The reason phrase of a status this server answers with.
-const char* reasonPhrase(int status);
-
 }  // namespace wsr::admin

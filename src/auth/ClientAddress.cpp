@@ -4,22 +4,16 @@
 #include <optional>
 #include <vector>
 
+#include "text/Trim.h"
+
 namespace wsr::auth {
 namespace {
-
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t'))
-    text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t'))
-    text.remove_suffix(1);
-  return text;
-}
 
 std::vector<std::string_view> splitCommas(std::string_view text) {
   std::vector<std::string_view> parts;
   while (true) {
     const size_t comma = text.find(',');
-    parts.push_back(trim(text.substr(0, comma)));
+    parts.push_back(text::trimSpaces(text.substr(0, comma)));
     if (comma == std::string_view::npos) break;
     text.remove_prefix(comma + 1);
   }
@@ -50,7 +44,7 @@ std::optional<IpAddress> parseNode(std::string_view node) {
 std::string_view forwardedFor(std::string_view element) {
   while (!element.empty()) {
     const size_t semicolon = element.find(';');
-    const std::string_view pair = trim(element.substr(0, semicolon));
+    const std::string_view pair = text::trimSpaces(element.substr(0, semicolon));
     const size_t equals = pair.find('=');
     if (equals == 3) {
       const std::string_view name = pair.substr(0, 3);
@@ -59,7 +53,7 @@ std::string_view forwardedFor(std::string_view element) {
         isFor = isFor && std::tolower(static_cast<unsigned char>(name[i])) == "for"[i];
       }
       if (isFor) {
-        std::string_view value = trim(pair.substr(4));
+        std::string_view value = text::trimSpaces(pair.substr(4));
         if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
           value = value.substr(1, value.size() - 2);
         }
@@ -78,10 +72,10 @@ IpAddress resolveClientAddress(const IpAddress& peer, std::string_view forwarded
                                std::string_view xForwardedFor, const TrustedProxies& proxies) {
   if (!proxies.contains(peer)) return peer;
   std::vector<std::string_view> hops;
-  if (!trim(forwarded).empty()) {
+  if (!text::trimSpaces(forwarded).empty()) {
     for (std::string_view element : splitCommas(forwarded))
       hops.push_back(forwardedFor(element));
-  } else if (!trim(xForwardedFor).empty()) {
+  } else if (!text::trimSpaces(xForwardedFor).empty()) {
     hops = splitCommas(xForwardedFor);
   }
   IpAddress nearest = peer;

@@ -2,6 +2,8 @@
 
 #include <cctype>
 
+#include "text/Trim.h"
+
 namespace wsr::auth {
 namespace {
 
@@ -17,14 +19,6 @@ bool equalsNoCase(std::string_view a, std::string_view b) {
     }
   }
   return true;
-}
-
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t'))
-    text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t'))
-    text.remove_suffix(1);
-  return text;
 }
 
 // The value of the first `token=` parameter of a query, undecoded: tokens
@@ -55,12 +49,12 @@ Credential findCredential(std::string_view authorization,
       fromProtocol = protocol.substr(kBearerProtocolPrefix.size());
     }
   }
-  authorization = trim(authorization);
+  authorization = text::trimSpaces(authorization);
   if (!authorization.empty()) {
     credential.source = Credential::Source::Header;
     const size_t space = authorization.find(' ');
     if (space != std::string_view::npos && equalsNoCase(authorization.substr(0, space), "Bearer")) {
-      credential.token = trim(authorization.substr(space + 1));
+      credential.token = text::trimSpaces(authorization.substr(space + 1));
     }
     return credential;
   }

@@ -1,11 +1,11 @@
 #include "auth/IpNetwork.h"
 
-#include "text/Concat.h"
-
 #include <arpa/inet.h>
 
 #include <charconv>
 #include <cstring>
+
+#include "text/Concat.h"
 
 namespace wsr::auth {
 namespace {

@@ -15,17 +15,10 @@
 #include "auth/JwsSignature.h"
 #include "auth/PemPublicKeys.h"
 #include "text/Concat.h"
+#include "text/Trim.h"
 
 namespace wsr::auth {
 namespace {
-
-std::string_view trim(std::string_view line) {
-  constexpr std::string_view kSpace = " \t\r\n\v\f";
-  const size_t first = line.find_first_not_of(kSpace);
-  if (first == std::string_view::npos) return {};
-  const size_t last = line.find_last_not_of(kSpace);
-  return line.substr(first, last - first + 1);
-}
 
 std::string quoted(std::string_view name) {
   return text::concat("'", name, "'");
@@ -38,7 +31,7 @@ bool readHs256Secrets(const JwtKeyText& text, std::vector<std::string>& secrets,
   size_t lineNumber = 0;
   while (!rest.empty()) {
     const size_t newline = rest.find('\n');
-    const std::string_view line = trim(rest.substr(0, newline));
+    const std::string_view line = text::trimWhitespace(rest.substr(0, newline));
     rest = newline == std::string_view::npos ? std::string_view{} : rest.substr(newline + 1);
     ++lineNumber;
     if (line.empty()) continue;

@@ -1,8 +1,8 @@
 #include "auth/OriginPolicy.h"
 
-#include "text/Concat.h"
-
 #include <cctype>
+
+#include "text/Concat.h"
 
 namespace wsr::auth {
 namespace {

@@ -1,7 +1,5 @@
 #include "auth/SecretFile.h"
 
-#include "text/Concat.h"
-
 #include <openssl/evp.h>
 #include <sys/stat.h>
 
@@ -9,6 +7,8 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+
+#include "text/Concat.h"
 
 namespace wsr::auth {
 

@@ -1,7 +1,5 @@
 #include "auth/SecretWatcher.h"
 
-#include "text/Concat.h"
-
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
@@ -10,6 +8,8 @@
 #include <cerrno>
 #include <climits>
 #include <cstdint>
+
+#include "text/Concat.h"
 
 namespace wsr::auth {
 namespace {

@@ -1,11 +1,12 @@
 #include "auth/TokenSet.h"
 
-#include "text/Concat.h"
-
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include <algorithm>
+
+#include "text/Concat.h"
+#include "text/Trim.h"
 
 namespace wsr::auth {
 namespace {
@@ -17,15 +18,6 @@ Digest sha256(std::string_view text) {
   unsigned int length = 0;
   EVP_Digest(text.data(), text.size(), digest.data(), &length, EVP_sha256(), nullptr);
   return digest;
-}
-
-std::string_view trim(std::string_view text) {
-  const auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
-  while (!text.empty() && space(text.front()))
-    text.remove_prefix(1);
-  while (!text.empty() && space(text.back()))
-    text.remove_suffix(1);
-  return text;
 }
 
 }  // namespace
@@ -41,7 +33,7 @@ std::shared_ptr<const TokenSet> TokenSet::parse(std::string_view content, std::s
   auto set = std::shared_ptr<TokenSet>(new TokenSet());
   while (!content.empty()) {
     const size_t newline = content.find('\n');
-    const std::string_view line = trim(content.substr(0, newline));
+    const std::string_view line = text::trimWhitespace(content.substr(0, newline));
     content.remove_prefix(newline == std::string_view::npos ? content.size() : newline + 1);
     if (line.empty() || line.front() == '#') continue;
     const Digest digest = sha256(line);

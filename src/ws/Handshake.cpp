@@ -6,6 +6,7 @@
 #include <array>
 #include <cstring>
 
+#include "text/HttpStatus.h"
 #include "text/JsonString.h"
 
 namespace wsr::ws {
@@ -272,7 +273,7 @@ std::string buildHttpResponse(const HttpResponse& response, bool headOnly) {
   std::string out = "HTTP/1.1 ";
   out += std::to_string(response.status);
   out += ' ';
-  out += reasonPhrase(response.status);
+  out += text::reasonPhrase(response.status);
   out += "\r\n";
   for (const std::string& header : response.headers)
     out.append(header).append("\r\n");
@@ -322,7 +323,7 @@ std::string buildErrorResponse(int status, std::string_view code, std::string_vi
   std::string out = "HTTP/1.1 ";
   out += std::to_string(status);
   out += ' ';
-  out += reasonPhrase(status);
+  out += text::reasonPhrase(status);
   out += "\r\n";
   for (const std::string& header : extraHeaders)
     out.append(header).append("\r\n");
@@ -332,47 +333,6 @@ std::string buildErrorResponse(int status, std::string_view code, std::string_vi
   out += "\r\nConnection: close\r\n\r\n";
   out += body;
   return out;
-}
-
-std::string_view reasonPhrase(int status) {
-  switch (status) {
-    case 101:
-      return "Switching Protocols";
-    case 200:
-      return "OK";
-    case 204:
-      return "No Content";
-    case 304:
-      return "Not Modified";
-    case 400:
-      return "Bad Request";
-    case 401:
-      return "Unauthorized";
-    case 403:
-      return "Forbidden";
-    case 404:
-      return "Not Found";
-    case 405:
-      return "Method Not Allowed";
-    case 408:
-      return "Request Timeout";
-    case 413:
-      return "Content Too Large";
-    case 426:
-      return "Upgrade Required";
-    case 429:
-      return "Too Many Requests";
-    case 431:
-      return "Request Header Fields Too Large";
-    case 500:
-      return "Internal Server Error";
-    case 501:
-      return "Not Implemented";
-    case 503:
-      return "Service Unavailable";
-    default:
-      return status >= 500 ? "Server Error" : status >= 400 ? "Client Error" : "Unknown";
-  }
 }
 
 }  // namespace wsr::ws

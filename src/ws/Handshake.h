@@ -96,7 +96,4 @@ std::string buildUpgradeResponse(std::string_view key, std::string_view protocol
 std::string buildErrorResponse(int status, std::string_view code, std::string_view message,
                                const std::vector<std::string>& extraHeaders = {});
 
-// The reason phrase of the statuses wsrouter sends ("Bad Request"...).
-std::string_view reasonPhrase(int status);
-
 }  // namespace wsr::ws

@@ -1,5 +1,7 @@
 #include "ws/Handshake.h"
 
+#include "text/HttpStatus.h"
+
 #include <gtest/gtest.h>
 
 #include <string>
@@ -316,14 +318,14 @@ TEST(HandshakeTest, ErrorResponseEscapesJson) {
 }
 
 TEST(HandshakeTest, ReasonPhrases) {
-  EXPECT_EQ(reasonPhrase(400), "Bad Request");
-  EXPECT_EQ(reasonPhrase(401), "Unauthorized");
-  EXPECT_EQ(reasonPhrase(403), "Forbidden");
-  EXPECT_EQ(reasonPhrase(404), "Not Found");
-  EXPECT_EQ(reasonPhrase(426), "Upgrade Required");
-  EXPECT_EQ(reasonPhrase(429), "Too Many Requests");
-  EXPECT_EQ(reasonPhrase(431), "Request Header Fields Too Large");
-  EXPECT_EQ(reasonPhrase(503), "Service Unavailable");
+  EXPECT_EQ(text::reasonPhrase(400), "Bad Request");
+  EXPECT_EQ(text::reasonPhrase(401), "Unauthorized");
+  EXPECT_EQ(text::reasonPhrase(403), "Forbidden");
+  EXPECT_EQ(text::reasonPhrase(404), "Not Found");
+  EXPECT_EQ(text::reasonPhrase(426), "Upgrade Required");
+  EXPECT_EQ(text::reasonPhrase(429), "Too Many Requests");
+  EXPECT_EQ(text::reasonPhrase(431), "Request Header Fields Too Large");
+  EXPECT_EQ(text::reasonPhrase(503), "Service Unavailable");
 }
 
 }  // namespace
