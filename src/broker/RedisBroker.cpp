@@ -3,7 +3,7 @@
 #include <chrono>
 #include <thread>
 
-#include "hub/ChannelName.h"
+#include "hub/PublishSpan.h"
 
 namespace wsr::broker {
 
@@ -21,23 +21,9 @@ RedisBroker::~RedisBroker() {
 
 hub::PublishResult RedisBroker::publish(hub::Publication&& publication) {
   if (tracer_ == nullptr) return publisher_.publish(std::move(publication));
-  const telemetry::TraceContext parent =
-      telemetry::parseTraceparent(publication.traceparent).value_or(telemetry::TraceContext{});
-  telemetry::ActiveSpan span =
-      tracer_->startSpan("broker.publish", telemetry::SpanKind::Internal, parent);
-  if (span.recording()) {
-    const std::string_view channel =
-        std::string_view(publication.channel).substr(0, hub::kMaxChannelNameBytes);
-    span.setString("messaging.destination.name", channel);
-    span.setString("wsrouter.namespace", hub::namespaceOf(channel));
-    span.setString("messaging.system", "redis");
-  }
+  telemetry::ActiveSpan span = hub::startPublishSpan(*tracer_, publication, "redis");
   hub::PublishResult result = publisher_.publish(std::move(publication));
-  if (result.ok()) {
-    span.setInt("wsrouter.seq", static_cast<int64_t>(result.seq));
-  } else {
-    span.setError(hub::errorCodeOf(result.error));
-  }
+  hub::endPublishSpan(span, result);
   return result;
 }
 

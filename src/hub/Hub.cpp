@@ -4,6 +4,7 @@
 
 #include "hub/ChannelName.h"
 #include "hub/LocalHub.h"
+#include "hub/PublishSpan.h"
 #include "hub/ServerMessages.h"
 #include "hub/WallClock.h"
 #include "net/EventLoop.h"
@@ -155,25 +156,9 @@ void Hub::giveBackDeflater(std::unique_ptr<ws::Deflater> deflater) {
 
 PublishResult Hub::publish(Publication&& publication) {
   if (tracer_ == nullptr) return publishWithin(std::move(publication), nullptr);
-  // A child of the publish request's span (the admin server passes its
-  // context in traceparent), or a root, as for the demo feed's publications.
-  const telemetry::TraceContext parent =
-      telemetry::parseTraceparent(publication.traceparent).value_or(telemetry::TraceContext{});
-  telemetry::ActiveSpan span =
-      tracer_->startSpan("broker.publish", telemetry::SpanKind::Internal, parent);
-  if (span.recording()) {
-    // Bounded: an invalid name may be as long as the request allowed.
-    const std::string_view channel =
-        std::string_view(publication.channel).substr(0, kMaxChannelNameBytes);
-    span.setString("messaging.destination.name", channel);
-    span.setString("wsrouter.namespace", namespaceOf(channel));
-  }
+  telemetry::ActiveSpan span = startPublishSpan(*tracer_, publication);
   PublishResult result = publishWithin(std::move(publication), &span);
-  if (result.ok()) {
-    span.setInt("wsrouter.seq", static_cast<int64_t>(result.seq));
-  } else {
-    span.setError(errorCodeOf(result.error));
-  }
+  endPublishSpan(span, result);
   return result;
 }
 
