@@ -13,6 +13,8 @@
 #include <vector>
 
 #include "hub/ClientMessage.h"
+#include "hub/JsonWriter.h"
+#include "hub/ServerMessages.h"
 
 namespace {
 
