@@ -84,8 +84,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     check(!wsr::ws::parseHandshake(head, request, error) || wsr::ws::asksForUpgrade(plain));
     wsr::ws::HttpResponse answer;
     answer.body = std::string(plain.path);
-    const std::string bytes = wsr::ws::buildHttpResponse(answer, plain.method == "HEAD");
-    check(bytes.size() >= answer.body.size() && bytes.rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
+    const bool headOnly = plain.method == "HEAD";
+    const std::string bytes = wsr::ws::buildHttpResponse(answer, headOnly);
+    check(bytes.rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
+    // A HEAD is answered with the head alone (its Content-Length still the
+    // body's), a GET with the head and the body.
+    const std::string length = "Content-Length: " + std::to_string(answer.body.size()) + "\r\n";
+    check(bytes.find(length) != std::string::npos);
+    check(headOnly ? bytes.ends_with("\r\n\r\n") : bytes.ends_with("\r\n\r\n" + answer.body));
   }
 
   // The negotiation and the JSON escaping see arbitrary text too, not only
