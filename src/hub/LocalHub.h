@@ -166,7 +166,6 @@ class LocalHub final : public ws::WebSocketHandler, private net::Timer::Handler 
   LocalHubStats stats_;
   std::unordered_map<std::string, std::unique_ptr<LocalChannel>> channels_;
   std::atomic<size_t> subscriptionCount_{0};
-  uint64_t sessionCounter_ = 0;
 };
 
 }  // namespace wsr::hub
