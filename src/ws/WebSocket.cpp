@@ -202,6 +202,7 @@ void WebSocket::onClose(uint16_t code, std::string_view reason) {
     return;
   }
   // The peer closes first: answer with its code and stop sending data.
+  closedByPeer_ = true;
   closeCode_ = code;
   closeReason_ = reason;
   queue_.clearPending();
