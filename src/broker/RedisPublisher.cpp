@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <random>
+#include <utility>
 
 #include "broker/Backoff.h"
 #include "broker/RedisScript.h"
@@ -14,9 +15,6 @@ namespace {
 
 // Publications one pipeline carries at most.
 constexpr size_t kMaxBatch = 256;
-// An idle connection is checked this often (PING), so that a Redis gone
-// while nobody publishes is noticed for readiness.
-constexpr auto kIdleCheck = std::chrono::milliseconds(1000);
 constexpr uint32_t kBackoffInitialMs = 100;
 constexpr uint32_t kBackoffMaxMs = 5000;
 
@@ -26,8 +24,9 @@ hub::PublishResult unavailable(std::string why) {
 
 }  // namespace
 
-RedisPublisher::RedisPublisher(const config::Config& config, telemetry::Logger& logger)
-    : config_(config), logger_(logger) {}
+RedisPublisher::RedisPublisher(const config::Config& config, std::string address,
+                               telemetry::Logger& logger)
+    : config_(config), address_(std::move(address)), logger_(logger) {}
 
 RedisPublisher::~RedisPublisher() {
   stop();
@@ -101,7 +100,7 @@ hub::PublishResult RedisPublisher::publish(hub::Publication&& publication) {
 }
 
 bool RedisPublisher::connect(std::string& error) {
-  if (!connection_.connect(config_.broker.redis, error)) return false;
+  if (!connection_.connect(config_.broker.redis, address_, error)) return false;
   Reply reply = connection_.command({"SCRIPT", "LOAD", std::string(publishScript())}, error);
   if (!reply) return false;
   if (reply->type != REDIS_REPLY_STRING) {
@@ -126,7 +125,7 @@ void RedisPublisher::lost(const std::string& error) {
   errors_.fetch_add(1, std::memory_order_relaxed);
   if (connected_.exchange(false)) {
     logger_.log(telemetry::LogLevel::Warn, "broker_disconnected",
-                {{"connection", "publish"}, {"message", error}});
+                {{"connection", "publish"}, {"address", address_}, {"message", error}});
   }
 }
 
@@ -142,7 +141,8 @@ void RedisPublisher::run() {
         if (everConnected) reconnects_.fetch_add(1, std::memory_order_relaxed);
         everConnected = true;
         connected_.store(true);
-        logger_.log(telemetry::LogLevel::Info, "broker_connected", {{"connection", "publish"}});
+        logger_.log(telemetry::LogLevel::Info, "broker_connected",
+                    {{"connection", "publish"}, {"address", address_}});
         attempted_.store(true, std::memory_order_release);
       } else {
         lost(error);
@@ -161,8 +161,12 @@ void RedisPublisher::run() {
     }
     {
       std::unique_lock lock(mutex_);
-      const bool woken = wake_.wait_for(
-          lock, kIdleCheck, [this] { return stopping_ || recheck_ || !queue_.empty(); });
+      // An idle connection is checked every probe interval (PING, bounded
+      // by the command timeout), so that a Redis gone or stalled while
+      // nobody publishes is noticed for readiness.
+      const bool woken =
+          wake_.wait_for(lock, std::chrono::milliseconds(config_.broker.redis.probeIntervalMs),
+                         [this] { return stopping_ || recheck_ || !queue_.empty(); });
       if (stopping_) return;
       if (!woken || (recheck_ && queue_.empty())) {
         recheck_ = false;

@@ -28,7 +28,8 @@ namespace wsr::broker {
 
 class RedisPublisher {
  public:
-  RedisPublisher(const config::Config& config, telemetry::Logger& logger);
+  // Publishes to the Redis at `address` (host:port).
+  RedisPublisher(const config::Config& config, std::string address, telemetry::Logger& logger);
   ~RedisPublisher();  // stop()
   RedisPublisher(const RedisPublisher&) = delete;
   RedisPublisher& operator=(const RedisPublisher&) = delete;
@@ -43,6 +44,7 @@ class RedisPublisher {
   // Redis was lost, so this one may be dead too, unnoticed while idle).
   void recheck();
 
+  const std::string& address() const { return address_; }
   bool connected() const { return connected_.load(std::memory_order_relaxed); }
   // Whether the first connection attempt has ended (either way).
   bool attempted() const { return attempted_.load(std::memory_order_acquire); }
@@ -67,6 +69,7 @@ class RedisPublisher {
   void lost(const std::string& error);
 
   const config::Config& config_;
+  const std::string address_;
   telemetry::Logger& logger_;
   RedisConnection connection_;  // the thread's only
   std::string sha_;             // the thread's only

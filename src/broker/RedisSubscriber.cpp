@@ -42,9 +42,10 @@ uint64_t number(const redisReply* reply) {
 
 }  // namespace
 
-RedisSubscriber::RedisSubscriber(const config::Config& config, hub::Hub& hub,
+RedisSubscriber::RedisSubscriber(const config::Config& config, std::string address, hub::Hub& hub,
                                  telemetry::Logger& logger, std::function<void()> lost)
     : config_(config),
+      address_(std::move(address)),
       hub_(hub),
       logger_(logger),
       onLost_(std::move(lost)),
@@ -87,12 +88,14 @@ void RedisSubscriber::unwatched(const std::string& channel) {
 }
 
 bool RedisSubscriber::connect(std::string& error) {
-  if (!subscription_.connect(config_.broker.redis, error)) return false;
-  if (!reader_.connect(config_.broker.redis, error)) {
+  if (!subscription_.connect(config_.broker.redis, address_, error)) return false;
+  if (!reader_.connect(config_.broker.redis, address_, error)) {
     subscription_.close();
     return false;
   }
   failed_ = false;
+  probing_ = false;
+  nextProbeMs_ = net::EventLoop::monotonicMs() + config_.broker.redis.probeIntervalMs;
   // Every channel again; each is caught up when Redis confirms it.
   std::vector<std::string> command{"SUBSCRIBE"};
   catchingUp_ = subscribed_.size();
@@ -116,7 +119,7 @@ void RedisSubscriber::lost(const std::string& error) {
   caughtUp_.store(false);
   if (connected_.exchange(false)) {
     logger_.log(telemetry::LogLevel::Warn, "broker_disconnected",
-                {{"connection", "subscribe"}, {"message", error}});
+                {{"connection", "subscribe"}, {"address", address_}, {"message", error}});
     if (onLost_) onLost_();
   }
 }
@@ -157,14 +160,39 @@ void RedisSubscriber::run() {
       everConnected = true;
       connected_.store(true);
       if (catchingUp_ == 0) caughtUp_.store(true);
-      logger_.log(
-          telemetry::LogLevel::Info, "broker_connected",
-          {{"connection", "subscribe"}, {"channels", static_cast<uint64_t>(subscribed_.size())}});
+      logger_.log(telemetry::LogLevel::Info, "broker_connected",
+                  {{"connection", "subscribe"},
+                   {"address", address_},
+                   {"channels", static_cast<uint64_t>(subscribed_.size())}});
       attempted_.store(true, std::memory_order_release);
     }
     expireLingering();
+    probe();
     if (!receive(kTurnMs)) failed_ = true;
   }
+}
+
+void RedisSubscriber::probe() {
+  if (!subscription_.connected() || failed_) return;
+  const uint64_t now = net::EventLoop::monotonicMs();
+  if (probing_) {
+    const uint64_t waitedMs = (net::EventLoop::monotonicNs() - probeSentNs_) / 1000000;
+    if (waitedMs > config_.broker.redis.commandTimeoutMs) {
+      lost("Redis did not answer PING within broker.redis.command_timeout_ms");
+    }
+    return;
+  }
+  if (now < nextProbeMs_) return;
+  send({"PING"});
+  probing_ = true;
+  probeSentNs_ = net::EventLoop::monotonicNs();
+}
+
+void RedisSubscriber::answered() {
+  if (!probing_) return;
+  probing_ = false;
+  latency_.observe(net::EventLoop::monotonicNs() - probeSentNs_);
+  nextProbeMs_ = net::EventLoop::monotonicMs() + config_.broker.redis.probeIntervalMs;
 }
 
 void RedisSubscriber::applyChanges() {
@@ -252,6 +280,16 @@ void RedisSubscriber::handle(const redisReply& reply) {
     logger_.log(telemetry::LogLevel::Error, "broker_error",
                 {{"connection", "subscribe"}, {"message", std::string(reply.str, reply.len)}});
     failed_ = true;
+    return;
+  }
+  // PING's answer: +PONG while subscribed to nothing, a ["pong", ""] push
+  // otherwise.
+  if (reply.type == REDIS_REPLY_STATUS && text(&reply) == "PONG") {
+    answered();
+    return;
+  }
+  if (reply.type == REDIS_REPLY_ARRAY && reply.elements == 2 && text(reply.element[0]) == "pong") {
+    answered();
     return;
   }
   if (reply.type != REDIS_REPLY_ARRAY || reply.elements < 3) return;

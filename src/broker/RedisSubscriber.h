@@ -13,6 +13,13 @@
 // subscribes again to every channel, and catches each mirror up from the
 // stream: what it missed is replayed, what the stream lost becomes a
 // `gap`, a new epoch a `gap` with reason `epoch`.
+//
+// A connection can be up and silent (Redis stopped with SIGSTOP, a
+// network path that drops without a reset): every
+// broker.redis.probe_interval_ms the thread sends PING on the SUBSCRIBE
+// connection (Redis answers it there too, with a `pong` push), and an
+// answer not there within broker.redis.command_timeout_ms counts as the
+// connection lost.
 
 #include <atomic>
 #include <cstdint>
@@ -35,9 +42,10 @@ namespace wsr::broker {
 
 class RedisSubscriber final : public hub::ChannelInterest {
  public:
-  // `lost` runs on the thread when its connection to Redis is lost.
-  RedisSubscriber(const config::Config& config, hub::Hub& hub, telemetry::Logger& logger,
-                  std::function<void()> lost);
+  // Subscribes at the Redis at `address` (host:port); `lost` runs on the
+  // thread when its connection to Redis is lost.
+  RedisSubscriber(const config::Config& config, std::string address, hub::Hub& hub,
+                  telemetry::Logger& logger, std::function<void()> lost);
   ~RedisSubscriber() override;  // stop()
   RedisSubscriber(const RedisSubscriber&) = delete;
   RedisSubscriber& operator=(const RedisSubscriber&) = delete;
@@ -49,6 +57,7 @@ class RedisSubscriber final : public hub::ChannelInterest {
   void watched(const std::string& channel) override;
   void unwatched(const std::string& channel) override;
 
+  const std::string& address() const { return address_; }
   bool connected() const { return connected_.load(std::memory_order_relaxed); }
   // Connected, and every channel subscribed again and caught up since.
   bool caughtUp() const { return caughtUp_.load(std::memory_order_relaxed); }
@@ -84,8 +93,13 @@ class RedisSubscriber final : public hub::ChannelInterest {
   // the connection failed.
   bool sync(const std::string& channel);
   void send(const std::vector<std::string>& command);
+  // The stall probe: sends PING when it is time, and fails the connection
+  // when the last one is unanswered for longer than the command timeout.
+  void probe();
+  void answered();  // the PING's answer came
 
   const config::Config& config_;
+  const std::string address_;
   hub::Hub& hub_;
   telemetry::Logger& logger_;
   const std::function<void()> onLost_;
@@ -97,6 +111,9 @@ class RedisSubscriber final : public hub::ChannelInterest {
   std::unordered_map<std::string, Subscribed> subscribed_;
   bool failed_ = false;    // a send failed: reconnect at the next turn
   size_t catchingUp_ = 0;  // channels with catchingUp set
+  bool probing_ = false;   // a PING is unanswered
+  uint64_t probeSentNs_ = 0;
+  uint64_t nextProbeMs_ = 0;
   void caughtUpOne();
 
   std::mutex mutex_;  // guards what follows

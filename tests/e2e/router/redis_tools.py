@@ -35,6 +35,51 @@ def redis_command(port, *args, timeout=1.0):
         return s.recv(65536)
 
 
+def _resp_value(data, at=0):
+    """One RESP2 value from `data` at `at`: (value, next offset)."""
+    end = data.index(b"\r\n", at)
+    kind, line = data[at:at + 1], data[at + 1:end]
+    at = end + 2
+    if kind in (b"+", b"-"):
+        return line.decode(), at
+    if kind == b":":
+        return int(line), at
+    if kind == b"$":
+        size = int(line)
+        if size < 0:
+            return None, at
+        if len(data) < at + size + 2:
+            raise IndexError("incomplete")
+        return data[at:at + size], at + size + 2
+    if kind == b"*":
+        items = []
+        for _ in range(max(int(line), 0)):
+            item, at = _resp_value(data, at)
+            items.append(item)
+        return items, at
+    raise HarnessError("not RESP: %r" % data[at - 1:at + 40])
+
+
+def redis_call(port, *args, timeout=2.0):
+    """One command; its answer decoded (bulk strings as bytes)."""
+    payload = b"*%d\r\n" % len(args)
+    for arg in args:
+        data = arg if isinstance(arg, bytes) else str(arg).encode()
+        payload += b"$%d\r\n%s\r\n" % (len(data), data)
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(payload)
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                raise HarnessError("Redis on %d closed before answering %r" % (port, args))
+            data += chunk
+            try:
+                return _resp_value(data)[0]
+            except (ValueError, IndexError):
+                continue  # incomplete: read on
+
+
 class RedisServer:
     """redis-server on 127.0.0.1:<port>; persistent=True keeps its data in
     an append-only file (fsync always) across kill and restart."""
@@ -68,6 +113,13 @@ class RedisServer:
             if time.monotonic() > deadline:
                 raise HarnessError("redis-server did not answer PING on %d" % self.port)
             time.sleep(0.02)
+
+    def pause(self):
+        """SIGSTOP, by pid: its sockets stay up, nothing is answered."""
+        os.kill(self.proc.pid, signal.SIGSTOP)
+
+    def resume(self):
+        os.kill(self.proc.pid, signal.SIGCONT)
 
     def kill(self):
         """SIGKILL, by pid; waits for it to be gone."""

@@ -1,0 +1,209 @@
+"""broker.redis.mode sharded against three real redis-server, and the stall
+probe against a Redis stopped with SIGSTOP.
+
+Sharded: two wsrouter instances list the same three Redis in the same
+order; each channel lives on exactly one of them (a consistent hash of its
+name), both instances agree which, and together they still act as one
+router: one seq per channel on both, history from either. A shard that goes
+away makes the instances unready, naming it, while the channels of the
+other shards keep being published.
+
+Stall probe: a Redis that keeps its sockets up but answers nothing (SIGSTOP)
+is noticed within probe interval + command timeout, and the instance
+recovers after SIGCONT.
+
+    WSROUTER=build/wsrouter /usr/bin/python3 -m unittest test_redis_topologies
+"""
+
+import os
+import time
+import unittest
+
+from redis_tools import REDIS_SERVER, redis_call
+from router_harness import STEP, Router, log_event, wait_until
+from test_redis import RedisTestCase, data_messages, redis_config
+
+CHANNELS = ["stock:S%d" % i for i in range(50)]
+
+
+def sharded_config(addresses, **redis):
+    config = redis_config(addresses[0])
+    config["broker"]["redis"].update({"mode": "sharded", "addresses": list(addresses)})
+    config["broker"]["redis"].update(redis)
+    return config
+
+
+def channels_in(server):
+    """The router channels whose seq hash this Redis holds."""
+    keys = redis_call(server.port, "KEYS", "wsr:{*}:seq")
+    return {key.decode()[len("wsr:{"):-len("}:seq")] for key in keys}
+
+
+@unittest.skipUnless(os.access(REDIS_SERVER, os.X_OK), "redis-server is not installed")
+class Sharded(RedisTestCase):
+    def sharded_router(self, servers, expect_ready=True):
+        r = Router(sharded_config([s.address() for s in servers])).start()
+        self.routers.append(r)
+        self.assertEqual(self.ready(r), expect_ready)
+        return r
+
+    def subscribed_to_all(self, router):
+        c, answers = self.subscribed(router, CHANNELS)
+        self.assertEqual(sorted(a["channel"] for a in answers), sorted(CHANNELS))
+        return c
+
+    def test_channels_spread_over_the_shards_and_two_instances_agree_on_every_seq(self):
+        servers = [self.redis() for _ in range(3)]
+        a = self.sharded_router(servers)
+        b = self.sharded_router(servers)
+        clients = [self.subscribed_to_all(r) for r in (a, b)]
+        admins = [self.admin(a), self.admin(b)]
+        for round_ in range(2):
+            for i, channel in enumerate(CHANNELS):
+                seq = admins[(i + round_) % 2].publish(channel, {"i": i, "round": round_})
+                self.assertEqual(seq, round_ + 1, channel)
+
+        # Each channel is on exactly one Redis, and every Redis has some.
+        held = [channels_in(s) for s in servers]
+        for i, channels in enumerate(held):
+            self.assertGreater(len(channels), 5, "Redis %d holds %r" % (i, channels))
+            for j in range(i):
+                self.assertEqual(channels & held[j], set())
+        self.assertEqual(set().union(*held), set(CHANNELS))
+
+        frames = []
+        for c in clients:
+            got = data_messages(c, 2 * len(CHANNELS))
+            by_channel = {}
+            for m in got:
+                self.assertEqual(m["type"], "message")
+                by_channel.setdefault(m["channel"], []).append((m["seq"], m["ts"], m["data"]))
+            self.assertEqual(sorted(by_channel), sorted(CHANNELS))
+            for i, channel in enumerate(CHANNELS):
+                self.assertEqual([(s, d) for s, _, d in by_channel[channel]],
+                                 [(1, {"i": i, "round": 0}), (2, {"i": i, "round": 1})])
+            frames.append(by_channel)
+        # The same publication is the same message on both instances.
+        self.assertEqual(frames[0], frames[1])
+
+        # History from a third instance that never saw these channels:
+        # each channel's state is read from its own shard.
+        fresh = self.sharded_router(servers)
+        c = fresh.client()
+        self.clients.append(c)
+        c.expect_type("welcome")
+        c.subscribe(CHANNELS, id=3, since={channel: 1 for channel in CHANNELS})
+        answers, replayed = [], []
+        while len(answers) < len(CHANNELS) or len(replayed) < len(CHANNELS):
+            m = c.recv_json()
+            (answers if m["type"] == "subscribed" else replayed).append(m)
+        self.assertTrue(all(x["seq"] == 2 and x["recovered"] for x in answers), answers)
+        self.assertEqual(sorted((m["type"], m["channel"], m["seq"], m["ts"]) for m in replayed),
+                         sorted(("message", ch, 2, frames[0][ch][1][1]) for ch in CHANNELS))
+
+    def test_a_shard_down_makes_the_instance_unready_naming_it_and_spares_the_others(self):
+        servers = [self.redis() for _ in range(3)]
+        a = self.sharded_router(servers)
+        admin = self.admin(a)
+        c = self.subscribed_to_all(a)
+        for channel in CHANNELS:
+            admin.publish(channel, {"before": True})
+        self.assertEqual(len(data_messages(c, len(CHANNELS))), len(CHANNELS))
+        down = servers[1]
+        on_down = channels_in(down)
+        self.assertTrue(on_down)
+        down.kill()
+
+        def unready_naming_it():
+            r = admin.get("/readyz")
+            return r.status == 503 and down.address() in r.body.decode()
+        wait_until(unready_naming_it, timeout=STEP, what="/readyz 503 naming the shard",
+                   interval=0.05)
+        # The shard's channels are refused; the others' are published and delivered.
+        for channel in CHANNELS:
+            r = admin.publish_response(channel, {"after": True})
+            self.assertEqual(r.status, 503 if channel in on_down else 200, channel)
+        got = data_messages(c, len(CHANNELS) - len(on_down))
+        self.assertEqual(sorted(m["channel"] for m in got),
+                         sorted(set(CHANNELS) - on_down))
+        self.assertTrue(all(m["seq"] == 2 for m in got), got)
+
+
+@unittest.skipUnless(os.access(REDIS_SERVER, os.X_OK), "redis-server is not installed")
+class StallProbe(RedisTestCase):
+    PROBE_MS = 200
+    TIMEOUT_MS = 500
+
+    @staticmethod
+    def probe_failed(line, address):
+        event = log_event(line) or {}
+        return (event.get("event") == "broker_disconnected"
+                and event.get("connection") == "subscribe" and event.get("address") == address
+                and "PING" in event.get("message", ""))
+
+    def stall_and_recover(self, server, router, client, channel):
+        admin = self.admin(router)
+        before = admin.publish(channel, {"i": 1})
+        self.assertEqual(data_messages(client, 1, channel)[0]["seq"], before)
+        server.pause()
+        paused = True
+        try:
+            started = time.monotonic()
+            self.wait_ready(router, False)
+            # Noticed within probe interval + command timeout (and a turn),
+            # not the minutes TCP keepalive would take.
+            bound = (self.PROBE_MS + self.TIMEOUT_MS) / 1000 + 1.0
+            self.assertLess(time.monotonic() - started, bound)
+            # The subscriber's probe found it (the publisher's idle PING may too).
+            router.wait_stdout(lambda line: self.probe_failed(line, server.address()),
+                               timeout=STEP, what="the subscriber's probe failing")
+            # And it stays unready: a reconnection the stopped Redis's kernel
+            # accepts is not taken for Redis serving again.
+            admin_ready = self.admin(router)
+            until = time.monotonic() + 3 * (self.PROBE_MS + self.TIMEOUT_MS) / 1000
+            while time.monotonic() < until:
+                self.assertEqual(admin_ready.get("/readyz").status, 503)
+                time.sleep(0.05)  # sampling a state that must hold, not a wait for an event
+            server.resume()
+            paused = False
+        finally:
+            if paused:
+                server.resume()
+        self.wait_ready(router, True)
+        self.assertEqual(admin.publish(channel, {"i": 2}), before + 1)
+        got = data_messages(client, 1, channel)[0]
+        self.assertEqual((got["type"], got["seq"], got["data"]), ("message", before + 1, {"i": 2}))
+
+    def test_a_stopped_redis_makes_the_instance_unready_and_it_recovers(self):
+        server = self.redis()
+        config = redis_config(server.address())
+        config["broker"]["redis"].update({"probe_interval_ms": self.PROBE_MS,
+                                          "command_timeout_ms": self.TIMEOUT_MS})
+        router = Router(config).start()
+        self.routers.append(router)
+        self.assertTrue(self.ready(router))
+        client, _ = self.subscribed(router, ["stock:STALL"])
+        self.stall_and_recover(server, router, client, "stock:STALL")
+
+    def test_a_stopped_shard_is_noticed_too(self):
+        servers = [self.redis() for _ in range(2)]
+        config = sharded_config([s.address() for s in servers],
+                                probe_interval_ms=self.PROBE_MS,
+                                command_timeout_ms=self.TIMEOUT_MS)
+        router = Router(config).start()
+        self.routers.append(router)
+        self.assertTrue(self.ready(router))
+        client, _ = self.subscribed(router, CHANNELS[:20])
+        # A channel of the second shard (the hash put some there).
+        admin = self.admin(router)
+        for channel in CHANNELS[:20]:
+            admin.publish(channel, {"i": 0})
+        data_messages(client, 20)
+        on_second = sorted(channels_in(servers[1]))
+        self.assertTrue(on_second)
+        channel = on_second[0]
+        self.stall_and_recover(servers[1], router, client, channel)
+
+
+if __name__ == "__main__":
+    unittest.main()
