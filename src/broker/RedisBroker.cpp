@@ -7,22 +7,44 @@
 #include "hub/PublishSpan.h"
 
 namespace wsr::broker {
+namespace {
+
+// Redirections (MOVED, ASK) one publication follows at most.
+constexpr int kMaxRedirections = 5;
+// After TRYAGAIN (its slot is between two nodes, keys partly moved) a
+// publication is sent again after this long, until the command timeout.
+constexpr auto kTryAgainDelay = std::chrono::milliseconds(10);
+
+hub::PublishResult unavailable(std::string why) {
+  return {hub::PublishError::Unavailable, std::move(why), 0};
+}
+
+}  // namespace
 
 RedisBroker::Shard::Shard(const config::Config& config, const std::string& address, hub::Hub& hub,
-                          telemetry::Logger& logger)
+                          telemetry::Logger& logger, RedisSubscriber::Moved moved)
     : publisher(config, address, logger),
       // A lost subscription makes the publisher check its own connection
       // to the same Redis at once.
-      subscriber(config, address, hub, logger, [this] { publisher.recheck(); }) {}
+      subscriber(
+          config, address, hub, logger, [this] { publisher.recheck(); }, std::move(moved)) {}
 
 RedisBroker::RedisBroker(const config::Config& config, hub::Hub& hub, telemetry::Logger& logger)
-    : tracer_(hub.tracer()),
-      connectTimeoutMs_(config.broker.redis.connectTimeoutMs),
-      sharded_(config.broker.redis.mode == config::RedisMode::Sharded) {
+    : config_(config),
+      hub_(hub),
+      logger_(logger),
+      tracer_(hub.tracer()),
+      mode_(config.broker.redis.mode) {
   const std::vector<std::string>& addresses = config.broker.redis.addresses;
-  const size_t count = sharded_ ? addresses.size() : 1;
-  for (size_t i = 0; i < count && i < addresses.size(); ++i)
-    shards_.push_back(std::make_unique<Shard>(config, addresses[i], hub, logger));
+  if (mode_ == config::RedisMode::Cluster) {
+    // The masters come from the slot map; the addresses are only seeds.
+    topology_ = std::make_unique<ClusterTopology>(
+        config, logger, [this](std::shared_ptr<const ClusterSlotMap> map) { mapChanged(map); });
+  } else {
+    const size_t count = mode_ == config::RedisMode::Sharded ? addresses.size() : 1;
+    for (size_t i = 0; i < count && i < addresses.size(); ++i)
+      ordered_.push_back(shardAt(addresses[i]));
+  }
   hub.mirror(*this);
 }
 
@@ -30,25 +52,167 @@ RedisBroker::~RedisBroker() {
   stop();
 }
 
-RedisBroker::Shard& RedisBroker::shardFor(std::string_view channel) const {
-  return sharded_ ? *shards_[shardOf(channel, shards_.size())] : *shards_.front();
+RedisBroker::Shard* RedisBroker::findShard(const std::string& address) const {
+  std::shared_lock lock(shardsMutex_);
+  auto it = shards_.find(address);
+  return it == shards_.end() ? nullptr : it->second.get();
+}
+
+RedisBroker::Shard* RedisBroker::shardAt(const std::string& address) {
+  if (Shard* known = findShard(address)) return known;
+  std::unique_lock lock(shardsMutex_);
+  if (stopping_) return nullptr;
+  auto& slot = shards_[address];
+  if (!slot) {
+    slot = std::make_unique<Shard>(config_, address, hub_, logger_,
+                                   [this](const std::string& channel, const std::string& movedTo) {
+                                     moved(channel, movedTo);
+                                   });
+    if (started_) {
+      slot->publisher.start();
+      slot->subscriber.start();
+    }
+  }
+  return slot.get();
+}
+
+std::vector<RedisBroker::Shard*> RedisBroker::allShards() const {
+  std::shared_lock lock(shardsMutex_);
+  std::vector<Shard*> out;
+  out.reserve(shards_.size());
+  for (const auto& [address, shard] : shards_)
+    out.push_back(shard.get());
+  return out;
 }
 
 hub::PublishResult RedisBroker::publish(hub::Publication&& publication) {
-  RedisPublisher& publisher = shardFor(publication.channel).publisher;
-  if (tracer_ == nullptr) return publisher.publish(std::move(publication));
+  if (tracer_ == nullptr) return route(publication);
   telemetry::ActiveSpan span = hub::startPublishSpan(*tracer_, publication, "redis");
-  hub::PublishResult result = publisher.publish(std::move(publication));
+  hub::PublishResult result = route(publication);
   hub::endPublishSpan(span, result);
   return result;
 }
 
+hub::PublishResult RedisBroker::route(const hub::Publication& publication) {
+  switch (mode_) {
+    case config::RedisMode::Standalone:
+      return ordered_.front()->publisher.publish(publication);
+    case config::RedisMode::Sharded:
+      return ordered_[shardOf(publication.channel, ordered_.size())]->publisher.publish(
+          publication);
+    case config::RedisMode::Cluster:
+      break;
+  }
+  return routeInCluster(publication);
+}
+
+hub::PublishResult RedisBroker::routeInCluster(const hub::Publication& publication) {
+  std::shared_ptr<const ClusterSlotMap> map = topology_->current();
+  if (!map) return unavailable("the broker (Redis Cluster) slot map is not known yet; retry later");
+  std::string address = map->ownerOfChannel(publication.channel);
+  bool asking = false;
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::milliseconds(config_.broker.redis.commandTimeoutMs);
+  hub::PublishResult result = unavailable("the broker (Redis Cluster) redirected it too often");
+  for (int hops = 0; hops <= kMaxRedirections;) {
+    Shard* shard = shardAt(address);
+    if (shard == nullptr) return unavailable("the router is shutting down");
+    if (!shard->publisher.attempted()) {
+      // A node first heard of from a redirection: its first connection
+      // attempt is awaited (this is a publisher's thread, not a worker).
+      const auto until = std::chrono::steady_clock::now() +
+                         std::chrono::milliseconds(config_.broker.redis.connectTimeoutMs);
+      while (!shard->publisher.attempted() && std::chrono::steady_clock::now() < until)
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    PublishRoute redirect;
+    redirect.asking = asking;
+    result = shard->publisher.publish(publication, &redirect);
+    if (!redirect.redirectedTo.empty()) {
+      if (!redirect.ask) topology_->refresh();  // MOVED: the map is stale
+      address = redirect.redirectedTo;
+      asking = redirect.ask;
+      ++hops;
+      continue;
+    }
+    if (!redirect.tryAgain) return result;
+    if (std::chrono::steady_clock::now() + kTryAgainDelay > deadline) break;
+    std::this_thread::sleep_for(kTryAgainDelay);
+    asking = false;
+    if (std::shared_ptr<const ClusterSlotMap> now = topology_->current())
+      address = now->ownerOfChannel(publication.channel);
+  }
+  return result;
+}
+
 void RedisBroker::watched(const std::string& channel) {
-  shardFor(channel).subscriber.watched(channel);
+  if (mode_ != config::RedisMode::Cluster) {
+    const size_t index =
+        mode_ == config::RedisMode::Sharded ? shardOf(channel, ordered_.size()) : 0;
+    ordered_[index]->subscriber.watched(channel);
+    return;
+  }
+  std::lock_guard lock(clusterMutex_);
+  watched_.insert(channel);
+  if (auto it = placed_.find(channel); it != placed_.end()) {
+    it->second->subscriber.watched(channel);  // still subscribed there (lingering)
+    return;
+  }
+  place(channel);
 }
 
 void RedisBroker::unwatched(const std::string& channel) {
-  shardFor(channel).subscriber.unwatched(channel);
+  if (mode_ != config::RedisMode::Cluster) {
+    const size_t index =
+        mode_ == config::RedisMode::Sharded ? shardOf(channel, ordered_.size()) : 0;
+    ordered_[index]->subscriber.unwatched(channel);
+    return;
+  }
+  std::lock_guard lock(clusterMutex_);
+  watched_.erase(channel);
+  homeless_.erase(channel);
+  if (auto it = placed_.find(channel); it != placed_.end())
+    it->second->subscriber.unwatched(channel);
+}
+
+void RedisBroker::place(const std::string& channel) {
+  // A worker's thread may be here: nothing blocks, no shard is made (the
+  // slot map's masters have theirs already).
+  std::shared_ptr<const ClusterSlotMap> map = topology_->current();
+  Shard* shard = map ? findShard(map->ownerOfChannel(channel)) : nullptr;
+  if (shard == nullptr) {
+    homeless_.insert(channel);
+    topology_->refresh();
+    return;
+  }
+  homeless_.erase(channel);
+  placed_[channel] = shard;
+  shard->subscriber.watched(channel);
+}
+
+void RedisBroker::mapChanged(const std::shared_ptr<const ClusterSlotMap>& map) {
+  for (const std::string& master : map->masters())
+    shardAt(master);
+  std::lock_guard lock(clusterMutex_);
+  const std::set<std::string> waiting = homeless_;
+  for (const std::string& channel : waiting)
+    place(channel);
+}
+
+void RedisBroker::moved(const std::string& channel, const std::string& movedTo) {
+  // On the old owner's subscriber thread, which has forgotten the channel.
+  topology_->refresh();
+  Shard* target = movedTo.empty() ? nullptr : shardAt(movedTo);
+  std::lock_guard lock(clusterMutex_);
+  placed_.erase(channel);
+  if (!watched_.contains(channel)) return;  // it was lingering: nobody wants it now
+  if (target == nullptr) {
+    // Redis did not say where (sunsubscribe): the next slot map does.
+    homeless_.insert(channel);
+    return;
+  }
+  placed_[channel] = target;
+  target->subscriber.watched(channel);
 }
 
 bool RedisBroker::start(std::string& /*error*/) {
@@ -56,14 +220,28 @@ bool RedisBroker::start(std::string& /*error*/) {
   // until it connects, and keeps trying. A reachable one is connected
   // before the router says it serves (the first attempts are awaited,
   // bounded by the connect timeout; the shards connect side by side).
-  for (auto& shard : shards_) {
-    shard->publisher.start();
-    shard->subscriber.start();
+  {
+    std::unique_lock lock(shardsMutex_);
+    started_ = true;
+    for (auto& [address, shard] : shards_) {
+      shard->publisher.start();
+      shard->subscriber.start();
+    }
   }
-  const auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::milliseconds(2 * connectTimeoutMs_ + 100);
+  const uint32_t connectMs = config_.broker.redis.connectTimeoutMs;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(2 * connectMs + 100);
+  if (topology_) {
+    topology_->start();
+    // The seeds' first round, then the masters it found.
+    const auto seeds = config_.broker.redis.addresses.size();
+    const auto mapDeadline =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(2 * connectMs * seeds + 100);
+    while (!topology_->attempted() && std::chrono::steady_clock::now() < mapDeadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(2 * connectMs + 100);
+  }
   auto attempted = [this] {
-    for (const auto& shard : shards_) {
+    for (const Shard* shard : allShards()) {
       if (!shard->publisher.attempted() || !shard->subscriber.attempted()) return false;
     }
     return true;
@@ -75,19 +253,51 @@ bool RedisBroker::start(std::string& /*error*/) {
 }
 
 void RedisBroker::stop() {
-  for (auto& shard : shards_) {
+  // The topology first: it makes shards.
+  if (topology_) topology_->stop();
+  {
+    std::unique_lock lock(shardsMutex_);
+    stopping_ = true;
+  }
+  for (Shard* shard : allShards()) {
     shard->publisher.stop();
     shard->subscriber.stop();
   }
 }
 
 bool RedisBroker::ready(std::string& detail) const {
-  for (const auto& shard : shards_) {
+  std::vector<const Shard*> needed;
+  if (topology_) {
+    std::shared_ptr<const ClusterSlotMap> map = topology_->current();
+    if (!map) {
+      detail = "the broker (Redis Cluster) is unreachable: no slot map yet";
+      return false;
+    }
+    for (const std::string& master : map->masters()) {
+      const Shard* shard = findShard(master);
+      if (shard == nullptr) {
+        detail = "the broker (Redis Cluster node " + master + ") is not connected yet";
+        return false;
+      }
+      needed.push_back(shard);
+    }
+    std::lock_guard lock(clusterMutex_);
+    if (!homeless_.empty()) {
+      detail = "the broker (Redis Cluster) is placing channels whose slot moved";
+      return false;
+    }
+  } else {
+    needed.assign(ordered_.begin(), ordered_.end());
+  }
+  for (const Shard* shard : needed) {
     const RedisPublisher& publisher = shard->publisher;
     const RedisSubscriber& subscriber = shard->subscriber;
     if (publisher.connected() && subscriber.caughtUp()) continue;
-    const std::string which = sharded_ ? "the broker (Redis shard " + publisher.address() + ")"
-                                       : std::string("the broker (Redis)");
+    const std::string which = mode_ == config::RedisMode::Standalone
+                                  ? std::string("the broker (Redis)")
+                              : mode_ == config::RedisMode::Sharded
+                                  ? "the broker (Redis shard " + publisher.address() + ")"
+                                  : "the broker (Redis Cluster node " + publisher.address() + ")";
     detail = publisher.connected() && subscriber.connected()
                  ? which + " is back; channels are being caught up"
                  : which + " is unreachable";
@@ -98,8 +308,9 @@ bool RedisBroker::ready(std::string& detail) const {
 
 BrokerStats RedisBroker::stats() const {
   BrokerStats out;
-  out.up = true;
-  for (const auto& shard : shards_) {
+  out.up = !topology_ || topology_->current() != nullptr;
+  if (topology_) out.errors += topology_->errors();
+  for (const Shard* shard : allShards()) {
     const RedisPublisher& publisher = shard->publisher;
     const RedisSubscriber& subscriber = shard->subscriber;
     out.up = out.up && publisher.connected() && subscriber.connected();

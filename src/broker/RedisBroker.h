@@ -4,17 +4,28 @@
 // stores and publishes each); what Redis publishes reaches the workers of
 // every instance with subscribers (RedisSubscriber -> Hub::accept).
 //
-// One shard per Redis: a publisher and a subscriber (two threads, three
-// connections, none of it on a worker). Mode standalone has one shard, on
-// the first address; mode sharded one per address, each channel on the
-// shard ShardChoice names, so that every message of a channel is numbered
-// by one Redis and mirrored by one subscriber thread. This class routes
-// publications and the hub's interest in channels to their shard.
+// One shard per Redis node: a publisher and a subscriber (two threads,
+// three connections, none of it on a worker). This class routes
+// publications and the hub's interest in channels to the channel's shard,
+// so that every message of a channel is numbered by one Redis and mirrored
+// by one subscriber thread at a time.
+// - standalone: one shard, on the first address.
+// - sharded: one per address, the channel's chosen by ShardChoice.
+// - cluster: one per master of the slot map (ClusterTopology), the
+//   channel's by its slot; MOVED/ASK/TRYAGAIN are followed for
+//   publications, and a channel whose slot moved is handed from the old
+//   owner's subscriber to the new one's.
 
+#include <map>
 #include <memory>
+#include <mutex>
+#include <set>
+#include <shared_mutex>
+#include <unordered_map>
 #include <vector>
 
 #include "broker/Broker.h"
+#include "broker/ClusterTopology.h"
 #include "broker/RedisPublisher.h"
 #include "broker/RedisSubscriber.h"
 #include "hub/ChannelInterest.h"
@@ -37,7 +48,8 @@ class RedisBroker final : public Broker, public hub::ChannelInterest {
   bool hasSubscribers(std::string_view) const override { return true; }
   bool start(std::string& error) override;
   void stop() override;
-  // Ready when every shard is connected and caught up; `detail` names the
+  // Ready when every shard is connected and caught up (cluster: and the
+  // slot map known, every watched channel placed); `detail` names the
   // first shard that is not.
   bool ready(std::string& detail) const override;
   std::string_view name() const override { return "redis"; }
@@ -51,16 +63,42 @@ class RedisBroker final : public Broker, public hub::ChannelInterest {
  private:
   struct Shard {
     Shard(const config::Config& config, const std::string& address, hub::Hub& hub,
-          telemetry::Logger& logger);
+          telemetry::Logger& logger, RedisSubscriber::Moved moved);
     RedisPublisher publisher;
     RedisSubscriber subscriber;
   };
-  Shard& shardFor(std::string_view channel) const;
 
+  hub::PublishResult route(const hub::Publication& publication);
+  hub::PublishResult routeInCluster(const hub::Publication& publication);
+  // The shard at `address`, made (and started) when there is none yet;
+  // null once stopping. Shards are never removed before the broker goes.
+  Shard* shardAt(const std::string& address);
+  Shard* findShard(const std::string& address) const;
+  std::vector<Shard*> allShards() const;
+
+  // Mode cluster, under clusterMutex_.
+  void place(const std::string& channel);
+  void mapChanged(const std::shared_ptr<const ClusterSlotMap>& map);
+  void moved(const std::string& channel, const std::string& movedTo);
+
+  const config::Config& config_;
+  hub::Hub& hub_;
+  telemetry::Logger& logger_;
   telemetry::Tracer* const tracer_;  // null: tracing is off
-  const uint32_t connectTimeoutMs_;
-  const bool sharded_;
-  std::vector<std::unique_ptr<Shard>> shards_;  // in the order of broker.redis.addresses
+  const config::RedisMode mode_;
+
+  mutable std::shared_mutex shardsMutex_;                 // guards what follows
+  std::map<std::string, std::unique_ptr<Shard>> shards_;  // by address
+  std::vector<Shard*> ordered_;  // sharded: in the order of broker.redis.addresses
+  bool started_ = false;
+  bool stopping_ = false;
+
+  // Mode cluster: where each watched channel is subscribed.
+  std::unique_ptr<ClusterTopology> topology_;
+  mutable std::mutex clusterMutex_;                 // guards what follows
+  std::set<std::string> watched_;                   // channels the workers watch
+  std::unordered_map<std::string, Shard*> placed_;  // channel -> the shard subscribed for it
+  std::set<std::string> homeless_;  // watched, waiting for the slot map to say where
 };
 
 }  // namespace wsr::broker

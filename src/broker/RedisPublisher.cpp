@@ -22,6 +22,14 @@ hub::PublishResult unavailable(std::string why) {
   return {hub::PublishError::Unavailable, std::move(why), 0};
 }
 
+// "MOVED <slot> <host:port>" / "ASK <slot> <host:port>": the node named.
+std::string redirection(const std::string& error, bool& ask) {
+  ask = error.starts_with("ASK ");
+  if (!ask && !error.starts_with("MOVED ")) return {};
+  const size_t space = error.rfind(' ');
+  return space == std::string::npos ? std::string() : error.substr(space + 1);
+}
+
 }  // namespace
 
 RedisPublisher::RedisPublisher(const config::Config& config, std::string address,
@@ -49,7 +57,7 @@ void RedisPublisher::stop() {
     left.swap(queue_);
   }
   for (auto& request : left)
-    request->done.set_value(unavailable("the router is shutting down"));
+    request->done.set_value({unavailable("the router is shutting down")});
 }
 
 void RedisPublisher::recheck() {
@@ -60,7 +68,8 @@ void RedisPublisher::recheck() {
   wake_.notify_one();
 }
 
-hub::PublishResult RedisPublisher::publish(hub::Publication&& publication) {
+hub::PublishResult RedisPublisher::publish(const hub::Publication& publication,
+                                           PublishRoute* route) {
   if (!hub::isValidChannelName(publication.channel)) {
     std::string text = "channel '";
     text.append(publication.channel, 0, hub::kMaxChannelNameBytes);
@@ -78,8 +87,10 @@ hub::PublishResult RedisPublisher::publish(hub::Publication&& publication) {
   auto request = std::make_unique<Request>();
   request->args = publishArguments(
       publication.channel, publication.type, publication.key, publication.data, hub::wallClockMs(),
-      config_.namespaceFor(publication.channel), config_.broker.redis.channelTtlMs);
-  std::future<hub::PublishResult> answer = request->done.get_future();
+      config_.namespaceFor(publication.channel), config_.broker.redis.channelTtlMs,
+      config_.broker.redis.mode == config::RedisMode::Cluster);
+  request->asking = route != nullptr && route->asking;
+  std::future<Answer> answer = request->done.get_future();
   {
     std::lock_guard lock(mutex_);
     if (stopping_) return unavailable("the router is shutting down");
@@ -92,11 +103,17 @@ hub::PublishResult RedisPublisher::publish(hub::Publication&& publication) {
     failures_.fetch_add(1, std::memory_order_relaxed);
     return unavailable("the broker (Redis) did not answer within broker.redis.command_timeout_ms");
   }
-  hub::PublishResult result = answer.get();
-  if (result.error == hub::PublishError::Unavailable) {
+  Answer got = answer.get();
+  if (route != nullptr && (!got.redirectedTo.empty() || got.tryAgain)) {
+    route->redirectedTo = std::move(got.redirectedTo);
+    route->ask = got.ask;
+    route->tryAgain = got.tryAgain;
+    return got.result;
+  }
+  if (got.result.error == hub::PublishError::Unavailable) {
     failures_.fetch_add(1, std::memory_order_relaxed);
   }
-  return result;
+  return got.result;
 }
 
 bool RedisPublisher::connect(std::string& error) {
@@ -115,7 +132,7 @@ bool RedisPublisher::connect(std::string& error) {
 
 void RedisPublisher::fail(std::vector<std::unique_ptr<Request>>& requests, const std::string& why) {
   for (auto& request : requests) {
-    if (request) request->done.set_value(unavailable(why));
+    if (request) request->done.set_value({unavailable(why)});
   }
   requests.clear();
 }
@@ -150,7 +167,7 @@ void RedisPublisher::run() {
         std::unique_lock lock(mutex_);
         // Whoever queued before the connection was known lost gets an answer now.
         while (!queue_.empty()) {
-          queue_.front()->done.set_value(unavailable("the broker (Redis) is unreachable"));
+          queue_.front()->done.set_value({unavailable("the broker (Redis) is unreachable")});
           queue_.pop_front();
         }
         wake_.wait_for(lock, std::chrono::milliseconds(backoff.nextMs()),
@@ -193,6 +210,8 @@ void RedisPublisher::send(std::vector<std::unique_ptr<Request>>& batch) {
   for (int attempt = 0; attempt < 2 && !batch.empty(); ++attempt) {
     const uint64_t started = net::EventLoop::monotonicNs();
     for (const auto& request : batch) {
+      // ASK: this node serves the slot for this one command.
+      if (request->asking) connection_.append({"ASKING"});
       std::vector<std::string> args;
       args.reserve(request->args.size() + 2);
       args.emplace_back("EVALSHA");
@@ -208,6 +227,12 @@ void RedisPublisher::send(std::vector<std::unique_ptr<Request>>& batch) {
       return;
     }
     for (auto& request : batch) {
+      if (request->asking && !connection_.next(error)) {
+        lost(error);
+        fail(batch, lostWhy);
+        fail(again, lostWhy);
+        return;
+      }
       Reply reply = connection_.next(error);
       if (!reply) {
         lost(error);
@@ -217,14 +242,24 @@ void RedisPublisher::send(std::vector<std::unique_ptr<Request>>& batch) {
       }
       bool noScript = false;
       const auto answer = parsePublishAnswer(reply.get(), error, noScript);
+      bool ask = false;
+      std::string movedTo;
       if (answer) {
-        request->done.set_value({hub::PublishError::None, {}, answer->seq});
+        request->done.set_value({{hub::PublishError::None, {}, answer->seq}});
         request.reset();
       } else if (noScript && attempt == 0) {
         again.push_back(std::move(request));
+      } else if (!(movedTo = redirection(error, ask)).empty() || error.starts_with("TRYAGAIN")) {
+        // Redis Cluster: the broker sends it again where it now belongs.
+        Answer redirected{unavailable("the broker (Redis Cluster) redirected it: " + error)};
+        redirected.redirectedTo = std::move(movedTo);
+        redirected.ask = ask;
+        redirected.tryAgain = redirected.redirectedTo.empty();
+        request->done.set_value(std::move(redirected));
+        request.reset();
       } else {
         errors_.fetch_add(1, std::memory_order_relaxed);
-        request->done.set_value(unavailable("the broker (Redis) refused it: " + error));
+        request->done.set_value({unavailable("the broker (Redis) refused it: " + error)});
         request.reset();
       }
     }

@@ -26,6 +26,14 @@
 
 namespace wsr::broker {
 
+// Redis Cluster's redirections of one publication (mode cluster).
+struct PublishRoute {
+  bool asking = false;       // in: send ASKING first (the answer to an ASK redirection)
+  std::string redirectedTo;  // out: the node MOVED or ASK named; empty when none
+  bool ask = false;          // out: the redirection was ASK (this once), not MOVED
+  bool tryAgain = false;     // out: TRYAGAIN (the slot is being migrated)
+};
+
 class RedisPublisher {
  public:
   // Publishes to the Redis at `address` (host:port).
@@ -37,8 +45,11 @@ class RedisPublisher {
   void start();
   void stop();
 
-  // Any thread: the publication's seq from Redis, or Unavailable.
-  hub::PublishResult publish(hub::Publication&& publication);
+  // Any thread: the publication's seq from Redis, or Unavailable. With
+  // `route` (mode cluster), a redirection or TRYAGAIN is reported there
+  // (the result is Unavailable then, and not counted as a failure: the
+  // broker sends it again).
+  hub::PublishResult publish(const hub::Publication& publication, PublishRoute* route = nullptr);
 
   // Any thread: check the connection now (another connection to the same
   // Redis was lost, so this one may be dead too, unnoticed while idle).
@@ -54,9 +65,17 @@ class RedisPublisher {
   void addLatency(stats::LatencyHistogram::Snapshot& into) const { latency_.addTo(into); }
 
  private:
+  struct Answer {
+    Answer(hub::PublishResult r = {}) : result(std::move(r)) {}  // NOLINT: implicit on purpose
+    hub::PublishResult result;
+    std::string redirectedTo;
+    bool ask = false;
+    bool tryAgain = false;
+  };
   struct Request {
     std::vector<std::string> args;  // EVALSHA's, after the SHA
-    std::promise<hub::PublishResult> done;
+    bool asking = false;
+    std::promise<Answer> done;
   };
 
   void run();

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "broker/Backoff.h"
+#include "broker/ClusterSlot.h"
 #include "broker/RedisKeys.h"
 #include "broker/RedisMessage.h"
 #include "net/EventLoop.h"
@@ -43,12 +44,14 @@ uint64_t number(const redisReply* reply) {
 }  // namespace
 
 RedisSubscriber::RedisSubscriber(const config::Config& config, std::string address, hub::Hub& hub,
-                                 telemetry::Logger& logger, std::function<void()> lost)
+                                 telemetry::Logger& logger, std::function<void()> lost, Moved moved)
     : config_(config),
       address_(std::move(address)),
       hub_(hub),
       logger_(logger),
       onLost_(std::move(lost)),
+      onMoved_(std::move(moved)),
+      cluster_(config.broker.redis.mode == config::RedisMode::Cluster),
       wakeFd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
 
 RedisSubscriber::~RedisSubscriber() {
@@ -96,12 +99,18 @@ bool RedisSubscriber::connect(std::string& error) {
   failed_ = false;
   probing_ = false;
   nextProbeMs_ = net::EventLoop::monotonicMs() + config_.broker.redis.probeIntervalMs;
+  unsubscribing_.clear();
   // Every channel again; each is caught up when Redis confirms it.
+  // Sharded pub/sub takes one slot per command: one channel each.
   std::vector<std::string> command{"SUBSCRIBE"};
   catchingUp_ = subscribed_.size();
   for (auto& [name, state] : subscribed_) {
     state.confirmed = false;
     state.catchingUp = true;
+    if (cluster_) {
+      subscribe(name);
+      continue;
+    }
     command.push_back(pubsubChannel(name));
     if (command.size() > kChannelsPerSubscribe) {
       send(command);
@@ -129,6 +138,32 @@ void RedisSubscriber::send(const std::vector<std::string>& command) {
   subscription_.append(command);
   std::string error;
   if (!subscription_.flush(error)) failed_ = true;
+}
+
+void RedisSubscriber::subscribe(const std::string& channel) {
+  send({cluster_ ? "SSUBSCRIBE" : "SUBSCRIBE", pubsubChannel(channel)});
+}
+
+void RedisSubscriber::unsubscribe(const std::string& channel) {
+  if (cluster_ && subscription_.connected()) ++unsubscribing_[channel];
+  send({cluster_ ? "SUNSUBSCRIBE" : "UNSUBSCRIBE", pubsubChannel(channel)});
+}
+
+std::string RedisSubscriber::redirection(std::string_view error) {
+  if (!error.starts_with("MOVED ") && !error.starts_with("ASK ")) return {};
+  const size_t space = error.rfind(' ');
+  return std::string(error.substr(space + 1));
+}
+
+void RedisSubscriber::handOff(const std::string& channel, const std::string& movedTo) {
+  auto it = subscribed_.find(channel);
+  if (it == subscribed_.end()) return;
+  if (it->second.catchingUp) caughtUpOne();
+  subscribed_.erase(it);
+  subscribedCount_.store(subscribed_.size(), std::memory_order_relaxed);
+  logger_.log(telemetry::LogLevel::Info, "broker_channel_moved",
+              {{"channel", channel}, {"from", address_}, {"to", movedTo}});
+  if (onMoved_) onMoved_(channel, movedTo);
 }
 
 void RedisSubscriber::run() {
@@ -207,7 +242,7 @@ void RedisSubscriber::applyChanges() {
       auto [it, inserted] = subscribed_.try_emplace(change.channel);
       it->second.lingering = false;
       if (inserted) {
-        send({"SUBSCRIBE", pubsubChannel(change.channel)});
+        subscribe(change.channel);
       } else if (it->second.confirmed && subscription_.connected()) {
         // Still subscribed from before (lingering): a new mirror is primed now.
         std::shared_ptr<hub::Channel> channel = hub_.find(change.channel);
@@ -236,7 +271,7 @@ void RedisSubscriber::expireLingering() {
       ++it;
       continue;
     }
-    send({"UNSUBSCRIBE", pubsubChannel(it->first)});
+    unsubscribe(it->first);
     if (it->second.catchingUp) caughtUpOne();
     it = subscribed_.erase(it);
   }
@@ -274,6 +309,25 @@ bool RedisSubscriber::receive(int timeoutMs) {
 }
 
 void RedisSubscriber::handle(const redisReply& reply) {
+  if (reply.type == REDIS_REPLY_ERROR && cluster_) {
+    // MOVED <slot> <node>: an SSUBSCRIBE reached a node that no longer
+    // serves the slot; the unconfirmed channels of that slot go there.
+    const std::string_view error(reply.str, reply.len);
+    const std::string movedTo = redirection(error);
+    if (!movedTo.empty()) {
+      uint64_t slot = 0;
+      const std::string_view rest = error.substr(error.find(' ') + 1);
+      for (char c : rest.substr(0, rest.find(' ')))
+        slot = slot * 10 + static_cast<uint64_t>(c - '0');
+      std::vector<std::string> leaving;
+      for (const auto& [name, state] : subscribed_) {
+        if (!state.confirmed && channelSlot(name) == slot) leaving.push_back(name);
+      }
+      for (const std::string& name : leaving)
+        handOff(name, movedTo);
+      return;
+    }
+  }
   if (reply.type == REDIS_REPLY_ERROR) {
     // NOAUTH, a refused SUBSCRIBE: nothing on this connection can be
     // trusted to arrive; start again (with backoff).
@@ -296,7 +350,7 @@ void RedisSubscriber::handle(const redisReply& reply) {
   const std::string_view kind = text(reply.element[0]);
   const std::string_view name = channelOfPubsub(text(reply.element[1]));
   if (name.empty()) return;
-  if (kind == "message") {
+  if (kind == "message" || kind == "smessage") {
     std::optional<RedisMessage> message = decodeRedisMessage(text(reply.element[2]));
     if (!message) {
       errors_.fetch_add(1, std::memory_order_relaxed);
@@ -306,15 +360,24 @@ void RedisSubscriber::handle(const redisReply& reply) {
     if (!channel) return;
     message->publication.channel = std::string(name);
     hub_.accept(*channel, message->publication, message->epoch, message->seq, message->tsMs);
-  } else if (kind == "subscribe") {
-    auto it = subscribed_.find(std::string(name));
+  } else if (kind == "subscribe" || kind == "ssubscribe") {
+    const std::string channel(name);
+    auto it = subscribed_.find(channel);
     if (it == subscribed_.end() || it->second.confirmed) return;
     it->second.confirmed = true;
-    if (!sync(it->first)) {
+    if (!sync(channel)) {
       failed_ = true;
       return;
     }
-    if (std::exchange(it->second.catchingUp, false)) caughtUpOne();
+    it = subscribed_.find(channel);  // sync() may have handed it off
+    if (it != subscribed_.end() && std::exchange(it->second.catchingUp, false)) caughtUpOne();
+  } else if (kind == "sunsubscribe") {
+    const std::string channel(name);
+    if (auto pending = unsubscribing_.find(channel); pending != unsubscribing_.end()) {
+      if (--pending->second == 0) unsubscribing_.erase(pending);
+      return;  // the answer to ours
+    }
+    handOff(channel, {});  // nobody here asked: its slot moved
   }
 }
 
@@ -343,6 +406,15 @@ bool RedisSubscriber::sync(const std::string& name) {
   if (settings.retainLast && !(last = reader_.next(error))) return false;
   latency_.observe(net::EventLoop::monotonicNs() - started);
   for (const Reply* reply : {&meta, &stream, &last}) {
+    if (*reply && (*reply)->type == REDIS_REPLY_ERROR && cluster_) {
+      // The slot moved since the SSUBSCRIBE was confirmed: the new owner
+      // reads it (Redis sends this connection an sunsubscribe too).
+      const std::string movedTo = redirection(std::string_view((*reply)->str, (*reply)->len));
+      if (!movedTo.empty()) {
+        handOff(name, movedTo);
+        return true;
+      }
+    }
     if (*reply && (*reply)->type == REDIS_REPLY_ERROR) {
       logger_.log(telemetry::LogLevel::Error, "broker_error",
                   {{"connection", "read"},

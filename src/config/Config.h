@@ -132,7 +132,7 @@ std::string_view toString(BrokerType type);
 // How the Redis deployment is laid out: `standalone` (one Redis, the first
 // address), `sharded` (several independent Redis, each channel on one,
 // chosen by a consistent hash of its name: src/broker/ShardChoice.h) or
-// `cluster` (Redis Cluster; the loader refuses it: not implemented yet).
+// `cluster` (Redis Cluster, the addresses are seeds: RedisBroker.h).
 enum class RedisMode { Standalone, Sharded, Cluster };
 std::string_view toString(RedisMode mode);
 

@@ -21,9 +21,10 @@ void checkAcrossKeys(const Config& config, const std::string& source,
     fail("admin.port", std::to_string(config.admin.port), "a port other than server.port");
   }
   const RedisConfig& redis = config.broker.redis;
-  if (redis.mode == RedisMode::Cluster) {
-    fail("broker.redis.mode", std::string(toString(redis.mode)),
-         "standalone or sharded (mode cluster is not implemented yet)");
+  if (redis.mode == RedisMode::Cluster && redis.database != 0) {
+    // Redis Cluster has database 0 only (SELECT is refused).
+    fail("broker.redis.database", std::to_string(redis.database),
+         "0 (broker.redis.mode is cluster: Redis Cluster has database 0 only)");
   }
   if (config.broker.type == BrokerType::Redis && redis.addresses.empty()) {
     fail("broker.redis.addresses", "[]", "one host:port (broker.type is redis)");

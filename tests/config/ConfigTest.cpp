@@ -766,13 +766,21 @@ TEST(ConfigBroker, RedisKeysAreRead) {
   EXPECT_EQ(broker.redis.connectTimeoutMs, 700u);
 }
 
-TEST(ConfigBroker, ClusterModeIsRefusedSayingItIsNotImplementedYet) {
-  const Loaded loaded =
-      load("broker:\n  redis:\n    mode: cluster\n    addresses: [\"a:1\", \"b:2\", \"c:3\"]\n");
-  EXPECT_FALSE(loaded.ok);
-  const ConfigError* error = loaded.errorAt("broker.redis.mode");
-  ASSERT_NE(error, nullptr) << loaded.messages();
-  EXPECT_NE(error->message().find("not implemented yet"), std::string::npos) << error->message();
+TEST(ConfigBroker, ClusterModeTakesSeedAddressesAndDatabaseZero) {
+  const Loaded loaded = load(
+      "broker:\n  type: redis\n  redis:\n    mode: cluster\n    addresses: [\"a:1\", \"b:2\"]\n");
+  ASSERT_TRUE(loaded.ok) << loaded.messages();
+  EXPECT_EQ(loaded.config.broker.redis.mode, RedisMode::Cluster);
+  // One seed is enough: the others are found with CLUSTER SLOTS.
+  EXPECT_TRUE(
+      load("broker:\n  type: redis\n  redis:\n    mode: cluster\n    addresses: [\"a:1\"]\n").ok);
+  const Loaded database = load(
+      "broker:\n  type: redis\n  redis:\n    mode: cluster\n    addresses: [\"a:1\"]\n"
+      "    database: 3\n");
+  EXPECT_FALSE(database.ok);
+  const ConfigError* error = database.errorAt("broker.redis.database");
+  ASSERT_NE(error, nullptr) << database.messages();
+  EXPECT_NE(error->message().find("cluster"), std::string::npos) << error->message();
   EXPECT_FALSE(load("broker:\n  redis:\n    mode: replicated\n").ok);
 }
 

@@ -1,5 +1,6 @@
-"""broker.redis.mode sharded against three real redis-server, and the stall
-probe against a Redis stopped with SIGSTOP.
+"""broker.redis.mode sharded against three real redis-server, mode cluster
+against a three-master Redis Cluster, and the stall probe against a Redis
+stopped with SIGSTOP.
 
 Sharded: two wsrouter instances list the same three Redis in the same
 order; each channel lives on exactly one of them (a consistent hash of its
@@ -7,6 +8,11 @@ name), both instances agree which, and together they still act as one
 router: one seq per channel on both, history from either. A shard that goes
 away makes the instances unready, naming it, while the channels of the
 other shards keep being published.
+
+Cluster: two instances given one seed find every master, each channel is
+on its slot's master (sharded pub/sub there), one seq per channel on both;
+a slot migrated while publications flow: publishing goes on at the new
+owner, subscribers see every seq in order or an announced gap.
 
 Stall probe: a Redis that keeps its sockets up but answers nothing (SIGSTOP)
 is noticed within probe interval + command timeout, and the instance
@@ -16,10 +22,11 @@ recovers after SIGCONT.
 """
 
 import os
+import threading
 import time
 import unittest
 
-from redis_tools import REDIS_SERVER, redis_call
+from redis_tools import REDIS_CLI, REDIS_SERVER, RedisCluster, redis_call
 from router_harness import STEP, Router, log_event, wait_until
 from test_redis import RedisTestCase, data_messages, redis_config
 
@@ -207,3 +214,146 @@ class StallProbe(RedisTestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+def cluster_config(seeds):
+    config = redis_config(seeds[0])
+    config["broker"]["redis"].update({"mode": "cluster", "addresses": list(seeds)})
+    return config
+
+
+def in_order_or_gap(test, messages, last):
+    """Every seq from 1 to `last` arrives once, in order, or inside an
+    announced gap; nothing after `last` is expected."""
+    expected = 1
+    for m in messages:
+        if m["type"] == "gap":
+            test.assertEqual(m["from"], expected, messages)
+            test.assertGreaterEqual(m["to"], m["from"], messages)
+            expected = m["to"] + 1
+        else:
+            test.assertEqual(m["seq"], expected, messages)
+            expected += 1
+    test.assertEqual(expected, last + 1)
+
+
+@unittest.skipUnless(os.access(REDIS_SERVER, os.X_OK) and os.access(REDIS_CLI, os.X_OK),
+                     "redis-server or redis-cli is not installed")
+class Cluster(RedisTestCase):
+    def cluster(self):
+        cluster = RedisCluster().start()
+        self.addCleanup(cluster.stop)
+        return cluster
+
+    def cluster_router(self, cluster):
+        # One seed: the other masters are found with CLUSTER SLOTS.
+        r = Router(cluster_config([cluster.nodes[0].address()])).start()
+        self.routers.append(r)
+        self.assertTrue(self.ready(r))
+        return r
+
+    def test_channels_on_their_slots_owners_and_two_instances_agree_on_every_seq(self):
+        cluster = self.cluster()
+        a = self.cluster_router(cluster)
+        b = self.cluster_router(cluster)
+        clients = [self.subscribed(r, CHANNELS)[0] for r in (a, b)]
+        admins = [self.admin(a), self.admin(b)]
+        for round_ in range(2):
+            for i, channel in enumerate(CHANNELS):
+                seq = admins[(i + round_) % 2].publish(channel, {"i": i, "round": round_})
+                self.assertEqual(seq, round_ + 1, channel)
+        # Each channel's keys are on the master serving its slot, and the
+        # instances subscribed there with sharded pub/sub.
+        spread = set()
+        for channel in CHANNELS:
+            slot = redis_call(cluster.nodes[0].port, "CLUSTER", "KEYSLOT", "{%s}" % channel)
+            owner = cluster.owner(slot)
+            spread.add(owner.port)
+            self.assertEqual(redis_call(owner.port, "EXISTS", "wsr:{%s}:seq" % channel), 1)
+            self.assertEqual(redis_call(owner.port, "PUBSUB", "SHARDNUMSUB",
+                                        "wsr:{%s}:msg" % channel)[1], 2)
+        self.assertEqual(len(spread), 3)
+        for node in cluster.nodes:
+            self.assertEqual(redis_call(node.port, "PUBSUB", "CHANNELS", "wsr:*"), [])
+        frames = []
+        for c in clients:
+            by_channel = {}
+            for m in data_messages(c, 2 * len(CHANNELS)):
+                self.assertEqual(m["type"], "message")
+                by_channel.setdefault(m["channel"], []).append((m["seq"], m["ts"], m["data"]))
+            for i, channel in enumerate(CHANNELS):
+                self.assertEqual([(s, d) for s, _, d in by_channel[channel]],
+                                 [(1, {"i": i, "round": 0}), (2, {"i": i, "round": 1})])
+            frames.append(by_channel)
+        self.assertEqual(frames[0], frames[1])
+        # History from an instance that never saw the channels, read on
+        # each slot's owner.
+        fresh = self.cluster_router(cluster)
+        c, answers = self.subscribed(fresh, CHANNELS[:1], since={CHANNELS[0]: 0})
+        self.assertEqual((answers[0]["seq"], answers[0]["recovered"]), (2, True))
+        self.assertEqual([m["seq"] for m in data_messages(c, 2)], [1, 2])
+
+    def test_a_slot_migrated_while_publishing_loses_nothing_silently(self):
+        cluster = self.cluster()
+        a = self.cluster_router(cluster)
+        b = self.cluster_router(cluster)
+        channel = "stock:MIGRATE"
+        slot = redis_call(cluster.nodes[0].port, "CLUSTER", "KEYSLOT", "{%s}" % channel)
+        source = cluster.owner(slot)
+        target = next(n for n in cluster.nodes if n is not source)
+        clients = [self.subscribed(r, [channel])[0] for r in (a, b)]
+        published = []
+        failures = []
+        stop = threading.Event()
+
+        def publish(router):
+            admin = router.admin()
+            try:
+                i = 0
+                while not stop.is_set() or i < 20:
+                    r = admin.publish_response(channel, {"i": i})
+                    if r.status == 200:
+                        published.append(r.json()["seq"])
+                    else:
+                        failures.append(r)
+                    i += 1
+            finally:
+                admin.close()
+
+        workers = [threading.Thread(target=publish, args=(r,)) for r in (a, b)]
+        for w in workers:
+            w.start()
+        try:
+            wait_until(lambda: len(published) >= 20, what="publications before the migration")
+            cluster.migrate_slot(slot, target)
+            before = len(published)
+            # Publishing goes on, at the new owner.
+            wait_until(lambda: len(published) >= before + 40,
+                       what="publications after the migration")
+        finally:
+            stop.set()
+            for w in workers:
+                w.join(timeout=STEP)
+        self.assertIs(cluster.owner(slot), target)
+        self.assertEqual(redis_call(target.port, "EXISTS", "wsr:{%s}:seq" % channel), 1)
+        last = max(published)
+        self.assertEqual(sorted(published), sorted(set(published)))  # one seq each
+        # Both instances moved their subscription to the new owner.
+        wait_until(lambda: redis_call(target.port, "PUBSUB", "SHARDNUMSUB",
+                                      "wsr:{%s}:msg" % channel)[1] == 2,
+                   what="both instances subscribed at the new owner")
+        for c in clients:
+            got = []
+            while not got or (got[-1].get("seq") or got[-1].get("to")) < last:
+                got += data_messages(c, 1, channel)
+            in_order_or_gap(self, got, last)
+            delivered = {m["seq"] for m in got if m["type"] != "gap"}
+            announced = set()
+            for m in got:
+                if m["type"] == "gap":
+                    announced |= set(range(m["from"], m["to"] + 1))
+            # What was answered 200 is delivered or announced lost.
+            self.assertLessEqual(set(published), delivered | announced)
+        # Refusals during the move are 503 UNAVAILABLE, never another error.
+        for r in failures:
+            self.assertEqual(r.status, 503, r)
