@@ -135,7 +135,11 @@ hub::PublishResult RedisBroker::routeInCluster(const hub::Publication& publicati
       ++hops;
       continue;
     }
-    if (!redirect.tryAgain) return result;
+    if (!redirect.tryAgain) {
+      // A node unreachable may have failed over: the map says soon.
+      if (!shard->publisher.connected()) topology_->refresh();
+      return result;
+    }
     if (std::chrono::steady_clock::now() + kTryAgainDelay > deadline) break;
     std::this_thread::sleep_for(kTryAgainDelay);
     asking = false;
@@ -154,10 +158,6 @@ void RedisBroker::watched(const std::string& channel) {
   }
   std::lock_guard lock(clusterMutex_);
   watched_.insert(channel);
-  if (auto it = placed_.find(channel); it != placed_.end()) {
-    it->second->subscriber.watched(channel);  // still subscribed there (lingering)
-    return;
-  }
   place(channel);
 }
 

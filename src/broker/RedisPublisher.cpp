@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "broker/Backoff.h"
+#include "broker/ClusterRedirect.h"
 #include "broker/RedisScript.h"
 #include "hub/ChannelName.h"
 #include "hub/WallClock.h"
@@ -20,14 +21,6 @@ constexpr uint32_t kBackoffMaxMs = 5000;
 
 hub::PublishResult unavailable(std::string why) {
   return {hub::PublishError::Unavailable, std::move(why), 0};
-}
-
-// "MOVED <slot> <host:port>" / "ASK <slot> <host:port>": the node named.
-std::string redirection(const std::string& error, bool& ask) {
-  ask = error.starts_with("ASK ");
-  if (!ask && !error.starts_with("MOVED ")) return {};
-  const size_t space = error.rfind(' ');
-  return space == std::string::npos ? std::string() : error.substr(space + 1);
 }
 
 }  // namespace
@@ -242,19 +235,20 @@ void RedisPublisher::send(std::vector<std::unique_ptr<Request>>& batch) {
       }
       bool noScript = false;
       const auto answer = parsePublishAnswer(reply.get(), error, noScript);
-      bool ask = false;
-      std::string movedTo;
+      std::optional<ClusterRedirect> redirect;
       if (answer) {
         request->done.set_value({{hub::PublishError::None, {}, answer->seq}});
         request.reset();
       } else if (noScript && attempt == 0) {
         again.push_back(std::move(request));
-      } else if (!(movedTo = redirection(error, ask)).empty() || error.starts_with("TRYAGAIN")) {
+      } else if ((redirect = parseClusterRedirect(error)) || error.starts_with("TRYAGAIN")) {
         // Redis Cluster: the broker sends it again where it now belongs.
         Answer redirected{unavailable("the broker (Redis Cluster) redirected it: " + error)};
-        redirected.redirectedTo = std::move(movedTo);
-        redirected.ask = ask;
-        redirected.tryAgain = redirected.redirectedTo.empty();
+        redirected.tryAgain = !redirect;
+        if (redirect) {
+          redirected.redirectedTo = std::move(redirect->address);
+          redirected.ask = redirect->ask;
+        }
         request->done.set_value(std::move(redirected));
         request.reset();
       } else {

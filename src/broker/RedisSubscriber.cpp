@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "broker/Backoff.h"
+#include "broker/ClusterRedirect.h"
 #include "broker/ClusterSlot.h"
 #include "broker/RedisKeys.h"
 #include "broker/RedisMessage.h"
@@ -147,12 +148,6 @@ void RedisSubscriber::subscribe(const std::string& channel) {
 void RedisSubscriber::unsubscribe(const std::string& channel) {
   if (cluster_ && subscription_.connected()) ++unsubscribing_[channel];
   send({cluster_ ? "SUNSUBSCRIBE" : "UNSUBSCRIBE", pubsubChannel(channel)});
-}
-
-std::string RedisSubscriber::redirection(std::string_view error) {
-  if (!error.starts_with("MOVED ") && !error.starts_with("ASK ")) return {};
-  const size_t space = error.rfind(' ');
-  return std::string(error.substr(space + 1));
 }
 
 void RedisSubscriber::handOff(const std::string& channel, const std::string& movedTo) {
@@ -312,19 +307,14 @@ void RedisSubscriber::handle(const redisReply& reply) {
   if (reply.type == REDIS_REPLY_ERROR && cluster_) {
     // MOVED <slot> <node>: an SSUBSCRIBE reached a node that no longer
     // serves the slot; the unconfirmed channels of that slot go there.
-    const std::string_view error(reply.str, reply.len);
-    const std::string movedTo = redirection(error);
-    if (!movedTo.empty()) {
-      uint64_t slot = 0;
-      const std::string_view rest = error.substr(error.find(' ') + 1);
-      for (char c : rest.substr(0, rest.find(' ')))
-        slot = slot * 10 + static_cast<uint64_t>(c - '0');
+    if (std::optional<ClusterRedirect> moved =
+            parseClusterRedirect(std::string_view(reply.str, reply.len))) {
       std::vector<std::string> leaving;
       for (const auto& [name, state] : subscribed_) {
-        if (!state.confirmed && channelSlot(name) == slot) leaving.push_back(name);
+        if (!state.confirmed && channelSlot(name) == moved->slot) leaving.push_back(name);
       }
       for (const std::string& name : leaving)
-        handOff(name, movedTo);
+        handOff(name, moved->address);
       return;
     }
   }
@@ -409,9 +399,9 @@ bool RedisSubscriber::sync(const std::string& name) {
     if (*reply && (*reply)->type == REDIS_REPLY_ERROR && cluster_) {
       // The slot moved since the SSUBSCRIBE was confirmed: the new owner
       // reads it (Redis sends this connection an sunsubscribe too).
-      const std::string movedTo = redirection(std::string_view((*reply)->str, (*reply)->len));
-      if (!movedTo.empty()) {
-        handOff(name, movedTo);
+      if (std::optional<ClusterRedirect> moved =
+              parseClusterRedirect(std::string_view((*reply)->str, (*reply)->len))) {
+        handOff(name, moved->address);
         return true;
       }
     }

@@ -109,8 +109,6 @@ class RedisSubscriber final : public hub::ChannelInterest {
   void unsubscribe(const std::string& channel);
   // Mode cluster: the channel is no longer this node's; hands it back.
   void handOff(const std::string& channel, const std::string& movedTo);
-  // A MOVED or ASK error: the node it names; empty for any other text.
-  static std::string redirection(std::string_view error);
   // The stall probe: sends PING when it is time, and fails the connection
   // when the last one is unanswered for longer than the command timeout.
   void probe();

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "broker/ClusterRedirect.h"
 #include "broker/RedisKeys.h"
 
 namespace wsr::broker {
@@ -35,6 +36,30 @@ TEST(ClusterSlot, AChannelsKeysShareItsSlot) {
     EXPECT_EQ(keySlot(streamKey(channel)), slot) << channel;
     EXPECT_EQ(keySlot(lastKey(channel)), slot) << channel;
     EXPECT_EQ(keySlot(pubsubChannel(channel)), slot) << channel;
+  }
+}
+
+}  // namespace
+}  // namespace wsr::broker
+
+namespace wsr::broker {
+namespace {
+
+TEST(ClusterRedirect, MovedAndAskAreReadOthersAreNot) {
+  const auto moved = parseClusterRedirect("MOVED 3999 127.0.0.1:6381");
+  ASSERT_TRUE(moved);
+  EXPECT_FALSE(moved->ask);
+  EXPECT_EQ(moved->slot, 3999);
+  EXPECT_EQ(moved->address, "127.0.0.1:6381");
+  const auto ask = parseClusterRedirect("ASK 0 redis-2:7000");
+  ASSERT_TRUE(ask);
+  EXPECT_TRUE(ask->ask);
+  EXPECT_EQ(ask->slot, 0);
+  EXPECT_EQ(ask->address, "redis-2:7000");
+  for (const char* other :
+       {"TRYAGAIN Multiple keys request during rehashing of slot", "NOSCRIPT No matching script",
+        "MOVED", "MOVED 16384 h:1", "MOVED x h:1", "ASK 12 "}) {
+    EXPECT_FALSE(parseClusterRedirect(other)) << other;
   }
 }
 
