@@ -330,7 +330,6 @@ class Rendered(unittest.TestCase):
             (["--set", "config.server.port=1"], "config.server"),
             (["--set", "broker.type=kafka"], "broker.type"),
             (["--set", "broker.redis.mode=ring"], "broker.redis.mode"),
-            (["--set", "broker.redis.mode=cluster"], "broker.redis.mode"),
             (["--set", "broker.type=redis", "--set", "broker.redis.mode=sharded",
               "--set", "broker.redis.addresses={r1:6379}"], "addresses"),
             (["--set", "broker.type=redis", "--set", "broker.redis.mode=sharded",
@@ -392,6 +391,14 @@ class RouterAcceptsTheConfig(unittest.TestCase):
                            "wsrouter-clients/tokens": "a\n", "wsrouter-publishers/tokens": "p\n"},
                           extra=["--set", "broker.redis.mode=sharded",
                                  "--set", "broker.redis.addresses={r1:6379,r2:6379,r3:6379}"])
+        self.assertIn("config OK", proc.stdout)
+
+    def test_cluster_redis_config(self):
+        proc = self.check([os.path.join(CHART, "ci", "redis-values.yaml")],
+                          {"wsrouter-redis/password": "change-me\n",
+                           "wsrouter-clients/tokens": "a\n", "wsrouter-publishers/tokens": "p\n"},
+                          extra=["--set", "broker.redis.mode=cluster",
+                                 "--set", "broker.redis.addresses={redis-cluster:6379}"])
         self.assertIn("config OK", proc.stdout)
 
     def test_token_config(self):
