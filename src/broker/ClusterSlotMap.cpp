@@ -6,6 +6,13 @@
 
 namespace wsr::broker {
 
+bool ClusterSlotMap::sameAs(const ClusterSlotMap& other) const {
+  for (size_t slot = 0; slot < kClusterSlots; ++slot) {
+    if (masters_[owners_[slot]] != other.masters_[other.owners_[slot]]) return false;
+  }
+  return true;
+}
+
 std::shared_ptr<const ClusterSlotMap> ClusterSlotMap::parse(const redisReply* reply,
                                                             std::string& error) {
   if (reply == nullptr || reply->type != REDIS_REPLY_ARRAY) {

@@ -26,6 +26,8 @@ class ClusterSlotMap {
   const std::string& ownerOfChannel(std::string_view channel) const {
     return owner(channelSlot(channel));
   }
+  // Whether both name the same master for every slot.
+  bool sameAs(const ClusterSlotMap& other) const;
   // Every master serving a slot, each once.
   const std::vector<std::string>& masters() const { return masters_; }
 

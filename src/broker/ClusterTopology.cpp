@@ -85,8 +85,10 @@ void ClusterTopology::run() {
     std::string error;
     std::shared_ptr<const ClusterSlotMap> map = read(error);
     if (map) {
+      bool differs = true;
       {
         std::lock_guard lock(mutex_);
+        differs = !map_ || !map_->sameAs(*map);
         map_ = map;
       }
       if (failing) {
@@ -94,7 +96,7 @@ void ClusterTopology::run() {
                     {{"masters", static_cast<uint64_t>(map->masters().size())}});
       }
       failing = false;
-      changed_(map);
+      changed_(map, differs);
     } else {
       errors_.fetch_add(1, std::memory_order_relaxed);
       if (!failing) {

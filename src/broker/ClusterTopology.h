@@ -3,8 +3,9 @@
 // It asks `CLUSTER SLOTS` of the configured seed addresses (and the
 // masters of the last map), the first that answers wins; again whenever
 // refresh() is called (a MOVED, a channel that moved) and every
-// kRefreshMs. Each map read is handed to `changed` on this thread, which
-// may start connections (never on a worker).
+// kRefreshMs. Each map read is handed to `changed` on this thread (with
+// whether it differs from the one before), which may start connections
+// (never on a worker).
 
 #include <atomic>
 #include <condition_variable>
@@ -23,7 +24,7 @@ namespace wsr::broker {
 
 class ClusterTopology {
  public:
-  using Changed = std::function<void(std::shared_ptr<const ClusterSlotMap>)>;
+  using Changed = std::function<void(std::shared_ptr<const ClusterSlotMap>, bool differs)>;
   ClusterTopology(const config::Config& config, telemetry::Logger& logger, Changed changed);
   ~ClusterTopology();  // stop()
   ClusterTopology(const ClusterTopology&) = delete;

@@ -39,7 +39,9 @@ RedisBroker::RedisBroker(const config::Config& config, hub::Hub& hub, telemetry:
   if (mode_ == config::RedisMode::Cluster) {
     // The masters come from the slot map; the addresses are only seeds.
     topology_ = std::make_unique<ClusterTopology>(
-        config, logger, [this](std::shared_ptr<const ClusterSlotMap> map) { mapChanged(map); });
+        config, logger, [this](std::shared_ptr<const ClusterSlotMap> map, bool differs) {
+          mapChanged(map, differs);
+        });
   } else {
     const size_t count = mode_ == config::RedisMode::Sharded ? addresses.size() : 1;
     for (size_t i = 0; i < count && i < addresses.size(); ++i)
@@ -190,10 +192,23 @@ void RedisBroker::place(const std::string& channel) {
   shard->subscriber.watched(channel);
 }
 
-void RedisBroker::mapChanged(const std::shared_ptr<const ClusterSlotMap>& map) {
+void RedisBroker::mapChanged(const std::shared_ptr<const ClusterSlotMap>& map, bool differs) {
   for (const std::string& master : map->masters())
     shardAt(master);
   std::lock_guard lock(clusterMutex_);
+  if (differs) {
+    // A channel whose slot another master serves now moves there: after a
+    // failover its old master says nothing (a resharding's sunsubscribe
+    // may come first or after; both ends agree). Only when the map changed:
+    // it is a pass over every channel.
+    for (auto& [channel, shard] : placed_) {
+      Shard* owner = findShard(map->ownerOfChannel(channel));
+      if (owner == nullptr || owner == shard) continue;
+      shard->subscriber.release(channel);
+      shard = owner;
+      owner->subscriber.watched(channel);
+    }
+  }
   const std::set<std::string> waiting = homeless_;
   for (const std::string& channel : waiting)
     place(channel);

@@ -78,7 +78,7 @@ class RedisBroker final : public Broker, public hub::ChannelInterest {
 
   // Mode cluster, under clusterMutex_.
   void place(const std::string& channel);
-  void mapChanged(const std::shared_ptr<const ClusterSlotMap>& map);
+  void mapChanged(const std::shared_ptr<const ClusterSlotMap>& map, bool differs);
   void moved(const std::string& channel, const std::string& movedTo);
 
   const config::Config& config_;

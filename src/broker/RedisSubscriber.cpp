@@ -91,6 +91,15 @@ void RedisSubscriber::unwatched(const std::string& channel) {
   [[maybe_unused]] ssize_t written = ::write(wakeFd_.get(), &one, sizeof one);
 }
 
+void RedisSubscriber::release(const std::string& channel) {
+  {
+    std::lock_guard lock(mutex_);
+    changes_.push_back({channel, false, true});
+  }
+  const uint64_t one = 1;
+  [[maybe_unused]] ssize_t written = ::write(wakeFd_.get(), &one, sizeof one);
+}
+
 bool RedisSubscriber::connect(std::string& error) {
   if (!subscription_.connect(config_.broker.redis, address_, error)) return false;
   if (!reader_.connect(config_.broker.redis, address_, error)) {
@@ -233,7 +242,13 @@ void RedisSubscriber::applyChanges() {
   }
   const uint64_t now = net::EventLoop::monotonicMs();
   for (const Change& change : changes) {
-    if (change.watched) {
+    if (change.released) {
+      auto it = subscribed_.find(change.channel);
+      if (it == subscribed_.end()) continue;
+      if (it->second.confirmed && subscription_.connected()) unsubscribe(change.channel);
+      if (it->second.catchingUp) caughtUpOne();
+      subscribed_.erase(it);
+    } else if (change.watched) {
       auto [it, inserted] = subscribed_.try_emplace(change.channel);
       it->second.lingering = false;
       if (inserted) {

@@ -68,6 +68,9 @@ class RedisSubscriber final : public hub::ChannelInterest {
   // hub::ChannelInterest: queue the change and wake the thread.
   void watched(const std::string& channel) override;
   void unwatched(const std::string& channel) override;
+  // Mode cluster: the channel went to another node's subscriber (the slot
+  // map says so); dropped here without lingering, its mirror kept.
+  void release(const std::string& channel);
 
   const std::string& address() const { return address_; }
   bool connected() const { return connected_.load(std::memory_order_relaxed); }
@@ -85,6 +88,7 @@ class RedisSubscriber final : public hub::ChannelInterest {
   struct Change {
     std::string channel;
     bool watched;
+    bool released = false;
   };
   struct Subscribed {
     bool confirmed = false;   // Redis answered the SUBSCRIBE: the mirror may be read

@@ -234,12 +234,14 @@ REDIS_CLI = shutil.which("redis-cli") or "/usr/bin/redis-cli"
 
 
 class RedisCluster:
-    """A Redis Cluster of `masters` redis-server on free loopback ports, no
-    replicas, slots spread evenly by `redis-cli --cluster create`; started
-    and stopped by pid, ready once every node says cluster_state:ok."""
+    """A Redis Cluster of `masters` redis-server on free loopback ports
+    (`replicas` more for each), slots spread evenly by `redis-cli --cluster
+    create`; started and stopped by pid, ready once every node says
+    cluster_state:ok and knows every other."""
 
-    def __init__(self, masters=3):
-        self.nodes = [RedisServer() for _ in range(masters)]
+    def __init__(self, masters=3, replicas=0):
+        self.replicas = replicas
+        self.nodes = [RedisServer() for _ in range(masters * (1 + replicas))]
         for node in self.nodes:
             node.port = free_cluster_port()
             node.extra_args = ["--cluster-enabled", "yes",
@@ -252,12 +254,12 @@ class RedisCluster:
                 node.start()
             proc = subprocess.run(
                 [REDIS_CLI, "--cluster", "create", *[n.address() for n in self.nodes],
-                 "--cluster-replicas", "0", "--cluster-yes"],
+                 "--cluster-replicas", str(self.replicas), "--cluster-yes"],
                 stdin=subprocess.DEVNULL, capture_output=True, timeout=STEP)
             if proc.returncode != 0:
                 raise HarnessError("redis-cli --cluster create failed: %s" % proc.stdout[-2000:])
             deadline = time.monotonic() + 3 * STEP
-            while not all(self.ok(n) for n in self.nodes):
+            while not all(self.ok(n) and self.knows_all(n) for n in self.nodes):
                 if time.monotonic() > deadline:
                     raise HarnessError("the cluster did not reach cluster_state:ok")
                 time.sleep(0.05)
@@ -274,12 +276,23 @@ class RedisCluster:
             return False
         return b"cluster_state:ok" in info
 
+    def knows_all(self, node):
+        nodes = redis_call(node.port, "CLUSTER", "NODES").decode().splitlines()
+        return len(nodes) == len(self.nodes) and all("connected" in n for n in nodes)
+
+    def masters(self):
+        """The nodes serving slots, as the first live node sees it."""
+        live = next(n for n in self.nodes if n.proc.poll() is None)
+        ports = {m[1] for _, _, m, *_ in redis_call(live.port, "CLUSTER", "SLOTS")}
+        return [n for n in self.nodes if n.port in ports]
+
     def node_id(self, node):
         return redis_call(node.port, "CLUSTER", "MYID").decode()
 
     def owner(self, slot):
-        """The node serving `slot`, as the first node sees it."""
-        for start, end, master, *_ in redis_call(self.nodes[0].port, "CLUSTER", "SLOTS"):
+        """The node serving `slot`, as the first live node sees it."""
+        live = next(n for n in self.nodes if n.proc.poll() is None)
+        for start, end, master, *_ in redis_call(live.port, "CLUSTER", "SLOTS"):
             if start <= slot <= end:
                 port = master[1]
                 return next(n for n in self.nodes if n.port == port)

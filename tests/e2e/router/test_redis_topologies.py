@@ -357,3 +357,54 @@ class Cluster(RedisTestCase):
         # Refusals during the move are 503 UNAVAILABLE, never another error.
         for r in failures:
             self.assertEqual(r.status, 503, r)
+
+
+def replicated(master):
+    """Whether the master has a replica, online, with all it wrote."""
+    info = dict(line.split(":", 1) for line in
+                redis_call(master.port, "INFO", "replication").decode().split("\r\n")
+                if ":" in line)
+    replicas = [dict(kv.split("=") for kv in v.split(","))
+                for k, v in info.items() if k.startswith("slave") and k[5:].isdigit()]
+    return bool(replicas) and all(r["state"] == "online" and
+                                  r["offset"] == info["master_repl_offset"] for r in replicas)
+
+
+@unittest.skipUnless(os.access(REDIS_SERVER, os.X_OK) and os.access(REDIS_CLI, os.X_OK),
+                     "redis-server or redis-cli is not installed")
+class ClusterFailover(RedisTestCase):
+    def test_a_master_killed_its_replica_takes_over_and_channels_follow(self):
+        cluster = RedisCluster(masters=3, replicas=1).start()
+        self.addCleanup(cluster.stop)
+        seeds = [n.address() for n in cluster.nodes]
+        routers = []
+        for _ in range(2):
+            r = Router(cluster_config(seeds)).start()
+            self.routers.append(r)
+            self.assertTrue(self.ready(r))
+            routers.append(r)
+        channel = "stock:FAILOVER"
+        slot = redis_call(cluster.nodes[0].port, "CLUSTER", "KEYSLOT", "{%s}" % channel)
+        clients = [self.subscribed(r, [channel])[0] for r in routers]
+        admin = self.admin(routers[0])
+        for i in range(1, 6):
+            self.assertEqual(admin.publish(channel, {"i": i}), i)
+        master = cluster.owner(slot)
+        # Replication is asynchronous: the replica must have all five
+        # before its master dies (docs/scaling.md says what else happens).
+        wait_until(lambda: replicated(master), timeout=STEP, what="the replica caught up")
+        for c in clients:
+            self.assertEqual([m["seq"] for m in data_messages(c, 5)], [1, 2, 3, 4, 5])
+        master.kill()
+        wait_until(lambda: cluster.owner(slot) is not master, timeout=3 * STEP,
+                   what="the replica promoted", interval=0.1)
+        for r in routers:
+            a = self.admin(r)
+            wait_until(lambda: a.get("/readyz").status == 200, timeout=3 * STEP,
+                       what="ready again after the failover", interval=0.1)
+        # Publishing goes on at the promoted replica, and both instances get it.
+        wait_until(lambda: admin.publish_response(channel, {"i": 6}).status == 200,
+                   timeout=STEP, what="a publication after the failover", interval=0.1)
+        for c in clients:
+            got = data_messages(c, 1, channel)
+            self.assertEqual((got[0]["type"], got[0]["seq"]), ("message", 6))
