@@ -1,5 +1,6 @@
 #include "broker/RedisBroker.h"
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -323,12 +324,17 @@ bool RedisBroker::ready(std::string& detail) const {
 
 BrokerStats RedisBroker::stats() const {
   BrokerStats out;
-  out.up = !topology_ || topology_->current() != nullptr;
+  // Up: every shard that serves channels (cluster: the masters of the slot
+  // map; a node no longer in it, e.g. a failed master, does not count).
+  std::shared_ptr<const ClusterSlotMap> map = topology_ ? topology_->current() : nullptr;
+  out.up = !topology_ || map != nullptr;
   if (topology_) out.errors += topology_->errors();
   for (const Shard* shard : allShards()) {
     const RedisPublisher& publisher = shard->publisher;
     const RedisSubscriber& subscriber = shard->subscriber;
-    out.up = out.up && publisher.connected() && subscriber.connected();
+    const bool serving = !map || std::find(map->masters().begin(), map->masters().end(),
+                                           publisher.address()) != map->masters().end();
+    if (serving) out.up = out.up && publisher.connected() && subscriber.connected();
     out.errors += publisher.errors() + subscriber.errors();
     out.reconnects += publisher.reconnects() + subscriber.reconnects();
     out.publishFailures += publisher.failures();

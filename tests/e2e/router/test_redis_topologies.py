@@ -126,6 +126,9 @@ class Sharded(RedisTestCase):
             return r.status == 503 and down.address() in r.body.decode()
         wait_until(unready_naming_it, timeout=STEP, what="/readyz 503 naming the shard",
                    interval=0.05)
+        # The broker series are the shards' sums: one shard down is down.
+        metrics = admin.get("/metrics").body.decode()
+        self.assertIn('wsrouter_broker_up{broker="redis"} 0', metrics)
         # The shard's channels are refused; the others' are published and delivered.
         for channel in CHANNELS:
             r = admin.publish_response(channel, {"after": True})
@@ -408,3 +411,6 @@ class ClusterFailover(RedisTestCase):
         for c in clients:
             got = data_messages(c, 1, channel)
             self.assertEqual((got[0]["type"], got[0]["seq"]), ("message", 6))
+        # The dead master no longer counts for wsrouter_broker_up.
+        metrics = self.admin(routers[0]).get("/metrics").body.decode()
+        self.assertIn('wsrouter_broker_up{broker="redis"} 1', metrics)
