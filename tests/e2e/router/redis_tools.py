@@ -239,14 +239,14 @@ class RedisCluster:
     create`; started and stopped by pid, ready once every node says
     cluster_state:ok and knows every other."""
 
-    def __init__(self, masters=3, replicas=0):
+    def __init__(self, masters=3, replicas=0, node_timeout_ms=2000):
         self.replicas = replicas
         self.nodes = [RedisServer() for _ in range(masters * (1 + replicas))]
         for node in self.nodes:
             node.port = free_cluster_port()
             node.extra_args = ["--cluster-enabled", "yes",
                                "--cluster-config-file", os.path.join(node.dir, "nodes.conf"),
-                               "--cluster-node-timeout", "2000"]
+                               "--cluster-node-timeout", str(node_timeout_ms)]
 
     def start(self):
         try:

@@ -214,6 +214,21 @@ class StallProbe(RedisTestCase):
         channel = on_second[0]
         self.stall_and_recover(servers[1], router, client, channel)
 
+    def test_a_stopped_cluster_master_is_noticed_too(self):
+        # The cluster itself must not give up on the stopped master first.
+        cluster = RedisCluster(node_timeout_ms=30000).start()
+        self.addCleanup(cluster.stop)
+        config = cluster_config([cluster.nodes[0].address()])
+        config["broker"]["redis"].update({"probe_interval_ms": self.PROBE_MS,
+                                          "command_timeout_ms": self.TIMEOUT_MS})
+        router = Router(config).start()
+        self.routers.append(router)
+        self.assertTrue(self.ready(router))
+        channel = "stock:STALLC"
+        slot = redis_call(cluster.nodes[0].port, "CLUSTER", "KEYSLOT", "{%s}" % channel)
+        client, _ = self.subscribed(router, [channel])
+        self.stall_and_recover(cluster.owner(slot), router, client, channel)
+
 
 if __name__ == "__main__":
     unittest.main()
