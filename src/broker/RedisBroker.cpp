@@ -174,8 +174,13 @@ void RedisBroker::unwatched(const std::string& channel) {
   std::lock_guard lock(clusterMutex_);
   watched_.erase(channel);
   homeless_.erase(channel);
-  if (auto it = placed_.find(channel); it != placed_.end())
+  // Forgotten here (its subscriber lingers, then unsubscribes, on its
+  // own): a channel watched again is placed by the slot map of then, and
+  // a slot map change moves watched channels only.
+  if (auto it = placed_.find(channel); it != placed_.end()) {
     it->second->subscriber.unwatched(channel);
+    placed_.erase(it);
+  }
 }
 
 void RedisBroker::place(const std::string& channel) {

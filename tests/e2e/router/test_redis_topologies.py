@@ -429,3 +429,42 @@ class ClusterFailover(RedisTestCase):
         # The dead master no longer counts for wsrouter_broker_up.
         metrics = self.admin(routers[0]).get("/metrics").body.decode()
         self.assertIn('wsrouter_broker_up{broker="redis"} 1', metrics)
+
+
+@unittest.skipUnless(os.access(REDIS_SERVER, os.X_OK) and os.access(REDIS_CLI, os.X_OK),
+                     "redis-server or redis-cli is not installed")
+class ClusterUnsubscribes(RedisTestCase):
+    def test_a_channel_left_is_unsubscribed_and_stays_so_when_its_slot_moves(self):
+        cluster = RedisCluster().start()
+        self.addCleanup(cluster.stop)
+        r = Router(cluster_config([cluster.nodes[0].address()])).start()
+        self.routers.append(r)
+        self.assertTrue(self.ready(r))
+        channel = "stock:LEFT"
+        slot = redis_call(cluster.nodes[0].port, "CLUSTER", "KEYSLOT", "{%s}" % channel)
+        source = cluster.owner(slot)
+        target = next(n for n in cluster.nodes if n is not source)
+
+        def subscribers(node):
+            return redis_call(node.port, "PUBSUB", "SHARDNUMSUB", "wsr:{%s}:msg" % channel)[1]
+
+        c, _ = self.subscribed(r, [channel])
+        self.assertEqual(subscribers(source), 1)
+        admin = self.admin(r)
+        self.assertEqual(admin.publish(channel, {"i": 1}), 1)
+        c.unsubscribe([channel], id=2)
+        wait_until(lambda: subscribers(source) == 0, what="unsubscribed after the linger")
+        cluster.migrate_slot(slot, target)
+        # The instance learns the new map (a MOVED for this publication)...
+        self.assertEqual(admin.publish(channel, {"i": 2}), 2)
+        wait_until(lambda: self.ready(r), what="ready with the new slot map")
+        # ...and does not subscribe at the new owner a channel nobody watches.
+        until = time.monotonic() + 1.0
+        while time.monotonic() < until:
+            self.assertEqual(subscribers(target), 0)
+            time.sleep(0.05)  # sampling a state that must hold, not a wait for an event
+        # Watched again: subscribed at the new owner, history from there.
+        d, answers = self.subscribed(r, [channel], since={channel: 0})
+        self.assertEqual(answers[0]["seq"], 2)
+        self.assertEqual([m["seq"] for m in data_messages(d, 2, channel)], [1, 2])
+        self.assertEqual(subscribers(target), 1)
