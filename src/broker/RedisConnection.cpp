@@ -36,13 +36,9 @@ std::string RedisConnection::failed(std::string_view what) {
   return error;
 }
 
-bool RedisConnection::connect(const config::RedisConfig& config, std::string& error) {
+bool RedisConnection::connect(const config::RedisConfig& config, const std::string& address,
+                              std::string& error) {
   context_.reset();
-  if (config.addresses.empty()) {
-    error = "no Redis address (broker.redis.addresses)";
-    return false;
-  }
-  const std::string& address = config.addresses.front();
   const size_t colon = address.rfind(':');
   const std::string host = address.substr(0, colon);
   const int port = std::stoi(address.substr(colon + 1));
@@ -80,6 +76,16 @@ bool RedisConnection::connect(const config::RedisConfig& config, std::string& er
       context_.reset();
       return false;
     }
+  }
+  Reply pong = command({"PING"}, error);
+  if (!pong) {
+    error = "Redis at " + address + " did not answer PING: " + error;
+    return false;
+  }
+  if (pong->type == REDIS_REPLY_ERROR) {
+    error = "Redis at " + address + " refused PING: " + std::string(pong->str, pong->len);
+    context_.reset();
+    return false;
   }
   return true;
 }

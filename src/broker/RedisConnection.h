@@ -2,8 +2,10 @@
 // One hiredis connection, owned (redisFree exactly once), set up the way
 // every broker connection is: connect within the connect timeout, reads
 // and writes bounded by the command timeout, AUTH with the password file's
-// current content, SELECT the database. Blocking: it is used only on the
-// broker's own threads, never on a worker.
+// current content, SELECT the database, and one PING answered (a Redis
+// stopped with SIGSTOP still completes TCP handshakes in the kernel: only
+// an answer shows it serves). Blocking: it is used only on the broker's
+// own threads, never on a worker.
 
 #include <hiredis/hiredis.h>
 
@@ -27,10 +29,10 @@ class RedisConnection {
  public:
   RedisConnection() = default;
 
-  // Connects (closing any earlier connection); false with `error` when it
-  // cannot. The password file is read now, so a rotated Secret is used
-  // from the next connection on.
-  bool connect(const config::RedisConfig& config, std::string& error);
+  // Connects to `address` (host:port, closing any earlier connection);
+  // false with `error` when it cannot. The password file is read now, so a
+  // rotated Secret is used from the next connection on.
+  bool connect(const config::RedisConfig& config, const std::string& address, std::string& error);
   void close() { context_.reset(); }
   bool connected() const { return context_ != nullptr; }
   redisContext* context() const { return context_.get(); }

@@ -2,8 +2,10 @@
 
 #include <chrono>
 #include <random>
+#include <utility>
 
 #include "broker/Backoff.h"
+#include "broker/ClusterRedirect.h"
 #include "broker/RedisScript.h"
 #include "hub/ChannelName.h"
 #include "hub/WallClock.h"
@@ -14,9 +16,6 @@ namespace {
 
 // Publications one pipeline carries at most.
 constexpr size_t kMaxBatch = 256;
-// An idle connection is checked this often (PING), so that a Redis gone
-// while nobody publishes is noticed for readiness.
-constexpr auto kIdleCheck = std::chrono::milliseconds(1000);
 constexpr uint32_t kBackoffInitialMs = 100;
 constexpr uint32_t kBackoffMaxMs = 5000;
 
@@ -26,8 +25,9 @@ hub::PublishResult unavailable(std::string why) {
 
 }  // namespace
 
-RedisPublisher::RedisPublisher(const config::Config& config, telemetry::Logger& logger)
-    : config_(config), logger_(logger) {}
+RedisPublisher::RedisPublisher(const config::Config& config, std::string address,
+                               telemetry::Logger& logger)
+    : config_(config), address_(std::move(address)), logger_(logger) {}
 
 RedisPublisher::~RedisPublisher() {
   stop();
@@ -50,7 +50,7 @@ void RedisPublisher::stop() {
     left.swap(queue_);
   }
   for (auto& request : left)
-    request->done.set_value(unavailable("the router is shutting down"));
+    request->done.set_value({unavailable("the router is shutting down")});
 }
 
 void RedisPublisher::recheck() {
@@ -80,29 +80,32 @@ std::optional<hub::PublishResult> RedisPublisher::refusal(const hub::Publication
   return std::nullopt;
 }
 
-hub::PublishResult RedisPublisher::publish(hub::Publication&& publication) {
-  std::vector<hub::Publication> one;
-  one.push_back(std::move(publication));
-  return std::move(publishBatch(std::move(one)).front());
+hub::PublishResult RedisPublisher::publish(const hub::Publication& publication,
+                                           PublishRoute* route) {
+  const hub::Publication* one = &publication;
+  return std::move(publishBatch({&one, 1}, route).front());
 }
 
 std::vector<hub::PublishResult> RedisPublisher::publishBatch(
-    std::vector<hub::Publication>&& publications) {
+    std::span<const hub::Publication* const> publications, PublishRoute* route) {
   std::vector<hub::PublishResult> results(publications.size());
-  std::vector<std::future<hub::PublishResult>> answers(publications.size());
+  std::vector<std::future<Answer>> answers(publications.size());
   std::vector<std::unique_ptr<Request>> requests;
   requests.reserve(publications.size());
   const int64_t nowMs = hub::wallClockMs();
+  const bool cluster = config_.broker.redis.mode == config::RedisMode::Cluster;
   for (size_t i = 0; i < publications.size(); ++i) {
-    const hub::Publication& publication = publications[i];
+    const hub::Publication& publication = *publications[i];
     if (std::optional<hub::PublishResult> refused = refusal(publication)) {
       results[i] = std::move(*refused);
       continue;
     }
     auto request = std::make_unique<Request>();
-    request->args = publishArguments(
-        publication.channel, publication.type, publication.key, publication.data, nowMs,
-        config_.namespaceFor(publication.channel), config_.broker.redis.channelTtlMs);
+    request->args = publishArguments(publication.channel, publication.type, publication.key,
+                                     publication.data, nowMs,
+                                     config_.namespaceFor(publication.channel),
+                                     config_.broker.redis.channelTtlMs, cluster);
+    request->asking = route != nullptr && route->asking;
     answers[i] = request->done.get_future();
     requests.push_back(std::move(request));
   }
@@ -111,7 +114,7 @@ std::vector<hub::PublishResult> RedisPublisher::publishBatch(
       std::lock_guard lock(mutex_);
       if (stopping_) {
         for (auto& request : requests)
-          request->done.set_value(unavailable("the router is shutting down"));
+          request->done.set_value({unavailable("the router is shutting down")});
         requests.clear();
       }
       // All in the queue at once: the thread sends them in one pipeline.
@@ -131,16 +134,25 @@ std::vector<hub::PublishResult> RedisPublisher::publishBatch(
           unavailable("the broker (Redis) did not answer within broker.redis.command_timeout_ms");
       continue;
     }
-    results[i] = answers[i].get();
-    if (results[i].error == hub::PublishError::Unavailable) {
+    Answer got = answers[i].get();
+    if (route != nullptr && (!got.redirectedTo.empty() || got.tryAgain)) {
+      // Only for one publication at a time (the cluster's route).
+      route->redirectedTo = std::move(got.redirectedTo);
+      route->ask = got.ask;
+      route->tryAgain = got.tryAgain;
+      results[i] = std::move(got.result);
+      continue;
+    }
+    if (got.result.error == hub::PublishError::Unavailable) {
       failures_.fetch_add(1, std::memory_order_relaxed);
     }
+    results[i] = std::move(got.result);
   }
   return results;
 }
 
 bool RedisPublisher::connect(std::string& error) {
-  if (!connection_.connect(config_.broker.redis, error)) return false;
+  if (!connection_.connect(config_.broker.redis, address_, error)) return false;
   Reply reply = connection_.command({"SCRIPT", "LOAD", std::string(publishScript())}, error);
   if (!reply) return false;
   if (reply->type != REDIS_REPLY_STRING) {
@@ -155,7 +167,7 @@ bool RedisPublisher::connect(std::string& error) {
 
 void RedisPublisher::fail(std::vector<std::unique_ptr<Request>>& requests, const std::string& why) {
   for (auto& request : requests) {
-    if (request) request->done.set_value(unavailable(why));
+    if (request) request->done.set_value({unavailable(why)});
   }
   requests.clear();
 }
@@ -165,7 +177,7 @@ void RedisPublisher::lost(const std::string& error) {
   errors_.fetch_add(1, std::memory_order_relaxed);
   if (connected_.exchange(false)) {
     logger_.log(telemetry::LogLevel::Warn, "broker_disconnected",
-                {{"connection", "publish"}, {"message", error}});
+                {{"connection", "publish"}, {"address", address_}, {"message", error}});
   }
 }
 
@@ -181,7 +193,8 @@ void RedisPublisher::run() {
         if (everConnected) reconnects_.fetch_add(1, std::memory_order_relaxed);
         everConnected = true;
         connected_.store(true);
-        logger_.log(telemetry::LogLevel::Info, "broker_connected", {{"connection", "publish"}});
+        logger_.log(telemetry::LogLevel::Info, "broker_connected",
+                    {{"connection", "publish"}, {"address", address_}});
         attempted_.store(true, std::memory_order_release);
       } else {
         lost(error);
@@ -189,7 +202,7 @@ void RedisPublisher::run() {
         std::unique_lock lock(mutex_);
         // Whoever queued before the connection was known lost gets an answer now.
         while (!queue_.empty()) {
-          queue_.front()->done.set_value(unavailable("the broker (Redis) is unreachable"));
+          queue_.front()->done.set_value({unavailable("the broker (Redis) is unreachable")});
           queue_.pop_front();
         }
         wake_.wait_for(lock, std::chrono::milliseconds(backoff.nextMs()),
@@ -200,8 +213,12 @@ void RedisPublisher::run() {
     }
     {
       std::unique_lock lock(mutex_);
-      const bool woken = wake_.wait_for(
-          lock, kIdleCheck, [this] { return stopping_ || recheck_ || !queue_.empty(); });
+      // An idle connection is checked every probe interval (PING, bounded
+      // by the command timeout), so that a Redis gone or stalled while
+      // nobody publishes is noticed for readiness.
+      const bool woken =
+          wake_.wait_for(lock, std::chrono::milliseconds(config_.broker.redis.probeIntervalMs),
+                         [this] { return stopping_ || recheck_ || !queue_.empty(); });
       if (stopping_) return;
       if (!woken || (recheck_ && queue_.empty())) {
         recheck_ = false;
@@ -228,6 +245,8 @@ void RedisPublisher::send(std::vector<std::unique_ptr<Request>>& batch) {
   for (int attempt = 0; attempt < 2 && !batch.empty(); ++attempt) {
     const uint64_t started = net::EventLoop::monotonicNs();
     for (const auto& request : batch) {
+      // ASK: this node serves the slot for this one command.
+      if (request->asking) connection_.append({"ASKING"});
       std::vector<std::string> args;
       args.reserve(request->args.size() + 2);
       args.emplace_back("EVALSHA");
@@ -243,6 +262,12 @@ void RedisPublisher::send(std::vector<std::unique_ptr<Request>>& batch) {
       return;
     }
     for (auto& request : batch) {
+      if (request->asking && !connection_.next(error)) {
+        lost(error);
+        fail(batch, lostWhy);
+        fail(again, lostWhy);
+        return;
+      }
       Reply reply = connection_.next(error);
       if (!reply) {
         lost(error);
@@ -252,14 +277,25 @@ void RedisPublisher::send(std::vector<std::unique_ptr<Request>>& batch) {
       }
       bool noScript = false;
       const auto answer = parsePublishAnswer(reply.get(), error, noScript);
+      std::optional<ClusterRedirect> redirect;
       if (answer) {
-        request->done.set_value({hub::PublishError::None, {}, answer->seq});
+        request->done.set_value({{hub::PublishError::None, {}, answer->seq}});
         request.reset();
       } else if (noScript && attempt == 0) {
         again.push_back(std::move(request));
+      } else if ((redirect = parseClusterRedirect(error)) || error.starts_with("TRYAGAIN")) {
+        // Redis Cluster: the broker sends it again where it now belongs.
+        Answer redirected{unavailable("the broker (Redis Cluster) redirected it: " + error)};
+        redirected.tryAgain = !redirect;
+        if (redirect) {
+          redirected.redirectedTo = std::move(redirect->address);
+          redirected.ask = redirect->ask;
+        }
+        request->done.set_value(std::move(redirected));
+        request.reset();
       } else {
         errors_.fetch_add(1, std::memory_order_relaxed);
-        request->done.set_value(unavailable("the broker (Redis) refused it: " + error));
+        request->done.set_value({unavailable("the broker (Redis) refused it: " + error)});
         request.reset();
       }
     }

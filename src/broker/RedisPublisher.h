@@ -15,6 +15,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -27,9 +28,18 @@
 
 namespace wsr::broker {
 
+// Redis Cluster's redirections of one publication (mode cluster).
+struct PublishRoute {
+  bool asking = false;       // in: send ASKING first (the answer to an ASK redirection)
+  std::string redirectedTo;  // out: the node MOVED or ASK named; empty when none
+  bool ask = false;          // out: the redirection was ASK (this once), not MOVED
+  bool tryAgain = false;     // out: TRYAGAIN (the slot is being migrated)
+};
+
 class RedisPublisher {
  public:
-  RedisPublisher(const config::Config& config, telemetry::Logger& logger);
+  // Publishes to the Redis at `address` (host:port).
+  RedisPublisher(const config::Config& config, std::string address, telemetry::Logger& logger);
   ~RedisPublisher();  // stop()
   RedisPublisher(const RedisPublisher&) = delete;
   RedisPublisher& operator=(const RedisPublisher&) = delete;
@@ -37,15 +47,21 @@ class RedisPublisher {
   void start();
   void stop();
 
-  // Any thread: the publication's seq from Redis, or Unavailable.
-  hub::PublishResult publish(hub::Publication&& publication);
-  // Any thread: several, queued together (one pipeline), each answered.
-  std::vector<hub::PublishResult> publishBatch(std::vector<hub::Publication>&& publications);
+  // Any thread: the publication's seq from Redis, or Unavailable. With
+  // `route` (mode cluster), a redirection or TRYAGAIN is reported there
+  // (the result is Unavailable then, and not counted as a failure: the
+  // broker sends it again).
+  hub::PublishResult publish(const hub::Publication& publication, PublishRoute* route = nullptr);
+  // Any thread: several, queued together (one pipeline), each answered in
+  // order, under one deadline. `route` only with a single publication.
+  std::vector<hub::PublishResult> publishBatch(std::span<const hub::Publication* const> publications,
+                                               PublishRoute* route = nullptr);
 
   // Any thread: check the connection now (another connection to the same
   // Redis was lost, so this one may be dead too, unnoticed while idle).
   void recheck();
 
+  const std::string& address() const { return address_; }
   bool connected() const { return connected_.load(std::memory_order_relaxed); }
   // Whether the first connection attempt has ended (either way).
   bool attempted() const { return attempted_.load(std::memory_order_acquire); }
@@ -55,9 +71,17 @@ class RedisPublisher {
   void addLatency(stats::LatencyHistogram::Snapshot& into) const { latency_.addTo(into); }
 
  private:
+  struct Answer {
+    Answer(hub::PublishResult r = {}) : result(std::move(r)) {}  // NOLINT: implicit on purpose
+    hub::PublishResult result;
+    std::string redirectedTo;
+    bool ask = false;
+    bool tryAgain = false;
+  };
   struct Request {
     std::vector<std::string> args;  // EVALSHA's, after the SHA
-    std::promise<hub::PublishResult> done;
+    bool asking = false;
+    std::promise<Answer> done;
   };
 
   // Why `publication` is refused before it is sent, if it is.
@@ -72,6 +96,7 @@ class RedisPublisher {
   void lost(const std::string& error);
 
   const config::Config& config_;
+  const std::string address_;
   telemetry::Logger& logger_;
   RedisConnection connection_;  // the thread's only
   std::string sha_;             // the thread's only

@@ -19,10 +19,11 @@ namespace wsr::broker {
 std::string_view publishScript();
 
 // EVALSHA's arguments after the SHA: numkeys, the keys, then the values.
+// `shardedPubsub` (Redis Cluster): the script publishes with SPUBLISH.
 std::vector<std::string> publishArguments(std::string_view channel, std::string_view type,
                                           std::string_view key, std::string_view data, int64_t tsMs,
                                           const config::NamespaceConfig& settings,
-                                          uint32_t channelTtlMs);
+                                          uint32_t channelTtlMs, bool shardedPubsub = false);
 
 struct PublishAnswer {
   uint64_t seq = 0;

@@ -1,6 +1,7 @@
 #include "broker/RedisSessionStore.h"
 
 #include <chrono>
+#include <map>
 #include <random>
 
 #include "broker/Backoff.h"
@@ -26,6 +27,12 @@ constexpr std::string_view kTakeScript =
     "if v[2] ~= ARGV[2] then return {2} end\n"
     "redis.call('DEL', KEYS[1])\n"
     "return {3, v[3]}\n";
+
+uint64_t steadyMs() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::steady_clock::now().time_since_epoch())
+                                   .count());
+}
 
 hub::TakeResult unavailable() {
   return {hub::TakeOutcome::Unavailable, {}};
@@ -64,8 +71,9 @@ std::string sessionKey(std::string_view id) {
   return key;
 }
 
-RedisSessionStore::RedisSessionStore(const config::Config& config, telemetry::Logger& logger)
-    : config_(config), logger_(logger) {}
+RedisSessionStore::RedisSessionStore(const config::Config& config, telemetry::Logger& logger,
+                                     AddressOf addressOf)
+    : config_(config), logger_(logger), addressOf_(std::move(addressOf)) {}
 
 RedisSessionStore::~RedisSessionStore() {
   stop();
@@ -150,14 +158,7 @@ void RedisSessionStore::fail(std::vector<Operation>& batch) {
 }
 
 void RedisSessionStore::run() {
-  Backoff backoff(kBackoffInitialMs, kBackoffMaxMs, std::random_device{}());
   std::vector<Operation> batch;
-  uint64_t retryAtMs = 0;  // while Redis is unreachable: no attempt before
-  auto nowMs = [] {
-    return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                     std::chrono::steady_clock::now().time_since_epoch())
-                                     .count());
-  };
   while (true) {
     {
       std::unique_lock lock(mutex_);
@@ -170,58 +171,76 @@ void RedisSessionStore::run() {
       }
     }
     if (batch.empty()) return;  // stopping, and nothing left to send
-    if (!connection_.connected()) {
-      std::string error;
-      // Within the backoff after a failure the work is answered at once (a
-      // client falls back to since; a session is lost, and counted) rather
-      // than held: nothing here waits for Redis to come back.
-      if (nowMs() < retryAtMs || !connection_.connect(config_.broker.redis, error)) {
-        if (!error.empty()) {
-          logger_.logLimited(telemetry::LogLevel::Warn, "broker_disconnected",
-                             {{"connection", "sessions"}, {"message", error}});
-          retryAtMs = nowMs() + backoff.nextMs();
-        }
-        fail(batch);
+    // One pipeline per node that holds some of them.
+    std::map<std::string, std::vector<Operation>> byNode;
+    for (Operation& operation : batch)
+      byNode[addressOf_(operation.command[3])].push_back(std::move(operation));
+    batch.clear();
+    for (auto& [address, operations] : byNode) {
+      if (address.empty()) {  // cluster: no slot map yet
+        fail(operations);
         continue;
       }
-      backoff.reset();
+      Node& node = nodes_[address];
+      if (!node.backoff) node.backoff = std::make_unique<Backoff>(kBackoffInitialMs, kBackoffMaxMs,
+                                                                  std::random_device{}());
+      if (!node.connection.connected()) {
+        std::string error;
+        // Within the backoff after a failure the work is answered at once
+        // (a client falls back to since; a session is lost, and counted)
+        // rather than held: nothing here waits for Redis to come back.
+        if (steadyMs() < node.retryAtMs ||
+            !node.connection.connect(config_.broker.redis, address, error)) {
+          if (!error.empty()) {
+            logger_.logLimited(telemetry::LogLevel::Warn, "broker_disconnected",
+                               {{"connection", "sessions"}, {"address", address}, {"message", error}});
+            node.retryAtMs = steadyMs() + node.backoff->nextMs();
+          }
+          fail(operations);
+          continue;
+        }
+        node.backoff->reset();
+      }
+      if (!send(node.connection, address, operations)) {
+        node.retryAtMs = steadyMs() + node.backoff->nextMs();
+        fail(operations);
+      }
     }
-    if (!send(batch)) {
-      retryAtMs = nowMs() + backoff.nextMs();
-      fail(batch);
-    }
-    batch.clear();
   }
 }
 
-bool RedisSessionStore::send(std::vector<Operation>& batch) {
+bool RedisSessionStore::send(RedisConnection& connection, const std::string& address,
+                             std::vector<Operation>& batch) {
   for (const Operation& operation : batch)
-    connection_.append(operation.command);
+    connection.append(operation.command);
   std::string error;
-  if (!connection_.flush(error)) {
+  if (!connection.flush(error)) {
     logger_.logLimited(telemetry::LogLevel::Warn, "broker_disconnected",
-                       {{"connection", "sessions"}, {"message", error}});
+                       {{"connection", "sessions"}, {"address", address}, {"message", error}});
     return false;
   }
   size_t answered = 0;
   for (Operation& operation : batch) {
-    Reply reply = connection_.next(error);
+    Reply reply = connection.next(error);
     if (!reply) {
       logger_.logLimited(telemetry::LogLevel::Warn, "broker_disconnected",
-                         {{"connection", "sessions"}, {"message", error}});
+                         {{"connection", "sessions"}, {"address", address}, {"message", error}});
       batch.erase(batch.begin(), batch.begin() + static_cast<std::ptrdiff_t>(answered));
       return false;
     }
     ++answered;
     if (operation.done) {
+      // A MOVED (the slot left this node) reads as unavailable: the client
+      // subscribes again with since; the map is fresh for the next one.
       operation.done(takeResult(reply.get()));
       operation.done = nullptr;
     } else if (reply->type == REDIS_REPLY_ERROR) {
       lost_.fetch_add(1, std::memory_order_relaxed);
       logger_.logLimited(telemetry::LogLevel::Warn, "resume_session_not_kept",
-                         {{"message", std::string(reply->str, reply->len)}});
+                         {{"address", address}, {"message", std::string(reply->str, reply->len)}});
     }
   }
+  batch.clear();
   return true;
 }
 

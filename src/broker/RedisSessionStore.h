@@ -8,20 +8,23 @@
 // works once, and a wrong guess leaves the session to its owner.
 //
 // Workers never wait: keep() and take() queue the work for this store's
-// thread and connection, which sends what is queued as one pipeline and
-// calls each take's `done` from there.
+// thread, which sends what is queued as one pipeline per node (the key's
+// node: the first address, its shard, or its slot's master) and calls each
+// take's `done` from there.
 
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "broker/Backoff.h"
 #include "broker/RedisConnection.h"
 #include "config/Config.h"
 #include "hub/SessionStore.h"
@@ -34,7 +37,10 @@ std::string sessionKey(std::string_view id);
 
 class RedisSessionStore final : public hub::SessionStore {
  public:
-  RedisSessionStore(const config::Config& config, telemetry::Logger& logger);
+  // The node (host:port) that holds a key, as the broker's mode places it;
+  // empty when that is not known yet (cluster: no slot map).
+  using AddressOf = std::function<std::string(const std::string& key)>;
+  RedisSessionStore(const config::Config& config, telemetry::Logger& logger, AddressOf addressOf);
   ~RedisSessionStore() override;  // stop()
   RedisSessionStore(const RedisSessionStore&) = delete;
   RedisSessionStore& operator=(const RedisSessionStore&) = delete;
@@ -57,15 +63,24 @@ class RedisSessionStore final : public hub::SessionStore {
     std::function<void(hub::TakeResult)> done;  // take; empty for keep
   };
 
+  struct Node {
+    RedisConnection connection;
+    std::unique_ptr<Backoff> backoff;
+    uint64_t retryAtMs = 0;  // after a failure: no attempt before
+  };
+
   void run();
-  // Sends `batch` as one pipeline; false when the connection failed.
-  bool send(std::vector<Operation>& batch);
+  // Sends `batch` as one pipeline to one node; false when the connection
+  // failed (what is left in `batch` was not answered).
+  bool send(RedisConnection& connection, const std::string& address,
+            std::vector<Operation>& batch);
   void fail(std::vector<Operation>& batch);
   void enqueue(Operation&& operation);
 
   const config::Config& config_;
   telemetry::Logger& logger_;
-  RedisConnection connection_;  // the thread's only
+  const AddressOf addressOf_;
+  std::map<std::string, Node> nodes_;  // the thread's only
 
   std::mutex mutex_;
   std::condition_variable wake_;

@@ -10,6 +10,8 @@
 #include <utility>
 
 #include "broker/Backoff.h"
+#include "broker/ClusterRedirect.h"
+#include "broker/ClusterSlot.h"
 #include "broker/RedisKeys.h"
 #include "broker/RedisMessage.h"
 #include "net/EventLoop.h"
@@ -42,12 +44,15 @@ uint64_t number(const redisReply* reply) {
 
 }  // namespace
 
-RedisSubscriber::RedisSubscriber(const config::Config& config, hub::Hub& hub,
-                                 telemetry::Logger& logger, std::function<void()> lost)
+RedisSubscriber::RedisSubscriber(const config::Config& config, std::string address, hub::Hub& hub,
+                                 telemetry::Logger& logger, std::function<void()> lost, Moved moved)
     : config_(config),
+      address_(std::move(address)),
       hub_(hub),
       logger_(logger),
       onLost_(std::move(lost)),
+      onMoved_(std::move(moved)),
+      cluster_(config.broker.redis.mode == config::RedisMode::Cluster),
       wakeFd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
 
 RedisSubscriber::~RedisSubscriber() {
@@ -86,19 +91,36 @@ void RedisSubscriber::unwatched(const std::string& channel) {
   [[maybe_unused]] ssize_t written = ::write(wakeFd_.get(), &one, sizeof one);
 }
 
+void RedisSubscriber::release(const std::string& channel) {
+  {
+    std::lock_guard lock(mutex_);
+    changes_.push_back({channel, false, true});
+  }
+  const uint64_t one = 1;
+  [[maybe_unused]] ssize_t written = ::write(wakeFd_.get(), &one, sizeof one);
+}
+
 bool RedisSubscriber::connect(std::string& error) {
-  if (!subscription_.connect(config_.broker.redis, error)) return false;
-  if (!reader_.connect(config_.broker.redis, error)) {
+  if (!subscription_.connect(config_.broker.redis, address_, error)) return false;
+  if (!reader_.connect(config_.broker.redis, address_, error)) {
     subscription_.close();
     return false;
   }
   failed_ = false;
+  probing_ = false;
+  nextProbeMs_ = net::EventLoop::monotonicMs() + config_.broker.redis.probeIntervalMs;
+  unsubscribing_.clear();
   // Every channel again; each is caught up when Redis confirms it.
+  // Sharded pub/sub takes one slot per command: one channel each.
   std::vector<std::string> command{"SUBSCRIBE"};
   catchingUp_ = subscribed_.size();
   for (auto& [name, state] : subscribed_) {
     state.confirmed = false;
     state.catchingUp = true;
+    if (cluster_) {
+      subscribe(name);
+      continue;
+    }
     command.push_back(pubsubChannel(name));
     if (command.size() > kChannelsPerSubscribe) {
       send(command);
@@ -116,7 +138,7 @@ void RedisSubscriber::lost(const std::string& error) {
   caughtUp_.store(false);
   if (connected_.exchange(false)) {
     logger_.log(telemetry::LogLevel::Warn, "broker_disconnected",
-                {{"connection", "subscribe"}, {"message", error}});
+                {{"connection", "subscribe"}, {"address", address_}, {"message", error}});
     if (onLost_) onLost_();
   }
 }
@@ -126,6 +148,26 @@ void RedisSubscriber::send(const std::vector<std::string>& command) {
   subscription_.append(command);
   std::string error;
   if (!subscription_.flush(error)) failed_ = true;
+}
+
+void RedisSubscriber::subscribe(const std::string& channel) {
+  send({cluster_ ? "SSUBSCRIBE" : "SUBSCRIBE", pubsubChannel(channel)});
+}
+
+void RedisSubscriber::unsubscribe(const std::string& channel) {
+  if (cluster_ && subscription_.connected()) ++unsubscribing_[channel];
+  send({cluster_ ? "SUNSUBSCRIBE" : "UNSUBSCRIBE", pubsubChannel(channel)});
+}
+
+void RedisSubscriber::handOff(const std::string& channel, const std::string& movedTo) {
+  auto it = subscribed_.find(channel);
+  if (it == subscribed_.end()) return;
+  if (it->second.catchingUp) caughtUpOne();
+  subscribed_.erase(it);
+  subscribedCount_.store(subscribed_.size(), std::memory_order_relaxed);
+  logger_.log(telemetry::LogLevel::Info, "broker_channel_moved",
+              {{"channel", channel}, {"from", address_}, {"to", movedTo}});
+  if (onMoved_) onMoved_(channel, movedTo);
 }
 
 void RedisSubscriber::run() {
@@ -157,14 +199,47 @@ void RedisSubscriber::run() {
       everConnected = true;
       connected_.store(true);
       if (catchingUp_ == 0) caughtUp_.store(true);
-      logger_.log(
-          telemetry::LogLevel::Info, "broker_connected",
-          {{"connection", "subscribe"}, {"channels", static_cast<uint64_t>(subscribed_.size())}});
+      logger_.log(telemetry::LogLevel::Info, "broker_connected",
+                  {{"connection", "subscribe"},
+                   {"address", address_},
+                   {"channels", static_cast<uint64_t>(subscribed_.size())}});
       attempted_.store(true, std::memory_order_release);
     }
     expireLingering();
+    probe();
     if (!receive(kTurnMs)) failed_ = true;
   }
+}
+
+void RedisSubscriber::probe() {
+  if (!subscription_.connected() || failed_) return;
+  const uint64_t now = net::EventLoop::monotonicMs();
+  if (probing_) {
+    const uint64_t waitedMs = (net::EventLoop::monotonicNs() - probeSentNs_) / 1000000;
+    if (waitedMs <= config_.broker.redis.commandTimeoutMs) return;
+    // The thread may have been busy (channels caught up one round trip
+    // each after a reconnection) while the answer waited in the socket:
+    // what is there is read before Redis is blamed.
+    if (!receive(0)) {
+      failed_ = true;
+      return;
+    }
+    if (probing_ && subscription_.connected()) {
+      lost("Redis did not answer PING within broker.redis.command_timeout_ms");
+    }
+    return;
+  }
+  if (now < nextProbeMs_) return;
+  send({"PING"});
+  probing_ = true;
+  probeSentNs_ = net::EventLoop::monotonicNs();
+}
+
+void RedisSubscriber::answered() {
+  if (!probing_) return;
+  probing_ = false;
+  latency_.observe(net::EventLoop::monotonicNs() - probeSentNs_);
+  nextProbeMs_ = net::EventLoop::monotonicMs() + config_.broker.redis.probeIntervalMs;
 }
 
 void RedisSubscriber::applyChanges() {
@@ -175,11 +250,17 @@ void RedisSubscriber::applyChanges() {
   }
   const uint64_t now = net::EventLoop::monotonicMs();
   for (const Change& change : changes) {
-    if (change.watched) {
+    if (change.released) {
+      auto it = subscribed_.find(change.channel);
+      if (it == subscribed_.end()) continue;
+      if (it->second.confirmed && subscription_.connected()) unsubscribe(change.channel);
+      if (it->second.catchingUp) caughtUpOne();
+      subscribed_.erase(it);
+    } else if (change.watched) {
       auto [it, inserted] = subscribed_.try_emplace(change.channel);
       it->second.lingering = false;
       if (inserted) {
-        send({"SUBSCRIBE", pubsubChannel(change.channel)});
+        subscribe(change.channel);
       } else if (it->second.confirmed && subscription_.connected()) {
         // Still subscribed from before (lingering): a new mirror is primed now.
         std::shared_ptr<hub::Channel> channel = hub_.find(change.channel);
@@ -208,7 +289,7 @@ void RedisSubscriber::expireLingering() {
       ++it;
       continue;
     }
-    send({"UNSUBSCRIBE", pubsubChannel(it->first)});
+    unsubscribe(it->first);
     if (it->second.catchingUp) caughtUpOne();
     it = subscribed_.erase(it);
   }
@@ -246,6 +327,20 @@ bool RedisSubscriber::receive(int timeoutMs) {
 }
 
 void RedisSubscriber::handle(const redisReply& reply) {
+  if (reply.type == REDIS_REPLY_ERROR && cluster_) {
+    // MOVED <slot> <node>: an SSUBSCRIBE reached a node that no longer
+    // serves the slot; the unconfirmed channels of that slot go there.
+    if (std::optional<ClusterRedirect> moved =
+            parseClusterRedirect(std::string_view(reply.str, reply.len))) {
+      std::vector<std::string> leaving;
+      for (const auto& [name, state] : subscribed_) {
+        if (!state.confirmed && channelSlot(name) == moved->slot) leaving.push_back(name);
+      }
+      for (const std::string& name : leaving)
+        handOff(name, moved->address);
+      return;
+    }
+  }
   if (reply.type == REDIS_REPLY_ERROR) {
     // NOAUTH, a refused SUBSCRIBE: nothing on this connection can be
     // trusted to arrive; start again (with backoff).
@@ -254,11 +349,21 @@ void RedisSubscriber::handle(const redisReply& reply) {
     failed_ = true;
     return;
   }
+  // PING's answer: +PONG while subscribed to nothing, a ["pong", ""] push
+  // otherwise.
+  if (reply.type == REDIS_REPLY_STATUS && text(&reply) == "PONG") {
+    answered();
+    return;
+  }
+  if (reply.type == REDIS_REPLY_ARRAY && reply.elements == 2 && text(reply.element[0]) == "pong") {
+    answered();
+    return;
+  }
   if (reply.type != REDIS_REPLY_ARRAY || reply.elements < 3) return;
   const std::string_view kind = text(reply.element[0]);
   const std::string_view name = channelOfPubsub(text(reply.element[1]));
   if (name.empty()) return;
-  if (kind == "message") {
+  if (kind == "message" || kind == "smessage") {
     std::optional<RedisMessage> message = decodeRedisMessage(text(reply.element[2]));
     if (!message) {
       errors_.fetch_add(1, std::memory_order_relaxed);
@@ -268,15 +373,24 @@ void RedisSubscriber::handle(const redisReply& reply) {
     if (!channel) return;
     message->publication.channel = std::string(name);
     hub_.accept(*channel, message->publication, message->epoch, message->seq, message->tsMs);
-  } else if (kind == "subscribe") {
-    auto it = subscribed_.find(std::string(name));
+  } else if (kind == "subscribe" || kind == "ssubscribe") {
+    const std::string channel(name);
+    auto it = subscribed_.find(channel);
     if (it == subscribed_.end() || it->second.confirmed) return;
     it->second.confirmed = true;
-    if (!sync(it->first)) {
+    if (!sync(channel)) {
       failed_ = true;
       return;
     }
-    if (std::exchange(it->second.catchingUp, false)) caughtUpOne();
+    it = subscribed_.find(channel);  // sync() may have handed it off
+    if (it != subscribed_.end() && std::exchange(it->second.catchingUp, false)) caughtUpOne();
+  } else if (kind == "sunsubscribe") {
+    const std::string channel(name);
+    if (auto pending = unsubscribing_.find(channel); pending != unsubscribing_.end()) {
+      if (--pending->second == 0) unsubscribing_.erase(pending);
+      return;  // the answer to ours
+    }
+    handOff(channel, {});  // nobody here asked: its slot moved
   }
 }
 
@@ -305,6 +419,15 @@ bool RedisSubscriber::sync(const std::string& name) {
   if (settings.retainLast && !(last = reader_.next(error))) return false;
   latency_.observe(net::EventLoop::monotonicNs() - started);
   for (const Reply* reply : {&meta, &stream, &last}) {
+    if (*reply && (*reply)->type == REDIS_REPLY_ERROR && cluster_) {
+      // The slot moved since the SSUBSCRIBE was confirmed: the new owner
+      // reads it (Redis sends this connection an sunsubscribe too).
+      if (std::optional<ClusterRedirect> moved =
+              parseClusterRedirect(std::string_view((*reply)->str, (*reply)->len))) {
+        handOff(name, moved->address);
+        return true;
+      }
+    }
     if (*reply && (*reply)->type == REDIS_REPLY_ERROR) {
       logger_.log(telemetry::LogLevel::Error, "broker_error",
                   {{"connection", "read"},

@@ -13,6 +13,21 @@
 // subscribes again to every channel, and catches each mirror up from the
 // stream: what it missed is replayed, what the stream lost becomes a
 // `gap`, a new epoch a `gap` with reason `epoch`.
+//
+// A connection can be up and silent (Redis stopped with SIGSTOP, a
+// network path that drops without a reset): every
+// broker.redis.probe_interval_ms the thread sends PING on the SUBSCRIBE
+// connection (Redis answers it there too, with a `pong` push), and an
+// answer not there within broker.redis.command_timeout_ms counts as the
+// connection lost.
+//
+// Mode cluster: the subscriptions are sharded pub/sub (SSUBSCRIBE, one
+// channel per command: Redis refuses several slots in one) on the node
+// serving the channel's slot. When the slot moves (Redis sends an
+// `sunsubscribe` nobody asked for, or answers MOVED), the channel is
+// handed back to the broker (`moved`), which gives it to the new owner's
+// subscriber: that one subscribes and catches the mirror up from the
+// stream like after a reconnection.
 
 #include <atomic>
 #include <cstdint>
@@ -35,9 +50,14 @@ namespace wsr::broker {
 
 class RedisSubscriber final : public hub::ChannelInterest {
  public:
-  // `lost` runs on the thread when its connection to Redis is lost.
-  RedisSubscriber(const config::Config& config, hub::Hub& hub, telemetry::Logger& logger,
-                  std::function<void()> lost);
+  // Called on the thread when a channel left this node (mode cluster): the
+  // node Redis named (MOVED), or empty when it did not say (sunsubscribe).
+  using Moved = std::function<void(const std::string& channel, const std::string& movedTo)>;
+
+  // Subscribes at the Redis at `address` (host:port); `lost` runs on the
+  // thread when its connection to Redis is lost.
+  RedisSubscriber(const config::Config& config, std::string address, hub::Hub& hub,
+                  telemetry::Logger& logger, std::function<void()> lost, Moved moved = {});
   ~RedisSubscriber() override;  // stop()
   RedisSubscriber(const RedisSubscriber&) = delete;
   RedisSubscriber& operator=(const RedisSubscriber&) = delete;
@@ -48,7 +68,11 @@ class RedisSubscriber final : public hub::ChannelInterest {
   // hub::ChannelInterest: queue the change and wake the thread.
   void watched(const std::string& channel) override;
   void unwatched(const std::string& channel) override;
+  // Mode cluster: the channel went to another node's subscriber (the slot
+  // map says so); dropped here without lingering, its mirror kept.
+  void release(const std::string& channel);
 
+  const std::string& address() const { return address_; }
   bool connected() const { return connected_.load(std::memory_order_relaxed); }
   // Connected, and every channel subscribed again and caught up since.
   bool caughtUp() const { return caughtUp_.load(std::memory_order_relaxed); }
@@ -64,6 +88,7 @@ class RedisSubscriber final : public hub::ChannelInterest {
   struct Change {
     std::string channel;
     bool watched;
+    bool released = false;
   };
   struct Subscribed {
     bool confirmed = false;   // Redis answered the SUBSCRIBE: the mirror may be read
@@ -84,19 +109,36 @@ class RedisSubscriber final : public hub::ChannelInterest {
   // the connection failed.
   bool sync(const std::string& channel);
   void send(const std::vector<std::string>& command);
+  void subscribe(const std::string& channel);
+  void unsubscribe(const std::string& channel);
+  // Mode cluster: the channel is no longer this node's; hands it back.
+  void handOff(const std::string& channel, const std::string& movedTo);
+  // The stall probe: sends PING when it is time, and fails the connection
+  // when the last one is unanswered for longer than the command timeout.
+  void probe();
+  void answered();  // the PING's answer came
 
   const config::Config& config_;
+  const std::string address_;
   hub::Hub& hub_;
   telemetry::Logger& logger_;
   const std::function<void()> onLost_;
-  net::Fd wakeFd_;  // eventfd: changes queued, or stop
+  const Moved onMoved_;
+  const bool cluster_;  // sharded pub/sub (SSUBSCRIBE), channels handed off when they move
+  net::Fd wakeFd_;      // eventfd: changes queued, or stop
 
   // The thread's only.
   RedisConnection subscription_;
   RedisConnection reader_;
   std::unordered_map<std::string, Subscribed> subscribed_;
+  // Unsubscriptions sent and not yet confirmed, per channel: an
+  // `sunsubscribe` beyond them is Redis saying the slot moved.
+  std::unordered_map<std::string, uint32_t> unsubscribing_;
   bool failed_ = false;    // a send failed: reconnect at the next turn
   size_t catchingUp_ = 0;  // channels with catchingUp set
+  bool probing_ = false;   // a PING is unanswered
+  uint64_t probeSentNs_ = 0;
+  uint64_t nextProbeMs_ = 0;
   void caughtUpOne();
 
   std::mutex mutex_;  // guards what follows

@@ -142,18 +142,25 @@ struct TracingConfig {
 enum class BrokerType { Memory, Redis };
 std::string_view toString(BrokerType type);
 
-// How the Redis deployment is laid out. Only `standalone` (one Redis) is
-// implemented; the loader refuses the others with a message saying so.
+// How the Redis deployment is laid out: `standalone` (one Redis, the first
+// address), `sharded` (several independent Redis, each channel on one,
+// chosen by a consistent hash of its name: src/broker/ShardChoice.h) or
+// `cluster` (Redis Cluster, the addresses are seeds: RedisBroker.h).
 enum class RedisMode { Standalone, Sharded, Cluster };
 std::string_view toString(RedisMode mode);
 
 struct RedisConfig {
   RedisMode mode = RedisMode::Standalone;
-  std::vector<std::string> addresses = {"127.0.0.1:6379"};  // host:port; standalone uses the first
+  // host:port; standalone uses the first; sharded every one, in this order
+  // (the same on every instance: the order decides where a channel lives).
+  std::vector<std::string> addresses = {"127.0.0.1:6379"};
   std::string passwordFile;  // empty: no AUTH; otherwise the password, re-read on reconnect
   uint32_t database = 0;     // SELECT
   uint32_t connectTimeoutMs = 2000;
   uint32_t commandTimeoutMs = 2000;  // a publication waits this long for its seq, at most
+  // Every connection is probed (PING) this often; one unanswered within
+  // commandTimeoutMs counts as lost (a stalled Redis keeps its sockets up).
+  uint32_t probeIntervalMs = 1000;
   // After its last local subscriber leaves, a channel stays subscribed in
   // Redis this long (a reconnecting client causes no churn).
   uint32_t unsubscribeLingerMs = 5000;

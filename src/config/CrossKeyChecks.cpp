@@ -21,12 +21,33 @@ void checkAcrossKeys(const Config& config, const std::string& source,
     fail("admin.port", std::to_string(config.admin.port), "a port other than server.port");
   }
   const RedisConfig& redis = config.broker.redis;
-  if (redis.mode != RedisMode::Standalone) {
-    fail("broker.redis.mode", std::string(toString(redis.mode)),
-         "standalone (modes sharded and cluster are not implemented yet)");
+  if (redis.mode == RedisMode::Cluster && redis.database != 0) {
+    // Redis Cluster has database 0 only (SELECT is refused).
+    fail("broker.redis.database", std::to_string(redis.database),
+         "0 (broker.redis.mode is cluster: Redis Cluster has database 0 only)");
   }
   if (config.broker.type == BrokerType::Redis && redis.addresses.empty()) {
     fail("broker.redis.addresses", "[]", "one host:port (broker.type is redis)");
+  }
+  if (redis.mode == RedisMode::Sharded) {
+    // One address would be standalone under another name; a repeated one
+    // would be two shards on one Redis, with two owners for its channels'
+    // pub/sub messages.
+    std::string listed;
+    for (const std::string& address : redis.addresses)
+      listed += (listed.empty() ? "" : ", ") + address;
+    if (redis.addresses.size() < 2) {
+      fail("broker.redis.addresses", "[" + listed + "]",
+           "at least two host:port (broker.redis.mode is sharded: one Redis per address)");
+    }
+    for (size_t i = 0; i < redis.addresses.size(); ++i) {
+      for (size_t j = 0; j < i; ++j) {
+        if (redis.addresses[i] == redis.addresses[j]) {
+          fail("broker.redis.addresses", redis.addresses[i],
+               "each address once (broker.redis.mode is sharded: one Redis per address)");
+        }
+      }
+    }
   }
   const AuthConfig& auth = config.auth;
   if (auth.mode == AuthMode::Token && auth.tokenFile.empty()) {

@@ -264,6 +264,7 @@ void describe(V& v, RedisConfig& c) {
   v.field("database", c.database, IntRange{0, 1000000});
   v.field("connect_timeout_ms", c.connectTimeoutMs, IntRange{10, 600000});
   v.field("command_timeout_ms", c.commandTimeoutMs, IntRange{10, 600000});
+  v.field("probe_interval_ms", c.probeIntervalMs, IntRange{10, 600000});
   v.field("unsubscribe_linger_ms", c.unsubscribeLingerMs, IntRange{0, 3600000});
   v.field("channel_ttl_ms", c.channelTtlMs, IntRange{1000, 30 * kDayMs});
 }

@@ -766,15 +766,55 @@ TEST(ConfigBroker, RedisKeysAreRead) {
   EXPECT_EQ(broker.redis.connectTimeoutMs, 700u);
 }
 
-TEST(ConfigBroker, ModesNotImplementedYetAreRefusedSayingSo) {
-  for (const char* mode : {"sharded", "cluster"}) {
-    const Loaded loaded = load(std::string("broker:\n  redis:\n    mode: ") + mode + "\n");
-    EXPECT_FALSE(loaded.ok) << mode;
-    const ConfigError* error = loaded.errorAt("broker.redis.mode");
-    ASSERT_NE(error, nullptr) << loaded.messages();
-    EXPECT_NE(error->message().find("not implemented yet"), std::string::npos) << error->message();
-  }
+TEST(ConfigBroker, ClusterModeTakesSeedAddressesAndDatabaseZero) {
+  const Loaded loaded = load(
+      "broker:\n  type: redis\n  redis:\n    mode: cluster\n    addresses: [\"a:1\", \"b:2\"]\n");
+  ASSERT_TRUE(loaded.ok) << loaded.messages();
+  EXPECT_EQ(loaded.config.broker.redis.mode, RedisMode::Cluster);
+  // One seed is enough: the others are found with CLUSTER SLOTS.
+  EXPECT_TRUE(
+      load("broker:\n  type: redis\n  redis:\n    mode: cluster\n    addresses: [\"a:1\"]\n").ok);
+  const Loaded database = load(
+      "broker:\n  type: redis\n  redis:\n    mode: cluster\n    addresses: [\"a:1\"]\n"
+      "    database: 3\n");
+  EXPECT_FALSE(database.ok);
+  const ConfigError* error = database.errorAt("broker.redis.database");
+  ASSERT_NE(error, nullptr) << database.messages();
+  EXPECT_NE(error->message().find("cluster"), std::string::npos) << error->message();
   EXPECT_FALSE(load("broker:\n  redis:\n    mode: replicated\n").ok);
+}
+
+TEST(ConfigBroker, ShardedModeTakesSeveralDistinctAddresses) {
+  const Loaded loaded = load(
+      "broker:\n  type: redis\n  redis:\n    mode: sharded\n"
+      "    addresses: [\"r1:6379\", \"r2:6379\", \"r3:6379\"]\n");
+  ASSERT_TRUE(loaded.ok) << loaded.messages();
+  EXPECT_EQ(loaded.config.broker.redis.mode, RedisMode::Sharded);
+  EXPECT_EQ(loaded.config.broker.redis.addresses,
+            (std::vector<std::string>{"r1:6379", "r2:6379", "r3:6379"}));
+
+  const Loaded one =
+      load("broker:\n  type: redis\n  redis:\n    mode: sharded\n    addresses: [\"r1:6379\"]\n");
+  EXPECT_FALSE(one.ok);
+  const ConfigError* error = one.errorAt("broker.redis.addresses");
+  ASSERT_NE(error, nullptr) << one.messages();
+  EXPECT_NE(error->message().find("at least two"), std::string::npos) << error->message();
+
+  const Loaded twice = load(
+      "broker:\n  type: redis\n  redis:\n    mode: sharded\n"
+      "    addresses: [\"r1:6379\", \"r2:6379\", \"r1:6379\"]\n");
+  EXPECT_FALSE(twice.ok);
+  error = twice.errorAt("broker.redis.addresses");
+  ASSERT_NE(error, nullptr) << twice.messages();
+  EXPECT_NE(error->message().find("each address once"), std::string::npos) << error->message();
+}
+
+TEST(ConfigBroker, ProbeIntervalIsReadAndBounded) {
+  EXPECT_EQ(load("").config.broker.redis.probeIntervalMs, 1000u);
+  const Loaded loaded = load("broker:\n  redis:\n    probe_interval_ms: 250\n");
+  ASSERT_TRUE(loaded.ok) << loaded.messages();
+  EXPECT_EQ(loaded.config.broker.redis.probeIntervalMs, 250u);
+  EXPECT_FALSE(load("broker:\n  redis:\n    probe_interval_ms: 5\n").ok);
 }
 
 TEST(ConfigBroker, AddressesMustBeHostPort) {

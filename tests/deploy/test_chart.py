@@ -330,6 +330,10 @@ class Rendered(unittest.TestCase):
             (["--set", "config.server.port=1"], "config.server"),
             (["--set", "broker.type=kafka"], "broker.type"),
             (["--set", "broker.redis.mode=ring"], "broker.redis.mode"),
+            (["--set", "broker.type=redis", "--set", "broker.redis.mode=sharded",
+              "--set", "broker.redis.addresses={r1:6379}"], "addresses"),
+            (["--set", "broker.type=redis", "--set", "broker.redis.mode=sharded",
+              "--set", "broker.redis.addresses={r1:6379,r1:6379}"], "addresses"),
             (["--set", "replicaCount=two"], "replicaCount"),
             (["--set", "env.PATH=/x"], "env"),
             (["--set", "image.pullPolicy=Sometimes"], "image.pullPolicy"),
@@ -351,9 +355,9 @@ class RouterAcceptsTheConfig(unittest.TestCase):
     pod would have them (the absolute /run/secrets paths moved to a
     temporary directory)."""
 
-    def check(self, files, secret_files):
+    def check(self, files, secret_files, extra=()):
         router = os.environ.get("WSROUTER") or os.path.join(ROOT, "build", "wsrouter")
-        objects = helm_template(files)
+        objects = helm_template(files, extra=list(extra))
         tmp = tempfile.mkdtemp(prefix="wsrouter-chart-")
         try:
             text = one(objects, "ConfigMap")["data"]["config.yaml"].replace("/run/secrets", tmp)
@@ -380,6 +384,22 @@ class RouterAcceptsTheConfig(unittest.TestCase):
         self.check([os.path.join(CHART, "ci", "redis-values.yaml")],
                    {"wsrouter-redis/password": "change-me\n",
                     "wsrouter-clients/tokens": "a\n", "wsrouter-publishers/tokens": "p\n"})
+
+    def test_sharded_redis_config(self):
+        proc = self.check([os.path.join(CHART, "ci", "redis-values.yaml")],
+                          {"wsrouter-redis/password": "change-me\n",
+                           "wsrouter-clients/tokens": "a\n", "wsrouter-publishers/tokens": "p\n"},
+                          extra=["--set", "broker.redis.mode=sharded",
+                                 "--set", "broker.redis.addresses={r1:6379,r2:6379,r3:6379}"])
+        self.assertIn("config OK", proc.stdout)
+
+    def test_cluster_redis_config(self):
+        proc = self.check([os.path.join(CHART, "ci", "redis-values.yaml")],
+                          {"wsrouter-redis/password": "change-me\n",
+                           "wsrouter-clients/tokens": "a\n", "wsrouter-publishers/tokens": "p\n"},
+                          extra=["--set", "broker.redis.mode=cluster",
+                                 "--set", "broker.redis.addresses={redis-cluster:6379}"])
+        self.assertIn("config OK", proc.stdout)
 
     def test_token_config(self):
         self.check([os.path.join(CHART, "ci", "token-values.yaml")],
