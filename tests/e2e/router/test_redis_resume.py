@@ -10,9 +10,10 @@ clients an instance closes with 1001 on shutdown are kept too.
 import os
 import unittest
 
-from redis_tools import REDIS_SERVER, redis_command
-from router_harness import STEP, wait_until
+from redis_tools import REDIS_CLI, REDIS_SERVER, RedisCluster, redis_command
+from router_harness import STEP, Router, wait_until
 from test_redis import RedisTestCase, data_messages
+from test_redis_topologies import cluster_config, sharded_config
 
 
 def resume_op(welcome, id, since=None):
@@ -22,8 +23,7 @@ def resume_op(welcome, id, since=None):
     return op
 
 
-@unittest.skipUnless(os.access(REDIS_SERVER, os.X_OK), "redis-server is not installed")
-class ResumeAcrossInstances(RedisTestCase):
+class SessionMixin:
     def connect(self, router, channels):
         c = router.client()
         self.clients.append(c)
@@ -37,6 +37,9 @@ class ResumeAcrossInstances(RedisTestCase):
         key = "wsr:session:{%s}" % welcome["session"]
         return redis_command(redis.port, "EXISTS", key) == b":1\r\n"
 
+
+@unittest.skipUnless(os.access(REDIS_SERVER, os.X_OK), "redis-server is not installed")
+class ResumeAcrossInstances(SessionMixin, RedisTestCase):
     def test_a_client_lost_on_one_instance_resumes_on_another_with_what_it_missed(self):
         redis = self.redis()
         a = self.router(redis.address())
@@ -111,6 +114,47 @@ class ResumeAcrossInstances(RedisTestCase):
         self.assertIn("unreachable", answer["message"])
         d.send_json({"op": "ping", "id": 4})
         self.assertEqual(d.expect_type("pong")["id"], 4)
+
+
+@unittest.skipUnless(os.access(REDIS_SERVER, os.X_OK), "redis-server is not installed")
+class ResumeOnEveryTopology(SessionMixin, RedisTestCase):
+    """The session's key lives where its mode puts it (its shard, its
+    slot's master); the other instance finds it there."""
+
+    def resume_elsewhere(self, config, holders):
+        a = Router(config).start()
+        b = Router(config).start()
+        self.routers += [a, b]
+        self.wait_ready(a)
+        self.wait_ready(b)
+        c, welcome = self.connect(a, ["stock:T1", "stock:T2"])
+        c.abort()
+        key = "wsr:session:{%s}" % welcome["session"]
+
+        def held():
+            return sum(redis_command(h.port, "EXISTS", key) == b":1\r\n" for h in holders)
+        wait_until(lambda: held() == 1, STEP, "the session on exactly one node")
+        self.admin(a).publish("stock:T1", {"i": 1})
+        d = b.client()
+        self.clients.append(d)
+        d.expect_type("welcome")
+        d.send_json(resume_op(welcome, 3))
+        self.assertEqual(d.expect_type("resumed")["channels"], ["stock:T1", "stock:T2"])
+        got = data_messages(d, 3)
+        self.assertEqual([(m["type"], m.get("channel"), m.get("seq")) for m in got],
+                         [("subscribed", "stock:T1", 1), ("message", "stock:T1", 1),
+                          ("subscribed", "stock:T2", 0)])
+        self.assertEqual(held(), 0)
+
+    def test_sharded(self):
+        servers = [self.redis() for _ in range(3)]
+        self.resume_elsewhere(sharded_config([s.address() for s in servers]), servers)
+
+    @unittest.skipUnless(os.access(REDIS_CLI, os.X_OK), "redis-cli is not installed")
+    def test_cluster(self):
+        cluster = RedisCluster().start()
+        self.addCleanup(cluster.stop)
+        self.resume_elsewhere(cluster_config([cluster.nodes[0].address()]), cluster.nodes)
 
 
 if __name__ == "__main__":
