@@ -33,6 +33,10 @@ RedisCounters::~RedisCounters() {
 
 void RedisCounters::start() {
   thread_ = std::thread([this] { run(); });
+  std::unique_lock lock(mutex_);
+  attemptedFor_.wait_for(lock,
+                         std::chrono::milliseconds(2 * config_.broker.redis.connectTimeoutMs + 100),
+                         [this] { return attempted_; });
 }
 
 void RedisCounters::stop() {
@@ -99,12 +103,20 @@ void RedisCounters::run() {
   while (true) {
     if (!connection_.connected()) {
       std::string error;
-      if (connection_.connect(config_.broker.redis, error)) {
+      const bool made = connection_.connect(config_.broker.redis, error);
+      if (made) {
         backoff.reset();
         connected_.store(true);
         logger_.log(telemetry::LogLevel::Info, "broker_connected", {{"connection", "limits"}});
       } else {
         lost(error);
+      }
+      {
+        std::lock_guard lock(mutex_);
+        attempted_ = true;
+      }
+      attemptedFor_.notify_all();
+      if (!made) {
         std::unique_lock lock(mutex_);
         // Queued before the connection was known lost: answered now.
         for (Request& request : queue_)

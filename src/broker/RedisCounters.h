@@ -33,6 +33,9 @@ class RedisCounters final : public hub::SharedCounters {
   RedisCounters(const RedisCounters&) = delete;
   RedisCounters& operator=(const RedisCounters&) = delete;
 
+  // Starts the thread and waits for its first connection attempt (at most
+  // about the connect timeout): a reachable Redis counts from the first
+  // upgrade on.
   void start();
   // Joins the thread; what is still queued is answered with nothing.
   void stop();
@@ -63,8 +66,10 @@ class RedisCounters final : public hub::SharedCounters {
 
   std::mutex mutex_;
   std::condition_variable wake_;
+  std::condition_variable attemptedFor_;
   std::deque<Request> queue_;
   bool stopping_ = false;
+  bool attempted_ = false;  // the first connection attempt has ended
   std::thread thread_;
 
   std::atomic<bool> connected_{false};
