@@ -309,7 +309,14 @@ export class WsRouterClient {
     if (previous && previous.session && previous.resume && known) {
       const id = this.nextId++;
       this.requests.set(id, { kind: 'resume', channels: [] });
-      this.send({ op: 'resume', id, session: previous.session, resume: previous.resume });
+      // What this client really received: the router knows only what it
+      // wrote, and the network may have lost the end of it.
+      const since = {};
+      for (const [channel, entry] of this.channels) {
+        entry.sinceSent = entry.lastSeq;
+        if (entry.lastSeq !== null) since[channel] = entry.lastSeq;
+      }
+      this.send({ op: 'resume', id, session: previous.session, resume: previous.resume, since });
       this.setTimer('resume', this.options.resumeTimeoutMs, () => {
         this.requests.delete(id);
         this.resubscribeAll();
@@ -330,6 +337,9 @@ export class WsRouterClient {
     for (const [channel, entry] of this.channels) {
       if (entry.lastSeq !== null && (!restored || restored.has(channel))) entry.status = 'subscribed';
     }
+    // Channels the application left while offline came back with the session.
+    const unwanted = restored ? [...restored].filter((c) => !this.channels.has(c)) : [];
+    if (unwanted.length) this.send({ op: 'unsubscribe', id: this.nextId++, channels: unwanted });
     this.resubscribeAll(); // what the old session did not have
   }
 

@@ -11,8 +11,10 @@ RedisBroker::RedisBroker(const config::Config& config, hub::Hub& hub, telemetry:
     : tracer_(hub.tracer()),
       connectTimeoutMs_(config.broker.redis.connectTimeoutMs),
       publisher_(config, logger),
-      subscriber_(config, hub, logger, [this] { publisher_.recheck(); }) {
+      subscriber_(config, hub, logger, [this] { publisher_.recheck(); }),
+      sessions_(config, logger) {
   hub.mirror(subscriber_);
+  hub.keepSessionsIn(sessions_);
 }
 
 RedisBroker::~RedisBroker() {
@@ -34,6 +36,7 @@ bool RedisBroker::start(std::string& /*error*/) {
   // bounded by the connect timeout).
   publisher_.start();
   subscriber_.start();
+  sessions_.start();
   const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::milliseconds(2 * connectTimeoutMs_ + 100);
   while ((!publisher_.attempted() || !subscriber_.attempted()) &&
@@ -46,6 +49,7 @@ bool RedisBroker::start(std::string& /*error*/) {
 void RedisBroker::stop() {
   publisher_.stop();
   subscriber_.stop();
+  sessions_.stop();
 }
 
 bool RedisBroker::ready(std::string& detail) const {

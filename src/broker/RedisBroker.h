@@ -7,6 +7,7 @@
 
 #include "broker/Broker.h"
 #include "broker/RedisPublisher.h"
+#include "broker/RedisSessionStore.h"
 #include "broker/RedisSubscriber.h"
 #include "hub/Hub.h"
 #include "telemetry/Tracer.h"
@@ -36,6 +37,7 @@ class RedisBroker final : public Broker {
   const uint32_t connectTimeoutMs_;
   RedisPublisher publisher_;
   RedisSubscriber subscriber_;
+  RedisSessionStore sessions_;  // resume, on any instance
 };
 
 }  // namespace wsr::broker

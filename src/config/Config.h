@@ -75,6 +75,19 @@ struct ShutdownConfig {
   bool operator==(const ShutdownConfig&) const = default;
 };
 
+// Session resume (PROTOCOL.md `resume`): a connection that ends without the
+// client's close keeps its session (subject, subscriptions, last seqs) this
+// long, in this process with the memory broker and in Redis with the Redis
+// one (so that it resumes on any instance). 0 turns resume off.
+struct ResumeConfig {
+  uint32_t windowMs = 300000;
+  // Sessions one process keeps at once (memory broker); past it a lost
+  // connection's session is not kept. Redis keeps as many as it has room for.
+  uint32_t maxSessions = 100000;
+
+  bool operator==(const ResumeConfig&) const = default;
+};
+
 // The built-in simulated market that makes the demo work out of the box.
 struct FeedConfig {
   bool enabled = true;
@@ -240,6 +253,7 @@ struct Config {
   LogConfig log;
   TracingConfig tracing;
   BrokerConfig broker;
+  ResumeConfig resume;
   // Always holds kDefaultNamespace after loading.
   std::map<std::string, NamespaceConfig, std::less<>> namespaces = builtinNamespaces();
 

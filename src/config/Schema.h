@@ -192,6 +192,12 @@ void describe(V& v, ShutdownConfig& c) {
 }
 
 template <class V>
+void describe(V& v, ResumeConfig& c) {
+  v.field("window_ms", c.windowMs, IntRange{0, 86400000});
+  v.field("max_sessions", c.maxSessions, IntRange{1, 10000000});
+}
+
+template <class V>
 void describe(V& v, FeedConfig& c) {
   v.field("enabled", c.enabled);
   v.field("tick_interval_ms", c.tickIntervalMs, IntRange{10, 600000});
@@ -294,6 +300,7 @@ void describe(V& v, Config& c) {
   v.section("log", c.log);
   v.section("tracing", c.tracing);
   v.section("broker", c.broker);
+  v.section("resume", c.resume);
   // Visited after server, so namespaces inherit its compression threshold.
   NamespaceConfig base;
   base.compressionThresholdBytes = c.server.compressionThresholdBytes;

@@ -235,8 +235,11 @@ bool readMessage(dom::element root, size_t maxChannels, ClientMessage& out,
     case ClientOp::Auth:
       return readString(fields.token, "token", false, out.token, error);
     case ClientOp::Resume:
+      // `since` (an extension): what the client really received, which the
+      // router cannot know of a connection the network cut.
       return readString(fields.session, "session", true, out.session, error) &&
-             readString(fields.resume, "resume", true, out.resume, error);
+             readString(fields.resume, "resume", true, out.resume, error) &&
+             readSince(fields.since, maxChannels, out.since, error);
   }
   return true;
 }

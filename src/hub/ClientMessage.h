@@ -20,7 +20,7 @@ struct ClientMessage {
   ClientOp op = ClientOp::Ping;
   std::optional<int64_t> id;                            // echoed on the answer when present
   std::vector<std::string> channels;                    // subscribe, unsubscribe
-  std::vector<std::pair<std::string, uint64_t>> since;  // subscribe: channel -> seq
+  std::vector<std::pair<std::string, uint64_t>> since;  // subscribe, resume: channel -> seq
   std::string token;                                    // auth
   std::string session;                                  // resume
   std::string resume;                                   // resume
@@ -37,7 +37,8 @@ struct ClientMessageError {
 // present, an integer; subscribe/unsubscribe: "channels" a non-empty array
 // of strings (at most maxChannels entries, else BAD_REQUEST); subscribe's
 // optional "since" an object of channel -> non-negative integer; auth:
-// "token" a non-empty string; resume: "session" and "resume" strings.
+// "token" a non-empty string; resume: "session" and "resume" strings, and
+// the same optional "since" as subscribe.
 // Unknown fields are ignored (PROTOCOL.md). Channel names are not validated
 // here (the hub answers INVALID_CHANNEL per channel).
 bool parseClientMessage(std::string_view text, size_t maxChannels, ClientMessage& out,

@@ -15,7 +15,8 @@ namespace wsr::hub {
 Hub::Hub(const config::Config& config, HubLimits limits, telemetry::Tracer* tracer)
     : config_(config),
       limits_(limits),
-      tracer_(tracer != nullptr && tracer->enabled() ? tracer : nullptr) {
+      tracer_(tracer != nullptr && tracer->enabled() ? tracer : nullptr),
+      memorySessions_(config.resume.maxSessions, wallClockMs) {
   for (const auto& [name, settings] : config_.namespaces)
     namespaceNames_.push_back(name);
   namespaceNames_.emplace_back(config::kDefaultNamespace);

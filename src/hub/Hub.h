@@ -18,6 +18,7 @@
 
 #include "config/Config.h"
 #include "hub/Channel.h"
+#include "hub/MemorySessionStore.h"
 #include "hub/PublishSink.h"
 #include "ws/PerMessageDeflate.h"
 
@@ -67,6 +68,10 @@ class Hub final : public PublishSink {
   // Wiring, before serving, with broker.type redis: channels become mirrors
   // of Redis, and `interest` learns which ones this instance watches.
   void mirror(ChannelInterest& interest) { interest_ = &interest; }
+  // Wiring, before serving: where lost connections' sessions wait for
+  // `resume` (default: this process's MemorySessionStore).
+  void keepSessionsIn(SessionStore& store) { sessions_ = &store; }
+  SessionStore& sessions() const { return *sessions_; }
 
   // ---- Mirror side: the Redis broker's thread feeds what Redis says.
   // The channel if it exists (never created here).
@@ -164,6 +169,8 @@ class Hub final : public PublishSink {
   std::atomic<bool> draining_{false};
   std::vector<LocalHub*> locals_;
   ChannelInterest* interest_ = nullptr;
+  MemorySessionStore memorySessions_;
+  SessionStore* sessions_ = &memorySessions_;
 
   mutable std::shared_mutex channelsMutex_;
   std::unordered_map<std::string, std::shared_ptr<Channel>, TransparentHash, std::equal_to<>>

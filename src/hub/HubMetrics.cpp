@@ -167,6 +167,33 @@ void HubCollector::collectConnections(std::vector<MetricFamily>& out) const {
                                        "Client messages refused with RATE_LIMITED.");
   addSample(limited, number(rateLimited));
   out.push_back(std::move(limited));
+
+  uint64_t resumed = 0;
+  uint64_t resumeFailed = 0;
+  for (const LocalHub* local : locals_) {
+    resumed += load(local->stats().resumed);
+    resumeFailed += load(local->stats().resumeFailed);
+  }
+  MetricFamily resumes = counterFamily(
+      "wsrouter_resumes_total", "Session resumes, by result (resumed, or failed: RESUME_FAILED).");
+  addSample(resumes, number(resumed), {{"result", "resumed"}});
+  addSample(resumes, number(resumeFailed), {{"result", "failed"}});
+  out.push_back(std::move(resumes));
+  const SessionStore::Counts sessions = hub_.sessions().counts();
+  MetricFamily kept =
+      counterFamily("wsrouter_resume_sessions_kept_total",
+                    "Sessions of connections lost without the client's close, kept for resume.");
+  addSample(kept, number(sessions.kept - sessions.lost));
+  out.push_back(std::move(kept));
+  MetricFamily lost =
+      counterFamily("wsrouter_resume_sessions_lost_total",
+                    "Sessions that could not be kept (store full, or Redis unreachable).");
+  addSample(lost, number(sessions.lost));
+  out.push_back(std::move(lost));
+  MetricFamily held = gaugeFamily("wsrouter_resume_sessions",
+                                  "Sessions this process keeps for resume now (memory broker).");
+  addSample(held, number(sessions.held));
+  out.push_back(std::move(held));
 }
 
 void HubCollector::collectChannels(std::vector<MetricFamily>& out) const {

@@ -1,7 +1,6 @@
 #include "hub/LocalHub.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <random>
 
 #include "hub/WallClock.h"
@@ -17,12 +16,6 @@ constexpr uint64_t kSweepIntervalMs = 10000;
 // Expiries further away than this are not scheduled (a token valid for
 // years, or one whose exp was capped at the largest number).
 constexpr int64_t kMaxExpiryDelayMs = int64_t{366} * 24 * 3600 * 1000;
-
-std::string hex(uint64_t value) {
-  char text[17];
-  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(value));
-  return text;
-}
 
 }  // namespace
 
@@ -44,6 +37,7 @@ LocalHub::~LocalHub() = default;
 void LocalHub::onTimer(net::Timer& /*timer*/) {
   gate_.sweep(static_cast<int64_t>(net::EventLoop::monotonicMs()));
   hub_.sweepChannels(wallClockMs());
+  hub_.sessions().sweep(wallClockMs());
   worker_.loop().timers().schedule(sweepTimer_, worker_.loop().nowMs() + kSweepIntervalMs);
 }
 
@@ -68,11 +62,13 @@ void LocalHub::onOpen(ws::WebSocket& socket) {
   session.socket = &socket;
   session.endpoint = endpoints_.indexOf(session.dedicatedChannel);
   stats::singleWriterAdd(stats_.opened[session.endpoint]);
-  // The resume token is unguessable; resuming itself arrives with the
-  // session-resume work (until then `resume` answers RESUME_FAILED).
+  // Both names are random: the session's must be unique across instances
+  // (a client resumes on any), the token unguessable (128 bits).
   std::random_device entropy;
-  const uint64_t resume = (static_cast<uint64_t>(entropy()) << 32) ^ entropy();
-  reply(session, welcomeMessage("s-" + hex(socket.id()), "r-" + hex(resume),
+  auto random64 = [&] { return (static_cast<uint64_t>(entropy()) << 32) ^ entropy(); };
+  session.sessionName = random64();
+  session.resumeToken = {random64(), random64()};
+  reply(session, welcomeMessage(sessionText(session), resumeTokenText(session),
                                 worker_.options().pingIntervalMs, wallClockMs()));
   scheduleExpiry(session);
   if (logger_.enabled(telemetry::LogLevel::Debug)) {
@@ -124,6 +120,8 @@ void LocalHub::onClose(ws::WebSocket& socket, uint16_t code, std::string_view /*
                         {"code", static_cast<unsigned>(code)},
                         {"subscriptions", static_cast<uint64_t>(session->subscriptions.size())}});
   }
+  if (session->resumeTicket != 0) resuming_.erase(session->resumeTicket);
+  if (!socket.closedByPeer()) keepSession(*session, code);
   while (!session->subscriptions.empty()) {
     unsubscribe(*session, *session->subscriptions.back().channel);
   }
@@ -197,8 +195,7 @@ void LocalHub::dispatch(Session& session, ClientMessage&& message) {
       handleAuth(session, message);
       break;
     case ClientOp::Resume:
-      reply(session, errorMessage(message.id, "RESUME_FAILED",
-                                  "session resume is not available on this router yet"));
+      startResume(session, std::move(message));
       break;
   }
 }

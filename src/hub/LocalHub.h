@@ -32,6 +32,7 @@
 #include "hub/LocalHubStats.h"
 #include "hub/ServerMessages.h"
 #include "hub/Session.h"
+#include "hub/SessionStore.h"
 #include "hub/SharedCounters.h"
 #include "hub/StaticSite.h"
 #include "net/TimerWheel.h"
@@ -153,6 +154,15 @@ class LocalHub final : public ws::WebSocketHandler, private net::Timer::Handler 
   void unsubscribe(Session& session, LocalChannel& channel);
   void reply(Session& session, const std::string& json);
   void handleAuth(Session& session, const ClientMessage& message);
+  // Session resume (LocalHubResume.cpp): a `resume` asks the session store
+  // for the old session (the connection's later requests wait meanwhile);
+  // the answer comes back on this worker, and restores the subscriptions
+  // with replay. A connection lost without the client's close leaves its
+  // session in the store.
+  void startResume(Session& session, ClientMessage&& message);
+  void finishResume(uint64_t ticket, std::optional<int64_t> id, const std::string& oldSession,
+                    std::vector<std::pair<std::string, uint64_t>>& since, TakeResult& taken);
+  void keepSession(const Session& session, uint16_t code);
   void scheduleExpiry(Session& session);
   void onTimer(net::Timer& timer) override;  // the address-table sweep
 
@@ -192,6 +202,10 @@ class LocalHub final : public ws::WebSocketHandler, private net::Timer::Handler 
   LocalHubStats stats_;
   std::unordered_map<std::string, std::unique_ptr<LocalChannel>> channels_;
   std::atomic<size_t> subscriptionCount_{0};
+  // Connections whose `resume` waits for the session store, by ticket: the
+  // store's answer finds its connection here, or none when it closed.
+  uint64_t nextResumeTicket_ = 0;
+  std::unordered_map<uint64_t, Session*> resuming_;
 };
 
 }  // namespace wsr::hub

@@ -60,6 +60,8 @@ struct LocalHubStats {
   std::array<std::atomic<uint64_t>, kCloseCodeSlots> closedByCode{};
   std::array<std::atomic<uint64_t>, kClientOpLabels.size()> clientMessages{};  // by ClientOp
   std::atomic<uint64_t> rateLimited{0};           // answered RATE_LIMITED
+  std::atomic<uint64_t> resumed{0};               // `resume` answered `resumed`
+  std::atomic<uint64_t> resumeFailed{0};          // `resume` answered RESUME_FAILED
   std::atomic<uint64_t> compressedDeliveries{0};  // deliveries of a compressed frame
   // From a publication's acceptance to its frame queued for the last local
   // subscriber, once per publication fanned out on this worker.

@@ -67,6 +67,25 @@ std::string authenticatedMessage(std::optional<int64_t> id, int64_t expiresAt) {
   return out;
 }
 
+std::string resumedMessage(std::optional<int64_t> id, std::string_view session,
+                           const std::vector<std::string>& channels) {
+  size_t size = 64 + session.size();
+  for (const std::string& channel : channels)
+    size += channel.size() + 3;
+  std::string out = startMessage("resumed", size);
+  appendId(out, id);
+  appendKey(out, "session");
+  appendJsonString(out, session);
+  appendKey(out, "channels");
+  out += '[';
+  for (size_t i = 0; i < channels.size(); ++i) {
+    if (i != 0) out += ',';
+    appendJsonString(out, channels[i]);
+  }
+  out += "]}";
+  return out;
+}
+
 std::string errorMessage(std::optional<int64_t> id, std::string_view code,
                          std::string_view message) {
   std::string out = startMessage("error", 80 + code.size() + message.size());

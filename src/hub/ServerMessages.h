@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace wsr::hub {
 
@@ -21,6 +22,10 @@ std::string pongMessage(std::optional<int64_t> id, int64_t serverTimeMs);
 // {"type":"authenticated","id":4,"expires_at":1763790000}, expires_at in Unix
 // seconds and left out for a token that does not expire.
 std::string authenticatedMessage(std::optional<int64_t> id, int64_t expiresAt);
+// `resume` succeeded: the old session's channels, each answered next with
+// its own `subscribed` (and replay), under the same id.
+std::string resumedMessage(std::optional<int64_t> id, std::string_view session,
+                           const std::vector<std::string>& channels);
 std::string errorMessage(std::optional<int64_t> id, std::string_view code,
                          std::string_view message);
 std::string gapMessage(std::string_view channel, uint64_t from, uint64_t to,

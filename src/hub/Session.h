@@ -5,6 +5,7 @@
 // while its socket is blocked. Destroying it gives back the connection's
 // address lease and slot. Touched only on its worker's thread.
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -54,6 +55,11 @@ struct Session final : ws::SessionData, net::Timer::Handler {
   }
 
   ws::WebSocket* socket = nullptr;
+  // Its names in `welcome` (random): what a later `resume` names it by.
+  uint64_t sessionName = 0;
+  std::array<uint64_t, 2> resumeToken{};
+  // Set while this connection's own `resume` waits for the session store.
+  uint64_t resumeTicket = 0;
   std::string dedicatedChannel;  // set for /ws/<channel>
   size_t endpoint = 0;           // its EndpointLabels index
   Admission admission;           // identity, client address, lease, slot
@@ -74,5 +80,9 @@ struct Session final : ws::SessionData, net::Timer::Handler {
   std::deque<ClientMessage> backlog;
   size_t resumeAt = 0;
 };
+
+// The names `welcome` gives the session: "s-" and 16 hex digits, "r-" and 32.
+std::string sessionText(const Session& session);
+std::string resumeTokenText(const Session& session);
 
 }  // namespace wsr::hub

@@ -239,6 +239,7 @@ void WebSocket::onClose(uint16_t code, std::string_view reason) {
     return;
   }
   // The peer closes first: answer with its code and stop sending data.
+  closedByPeer_ = true;
   closeCode_ = code;
   closeReason_ = reason;
   queue_.clearPending();
@@ -408,8 +409,11 @@ void WebSocket::scheduleTimer() {
     next = deadlineMs_;
   } else {
     const ServerOptions& options = worker_.options();
-    if (options.pingIntervalMs != 0) next = lastPingMs_ + options.pingIntervalMs;
-    if (awaitingPong_) next = earliest(next, lastPingMs_ + options.pongTimeoutMs);
+    if (awaitingPong_) {
+      next = lastPingMs_ + options.pongTimeoutMs;  // the next ping waits for it
+    } else if (options.pingIntervalMs != 0) {
+      next = lastPingMs_ + options.pingIntervalMs;
+    }
     if (options.idleTimeoutMs != 0 && !awaitingPong_) {
       next = earliest(next, lastReceivedMs_ + options.idleTimeoutMs);
     }
@@ -454,7 +458,10 @@ void WebSocket::onTimer(net::Timer& /*timer*/) {
   // its pong is not idle (the pong timeout decides): otherwise a ping
   // interval equal to the idle timeout, as in the default settings, would
   // close healthy clients in the instant before their pong arrives.
-  if (options.pingIntervalMs != 0 && now >= lastPingMs_ + options.pingIntervalMs) {
+  // No second ping while one awaits its pong: it would move lastPingMs_
+  // on, and a pong timeout longer than the interval would never expire.
+  if (options.pingIntervalMs != 0 && !awaitingPong_ &&
+      now >= lastPingMs_ + options.pingIntervalMs) {
     queue(worker_.pingFrame(), true);
     lastPingMs_ = now;
     awaitingPong_ = options.pongTimeoutMs != 0;

@@ -67,6 +67,9 @@ class WebSocket final : net::EventLoop::IoHandler,
 
   uint64_t id() const { return id_; }
   bool isOpen() const { return state_ == State::Open; }
+  // Whether the peer sent the first close frame: it ended the connection
+  // on purpose (a connection merely lost, or closed by us, did not).
+  bool closedByPeer() const { return closedByPeer_; }
   bool deflate() const { return deflate_; }
   const net::PeerAddress& peer() const { return peer_; }
   // The socket buffer is full and output waits for EPOLLOUT: anything sent
@@ -144,6 +147,7 @@ class WebSocket final : net::EventLoop::IoHandler,
   bool closeAfterFlush_ = false;  // drop TCP once the queue drains
   bool halfClosed_ = false;       // our side is shut down; waiting for the peer's EOF
   bool closeSent_ = false;
+  bool closedByPeer_ = false;
   bool awaitingPong_ = false;
   uint16_t closeCode_ = close_code::kAbnormal;  // reported to onClose
   std::string closeReason_;

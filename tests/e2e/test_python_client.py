@@ -298,6 +298,27 @@ class HeartbeatTimeout(ServerTestCase):
             self.assertEqual(client.echo("alive"), (OP_TEXT, b"alive"))
 
 
+class HeartbeatTimeoutLongerThanTheInterval(ServerTestCase):
+    # A pong timeout past the ping interval: the next ping waits for the
+    # pong (or the timeout); sending it would restart the timeout for ever.
+    SERVER_FLAGS = ("--ping-interval-ms", "100", "--pong-timeout-ms", "300")
+
+    def test_no_answer_drops_tcp_after_one_ping(self):
+        with open_client(self.port) as client:
+            start = time.monotonic()
+            frames = []
+            try:
+                while True:
+                    frames.append(client.read_frame(timeout=5))
+            except (EOFError, ConnectionResetError):
+                pass
+            elapsed = time.monotonic() - start
+            self.assertEqual([f.opcode for f in frames], [OP_PING])
+            self.assertGreaterEqual(elapsed, 0.35)  # ping at 100 ms, then 300 ms of silence
+            self.assertLess(elapsed, 3)
+        assert_still_serving(self, self.port)
+
+
 class IdleTimeout(ClientMixin, AsyncServerTestCase):
     SERVER_FLAGS = ("--idle-timeout-ms", "500")
 

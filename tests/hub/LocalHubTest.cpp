@@ -413,6 +413,175 @@ TEST_F(LocalHubTest, EveryErrorCodeAnswersAndTheConnectionStaysOpen) {
   expectNothingMore(*client);
 }
 
+// ---- Session resume --------------------------------------------------------
+
+// A client that dropped its connection without a close, leaving its session.
+struct LostSession {
+  std::string session;
+  std::string resume;
+};
+
+json resumeOp(const LostSession& lost, int id, const json& since = nullptr) {
+  json op = {{"op", "resume"}, {"id", id}, {"session", lost.session}, {"resume", lost.resume}};
+  if (!since.is_null()) op["since"] = since;
+  return op;
+}
+
+TEST_F(LocalHubTest, ALostConnectionResumesWithItsChannelsAndWhatItMissedOnce) {
+  start();
+  LostSession lost;
+  {
+    WsClient client(server_->port());
+    client.expectUpgraded();
+    const json welcome = client.expect("welcome");
+    lost = {welcome["session"], welcome["resume"]};
+    subscribe(client, "stock:S");
+    subscribe(client, "index", 2);
+    publish("stock:S", {{"n", 1}});
+    expectData(client.recvJson(), "stock:S", 1);
+  }  // the socket closes without a close frame: the connection is lost
+  ASSERT_TRUE(test::eventually([&] { return hub_->sessions().counts().held == 1; }));
+  publish("stock:S", {{"n", 2}});
+  publish("stock:S", {{"n", 3}});
+  publish("index", {{"n", 1}});
+
+  auto client = connect();
+  client->sendJson(resumeOp(lost, 7));
+  const json resumed = client->expect("resumed");
+  EXPECT_EQ(resumed["id"], 7);
+  EXPECT_EQ(resumed["session"], lost.session);
+  EXPECT_EQ(resumed["channels"], json::array({"stock:S", "index"}));
+  // Each channel answered and replayed in the session's order.
+  json answer = client->expect("subscribed");
+  EXPECT_EQ(answer["channel"], "stock:S");
+  EXPECT_EQ(answer["id"], 7);
+  EXPECT_EQ(answer["seq"], 3);
+  EXPECT_EQ(answer["recovered"], true);
+  expectData(client->recvJson(), "stock:S", 2);
+  expectData(client->recvJson(), "stock:S", 3);
+  answer = client->expect("subscribed");
+  EXPECT_EQ(answer["channel"], "index");
+  EXPECT_EQ(answer["recovered"], true);
+  expectData(client->recvJson(), "index", 1);
+  expectNothingMore(*client);
+  publish("stock:S", {{"n", 4}});
+  expectData(client->recvJson(), "stock:S", 4);
+
+  // The token worked once.
+  auto again = connect();
+  again->sendJson(resumeOp(lost, 8));
+  const json refused = again->expect("error");
+  EXPECT_EQ(refused["code"], "RESUME_FAILED");
+  EXPECT_EQ(refused["id"], 8);
+  EXPECT_NE(refused.value("message", "").find("resumed already"), std::string::npos);
+  EXPECT_EQ(hub_->sessions().counts().held, 0u);
+}
+
+TEST_F(LocalHubTest, ResumeTakesTheClientsOwnSinceOverTheRoutersRecord) {
+  start();
+  LostSession lost;
+  {
+    WsClient client(server_->port());
+    client.expectUpgraded();
+    const json welcome = client.expect("welcome");
+    lost = {welcome["session"], welcome["resume"]};
+    subscribe(client, "stock:C");
+    for (int n = 1; n <= 3; ++n)
+      publish("stock:C", {{"n", n}});
+    for (uint64_t seq = 1; seq <= 3; ++seq)
+      expectData(client.recvJson(), "stock:C", seq);
+  }
+  ASSERT_TRUE(test::eventually([&] { return hub_->sessions().counts().held == 1; }));
+  // The client says it had only seq 1 (the rest was lost in flight).
+  auto client = connect();
+  client->sendJson(resumeOp(lost, 1, {{"stock:C", 1}}));
+  client->expect("resumed");
+  EXPECT_EQ(client->expect("subscribed")["recovered"], true);
+  expectData(client->recvJson(), "stock:C", 2);
+  expectData(client->recvJson(), "stock:C", 3);
+  expectNothingMore(*client);
+}
+
+TEST_F(LocalHubTest, RequestsAfterAResumeAreAnsweredAfterItsRestoredChannels) {
+  start();
+  LostSession lost;
+  {
+    WsClient client(server_->port());
+    client.expectUpgraded();
+    const json welcome = client.expect("welcome");
+    lost = {welcome["session"], welcome["resume"]};
+    subscribe(client, "stock:O");
+  }
+  ASSERT_TRUE(test::eventually([&] { return hub_->sessions().counts().held == 1; }));
+  auto client = connect();
+  client->sendText(resumeOp(lost, 1).dump());
+  client->sendJson(subscribeOp({"stock:P"}, 2));
+  client->sendJson({{"op", "ping"}, {"id", 3}});
+  EXPECT_EQ(client->expect("resumed")["id"], 1);
+  EXPECT_EQ(client->expect("subscribed")["channel"], "stock:O");
+  const json second = client->expect("subscribed");
+  EXPECT_EQ(second["channel"], "stock:P");
+  EXPECT_EQ(second["id"], 2);
+  EXPECT_EQ(client->expect("pong")["id"], 3);
+}
+
+TEST_F(LocalHubTest, AClientsOwnCloseLeavesNoSessionToResume) {
+  start();
+  LostSession lost;
+  {
+    WsClient client(server_->port());
+    client.expectUpgraded();
+    const json welcome = client.expect("welcome");
+    lost = {welcome["session"], welcome["resume"]};
+    subscribe(client, "stock:Q");
+    client.sendClose(1001);  // a browser tab going away closes on purpose
+    ASSERT_TRUE(client.waitEof());
+  }
+  ASSERT_TRUE(test::eventually([&] { return subscribers("stock:Q") == 0; }));
+  EXPECT_EQ(hub_->sessions().counts().kept, 0u);
+  auto client = connect();
+  client->sendJson(resumeOp(lost, 4));
+  EXPECT_EQ(client->expect("error")["code"], "RESUME_FAILED");
+  expectNothingMore(*client);  // the connection goes on
+}
+
+TEST_F(LocalHubTest, AWrongResumeTokenIsRefusedAndTheSessionWaitsForTheRightOne) {
+  start();
+  LostSession lost;
+  {
+    WsClient client(server_->port());
+    client.expectUpgraded();
+    const json welcome = client.expect("welcome");
+    lost = {welcome["session"], welcome["resume"]};
+    subscribe(client, "stock:W");
+  }
+  ASSERT_TRUE(test::eventually([&] { return hub_->sessions().counts().held == 1; }));
+  auto client = connect();
+  LostSession guessed = lost;
+  guessed.resume.back() = guessed.resume.back() == '0' ? '1' : '0';
+  client->sendJson(resumeOp(guessed, 1));
+  const json refused = client->expect("error");
+  EXPECT_EQ(refused["code"], "RESUME_FAILED");
+  EXPECT_NE(refused.value("message", "").find("resume token"), std::string::npos);
+  client->sendJson(resumeOp(lost, 2));
+  EXPECT_EQ(client->expect("resumed")["channels"], json::array({"stock:W"}));
+}
+
+TEST_F(LocalHubTest, ResumeIsRefusedWhenTheWindowIsZero) {
+  config_.resume.windowMs = 0;
+  start();
+  {
+    auto lostClient = connect();
+    subscribe(*lostClient, "stock:Z");
+  }
+  auto client = connect();
+  client->sendJson(resumeOp({"s-0000000000000001", "r-1"}, 1));
+  const json refused = client->expect("error");
+  EXPECT_EQ(refused["code"], "RESUME_FAILED");
+  EXPECT_NE(refused.value("message", "").find("resume.window_ms"), std::string::npos);
+  EXPECT_EQ(hub_->sessions().counts().kept, 0u);
+}
+
 TEST_F(LocalHubTest, DedicatedEndpointSubscribesOnOpenAndOtherPathsAreRefused) {
   start();
   WsClient line(server_->port(), "/ws/line:X");

@@ -312,7 +312,18 @@ describe('recovering after a reconnect', () => {
   it('asks to resume the old session first', () => {
     const { server } = established();
     server.last.welcome({ session: 's-new', resume: 'r-new' });
-    assert.deepEqual(server.last.sent, [{ op: 'resume', id: 2, session: 's-0', resume: 'r-0' }]);
+    assert.deepEqual(server.last.sent,
+      [{ op: 'resume', id: 2, session: 's-0', resume: 'r-0', since: { a: 5, b: 2 } }]);
+  });
+
+  it('leaves the channels dropped while offline that the resumed session brought back', () => {
+    const { client, server } = established();
+    client.unsubscribe('b');
+    server.last.welcome();
+    assert.deepEqual(server.last.sent.at(-1).since, { a: 5 });
+    server.last.deliver({ type: 'resumed', id: 2, channels: ['a', 'b'] });
+    assert.deepEqual(server.last.sentOps('unsubscribe'), [{ op: 'unsubscribe', id: 3, channels: ['b'] }]);
+    assert.equal(server.last.sentOps('subscribe').length, 0);
   });
 
   it('falls back to since per channel on RESUME_FAILED; each seq once', () => {

@@ -1,7 +1,8 @@
 // The client in Node (with the `ws` package passed in) against the real
 // router (build/wsrouter, the shipped config.yaml and its demo feed): the
 // documented messages in order, a restart on the same port survived by
-// itself (resume refused, then `since`), tokens in the subprotocol; and the
+// itself (resume refused, then `since`), a lost connection resumed, tokens
+// in the subprotocol; and the
 // files the router serves on its public port.
 //   cd tests/e2e && npm ci && cd ../.. && WSROUTER=build/wsrouter node --test web/test/router.test.js
 
@@ -18,22 +19,28 @@ import { REPO, RouterProcess, eventually } from './support/router.js';
 const WebSocket = createRequire(path.join(REPO, 'tests', 'e2e', 'package.json'))('ws');
 const STEP_MS = 10000;
 
-// `ws`, recording every op the client sends.
-function recordingWebSocket(sent) {
+// `ws`, recording every op the client sends; a `resume` waits for
+// `resumeGate` (a promise) when one is given.
+function recordingWebSocket(sent, resumeGate) {
   return class extends WebSocket {
     send(text) {
-      sent.push(JSON.parse(text));
+      const message = JSON.parse(text);
+      sent.push(message);
+      if (resumeGate && message.op === 'resume') {
+        resumeGate.then(() => super.send(text));
+        return;
+      }
       super.send(text);
     }
   };
 }
 
 // A client with short waits, and what it delivers and reports.
-function watchedClient(url, options = {}) {
+function watchedClient(url, options = {}, resumeGate = null) {
   const seen = { states: [], gaps: [], errors: [], sent: [], data: {} };
   const client = new WsRouterClient({
     url,
-    WebSocket: recordingWebSocket(seen.sent),
+    WebSocket: recordingWebSocket(seen.sent, resumeGate),
     backoffInitialMs: 100,
     goingAwayDelayMs: 300,
     onState: (state, detail) => seen.states.push({ state, ...detail }),
@@ -87,8 +94,9 @@ describe('the client against the router', () => {
       assert.equal(lost.code, 1001);
       await router.start(port);
       await eventually(() => seen.states.filter((s) => s.state === 'open').length === 2, STEP_MS, 'open again');
-      // The client asked to resume, was refused (no resume on this router
-      // yet) and resubscribed each channel with since its last seq.
+      // The client asked to resume, was refused (the memory broker's
+      // sessions went with the process) and resubscribed each channel
+      // with since its last seq.
       const resume = seen.sent.find((m) => m.op === 'resume');
       assert.ok(resume, JSON.stringify(seen.sent));
       const resubscribe = await eventually(() => seen.sent.find((m) => m.op === 'subscribe' && m.id > resume.id),
@@ -103,6 +111,40 @@ describe('the client against the router', () => {
       assert.ok(seen.gaps.some((g) => g.reason === 'reset'), JSON.stringify(seen.gaps));
       assertEveryMessageOnceOrAGap(seen);
       assert.deepEqual(seen.errors, []);
+    } finally {
+      client.close();
+    }
+  });
+
+  it('resumes its session after the network dropped the connection, each seq once', async () => {
+    const metric = async (name) => {
+      const text = await (await fetch(`http://127.0.0.1:${router.adminPort}/metrics`)).text();
+      const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+      return line ? Number(line.split(' ')[1]) : NaN;
+    };
+    let release;
+    const gate = new Promise((resolve) => { release = resolve; });
+    const { client, seen } = watchedClient(router.wsUrl, {}, gate);
+    for (const channel of ['stock:NVDA', 'index']) seen.follow(channel);
+    try {
+      await eventually(() => Object.values(seen.data).every((m) => m.length >= 3), STEP_MS, 'data on every channel');
+      const kept = await metric('wsrouter_resume_sessions');
+      client.socket._socket.destroy(); // no close frame: the connection is lost
+      await eventually(() => seen.states.some((s) => s.state === 'reconnecting'), STEP_MS, 'reconnecting');
+      // The resume waits until the router has kept the session.
+      let held = kept;
+      await eventually(async () => { held = await metric('wsrouter_resume_sessions'); return held === kept + 1; },
+        STEP_MS, 'the session kept');
+      const before = Object.fromEntries(Object.entries(seen.data).map(([c, m]) => [c, m.length]));
+      release();
+      await eventually(() => Object.entries(seen.data).every(([c, m]) => m.length >= before[c] + 3), STEP_MS,
+        'data on every channel after the resume');
+      const resume = seen.sent.find((m) => m.op === 'resume');
+      assert.deepEqual(Object.keys(resume.since).sort(), ['index', 'stock:NVDA']);
+      assert.deepEqual(seen.sent.filter((m) => m.op === 'subscribe' && m.id > resume.id), []);
+      assert.deepEqual(seen.gaps, []);
+      assertEveryMessageOnceOrAGap(seen);
+      assert.equal(await metric('wsrouter_resume_sessions'), kept);
     } finally {
       client.close();
     }
