@@ -35,12 +35,15 @@ ws::UpgradeDecision LocalHub::shareAttempt(const Admission& admission, ws::Upgra
   // under the caps) waits in the callback; std::function wants it copyable.
   auto held = std::make_shared<ws::UpgradeDecision>(std::move(decision));
   net::EventLoop& loop = worker_.loop();
-  sharedCounters_->add(SharedLimit::ConnectionAttempts, client.toString(), 1,
-                       [this, &loop, client, held, later](std::optional<uint64_t> total) {
-                         loop.post([this, client, held, later, total] {
-                           answerSharedAttempt(client, *held, total, later);
-                         });
-                       });
+  // Moved on to the worker: the session is released there, not on the
+  // counters' thread.
+  sharedCounters_->add(
+      SharedLimit::ConnectionAttempts, client.toString(), 1,
+      [this, &loop, client, held = std::move(held), later](std::optional<uint64_t> total) mutable {
+        loop.post([this, client, held = std::move(held), later, total] {
+          answerSharedAttempt(client, *held, total, later);
+        });
+      });
   return ws::UpgradeDecision::later();
 }
 
