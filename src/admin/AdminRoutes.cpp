@@ -191,26 +191,39 @@ void publishBatch(const AdminContext& context, const httplib::Request& req, cons
     return;
   }
   const std::string traceparent = traceparentFor(span, req);
-  // One result per message, in order; each message stands or falls alone.
+  // The valid ones go to the sink together (one round trip to Redis for
+  // all); each message stands or falls alone, answered in order.
+  std::vector<hub::Publication> publications;
+  std::vector<std::string> channels;
+  publications.reserve(batch.messages.size());
+  channels.reserve(batch.messages.size());
+  for (ParsedPublication& message : batch.messages) {
+    if (!message.ok()) continue;
+    message.publication.traceparent = traceparent;
+    channels.push_back(message.publication.channel);
+    publications.push_back(std::move(message.publication));
+  }
+  const std::vector<hub::PublishResult> published =
+      publications.empty() ? std::vector<hub::PublishResult>{}
+                           : context.sink->publishBatch(std::move(publications));
   std::string results = "{\"results\":[";
-  bool first = true;
   int64_t accepted = 0;
   bool unavailable = false;
-  for (ParsedPublication& message : batch.messages) {
-    if (!first) results += ',';
-    first = false;
+  size_t next = 0;
+  for (size_t i = 0; i < batch.messages.size(); ++i) {
+    if (i != 0) results += ',';
+    const ParsedPublication& message = batch.messages[i];
     if (!message.ok()) {
       countRefusal(context.rejections, message.error);
       results += errorJson(hub::errorCodeOf(message.error), message.message);
       continue;
     }
-    message.publication.traceparent = traceparent;
-    const std::string channel = message.publication.channel;
-    const hub::PublishResult result = context.sink->publish(std::move(message.publication));
+    const hub::PublishResult& result = published[next];
     countRefusal(context.rejections, result.error);
     if (result.ok()) ++accepted;
     if (result.error == hub::PublishError::Unavailable) unavailable = true;
-    results += publishResultJson(channel, result);
+    results += publishResultJson(channels[next], result);
+    ++next;
   }
   if (unavailable) res.set_header("Retry-After", "1");
   results += "]}";

@@ -15,6 +15,10 @@ class MemoryBroker final : public Broker {
   hub::PublishResult publish(hub::Publication&& publication) override {
     return hub_.publish(std::move(publication));
   }
+  std::vector<hub::PublishResult> publishBatch(
+      std::vector<hub::Publication>&& publications) override {
+    return hub_.publishBatch(std::move(publications));
+  }
   bool hasSubscribers(std::string_view channel) const override {
     return hub_.hasSubscribers(channel);
   }

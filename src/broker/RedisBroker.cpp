@@ -29,6 +29,19 @@ hub::PublishResult RedisBroker::publish(hub::Publication&& publication) {
   return result;
 }
 
+std::vector<hub::PublishResult> RedisBroker::publishBatch(
+    std::vector<hub::Publication>&& publications) {
+  if (tracer_ == nullptr) return publisher_.publishBatch(std::move(publications));
+  std::vector<telemetry::ActiveSpan> spans;
+  spans.reserve(publications.size());
+  for (const hub::Publication& publication : publications)
+    spans.push_back(hub::startPublishSpan(*tracer_, publication, "redis"));
+  std::vector<hub::PublishResult> results = publisher_.publishBatch(std::move(publications));
+  for (size_t i = 0; i < spans.size(); ++i)
+    hub::endPublishSpan(spans[i], results[i]);
+  return results;
+}
+
 bool RedisBroker::start(std::string& /*error*/) {
   // An unreachable Redis does not stop the start: the instance is unready
   // until it connects, and keeps trying. A reachable one is connected

@@ -24,6 +24,9 @@ class RedisBroker final : public Broker {
   // Traced like the memory broker's (a broker.publish span, child of the
   // request's), when tracing is on.
   hub::PublishResult publish(hub::Publication&& publication) override;
+  // One pipeline for all of them.
+  std::vector<hub::PublishResult> publishBatch(
+      std::vector<hub::Publication>&& publications) override;
   // Another instance may have subscribers: always worth publishing.
   bool hasSubscribers(std::string_view) const override { return true; }
   bool start(std::string& error) override;

@@ -61,43 +61,82 @@ void RedisPublisher::recheck() {
   wake_.notify_one();
 }
 
-hub::PublishResult RedisPublisher::publish(hub::Publication&& publication) {
+std::optional<hub::PublishResult> RedisPublisher::refusal(const hub::Publication& publication) {
   if (!hub::isValidChannelName(publication.channel)) {
     std::string text = "channel '";
     text.append(publication.channel, 0, hub::kMaxChannelNameBytes);
     text += "' is not a valid channel name (1 to 128 bytes of A-Z a-z 0-9 _ . : @ -)";
-    return {hub::PublishError::InvalidChannel, std::move(text), 0};
+    return hub::PublishResult{hub::PublishError::InvalidChannel, std::move(text), 0};
   }
   // The message format separates fields with spaces (RedisMessage.h).
   if (publication.type.empty() || publication.type.find_first_of(" \n") != std::string::npos) {
-    return {hub::PublishError::BadRequest, "field 'type' must not be empty or hold spaces", 0};
+    return hub::PublishResult{hub::PublishError::BadRequest,
+                              "field 'type' must not be empty or hold spaces", 0};
   }
   if (!connected()) {
     failures_.fetch_add(1, std::memory_order_relaxed);
     return unavailable("the broker (Redis) is unreachable; retry later");
   }
-  auto request = std::make_unique<Request>();
-  request->args = publishArguments(
-      publication.channel, publication.type, publication.key, publication.data, hub::wallClockMs(),
-      config_.namespaceFor(publication.channel), config_.broker.redis.channelTtlMs);
-  std::future<hub::PublishResult> answer = request->done.get_future();
-  {
-    std::lock_guard lock(mutex_);
-    if (stopping_) return unavailable("the router is shutting down");
-    queue_.push_back(std::move(request));
+  return std::nullopt;
+}
+
+hub::PublishResult RedisPublisher::publish(hub::Publication&& publication) {
+  std::vector<hub::Publication> one;
+  one.push_back(std::move(publication));
+  return std::move(publishBatch(std::move(one)).front());
+}
+
+std::vector<hub::PublishResult> RedisPublisher::publishBatch(
+    std::vector<hub::Publication>&& publications) {
+  std::vector<hub::PublishResult> results(publications.size());
+  std::vector<std::future<hub::PublishResult>> answers(publications.size());
+  std::vector<std::unique_ptr<Request>> requests;
+  requests.reserve(publications.size());
+  const int64_t nowMs = hub::wallClockMs();
+  for (size_t i = 0; i < publications.size(); ++i) {
+    const hub::Publication& publication = publications[i];
+    if (std::optional<hub::PublishResult> refused = refusal(publication)) {
+      results[i] = std::move(*refused);
+      continue;
+    }
+    auto request = std::make_unique<Request>();
+    request->args = publishArguments(
+        publication.channel, publication.type, publication.key, publication.data, nowMs,
+        config_.namespaceFor(publication.channel), config_.broker.redis.channelTtlMs);
+    answers[i] = request->done.get_future();
+    requests.push_back(std::move(request));
   }
-  wake_.notify_one();
-  if (answer.wait_for(std::chrono::milliseconds(config_.broker.redis.commandTimeoutMs)) !=
-      std::future_status::ready) {
-    // It may still be published: the publisher is told it is not known.
-    failures_.fetch_add(1, std::memory_order_relaxed);
-    return unavailable("the broker (Redis) did not answer within broker.redis.command_timeout_ms");
+  if (!requests.empty()) {
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_) {
+        for (auto& request : requests)
+          request->done.set_value(unavailable("the router is shutting down"));
+        requests.clear();
+      }
+      // All in the queue at once: the thread sends them in one pipeline.
+      for (auto& request : requests)
+        queue_.push_back(std::move(request));
+    }
+    wake_.notify_one();
   }
-  hub::PublishResult result = answer.get();
-  if (result.error == hub::PublishError::Unavailable) {
-    failures_.fetch_add(1, std::memory_order_relaxed);
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::milliseconds(config_.broker.redis.commandTimeoutMs);
+  for (size_t i = 0; i < publications.size(); ++i) {
+    if (!answers[i].valid()) continue;
+    if (answers[i].wait_until(deadline) != std::future_status::ready) {
+      // It may still be published: the publisher is told it is not known.
+      failures_.fetch_add(1, std::memory_order_relaxed);
+      results[i] =
+          unavailable("the broker (Redis) did not answer within broker.redis.command_timeout_ms");
+      continue;
+    }
+    results[i] = answers[i].get();
+    if (results[i].error == hub::PublishError::Unavailable) {
+      failures_.fetch_add(1, std::memory_order_relaxed);
+    }
   }
-  return result;
+  return results;
 }
 
 bool RedisPublisher::connect(std::string& error) {

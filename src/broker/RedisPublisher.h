@@ -14,6 +14,7 @@
 #include <future>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -38,6 +39,8 @@ class RedisPublisher {
 
   // Any thread: the publication's seq from Redis, or Unavailable.
   hub::PublishResult publish(hub::Publication&& publication);
+  // Any thread: several, queued together (one pipeline), each answered.
+  std::vector<hub::PublishResult> publishBatch(std::vector<hub::Publication>&& publications);
 
   // Any thread: check the connection now (another connection to the same
   // Redis was lost, so this one may be dead too, unnoticed while idle).
@@ -57,6 +60,8 @@ class RedisPublisher {
     std::promise<hub::PublishResult> done;
   };
 
+  // Why `publication` is refused before it is sent, if it is.
+  std::optional<hub::PublishResult> refusal(const hub::Publication& publication);
   void run();
   bool connect(std::string& error);
   // Sends `batch` as one pipeline and answers each (Unavailable when the

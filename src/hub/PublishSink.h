@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace wsr::hub {
 
@@ -44,6 +45,16 @@ class PublishSink {
   virtual ~PublishSink() = default;
   // Any thread. Validates, assigns the channel's next seq and fans out.
   virtual PublishResult publish(Publication&& publication) = 0;
+  // Any thread: several publications, answered each in order, each
+  // standing or falling alone. A sink that pays a round trip per call (the
+  // Redis broker) sends them together; by default, one publish() each.
+  virtual std::vector<PublishResult> publishBatch(std::vector<Publication>&& publications) {
+    std::vector<PublishResult> results;
+    results.reserve(publications.size());
+    for (Publication& publication : publications)
+      results.push_back(publish(std::move(publication)));
+    return results;
+  }
   // Any thread, cheap: whether any client is subscribed to `channel`, so a
   // publisher can skip building a snapshot nobody would receive.
   virtual bool hasSubscribers(std::string_view channel) const = 0;

@@ -155,10 +155,14 @@ class FreshRouter(MetricsMixin, RouterTestCase):
                      "wsrouter_compression_input_bytes_total",
                      "wsrouter_compression_output_bytes_total",
                      "wsrouter_compressed_deliveries_total",
-                     "wsrouter_log_lines_suppressed_total", "wsrouter_spans_exported_total"):
+                     "wsrouter_log_lines_suppressed_total", "wsrouter_spans_exported_total",
+                     "wsrouter_resume_sessions_kept_total", "wsrouter_resume_sessions_lost_total",
+                     "wsrouter_resume_sessions"):
             zero[(name, ())] = 0
         for reason in ("queue_full", "export_failed"):
             zero[("wsrouter_spans_dropped_total", (("reason", reason),))] = 0
+        for result in ("resumed", "failed"):
+            zero[("wsrouter_resumes_total", (("result", result),))] = 0
         for histogram in HISTOGRAMS:
             zero[(histogram + "_count", ())] = 0
             zero[(histogram + "_bucket", (("le", "+Inf"),))] = 0
