@@ -109,11 +109,13 @@ class LocalHubSharedLimitsTest : public ::testing::Test {
 
   config::Config config_;
   telemetry::Logger logger_{telemetry::LogLevel::Error};
-  ScriptedCounters counters_;
   SharedLimitStats stats_;
   std::unique_ptr<Hub> hub_;
   std::unique_ptr<ConnectionGate> gate_;
   std::unique_ptr<ws::Server> server_;
+  // Last, so destroyed first: an addition never answered holds a session
+  // whose places belong to the gate.
+  ScriptedCounters counters_;
 };
 
 TEST_F(LocalHubSharedLimitsTest, AnAdmittedUpgradeWaitsForItsCountAndOpensUnderTheLimit) {
