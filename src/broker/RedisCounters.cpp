@@ -61,21 +61,17 @@ void RedisCounters::add(hub::SharedLimit limit, std::string client, uint32_t amo
     done(std::nullopt);
     return;
   }
-  Request request{
-      limitKey(hub::sharedLimitName(limit), client, auth::sharedWindowNumber(hub::wallClockMs())),
-      amount, net::EventLoop::monotonicMs() + config_.broker.redis.commandTimeoutMs,
-      std::move(done)};
-  {
-    std::lock_guard lock(mutex_);
-    if (!stopping_) {
-      queue_.push_back(std::move(request));
-      request.done = nullptr;
-    }
-  }
-  if (request.done) {
-    request.done(std::nullopt);  // stopping: nobody will send it
+  std::string key =
+      limitKey(hub::sharedLimitName(limit), client, auth::sharedWindowNumber(hub::wallClockMs()));
+  const uint64_t sendByMs = net::EventLoop::monotonicMs() + config_.broker.redis.commandTimeoutMs;
+  std::unique_lock lock(mutex_);
+  if (stopping_) {
+    lock.unlock();
+    done(std::nullopt);  // nobody will send it
     return;
   }
+  queue_.push_back(Request{std::move(key), amount, sendByMs, std::move(done)});
+  lock.unlock();
   wake_.notify_one();
 }
 
