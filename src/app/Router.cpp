@@ -9,6 +9,7 @@
 #include "admin/AdminServer.h"
 #include "app/AdminViews.h"
 #include "app/RouterMetrics.h"
+#include "app/SharedLimitMetrics.h"
 #include "app/WorkerQuery.h"
 #include "broker/MemoryBroker.h"
 #include "broker/RedisBroker.h"
@@ -54,6 +55,12 @@ std::unique_ptr<broker::Broker> makeBroker(const config::Config& config, hub::Hu
   return std::make_unique<broker::MemoryBroker>(hub);
 }
 
+std::unique_ptr<broker::RedisCounters> makeSharedCounters(const config::Config& config,
+                                                          telemetry::Logger& logger) {
+  if (config.broker.type != config::BrokerType::Redis) return nullptr;
+  return std::make_unique<broker::RedisCounters>(config, logger);
+}
+
 hub::HubLimits hubLimits(const config::Config& config) {
   hub::HubLimits limits;
   const uint32_t perConnection = config.limits.subscriptionsPerConnection;
@@ -97,10 +104,12 @@ Router::Router(const config::Config& config, telemetry::Logger& logger)
       hub_(config, hubLimits(config), tracing_.tracer.get()),
       broker_(makeBroker(config, hub_, logger)),
       gate_(config, hub_, logger),
+      sharedCounters_(makeSharedCounters(config, logger)),
       site_(hub::embeddedWebFiles(), config.server.demoPage),
       server_(serverOptions(config), [this](ws::Server&, ws::Worker& worker) {
         auto local = std::make_unique<hub::LocalHub>(hub_, worker, gate_, logger_);
         local->serveFiles(&site_);
+        local->shareLimits(sharedCounters_.get(), &sharedStats_);
         locals_.push_back(local.get());
         hub_.attach(*local);
         return local;
@@ -111,6 +120,7 @@ Router::~Router() {
   if (feed_) feed_->stop();
   if (admin_) admin_->stop();
   broker_->stop();
+  if (sharedCounters_) sharedCounters_->stop();
   server_.stop();
 }
 
@@ -125,6 +135,7 @@ bool Router::start(std::string& error) {
   }
   if (!gate_.start(error)) return false;
   if (!broker_->start(error)) return false;
+  if (sharedCounters_) sharedCounters_->start();
   if (!server_.listen(error)) {
     error = "public port: " + error;
     return false;
@@ -168,6 +179,7 @@ void Router::setUpMetrics() {
   metrics_.add(std::make_shared<RouterCollector>(config_, gate_.authenticator(), *admin_, logger_,
                                                  tracing_.tracer.get(), *broker_,
                                                  [this] { return health().ready; }));
+  metrics_.add(std::make_shared<SharedLimitCollector>(sharedStats_));
   metrics_.add(std::make_shared<telemetry::ProcessCollector>());
 }
 
@@ -207,6 +219,7 @@ void Router::shutdown(uint32_t drainDelayMs, uint32_t closeWindowMs) {
   if (feed_) feed_->stop();
   if (admin_) admin_->stop();
   broker_->stop();
+  if (sharedCounters_) sharedCounters_->stop();
   server_.stop();
   // Last: every span is ended; send what is queued, within the deadline.
   if (tracing_.tracer) tracing_.tracer->shutdown(tracing_.flushDeadline);

@@ -13,10 +13,12 @@
 #include "admin/AdminBackend.h"
 #include "auth/SecretWatcher.h"
 #include "broker/Broker.h"
+#include "broker/RedisCounters.h"
 #include "config/Config.h"
 #include "hub/ConnectionGate.h"
 #include "hub/Hub.h"
 #include "hub/LocalHub.h"
+#include "hub/SharedCounters.h"
 #include "hub/StaticSite.h"
 #include "telemetry/Logger.h"
 #include "telemetry/MetricsExposition.h"
@@ -79,6 +81,11 @@ class Router final : public admin::AdminBackend {
   // everything that publishes through it.
   std::unique_ptr<broker::Broker> broker_;
   hub::ConnectionGate gate_;
+  // broker.type redis: the limits counted across instances (null with
+  // memory). Before server_ (its workers are given them); its thread is
+  // stopped before server_ stops, since its answers are posted to workers.
+  std::unique_ptr<broker::RedisCounters> sharedCounters_;
+  hub::SharedLimitStats sharedStats_;
   // The demo page and /client.js, served by every worker; before server_.
   const hub::StaticSite site_;
   // Before server_: the server's constructor fills it (one per worker).

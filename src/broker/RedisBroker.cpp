@@ -123,9 +123,8 @@ std::vector<hub::PublishResult> RedisBroker::routeBatch(
   }
   std::vector<std::vector<size_t>> byShard(ordered_.size());
   for (size_t i = 0; i < publications.size(); ++i) {
-    const size_t shard = mode_ == config::RedisMode::Sharded
-                             ? shardOf(publications[i].channel, ordered_.size())
-                             : 0;
+    const size_t shard =
+        mode_ == config::RedisMode::Sharded ? shardOf(publications[i].channel, ordered_.size()) : 0;
     byShard[shard].push_back(i);
   }
   std::vector<const hub::Publication*> group;

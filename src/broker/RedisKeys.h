@@ -4,6 +4,7 @@
 // on one slot (the script touches them together). Outside tools rely on
 // these names (docs/scaling.md).
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -36,6 +37,21 @@ inline std::string_view channelOfPubsub(std::string_view name) {
     return {};
   }
   return name.substr(kKeyPrefix.size(), name.size() - kKeyPrefix.size() - suffix.size());
+}
+
+// The count of `kind` ("connection_attempts", "messages") for one client
+// address in one fixed window (auth/SharedWindow.h), for the limits shared
+// by the instances: wsr:limit:{limits}:<kind>:<client>:<window>. One hash
+// tag for all: in Redis Cluster every count lives on one slot, so the one
+// connection that counts serves them all (RedisCounters).
+inline std::string limitKey(std::string_view kind, std::string_view client, int64_t window) {
+  std::string key = "wsr:limit:{limits}:";
+  key.append(kind);
+  key += ':';
+  key.append(client);
+  key += ':';
+  key += std::to_string(window);
+  return key;
 }
 
 }  // namespace wsr::broker

@@ -101,10 +101,9 @@ std::vector<hub::PublishResult> RedisPublisher::publishBatch(
       continue;
     }
     auto request = std::make_unique<Request>();
-    request->args = publishArguments(publication.channel, publication.type, publication.key,
-                                     publication.data, nowMs,
-                                     config_.namespaceFor(publication.channel),
-                                     config_.broker.redis.channelTtlMs, cluster);
+    request->args = publishArguments(
+        publication.channel, publication.type, publication.key, publication.data, nowMs,
+        config_.namespaceFor(publication.channel), config_.broker.redis.channelTtlMs, cluster);
     request->asking = route != nullptr && route->asking;
     answers[i] = request->done.get_future();
     requests.push_back(std::move(request));

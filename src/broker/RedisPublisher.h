@@ -54,8 +54,8 @@ class RedisPublisher {
   hub::PublishResult publish(const hub::Publication& publication, PublishRoute* route = nullptr);
   // Any thread: several, queued together (one pipeline), each answered in
   // order, under one deadline. `route` only with a single publication.
-  std::vector<hub::PublishResult> publishBatch(std::span<const hub::Publication* const> publications,
-                                               PublishRoute* route = nullptr);
+  std::vector<hub::PublishResult> publishBatch(
+      std::span<const hub::Publication* const> publications, PublishRoute* route = nullptr);
 
   // Any thread: check the connection now (another connection to the same
   // Redis was lost, so this one may be dead too, unnoticed while idle).

@@ -182,8 +182,9 @@ void RedisSessionStore::run() {
         continue;
       }
       Node& node = nodes_[address];
-      if (!node.backoff) node.backoff = std::make_unique<Backoff>(kBackoffInitialMs, kBackoffMaxMs,
-                                                                  std::random_device{}());
+      if (!node.backoff)
+        node.backoff =
+            std::make_unique<Backoff>(kBackoffInitialMs, kBackoffMaxMs, std::random_device{}());
       if (!node.connection.connected()) {
         std::string error;
         // Within the backoff after a failure the work is answered at once
@@ -192,8 +193,9 @@ void RedisSessionStore::run() {
         if (steadyMs() < node.retryAtMs ||
             !node.connection.connect(config_.broker.redis, address, error)) {
           if (!error.empty()) {
-            logger_.logLimited(telemetry::LogLevel::Warn, "broker_disconnected",
-                               {{"connection", "sessions"}, {"address", address}, {"message", error}});
+            logger_.logLimited(
+                telemetry::LogLevel::Warn, "broker_disconnected",
+                {{"connection", "sessions"}, {"address", address}, {"message", error}});
             node.retryAtMs = steadyMs() + node.backoff->nextMs();
           }
           fail(operations);

@@ -72,8 +72,7 @@ class RedisSessionStore final : public hub::SessionStore {
   void run();
   // Sends `batch` as one pipeline to one node; false when the connection
   // failed (what is left in `batch` was not answered).
-  bool send(RedisConnection& connection, const std::string& address,
-            std::vector<Operation>& batch);
+  bool send(RedisConnection& connection, const std::string& address, std::vector<Operation>& batch);
   void fail(std::vector<Operation>& batch);
   void enqueue(Operation&& operation);
 

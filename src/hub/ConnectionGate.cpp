@@ -209,6 +209,23 @@ ws::UpgradeDecision ConnectionGate::admitAccept(const net::PeerAddress& peer) {
   return decision;
 }
 
+ws::UpgradeDecision ConnectionGate::refuseSharedAttempts(const auth::IpAddress& client,
+                                                         int retryAfterSeconds) {
+  constexpr std::string_view kMessage = "too many connection attempts from this address";
+  refusals_[static_cast<size_t>(Refusal::TooManyAttempts)].fetch_add(1, std::memory_order_relaxed);
+  // No target: the request has been answered to the engine already.
+  logger_.logLimited(telemetry::LogLevel::Warn, "connection_refused",
+                     {{"reason", refusalName(Refusal::TooManyAttempts)},
+                      {"status", 429},
+                      {"client", client.toString()},
+                      {"counted", "across instances"},
+                      {"message", kMessage}});
+  ws::UpgradeDecision decision =
+      ws::UpgradeDecision::refuse(429, "RATE_LIMITED", std::string(kMessage));
+  decision.headers.push_back(text::concat("Retry-After: ", std::to_string(retryAfterSeconds)));
+  return decision;
+}
+
 ws::UpgradeDecision ConnectionGate::admit(const ws::HandshakeRequest& request,
                                           const net::PeerAddress& peer, Admission& admission) {
   std::string_view traceOutcome;
@@ -264,6 +281,7 @@ ws::UpgradeDecision ConnectionGate::decide(const ws::HandshakeRequest& request,
   admission.slot = ConnectionSlot(&connections_);
 
   const auth::Admission address = addresses_.admit(client, monotonicMs());
+  admission.attemptCounted = config_.limits.connectionAttemptsPerMinute != 0;
   if (!address.admitted) {
     const bool table = address.reason == auth::AdmissionRefusal::AddressTableFull;
     const bool attempts = address.reason == auth::AdmissionRefusal::TooManyAttempts;

@@ -93,6 +93,8 @@ class ConnectionGate final : public Gate {
   ws::UpgradeDecision admitAccept(const net::PeerAddress& peer) override;
 
   // Gate.
+  ws::UpgradeDecision refuseSharedAttempts(const auth::IpAddress& client,
+                                           int retryAfterSeconds) override;
   auth::AccessDecision mayAccess(const auth::Identity* identity,
                                  std::string_view channel) const override;
   bool credentialsRequired() const override { return authenticator_.required(); }

@@ -50,6 +50,9 @@ struct Admission {
   auth::IpAddress client;
   auth::AddressLease lease;
   ConnectionSlot slot;
+  // The upgrade reached the per-address attempt check (counted there,
+  // admitted or not): it counts in the shared attempts too.
+  bool attemptCounted = false;
 };
 
 class Gate {
@@ -71,6 +74,11 @@ class Gate {
   // checked at `nowSeconds`.
   virtual bool credentialsRequired() const = 0;
   virtual auth::AuthOutcome authenticate(std::string_view token, int64_t nowSeconds) const = 0;
+  // Any worker thread: the refusal of an upgrade whose client's attempts,
+  // counted across instances, are past limits.connection_attempts_per_minute
+  // (the same 429 as the local limit's), counted and logged as it is.
+  virtual ws::UpgradeDecision refuseSharedAttempts(const auth::IpAddress& client,
+                                                   int retryAfterSeconds) = 0;
   // Client messages a connection may send a minute (0: no limit).
   virtual uint32_t messagesPerMinute() const = 0;
   // Forgets what it tracks of clients long gone; one worker calls it

@@ -46,13 +46,15 @@ ws::UpgradeDecision LocalHub::onAccept(const net::PeerAddress& peer) {
 }
 
 ws::UpgradeDecision LocalHub::onUpgrade(const ws::HandshakeRequest& request,
-                                        const net::PeerAddress& peer) {
+                                        const net::PeerAddress& peer,
+                                        const ws::DeferredUpgrade& later) {
   auto session = std::make_unique<Session>(gate_.messagesPerMinute());
   ws::UpgradeDecision decision = gate_.admit(request, peer, session->admission);
-  if (decision.status != 0) return decision;
+  if (decision.status != 0) return shareAttempt(session->admission, std::move(decision), later);
   session->dedicatedChannel = session->admission.dedicatedChannel;
+  Session& admitted = *session;
   decision.session = std::move(session);
-  return decision;
+  return shareAttempt(admitted.admission, std::move(decision), later);
 }
 
 void LocalHub::onOpen(ws::WebSocket& socket) {
@@ -129,6 +131,7 @@ bool LocalHub::onPing(ws::WebSocket& socket) {
   auto& session = *static_cast<Session*>(socket.session());
   switch (session.rate.check(static_cast<int64_t>(worker_.loop().nowMs()))) {
     case auth::RateVerdict::Allowed:
+      if (sharedCounters_ != nullptr) shareMessage(session);
       return true;
     case auth::RateVerdict::Limited:
       stats::singleWriterAdd(stats_.rateLimited);
@@ -144,6 +147,7 @@ void LocalHub::onMessage(ws::WebSocket& socket, std::string_view payload, bool b
   auto& session = *static_cast<Session*>(socket.session());
   switch (session.rate.check(static_cast<int64_t>(worker_.loop().nowMs()))) {
     case auth::RateVerdict::Allowed:
+      if (sharedCounters_ != nullptr) shareMessage(session);
       break;
     case auth::RateVerdict::Limited:
       stats::singleWriterAdd(stats_.rateLimited);

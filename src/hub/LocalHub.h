@@ -33,6 +33,7 @@
 #include "hub/ServerMessages.h"
 #include "hub/Session.h"
 #include "hub/SessionStore.h"
+#include "hub/SharedCounters.h"
 #include "hub/StaticSite.h"
 #include "net/TimerWheel.h"
 #include "telemetry/ActiveSpan.h"
@@ -85,14 +86,24 @@ class LocalHub final : public ws::WebSocketHandler, private net::Timer::Handler 
 
   // A connection in its handshake holds a place under its address's cap.
   ws::UpgradeDecision onAccept(const net::PeerAddress& peer) override;
-  ws::UpgradeDecision onUpgrade(const ws::HandshakeRequest& request,
-                                const net::PeerAddress& peer) override;
+  // With shared limits, an upgrade admitted here is answered once the
+  // attempt has been counted across instances (or that failed).
+  ws::UpgradeDecision onUpgrade(const ws::HandshakeRequest& request, const net::PeerAddress& peer,
+                                const ws::DeferredUpgrade& later) override;
   void onOpen(ws::WebSocket& socket) override;
   void onMessage(ws::WebSocket& socket, std::string_view payload, bool binary) override;
   // A ping is a client message: it spends the same budget (and may 4029).
   bool onPing(ws::WebSocket& socket) override;
   void onDrain(ws::WebSocket& socket) override;
   void onClose(ws::WebSocket& socket, uint16_t code, std::string_view reason) override;
+
+  // broker.type redis: connection attempts and client messages are counted
+  // across instances too (LocalHubSharedLimits.cpp). Both outlive the
+  // worker's loop; without them (memory) every limit is this instance's.
+  void shareLimits(SharedCounters* counters, SharedLimitStats* stats) {
+    sharedCounters_ = counters;
+    sharedStats_ = stats;
+  }
 
   // Plain HTTP on the public port (the demo page, /client.js) is answered
   // from `site`, which must outlive the worker; without one, engine default.
@@ -155,11 +166,26 @@ class LocalHub final : public ws::WebSocketHandler, private net::Timer::Handler 
   void scheduleExpiry(Session& session);
   void onTimer(net::Timer& timer) override;  // the address-table sweep
 
+  // Shared limits (LocalHubSharedLimits.cpp). An admitted upgrade waits
+  // for its client's attempts across instances; a refused one is counted
+  // without waiting.
+  ws::UpgradeDecision shareAttempt(const Admission& admission, ws::UpgradeDecision decision,
+                                   const ws::DeferredUpgrade& later);
+  void answerSharedAttempt(const auth::IpAddress& client, ws::UpgradeDecision& decision,
+                           std::optional<uint64_t> total, const ws::DeferredUpgrade& later);
+  // A message the local limit allowed, counted across instances; the
+  // answer closes the connection (4029) when its client is past the limit.
+  void shareMessage(Session& session);
+  void addSharedMessages(Session& session, uint32_t amount);
+  void answerSharedMessages(Session& session, std::optional<uint64_t> total);
+
   Hub& hub_;
   ws::Worker& worker_;
   Gate& gate_;
   telemetry::Logger& logger_;
   const StaticSite* site_ = nullptr;
+  SharedCounters* sharedCounters_ = nullptr;
+  SharedLimitStats* sharedStats_ = nullptr;
   net::Timer sweepTimer_{this};
   ClientMessageParser parser_;  // reused: client messages arrive all the time
   // Publications handed in by deliver() from any thread; drainInbox() takes

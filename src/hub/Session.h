@@ -9,11 +9,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "auth/MessageRateLimiter.h"
+#include "auth/SharedMessageTally.h"
 #include "hub/ClientMessage.h"
 #include "hub/Gate.h"
 #include "hub/HeldBack.h"
@@ -62,6 +64,11 @@ struct Session final : ws::SessionData, net::Timer::Handler {
   size_t endpoint = 0;           // its EndpointLabels index
   Admission admission;           // identity, client address, lease, slot
   auth::MessageRateLimiter rate;
+  // broker.type redis: the messages on their way to the count shared by the
+  // instances, and what an answer finds this session by once it is back on
+  // the worker (expired when the session is gone; made with the first).
+  auth::SharedMessageTally sharedMessages;
+  std::shared_ptr<Session*> sharedHandle;
   net::Timer expiry{this};
   std::vector<SessionSubscription> subscriptions;
   HeldBack heldBack;  // while the socket is blocked

@@ -84,6 +84,17 @@ void WebSocket::readAvailable() {
 
 void WebSocket::onHandshakeBytes(std::string_view bytes) {
   const size_t limit = worker_.options().maxHeaderBytes;
+  if (awaited_) {
+    // Frames sent before the 101, kept for after it: a client may send no
+    // more than a message and a head's worth meanwhile.
+    if (handshakeBuffer_.size() + bytes.size() >
+        awaitedHeadLength_ + limit + worker_.options().maxMessageBytes) {
+      destroy();
+      return;
+    }
+    handshakeBuffer_.append(bytes);
+    return;
+  }
   // Search from just before the new bytes: the blank line may straddle reads.
   const size_t searchFrom = handshakeBuffer_.size() > 3 ? handshakeBuffer_.size() - 3 : 0;
   handshakeBuffer_.append(bytes);
@@ -111,8 +122,34 @@ void WebSocket::finishHandshake(size_t headLength) {
     refuse(error.status, "BAD_HANDSHAKE", error.message);
     return;
   }
-  UpgradeDecision decision = worker_.handler().onUpgrade(request, peer_);
-  if (decision.status != 0) {
+  auto target = std::make_shared<WebSocket*>(this);
+  UpgradeDecision decision =
+      worker_.handler().onUpgrade(request, peer_, DeferredUpgrade(std::weak_ptr(target)));
+  if (decision.deferred) {
+    awaited_ = std::move(target);
+    awaitedHeadLength_ = headLength;
+    return;
+  }
+  completeUpgrade(request, std::move(decision), headLength);
+}
+
+void WebSocket::answerLater(UpgradeDecision decision) {
+  awaited_.reset();  // answered once
+  if (state_ != State::Handshake || closeAfterFlush_) return;
+  // The head is parsed again: the views of the first parse pointed into a
+  // buffer that early frames may have grown since.
+  const std::string_view head(handshakeBuffer_.data(), awaitedHeadLength_);
+  HandshakeRequest request;
+  HandshakeError error;
+  if (!parseHandshake(head, request, error)) return;  // it parsed the first time
+  completeUpgrade(request, std::move(decision), awaitedHeadLength_);
+}
+
+void WebSocket::completeUpgrade(const HandshakeRequest& request, UpgradeDecision decision,
+                                size_t headLength) {
+  if (decision.status != 0 || decision.deferred) {
+    // A handler answering later with later() again is a bug: refused, not hung.
+    if (decision.status == 0) decision = UpgradeDecision::refuse(500, "INTERNAL", "no decision");
     refuse(decision.status, decision.code, decision.message, decision.headers);
     return;
   }
@@ -449,8 +486,14 @@ void WebSocket::destroy() {
   worker_.loop().timers().cancel(timer_);
   fd_.reset();
   acceptHold_.reset();
+  awaited_.reset();  // a decision still to come finds the connection gone
   if (wasOpen) worker_.handler().onClose(*this, closeCode_, closeReason_);
   worker_.retire(*this, wasOpen);
+}
+
+void DeferredUpgrade::answer(UpgradeDecision decision) const {
+  const std::shared_ptr<WebSocket*> target = target_.lock();
+  if (target) (*target)->answerLater(std::move(decision));
 }
 
 }  // namespace wsr::ws

@@ -19,6 +19,7 @@
 #include "net/SharedBuffer.h"
 #include "net/Socket.h"
 #include "net/TimerWheel.h"
+#include "ws/DeferredUpgrade.h"
 #include "ws/FrameParser.h"
 #include "ws/FrameWriter.h"
 #include "ws/WebSocketHandler.h"
@@ -86,6 +87,7 @@ class WebSocket final : net::EventLoop::IoHandler,
 
  private:
   friend class Worker;
+  friend class DeferredUpgrade;
 
   enum class State : uint8_t { Handshake, Open, Closing, Gone };
 
@@ -102,6 +104,11 @@ class WebSocket final : net::EventLoop::IoHandler,
   void readAvailable();
   void onHandshakeBytes(std::string_view bytes);
   void finishHandshake(size_t headLength);
+  // The handler's decision on the request head's first `headLength` bytes,
+  // given at once or later (answerLater, through a DeferredUpgrade).
+  void completeUpgrade(const HandshakeRequest& request, UpgradeDecision decision,
+                       size_t headLength);
+  void answerLater(UpgradeDecision decision);
   void refuse(int status, std::string_view code, std::string_view message,
               const std::vector<std::string>& headers = {});
   // A plain GET or HEAD the handler answers (onHttpRequest); false when it is
@@ -155,6 +162,10 @@ class WebSocket final : net::EventLoop::IoHandler,
 
   std::string handshakeBuffer_;              // request head bytes; emptied after the upgrade
   std::unique_ptr<SessionData> acceptHold_;  // onAccept's, until the head is complete
+  // While the handler's decision is awaited (UpgradeDecision::later()): what
+  // its DeferredUpgrade points to, and the head's length in handshakeBuffer_.
+  std::shared_ptr<WebSocket*> awaited_;
+  size_t awaitedHeadLength_ = 0;
   std::unique_ptr<FrameParser> parser_;
   net::SendQueue queue_;
   std::unique_ptr<SessionData> session_;

@@ -16,6 +16,7 @@
 namespace wsr::ws {
 
 class WebSocket;
+class DeferredUpgrade;
 
 // Per-connection application state, created when the upgrade is accepted and
 // destroyed with the connection.
@@ -35,9 +36,17 @@ struct UpgradeDecision {
   std::string protocol;  // the Sec-WebSocket-Protocol to answer with, if any
   std::unique_ptr<SessionData> session;
 
+  // Neither yet: the handler answers through its DeferredUpgrade.
+  bool deferred = false;
+
   static UpgradeDecision accept(std::unique_ptr<SessionData> session = nullptr) {
     UpgradeDecision decision;
     decision.session = std::move(session);
+    return decision;
+  }
+  static UpgradeDecision later() {
+    UpgradeDecision decision;
+    decision.deferred = true;
     return decision;
   }
   static UpgradeDecision refuse(int status, std::string code, std::string message) {
@@ -64,10 +73,15 @@ class WebSocketHandler {
     (void)peer;
     return UpgradeDecision::accept();
   }
-  // A valid RFC 6455 request arrived: accept or refuse it (path, auth, limits).
-  virtual UpgradeDecision onUpgrade(const HandshakeRequest& request, const net::PeerAddress& peer) {
+  // A valid RFC 6455 request arrived: accept or refuse it (path, auth,
+  // limits), or return UpgradeDecision::later() and answer through `later`
+  // (a copy of it may be kept) on this worker's thread. `request` is valid
+  // only during the call.
+  virtual UpgradeDecision onUpgrade(const HandshakeRequest& request, const net::PeerAddress& peer,
+                                    const DeferredUpgrade& later) {
     (void)request;
     (void)peer;
+    (void)later;
     return UpgradeDecision::accept();
   }
   // A plain HTTP GET or HEAD that asks for no upgrade (no Upgrade, no
