@@ -109,6 +109,22 @@ std::vector<MetricFamily> RouterCollector::Collect() const {
                     "Publications answered 503 UNAVAILABLE because of the broker.");
   addSample(publishFailures, static_cast<double>(broker.publishFailures), {{"broker", brokerName}});
   out.push_back(std::move(publishFailures));
+  const std::pair<const char*, const char*> mirrorSeries[] = {
+      {"wsrouter_broker_replayed_total",
+       "Publications delivered from the stream while catching up after a reconnection."},
+      {"wsrouter_broker_lost_total",
+       "Seqs this instance never received from the broker (each announced with a gap)."},
+      {"wsrouter_broker_epoch_changes_total",
+       "Channel numberings that restarted under a new epoch (the broker lost the channel)."},
+      {"wsrouter_broker_numbering_conflicts_total",
+       "Seqs the broker numbered twice (a failover lost writes); each restarts the numbering."}};
+  const uint64_t mirrorValues[] = {broker.replayed, broker.lost, broker.epochChanges,
+                                   broker.numberingConflicts};
+  for (size_t i = 0; i < std::size(mirrorValues); ++i) {
+    MetricFamily family = counterFamily(mirrorSeries[i].first, mirrorSeries[i].second);
+    addSample(family, static_cast<double>(mirrorValues[i]), {{"broker", brokerName}});
+    out.push_back(std::move(family));
+  }
   MetricFamily latency = telemetry::histogramFamily(
       "wsrouter_broker_command_duration_seconds",
       "Round trips of broker commands (a pipeline of publications, a channel read).");

@@ -24,6 +24,11 @@ struct BrokerStats {
   uint64_t errors = 0;           // failed operations: connections lost, commands that failed
   uint64_t reconnects = 0;       // connections made again after one was lost or refused
   uint64_t publishFailures = 0;  // publications answered 503 because of the broker
+  // Redis: what the mirrors met (RedisSubscriber says what each is).
+  uint64_t replayed = 0;
+  uint64_t lost = 0;
+  uint64_t epochChanges = 0;
+  uint64_t numberingConflicts = 0;
   stats::LatencyHistogram::Snapshot commandLatency;  // Redis command round trips
 };
 

@@ -409,6 +409,10 @@ BrokerStats RedisBroker::stats() const {
     out.errors += publisher.errors() + subscriber.errors();
     out.reconnects += publisher.reconnects() + subscriber.reconnects();
     out.publishFailures += publisher.failures();
+    out.replayed += subscriber.replayed();
+    out.lost += subscriber.lostSeqs();
+    out.epochChanges += subscriber.epochChanges();
+    out.numberingConflicts += subscriber.conflicts();
     publisher.addLatency(out.commandLatency);
     subscriber.addLatency(out.commandLatency);
   }

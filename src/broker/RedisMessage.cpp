@@ -24,7 +24,8 @@ bool number(std::optional<std::string_view> text, T& out) {
 }  // namespace
 
 std::string encodeRedisMessage(uint64_t seq, uint64_t epoch, int64_t tsMs, std::string_view type,
-                               std::string_view key, std::string_view data) {
+                               std::string_view key, std::string_view data, uint64_t origin,
+                               std::string_view traceparent) {
   std::string out = std::to_string(seq);
   out += ' ';
   out += std::to_string(epoch);
@@ -34,6 +35,10 @@ std::string encodeRedisMessage(uint64_t seq, uint64_t epoch, int64_t tsMs, std::
   out += type;
   out += ' ';
   out += std::to_string(key.size());
+  out += ' ';
+  out += std::to_string(origin);
+  out += ' ';
+  out += traceparent.empty() ? std::string_view("-") : traceparent;
   out += '\n';
   out += key;
   out += data;
@@ -48,8 +53,25 @@ std::optional<RedisMessage> decodeRedisMessage(std::string_view bytes) {
     return std::nullopt;
   }
   const auto type = word(bytes, ' ');
-  if (!type || !number(word(bytes, '\n'), keyBytes) || keyBytes > bytes.size()) {
+  // The rest of the head: `<key length>`, or `<key length> <origin> <traceparent>`.
+  std::optional<std::string_view> head = word(bytes, '\n');
+  if (!type || !head) return std::nullopt;
+  std::string_view rest = *head;
+  const size_t space = rest.find(' ');
+  if (!number(std::optional<std::string_view>(rest.substr(0, space)), keyBytes) ||
+      keyBytes > bytes.size()) {
     return std::nullopt;
+  }
+  if (space != std::string_view::npos) {
+    rest.remove_prefix(space + 1);
+    const size_t next = rest.find(' ');
+    if (next == std::string_view::npos ||
+        !number(std::optional<std::string_view>(rest.substr(0, next)), out.origin)) {
+      return std::nullopt;
+    }
+    const std::string_view trace = rest.substr(next + 1);
+    if (trace.empty() || trace.find(' ') != std::string_view::npos) return std::nullopt;
+    if (trace != "-") out.publication.traceparent = std::string(trace);
   }
   if (out.seq == 0) return std::nullopt;
   out.publication.type = std::string(*type);

@@ -3,13 +3,16 @@
 // channel, in the channel's stream and as its retained value, the same
 // bytes, written by the publish script (RedisScript.cpp) and read here:
 //
-//   <seq> <epoch> <ts> <type> <key length>\n<key><data>
+//   <seq> <epoch> <ts> <type> <key length> <origin> <traceparent>\n<key><data>
 //
 // Numbers in decimal; `type` is [A-Za-z0-9_.-]{1,64} (the publish API's
 // rule), so neither it nor the numbers hold a space; the key is counted,
 // so it may hold anything; `data` is the publisher's JSON, byte for byte,
-// to the end. Each instance builds the frames from it once (Hub::build),
-// so every instance sends the same bytes.
+// to the end. `origin` is the publication's id, given by the instance that
+// took it (so that a seq numbered twice is told from a replay); the
+// traceparent is the W3C context of its broker.publish span, `-` for none.
+// The form without the last two fields (wsrouter before them) is read too. Each instance builds the
+// frames from it once (Hub::build), so every instance sends the same bytes.
 
 #include <cstdint>
 #include <optional>
@@ -24,12 +27,14 @@ struct RedisMessage {
   uint64_t seq = 0;
   uint64_t epoch = 0;
   int64_t tsMs = 0;
-  hub::Publication publication;  // channel left empty: the carrier names it
+  uint64_t origin = 0;           // 0: not given
+  hub::Publication publication;  // channel left empty: the carrier names it; traceparent set
 };
 
 // What the script writes (tests, and tools that speak to the same Redis).
 std::string encodeRedisMessage(uint64_t seq, uint64_t epoch, int64_t tsMs, std::string_view type,
-                               std::string_view key, std::string_view data);
+                               std::string_view key, std::string_view data, uint64_t origin = 0,
+                               std::string_view traceparent = {});
 // Null when the bytes are not such a message.
 std::optional<RedisMessage> decodeRedisMessage(std::string_view bytes);
 

@@ -27,7 +27,10 @@ hub::PublishResult unavailable(std::string why) {
 
 RedisPublisher::RedisPublisher(const config::Config& config, std::string address,
                                telemetry::Logger& logger)
-    : config_(config), address_(std::move(address)), logger_(logger) {}
+    : config_(config),
+      address_(std::move(address)),
+      logger_(logger),
+      originBase_((static_cast<uint64_t>(std::random_device{}()) << 32) ^ std::random_device{}()) {}
 
 RedisPublisher::~RedisPublisher() {
   stop();
@@ -101,9 +104,13 @@ std::vector<hub::PublishResult> RedisPublisher::publishBatch(
       continue;
     }
     auto request = std::make_unique<Request>();
+    // Ids unique across instances: a random start each, then counted.
+    uint64_t origin = originBase_ + originCount_.fetch_add(1, std::memory_order_relaxed);
+    if (origin == 0) origin = 1;
     request->args = publishArguments(
         publication.channel, publication.type, publication.key, publication.data, nowMs,
-        config_.namespaceFor(publication.channel), config_.broker.redis.channelTtlMs, cluster);
+        config_.namespaceFor(publication.channel), config_.broker.redis.channelTtlMs, cluster,
+        origin, publication.traceparent);
     request->asking = route != nullptr && route->asking;
     answers[i] = request->done.get_future();
     requests.push_back(std::move(request));

@@ -108,6 +108,9 @@ class RedisPublisher {
   bool recheck_ = false;
   std::thread thread_;
 
+  // Publication ids (RedisMessage's origin).
+  const uint64_t originBase_;
+  std::atomic<uint64_t> originCount_{0};
   std::atomic<bool> connected_{false};
   std::atomic<bool> attempted_{false};
   std::atomic<uint64_t> errors_{0};

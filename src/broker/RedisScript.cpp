@@ -14,7 +14,8 @@ namespace {
 // while the channel lives are declared, since Redis Cluster answers
 // TRYAGAIN to a script naming a missing key while its slot migrates.
 // ARGV: pub/sub channel, ts, type, key, data, history size, retain (0/1),
-// ttl ms, sharded pub/sub (1: SPUBLISH, Redis Cluster; 0: PUBLISH). The
+// ttl ms, sharded pub/sub (1: SPUBLISH, Redis Cluster; 0: PUBLISH), the
+// publication's origin id, its traceparent (or '-'). The
 // pub/sub channel is no key: it has the keys' hash tag, so SPUBLISH goes
 // to the slot the script runs on.
 // The epoch is the Redis clock in microseconds when the channel's first
@@ -43,7 +44,8 @@ if seq == 1 or not epoch then
 end
 local ttl = tonumber(ARGV[8])
 local message = string.format('%d', seq) .. ' ' .. epoch .. ' ' .. ARGV[2] .. ' ' .. ARGV[3] ..
-  ' ' .. string.format('%d', #ARGV[4]) .. '\n' .. ARGV[4] .. ARGV[5]
+  ' ' .. string.format('%d', #ARGV[4]) .. ' ' .. ARGV[10] .. ' ' .. ARGV[11] .. '\n' ..
+  ARGV[4] .. ARGV[5]
 redis.call('PEXPIRE', KEYS[1], ttl)
 if stream then
   redis.call('XADD', stream, 'MAXLEN', '~', history, '0-' .. string.format('%d', seq), 'm', message)
@@ -67,14 +69,27 @@ bool toNumber(std::string_view text, uint64_t& out) {
 
 }  // namespace
 
+constexpr std::string_view kRestartNumbering = R"lua(
+if redis.call('HGET', KEYS[1], 'epoch') == ARGV[1] then
+  redis.call('HSET', KEYS[1], 'seq', 0)
+  return 1
+end
+return 0
+)lua";
+
 std::string_view publishScript() {
   return kScript;
+}
+
+std::string_view restartNumberingScript() {
+  return kRestartNumbering;
 }
 
 std::vector<std::string> publishArguments(std::string_view channel, std::string_view type,
                                           std::string_view key, std::string_view data, int64_t tsMs,
                                           const config::NamespaceConfig& settings,
-                                          uint32_t channelTtlMs, bool shardedPubsub) {
+                                          uint32_t channelTtlMs, bool shardedPubsub,
+                                          uint64_t origin, std::string_view traceparent) {
   std::vector<std::string> args{"1", seqKey(channel)};
   if (settings.historySize > 0) args.push_back(streamKey(channel));
   if (settings.retainLast) args.push_back(lastKey(channel));
@@ -83,7 +98,8 @@ std::vector<std::string> publishArguments(std::string_view channel, std::string_
        {pubsubChannel(channel), std::to_string(tsMs), std::string(type), std::string(key),
         std::string(data), std::to_string(settings.historySize),
         std::string(settings.retainLast ? "1" : "0"), std::to_string(channelTtlMs),
-        std::string(shardedPubsub ? "1" : "0")}) {
+        std::string(shardedPubsub ? "1" : "0"), std::to_string(origin),
+        traceparent.empty() ? std::string("-") : std::string(traceparent)}) {
     args.push_back(std::move(value));
   }
   return args;

@@ -17,13 +17,17 @@ namespace wsr::broker {
 
 // The Lua text (RedisScript.cpp says what it does).
 std::string_view publishScript();
+// KEYS[1] the seq hash, ARGV[1] an epoch: sets the seq to 0 if the epoch is
+// still that one, so that the next publication starts a new epoch.
+std::string_view restartNumberingScript();
 
 // EVALSHA's arguments after the SHA: numkeys, the keys, then the values.
 // `shardedPubsub` (Redis Cluster): the script publishes with SPUBLISH.
 std::vector<std::string> publishArguments(std::string_view channel, std::string_view type,
                                           std::string_view key, std::string_view data, int64_t tsMs,
                                           const config::NamespaceConfig& settings,
-                                          uint32_t channelTtlMs, bool shardedPubsub = false);
+                                          uint32_t channelTtlMs, bool shardedPubsub = false,
+                                          uint64_t origin = 0, std::string_view traceparent = {});
 
 struct PublishAnswer {
   uint64_t seq = 0;

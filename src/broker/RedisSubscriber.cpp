@@ -14,6 +14,7 @@
 #include "broker/ClusterSlot.h"
 #include "broker/RedisKeys.h"
 #include "broker/RedisMessage.h"
+#include "broker/RedisScript.h"
 #include "net/EventLoop.h"
 
 namespace wsr::broker {
@@ -372,7 +373,7 @@ void RedisSubscriber::handle(const redisReply& reply) {
     std::shared_ptr<hub::Channel> channel = hub_.find(name);
     if (!channel) return;
     message->publication.channel = std::string(name);
-    hub_.accept(*channel, message->publication, message->epoch, message->seq, message->tsMs);
+    accept(*channel, *message, false);
   } else if (kind == "subscribe" || kind == "ssubscribe") {
     const std::string channel(name);
     auto it = subscribed_.find(channel);
@@ -468,12 +469,14 @@ bool RedisSubscriber::sync(const std::string& name) {
     std::vector<std::shared_ptr<const hub::PublishedMessage>> history;
     history.reserve(held.size());
     for (const RedisMessage& message : held)
-      history.push_back(hub_.rebuild(message.publication, message.seq, message.tsMs));
+      history.push_back(
+          hub_.rebuild(message.publication, message.seq, message.tsMs, message.origin));
     std::shared_ptr<const hub::PublishedMessage> value;
     if (retained) {
       value = !history.empty() && history.back()->seq == retained->seq
                   ? history.back()
-                  : hub_.rebuild(retained->publication, retained->seq, retained->tsMs);
+                  : hub_.rebuild(retained->publication, retained->seq, retained->tsMs,
+                                 retained->origin);
     }
     hub_.prime(*channel, epoch, seq, history, std::move(value));
     return true;
@@ -484,13 +487,66 @@ bool RedisSubscriber::sync(const std::string& name) {
   // mirror holds of the old numbering is served no more.
   const uint64_t mirrored = channel->epoch();
   if (mirrored != 0 && epoch != mirrored && held.empty() && !retained) channel->forgetStored();
+  if (mirrored != 0 && epoch == mirrored && seq < channel->seq()) {
+    // Redis's count went back under the same epoch: it lost publications
+    // this mirror had (a failover to a replica that missed them).
+    restartNumbering(name, epoch, "Redis's seq is below what this instance had");
+    return true;
+  }
   if (retained && (held.empty() || retained->seq > held.back().seq)) {
     held.push_back(std::move(*retained));
   }
-  for (const RedisMessage& message : held) {
-    hub_.accept(*channel, message.publication, message.epoch, message.seq, message.tsMs);
-  }
+  for (const RedisMessage& message : held)
+    accept(*channel, message, true);
   return true;
+}
+
+void RedisSubscriber::accept(hub::Channel& channel, const RedisMessage& message, bool replay) {
+  // This thread is the mirror's only publisher: its seq stays until accept().
+  const uint64_t before = channel.seq();
+  switch (hub_.accept(channel, message.publication, message.epoch, message.seq, message.tsMs,
+                      message.origin)) {
+    case hub::Channel::Accepted::Next:
+      if (replay) replayed_.fetch_add(1, std::memory_order_relaxed);
+      break;
+    case hub::Channel::Accepted::Hole:
+      lostSeqs_.fetch_add(message.seq - before - 1, std::memory_order_relaxed);
+      if (replay) replayed_.fetch_add(1, std::memory_order_relaxed);
+      break;
+    case hub::Channel::Accepted::Restart:
+      epochChanges_.fetch_add(1, std::memory_order_relaxed);
+      break;
+    case hub::Channel::Accepted::Diverged:
+      restartNumbering(channel.name(), message.epoch, "a seq came again as another publication");
+      break;
+    case hub::Channel::Accepted::Ignored:
+    case hub::Channel::Accepted::Duplicate:
+      break;
+  }
+}
+
+void RedisSubscriber::restartNumbering(const std::string& channel, uint64_t epoch,
+                                       std::string_view why) {
+  conflicts_.fetch_add(1, std::memory_order_relaxed);
+  logger_.logLimited(telemetry::LogLevel::Error, "broker_numbering_conflict",
+                     {{"channel", channel},
+                      {"address", address_},
+                      {"message", why},
+                      {"effect", "numbering restarted: the next publication starts a new epoch"}});
+  // Only if nobody restarted it meanwhile (the epoch is still the one the
+  // conflict was seen in): seq 0 makes the publish script start a new
+  // epoch with the next publication, and drop the old stream and value.
+  std::string error;
+  Reply reply = reader_.command(
+      {"EVAL", std::string(restartNumberingScript()), "1", seqKey(channel), std::to_string(epoch)},
+      error);
+  if (!reply || reply->type == REDIS_REPLY_ERROR) {
+    errors_.fetch_add(1, std::memory_order_relaxed);
+    logger_.logLimited(telemetry::LogLevel::Error, "broker_error",
+                       {{"connection", "read"},
+                        {"channel", channel},
+                        {"message", reply ? std::string(reply->str, reply->len) : error}});
+  }
 }
 
 }  // namespace wsr::broker

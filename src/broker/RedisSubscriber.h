@@ -39,6 +39,7 @@
 #include <vector>
 
 #include "broker/RedisConnection.h"
+#include "broker/RedisMessage.h"
 #include "config/Config.h"
 #include "hub/ChannelInterest.h"
 #include "hub/Hub.h"
@@ -83,6 +84,14 @@ class RedisSubscriber final : public hub::ChannelInterest {
   void addLatency(stats::LatencyHistogram::Snapshot& into) const { latency_.addTo(into); }
   // Channels subscribed in Redis now (for tests and the stats view).
   size_t subscribedChannels() const { return subscribedCount_.load(std::memory_order_relaxed); }
+  // What the mirrors met: publications delivered from the stream when
+  // catching up after a reconnection; seqs never received (each announced
+  // with a `gap`); numberings that restarted (a new epoch); seqs numbered
+  // twice (a failover lost writes: a new epoch was started).
+  uint64_t replayed() const { return replayed_.load(std::memory_order_relaxed); }
+  uint64_t lostSeqs() const { return lostSeqs_.load(std::memory_order_relaxed); }
+  uint64_t epochChanges() const { return epochChanges_.load(std::memory_order_relaxed); }
+  uint64_t conflicts() const { return conflicts_.load(std::memory_order_relaxed); }
 
  private:
   struct Change {
@@ -108,6 +117,14 @@ class RedisSubscriber final : public hub::ChannelInterest {
   // Primes the channel's mirror from Redis, or catches it up; false when
   // the connection failed.
   bool sync(const std::string& channel);
+  // Hands one of Redis's publications to the channel's mirror, and counts
+  // what it was; `replay`: read from the stream while catching up.
+  void accept(hub::Channel& channel, const RedisMessage& message, bool replay);
+  // Redis numbered again seqs this mirror had (a failover to a replica that
+  // missed writes): the channel's numbering is restarted, so that its next
+  // publication comes under a new epoch, announced to every subscriber of
+  // every instance, rather than reusing seqs some of them already had.
+  void restartNumbering(const std::string& channel, uint64_t epoch, std::string_view why);
   void send(const std::vector<std::string>& command);
   void subscribe(const std::string& channel);
   void unsubscribe(const std::string& channel);
@@ -152,6 +169,10 @@ class RedisSubscriber final : public hub::ChannelInterest {
   std::atomic<uint64_t> errors_{0};
   std::atomic<uint64_t> reconnects_{0};
   std::atomic<size_t> subscribedCount_{0};
+  std::atomic<uint64_t> replayed_{0};
+  std::atomic<uint64_t> lostSeqs_{0};
+  std::atomic<uint64_t> epochChanges_{0};
+  std::atomic<uint64_t> conflicts_{0};
   stats::LatencyHistogram latency_;  // written by the thread only
 };
 

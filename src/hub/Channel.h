@@ -68,12 +68,17 @@ class Channel {
     Next,       // the next seq
     Hole,       // seqs between the last seen and this one are lost
     Restart,    // another epoch: Redis lost the channel's data, numbering restarted
+    // A seq already seen, but another publication (another origin): Redis
+    // numbered again what it had numbered (a failover to a replica that
+    // missed writes). Not delivered; the broker starts a new epoch.
+    Diverged,
   };
   // A publication as Redis numbered it. build(seq, accepted) and
   // deliver(worker, message) as for publish(); nothing is built for an
   // Ignored or Duplicate one.
   template <typename Build, typename Deliver>
-  Accepted accept(uint64_t epoch, uint64_t seq, int64_t tsMs, Build&& build, Deliver&& deliver);
+  Accepted accept(uint64_t epoch, uint64_t seq, int64_t tsMs, uint64_t origin, Build&& build,
+                  Deliver&& deliver);
   // The first look after subscribing in Redis: the channel's epoch and seq
   // there, the stream's publications (oldest first) and the retained value.
   // Workers that waited are given to ready(worker). A primed mirror stays
@@ -145,7 +150,8 @@ class Channel {
   // Mirror only.
   bool primed_ = false;
   uint64_t epoch_ = 0;
-  WorkerSet waiting_;  // workers whose clients wait for prime()
+  uint64_t lastOrigin_ = 0;  // the origin of the last seq (0: not known)
+  WorkerSet waiting_;        // workers whose clients wait for prime()
 
   std::atomic<uint32_t> subscribers_{0};
 };
@@ -189,8 +195,8 @@ uint64_t Channel::publish(int64_t tsMs, Build&& build, Deliver&& deliver) {
 }
 
 template <typename Build, typename Deliver>
-Channel::Accepted Channel::accept(uint64_t epoch, uint64_t seq, int64_t tsMs, Build&& build,
-                                  Deliver&& deliver) {
+Channel::Accepted Channel::accept(uint64_t epoch, uint64_t seq, int64_t tsMs, uint64_t origin,
+                                  Build&& build, Deliver&& deliver) {
   std::lock_guard turn(turn_);
   Accepted accepted;
   bool seen = keeps();
@@ -201,6 +207,14 @@ Channel::Accepted Channel::accept(uint64_t epoch, uint64_t seq, int64_t tsMs, Bu
     if (epoch_ != 0 && epoch != epoch_) {
       accepted = Accepted::Restart;
     } else if (seq <= last) {
+      // Seen: a replay overlapping what came live, unless the publication
+      // under that seq is another one (known for the last seq, and for
+      // those the history holds).
+      if (origin != 0) {
+        const PublishedMessage* held = seq == last ? nullptr : history_.find(seq);
+        const uint64_t known = seq == last ? lastOrigin_ : held != nullptr ? held->origin : 0;
+        if (known != 0 && known != origin) return Accepted::Diverged;
+      }
       return Accepted::Duplicate;
     } else {
       accepted = seq == last + 1 ? Accepted::Next : Accepted::Hole;
@@ -219,6 +233,7 @@ Channel::Accepted Channel::accept(uint64_t epoch, uint64_t seq, int64_t tsMs, Bu
   if (accepted == Accepted::Restart) history_.reset();
   seq_.store(seq, std::memory_order_release);
   epoch_ = epoch;
+  lastOrigin_ = origin;
   lastPublishMs_ = tsMs;
   if (!message) return accepted;
   if (config_.historySize > 0) history_.append(message, seq, tsMs);
@@ -240,6 +255,7 @@ void Channel::prime(uint64_t epoch, uint64_t seq,
       history_.append(message, message->seq, message->tsMs);
   }
   retained_ = config_.retainLast ? std::move(retained) : nullptr;
+  lastOrigin_ = !history.empty() && history.back()->seq == seq ? history.back()->origin : 0;
   seq_.store(seq, std::memory_order_release);
   epoch_ = epoch;
   primed_ = true;

@@ -86,6 +86,13 @@ History::Replay History::replaySince(uint64_t since, uint64_t lastSeq, int64_t n
   return replay;
 }
 
+const PublishedMessage* History::find(uint64_t seq) const {
+  if (count_ == 0) return nullptr;
+  const uint64_t oldest = ring_[head_].seq;
+  if (seq < oldest || seq - oldest >= count_) return nullptr;
+  return ring_[slot(static_cast<size_t>(seq - oldest))].message.get();
+}
+
 uint64_t History::oldestSeq() const {
   return count_ == 0 ? 0 : ring_[head_].seq;
 }

@@ -40,6 +40,8 @@ class History {
 
   size_t size() const { return count_; }
   uint64_t oldestSeq() const;  // 0 when empty
+  // The publication held with `seq`, or null.
+  const PublishedMessage* find(uint64_t seq) const;
 
  private:
   friend struct HistoryInspector;  // tests: checks the ring's storage stays bounded

@@ -233,28 +233,33 @@ std::shared_ptr<Channel> Hub::find(std::string_view name) const {
 }
 
 Channel::Accepted Hub::accept(Channel& channel, const Publication& publication, uint64_t epoch,
-                              uint64_t seq, int64_t tsMs) {
+                              uint64_t seq, int64_t tsMs, uint64_t origin) {
   const Channel::Accepted accepted = channel.accept(
-      epoch, seq, tsMs,
+      epoch, seq, tsMs, origin,
       [&](uint64_t next, Channel::Accepted how) {
         std::shared_ptr<PublishedMessage> message =
             build(publication, channel.config(), next, tsMs, nullptr);
         message->afterHole = how == Channel::Accepted::Hole;
         message->restart = how == Channel::Accepted::Restart;
+        message->origin = origin;
         return std::shared_ptr<const PublishedMessage>(std::move(message));
       },
       [&](size_t worker, const std::shared_ptr<const PublishedMessage>& message) {
         if (worker < locals_.size()) locals_[worker]->deliver(message);
       });
-  if (accepted != Channel::Accepted::Ignored && accepted != Channel::Accepted::Duplicate) {
+  if (accepted != Channel::Accepted::Ignored && accepted != Channel::Accepted::Duplicate &&
+      accepted != Channel::Accepted::Diverged) {
     channel.totals().published.fetch_add(1, std::memory_order_relaxed);
   }
   return accepted;
 }
 
 std::shared_ptr<const PublishedMessage> Hub::rebuild(const Publication& publication, uint64_t seq,
-                                                     int64_t tsMs) {
-  return build(publication, config_.namespaceFor(publication.channel), seq, tsMs, nullptr);
+                                                     int64_t tsMs, uint64_t origin) {
+  std::shared_ptr<PublishedMessage> message =
+      build(publication, config_.namespaceFor(publication.channel), seq, tsMs, nullptr);
+  message->origin = origin;
+  return message;
 }
 
 void Hub::prime(Channel& channel, uint64_t epoch, uint64_t seq,

@@ -78,11 +78,12 @@ class Hub final : public PublishSink {
   std::shared_ptr<Channel> find(std::string_view name) const;
   // A publication Redis numbered (the pub/sub message, or the stream read
   // after a reconnection): built once, stored and fanned out like publish().
+  // `origin`: the publication's id from its publisher (0: not known).
   Channel::Accepted accept(Channel& channel, const Publication& publication, uint64_t epoch,
-                           uint64_t seq, int64_t tsMs);
+                           uint64_t seq, int64_t tsMs, uint64_t origin);
   // A stored publication's frames, for prime().
   std::shared_ptr<const PublishedMessage> rebuild(const Publication& publication, uint64_t seq,
-                                                  int64_t tsMs);
+                                                  int64_t tsMs, uint64_t origin);
   // The mirror's first state from Redis; the workers whose clients waited
   // are told to ask again.
   void prime(Channel& channel, uint64_t epoch, uint64_t seq,

@@ -28,6 +28,10 @@ struct PublishedMessage {
   // numbering restarted under a new epoch (`gap` reason `epoch`).
   bool afterHole = false;
   bool restart = false;
+  // Mirrors only: the publication's id, given by the instance that
+  // published it (0: not known). The same seq with another id is another
+  // publication: the numbering diverged (a failover lost writes).
+  uint64_t origin = 0;
 };
 
 }  // namespace wsr::hub

@@ -13,18 +13,43 @@ namespace {
 TEST(RedisMessage, RoundTripsEveryField) {
   const std::string bytes =
       encodeRedisMessage(1051, 1764000000123456, 1763790000456, "price_update", "AAPL",
-                         R"({"price":231.4,"note":"a b\nc"})");
+                         R"({"price":231.4,"note":"a b\nc"})", 987654321,
+                         "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
   EXPECT_EQ(bytes,
-            "1051 1764000000123456 1763790000456 price_update 4\nAAPL"
+            "1051 1764000000123456 1763790000456 price_update 4 987654321 "
+            "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01\nAAPL"
             R"({"price":231.4,"note":"a b\nc"})");
   const auto decoded = decodeRedisMessage(bytes);
   ASSERT_TRUE(decoded);
   EXPECT_EQ(decoded->seq, 1051u);
   EXPECT_EQ(decoded->epoch, 1764000000123456u);
   EXPECT_EQ(decoded->tsMs, 1763790000456);
+  EXPECT_EQ(decoded->origin, 987654321u);
+  EXPECT_EQ(decoded->publication.traceparent,
+            "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
   EXPECT_EQ(decoded->publication.type, "price_update");
   EXPECT_EQ(decoded->publication.key, "AAPL");
   EXPECT_EQ(decoded->publication.data, R"({"price":231.4,"note":"a b\nc"})");
+}
+
+TEST(RedisMessage, WithoutATraceTheFieldIsADash) {
+  const std::string bytes = encodeRedisMessage(1, 2, 3, "message", "", "{}", 4);
+  EXPECT_EQ(bytes, "1 2 3 message 0 4 -\n{}");
+  const auto decoded = decodeRedisMessage(bytes);
+  ASSERT_TRUE(decoded);
+  EXPECT_EQ(decoded->origin, 4u);
+  EXPECT_EQ(decoded->publication.traceparent, "");
+}
+
+// Streams and retained values written before the origin and trace fields
+// are read as they were, with no origin.
+TEST(RedisMessage, TheEarlierFormIsStillRead) {
+  const auto decoded = decodeRedisMessage("1051 17 99 price_update 4\nAAPL{}");
+  ASSERT_TRUE(decoded);
+  EXPECT_EQ(decoded->seq, 1051u);
+  EXPECT_EQ(decoded->origin, 0u);
+  EXPECT_EQ(decoded->publication.key, "AAPL");
+  EXPECT_EQ(decoded->publication.data, "{}");
 }
 
 // The key is counted, not delimited: spaces, newlines and digits in it are
@@ -42,7 +67,8 @@ TEST(RedisMessage, RefusesWhatIsNotOne) {
   for (const std::string bytes :
        {"", "1 2 3", "1 2 3 message", "1 2 3 message 5\nabc", "x 2 3 message 0\n{}",
         "1 y 3 message 0\n{}", "1 2 z message 0\n{}", "0 2 3 message 0\n{}", "1 2 3  0\n{}",
-        "-1 2 3 message 0\n{}", "1 2 3 message -1\n{}"}) {
+        "-1 2 3 message 0\n{}", "1 2 3 message -1\n{}", "1 2 3 message 0 5\n{}",
+        "1 2 3 message 0 x -\n{}", "1 2 3 message 0 5 \n{}", "1 2 3 message 0 5 a b\n{}"}) {
     EXPECT_FALSE(decodeRedisMessage(bytes)) << bytes;
   }
 }

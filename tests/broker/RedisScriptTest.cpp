@@ -15,17 +15,19 @@ TEST(RedisScript, ArgumentsNameTheChannelsKeysAndTheNamespacesSettings) {
   config::NamespaceConfig settings;
   settings.historySize = 25;
   settings.retainLast = true;
-  const auto args = publishArguments("market", "snapshot", "k", "{}", 1234, settings, 60000);
-  EXPECT_EQ(args, (std::vector<std::string>{"3", "wsr:{market}:seq", "wsr:{market}:stream",
-                                            "wsr:{market}:last", "wsr:{market}:msg", "1234",
-                                            "snapshot", "k", "{}", "25", "1", "60000", "0"}));
+  const auto args = publishArguments("market", "snapshot", "k", "{}", 1234, settings, 60000, false,
+                                     77, "00-aa-bb-01");
+  EXPECT_EQ(args,
+            (std::vector<std::string>{"3", "wsr:{market}:seq", "wsr:{market}:stream",
+                                      "wsr:{market}:last", "wsr:{market}:msg", "1234", "snapshot",
+                                      "k", "{}", "25", "1", "60000", "0", "77", "00-aa-bb-01"}));
   // Only the keys the channel has are declared (Redis Cluster answers
   // TRYAGAIN to a missing one while the slot migrates).
   settings.retainLast = false;
   settings.historySize = 0;
   const auto none = publishArguments("x", "message", "", "1", 5, settings, 1000, true);
   EXPECT_EQ(none, (std::vector<std::string>{"1", "wsr:{x}:seq", "wsr:{x}:msg", "5", "message", "",
-                                            "1", "0", "0", "1000", "1"}));
+                                            "1", "0", "0", "1000", "1", "0", "-"}));
   settings.retainLast = true;
   const auto retained = publishArguments("x", "message", "", "1", 5, settings, 1000);
   EXPECT_EQ(std::vector<std::string>(retained.begin(), retained.begin() + 3),

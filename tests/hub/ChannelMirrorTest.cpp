@@ -19,10 +19,12 @@ struct RecordingInterest final : ChannelInterest {
   std::vector<std::string> events;
 };
 
-std::shared_ptr<const PublishedMessage> message(uint64_t seq, int64_t ts = 1000) {
+std::shared_ptr<const PublishedMessage> message(uint64_t seq, int64_t ts = 1000,
+                                                uint64_t origin = 0) {
   auto built = std::make_shared<PublishedMessage>();
   built->seq = seq;
   built->tsMs = ts;
+  built->origin = origin;
   return built;
 }
 
@@ -30,10 +32,12 @@ class ChannelMirrorTest : public ::testing::Test {
  protected:
   ChannelMirrorTest() { settings_.retainLast = true; }
 
-  std::pair<Channel::Accepted, std::vector<size_t>> accept(uint64_t epoch, uint64_t seq) {
+  std::pair<Channel::Accepted, std::vector<size_t>> accept(uint64_t epoch, uint64_t seq,
+                                                           uint64_t origin = 0) {
     std::vector<size_t> workers;
     const auto accepted = channel_.accept(
-        epoch, seq, 1000, [](uint64_t s, Channel::Accepted) { return message(s); },
+        epoch, seq, 1000, origin,
+        [origin](uint64_t s, Channel::Accepted) { return message(s, 1000, origin); },
         [&](size_t worker, const std::shared_ptr<const PublishedMessage>&) {
           workers.push_back(worker);
         });
@@ -96,6 +100,23 @@ TEST_F(ChannelMirrorTest, TellsNextDuplicateHoleAndRestartApart) {
   const Channel::Subscription replay = channel_.subscribe(2, &since, 1000);
   ASSERT_EQ(replay.replay.messages.size(), 2u);
   EXPECT_EQ(replay.replay.messages.front()->seq, 1u);
+}
+
+TEST_F(ChannelMirrorTest, ASeqSeenAsAnotherPublicationIsADivergenceNotADuplicate) {
+  channel_.prime(7, 3, {message(2, 1000, 102), message(3, 1000, 103)}, nullptr, [](size_t) {});
+  // The same publications again (a replay after a reconnection): duplicates.
+  EXPECT_EQ(accept(7, 3, 103).first, Channel::Accepted::Duplicate);
+  EXPECT_EQ(accept(7, 2, 102).first, Channel::Accepted::Duplicate);
+  // Without an origin (an older publisher), as before.
+  EXPECT_EQ(accept(7, 2).first, Channel::Accepted::Duplicate);
+  // The same seqs as other publications: Redis numbered them twice.
+  EXPECT_EQ(accept(7, 3, 203).first, Channel::Accepted::Diverged);
+  EXPECT_EQ(accept(7, 2, 202).first, Channel::Accepted::Diverged);
+  EXPECT_EQ(channel_.seq(), 3u);  // nothing taken from them
+  EXPECT_EQ(accept(7, 4, 104).first, Channel::Accepted::Next);
+  EXPECT_EQ(accept(7, 4, 204).first, Channel::Accepted::Diverged);  // the last one's origin is kept
+  // A seq the history no longer holds cannot be told apart: a duplicate.
+  EXPECT_EQ(accept(7, 1, 201).first, Channel::Accepted::Duplicate);
 }
 
 TEST_F(ChannelMirrorTest, AChannelNeverPublishedStartsWithoutAnEpoch) {

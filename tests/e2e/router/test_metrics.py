@@ -172,6 +172,8 @@ class FreshRouter(MetricsMixin, RouterTestCase):
         zero[("wsrouter_broker_reconnects_total", (("broker", "memory"),))] = 0
         zero[("wsrouter_broker_publish_failures_total", (("broker", "memory"),))] = 0
         zero[("wsrouter_broker_command_duration_seconds_count", (("broker", "memory"),))] = 0
+        for name in ("replayed", "lost", "epoch_changes", "numbering_conflicts"):
+            zero[("wsrouter_broker_%s_total" % name, (("broker", "memory"),))] = 0
         for (name, labels), expected in zero.items():
             self.assertEqual(s.get(name, **dict(labels)), expected, (name, labels))
 

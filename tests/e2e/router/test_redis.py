@@ -33,6 +33,16 @@ def redis_config(address, **namespaces):
     return config
 
 
+def broker_counters(admin):
+    """The wsrouter_broker_<name>_total counters of one instance, by name."""
+    out = {}
+    for line in admin.get("/metrics").body.decode().splitlines():
+        m = re.match(r'^wsrouter_broker_(\w+)_total\{broker="redis"\} (\S+)$', line)
+        if m:
+            out[m.group(1)] = float(m.group(2))
+    return out
+
+
 def data_messages(client, count, channel=None):
     """The next `count` data messages (gaps too are returned, as they come)."""
     out = []
@@ -335,6 +345,65 @@ class Outages(RedisTestCase):
         self.assertEqual([m["seq"] for m in got[1:]], [5, 6])
         pb.publish("stock:CUT", {"i": 7})
         self.assertEqual(data_messages(cb, 1, "stock:CUT")[0]["seq"], 7)
+        # Counted: 5 + 2 replayed from the streams, 3 seqs lost (the gap).
+        counts = broker_counters(pb)
+        self.assertEqual((counts["replayed"], counts["lost"]), (7, 3))
+
+    def test_a_seq_numbered_twice_restarts_the_numbering_and_nobody_gets_it_twice(self):
+        # What a failover to a replica that missed writes does: Redis hands
+        # out seqs again that subscribers already had, as other publications.
+        redis = self.redis()
+        a = self.router(redis.address())
+        b = self.router(redis.address())
+        pa, pb = self.admin(a), self.admin(b)
+        clients = [self.subscribed(r, ["stock:TWICE"])[0] for r in (a, b)]
+        for i in range(1, 6):
+            pa.publish("stock:TWICE", {"i": i})
+        for c in clients:
+            self.assertEqual([m["seq"] for m in data_messages(c, 5)], [1, 2, 3, 4, 5])
+        # The replica knew up to 3 only: its seq, and its stream.
+        redis_command(redis.port, "HSET", "wsr:{stock:TWICE}:seq", "seq", "3")
+        redis_command(redis.port, "XDEL", "wsr:{stock:TWICE}:stream", "0-4", "0-5")
+        redis_command(redis.port, "XSETID", "wsr:{stock:TWICE}:stream", "0-3")
+        self.assertEqual(pb.publish("stock:TWICE", {"i": "4 again"}), 4)
+        # The instances saw another publication under a seq they had: the
+        # numbering restarts, so the next publication comes as seq 1 of a new
+        # epoch, announced, and seq 4 never reaches anyone twice.
+        wait_until(lambda: all(broker_counters(p)["numbering_conflicts"] >= 1 for p in (pa, pb)),
+                   STEP, "the conflict seen by both instances")
+        self.assertEqual(pa.publish("stock:TWICE", {"i": "new"}), 1)
+        for c in clients:
+            gap, first = data_messages(c, 2)
+            self.assertEqual((gap["type"], gap["reason"]), ("gap", "epoch"), gap)
+            self.assertEqual((first["type"], first["seq"], first["data"]),
+                             ("message", 1, {"i": "new"}))
+        for p in (pa, pb):
+            self.assertEqual(broker_counters(p)["epoch_changes"], 1)
+
+    def test_an_instance_back_to_a_redis_whose_seq_went_back_restarts_the_numbering(self):
+        redis = self.redis()
+        proxy = CuttableProxy(redis.port)
+        self.addCleanup(proxy.close)
+        a = self.router(redis.address())
+        b = self.router(proxy.address())
+        pa, pb = self.admin(a), self.admin(b)
+        cb, _ = self.subscribed(b, ["stock:BACK"])
+        for i in range(1, 6):
+            pa.publish("stock:BACK", {"i": i})
+        self.assertEqual([m["seq"] for m in data_messages(cb, 5)], [1, 2, 3, 4, 5])
+        proxy.cut()
+        self.wait_ready(b, False)
+        # Meanwhile Redis failed over to a replica that knew up to 3.
+        redis_command(redis.port, "HSET", "wsr:{stock:BACK}:seq", "seq", "3")
+        redis_command(redis.port, "XDEL", "wsr:{stock:BACK}:stream", "0-4", "0-5")
+        redis_command(redis.port, "XSETID", "wsr:{stock:BACK}:stream", "0-3")
+        proxy.restore()
+        self.wait_ready(b, True)
+        self.assertEqual(broker_counters(pb)["numbering_conflicts"], 1)
+        self.assertEqual(pa.publish("stock:BACK", {"i": "new"}), 1)
+        gap, first = data_messages(cb, 2)
+        self.assertEqual((gap["type"], gap["reason"]), ("gap", "epoch"), gap)
+        self.assertEqual((first["seq"], first["data"]), (1, {"i": "new"}))
 
     def test_redis_killed_and_restarted_with_its_data_streams_continue(self):
         redis = self.redis(persistent=True)
