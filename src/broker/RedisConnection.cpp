@@ -60,7 +60,8 @@ bool RedisConnection::connect(const config::RedisConfig& config, const std::stri
       context_.reset();
       return false;
     }
-    Reply reply = command({"AUTH", password}, error);
+    Reply reply = config.username.empty() ? command({"AUTH", password}, error)
+                                          : command({"AUTH", config.username, password}, error);
     if (!reply) return false;
     if (reply->type == REDIS_REPLY_ERROR) {
       error = "Redis refused AUTH: " + std::string(reply->str, reply->len);

@@ -106,6 +106,13 @@ bool isHttpUrl(std::string_view text) {
 bool isChannelPart(std::string_view text) {
   return isNameOfAtMost(text, 32);
 }
+bool isRedisUser(std::string_view text) {
+  for (const char c : text) {
+    if (static_cast<unsigned char>(c) <= ' ' || c == 0x7f) return false;
+  }
+  return true;
+}
+
 bool isClaimRequirement(std::string_view text) {
   if (text.empty()) return true;
   const size_t equals = text.find('=');

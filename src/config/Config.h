@@ -154,6 +154,9 @@ struct RedisConfig {
   // host:port; standalone uses the first; sharded every one, in this order
   // (the same on every instance: the order decides where a channel lives).
   std::vector<std::string> addresses = {"127.0.0.1:6379"};
+  // Redis 6 ACLs: the user AUTH names (empty: the default user, AUTH with
+  // the password alone). The password comes from the file either way.
+  std::string username;
   std::string passwordFile;  // empty: no AUTH; otherwise the password, re-read on reconnect
   uint32_t database = 0;     // SELECT
   uint32_t connectTimeoutMs = 2000;

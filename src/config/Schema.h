@@ -93,6 +93,11 @@ inline constexpr ListRule kCidrList{kNonEmpty, "a list of addresses or CIDRs, e.
 inline constexpr ListRule kOriginList{kNonEmpty,
                                       "a list of origins, e.g. [https://app.example.com]"};
 
+bool isRedisUser(std::string_view text);  // empty, or an ACL user name: no blank or control byte
+inline constexpr StringRule kRedisUser{isRedisUser,
+                                       "an ACL user name (no spaces or control characters), or "
+                                       "empty"};
+
 bool isHttpUrl(std::string_view text);  // http(s)://host[:port][/path]
 inline constexpr StringRule kHttpUrl{isHttpUrl,
                                      "an http:// or https:// URL, e.g. http://localhost:4318"};
@@ -260,6 +265,7 @@ template <class V>
 void describe(V& v, RedisConfig& c) {
   v.field("mode", c.mode, Choices<RedisMode>{kRedisModeNames});
   v.field("addresses", c.addresses, kHostPortList);
+  v.field("username", c.username, kRedisUser);
   v.field("password_file", c.passwordFile, kPath);
   v.field("database", c.database, IntRange{0, 1000000});
   v.field("connect_timeout_ms", c.connectTimeoutMs, IntRange{10, 600000});

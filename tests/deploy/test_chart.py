@@ -393,6 +393,16 @@ class RouterAcceptsTheConfig(unittest.TestCase):
                                  "--set", "broker.redis.addresses={r1:6379,r2:6379,r3:6379}"])
         self.assertIn("config OK", proc.stdout)
 
+    def test_redis_acl_user_config(self):
+        proc = self.check([os.path.join(CHART, "ci", "redis-values.yaml")],
+                          {"wsrouter-redis/password": "change-me\n",
+                           "wsrouter-clients/tokens": "a\n", "wsrouter-publishers/tokens": "p\n"},
+                          extra=["--set", "broker.redis.username=wsrouter"])
+        self.assertIn("config OK", proc.stdout)
+        objects = helm_template([os.path.join(CHART, "ci", "redis-values.yaml")],
+                                extra=["--set", "broker.redis.username=wsrouter"])
+        self.assertEqual(config_of(objects)["broker"]["redis"]["username"], "wsrouter")
+
     def test_cluster_redis_config(self):
         proc = self.check([os.path.join(CHART, "ci", "redis-values.yaml")],
                           {"wsrouter-redis/password": "change-me\n",

@@ -102,6 +102,7 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
        broker's config stays what the router's defaults are. */}}
 {{- if eq .Values.broker.type "redis" }}
 {{- $redis := dict "mode" .Values.broker.redis.mode "addresses" .Values.broker.redis.addresses }}
+{{- with .Values.broker.redis.username }}{{ $_ := set $redis "username" . }}{{ end }}
 {{- if include "wsrouter.redisSecretName" . }}
 {{- $_ := set $redis "password_file" (printf "%s/%s" (include "wsrouter.redisSecretDir" .) .Values.broker.redis.key) }}
 {{- end }}

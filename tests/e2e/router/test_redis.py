@@ -294,6 +294,31 @@ class ScaleOut(RedisTestCase):
         for router in (a, b):
             self.assertFalse(any("s3cret" in line for line in router.stdout_lines))
 
+    def test_an_acl_user_authenticates_with_the_password_file(self):
+        redis = self.redis()
+        directory = tempfile.mkdtemp(prefix="wsrouter-redis-acl-")
+        self.addCleanup(shutil.rmtree, directory, True)
+        password = os.path.join(directory, "password")
+        with open(password, "w") as f:
+            f.write("acl-pass-1\n")
+        # A user that may do what the router does, and nothing as `default`.
+        self.assertEqual(redis_command(redis.port, "ACL", "SETUSER", "wsrouter", "on",
+                                       ">acl-pass-1", "~wsr:*", "&wsr:*", "+@all"), b"+OK\r\n")
+        self.assertEqual(redis_command(redis.port, "ACL", "SETUSER", "default", "off"), b"+OK\r\n")
+        config = redis_config(redis.address())
+        config["broker"]["redis"].update({"username": "wsrouter", "password_file": password})
+        a = Router(config).start()
+        self.routers.append(a)
+        self.assertTrue(self.ready(a))
+        c, _ = self.subscribed(a, ["stock:ACL"])
+        self.assertEqual(self.admin(a).publish("stock:ACL", {"i": 1}), 1)
+        self.assertEqual(data_messages(c, 1)[0]["seq"], 1)
+        # Another user name with the same password is refused: unready.
+        config["broker"]["redis"]["username"] = "someone-else"
+        b = Router(config).start()
+        self.routers.append(b)
+        self.assertFalse(self.ready(b))
+
 
 class Outages(RedisTestCase):
     def test_an_instance_cut_from_redis_catches_up_from_the_stream(self):
