@@ -198,7 +198,13 @@ for (const { file, json: d } of loadDashboards()) {
       'wsrouter_broadcast_duration_seconds_bucket', 'wsrouter_publish_to_write_seconds_bucket',
       'wsrouter_auth_failures_total', 'wsrouter_connections_refused_total', 'wsrouter_broker_up',
       'process_cpu_seconds_total', 'process_resident_memory_bytes', 'wsrouter_client_queue_depth_max',
-      'wsrouter_sent_bytes_total']) {
+      'wsrouter_sent_bytes_total',
+      // The Redis broker, resume and the limits shared through Redis.
+      'wsrouter_broker_errors_total', 'wsrouter_broker_reconnects_total', 'wsrouter_broker_publish_failures_total',
+      'wsrouter_broker_command_duration_seconds_bucket', 'wsrouter_broker_replayed_total', 'wsrouter_broker_lost_total',
+      'wsrouter_broker_epoch_changes_total', 'wsrouter_broker_numbering_conflicts_total', 'wsrouter_resumes_total',
+      'wsrouter_resume_sessions_kept_total', 'wsrouter_resume_sessions_lost_total', 'wsrouter_resume_sessions',
+      'wsrouter_shared_limit_fallbacks_total', 'wsrouter_shared_limit_refusals_total']) {
       assert.ok(used.has(name), `no panel shows ${name}`);
     }
   });
