@@ -134,9 +134,13 @@ void LocalHub::completeSubscribe(Session& session, LocalChannel& channel, std::o
   const uint64_t start = since != nullptr ? std::min(*since, seq) : seq;
   channel.subscribers[mine->index].lastSeq = start;
 
+  // A `since` past the channel's seq is from another numbering (the router
+  // restarted without shared history, or Redis's epoch changed): nothing
+  // the client missed can be named, so it is not recovered.
+  const bool recovered = replay.complete && (since == nullptr || *since <= seq);
   reply(session,
         subscribedMessage(id, name, seq,
-                          since != nullptr ? std::optional<bool>(replay.complete) : std::nullopt));
+                          since != nullptr ? std::optional<bool>(recovered) : std::nullopt));
   if (since != nullptr) {
     mine->dropReason = kNotInHistory;
     // History is old by design: its writes are no latency sample.

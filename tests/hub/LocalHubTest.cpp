@@ -823,6 +823,25 @@ TEST_F(LocalHubTest, AReplayMeetingTheFanOutOfTheSamePublicationsGivesEachOnce) 
   expectNothingMore(*late);
 }
 
+// A since past the channel's seq is from another numbering (a restarted
+// router, a new epoch): answered, but not as recovered.
+TEST_F(LocalHubTest, SinceAheadOfTheChannelIsNotRecovered) {
+  start();
+  for (int n = 1; n <= 3; ++n)
+    publish("stock:AHEAD", {{"n", n}});
+  auto client = connect();
+  client->sendJson({{"op", "subscribe"},
+                    {"id", 1},
+                    {"channels", json::array({"stock:AHEAD"})},
+                    {"since", json::object({{"stock:AHEAD", 500}})}});
+  const json answer = client->expect("subscribed");
+  EXPECT_EQ(answer["seq"], 3);
+  EXPECT_EQ(answer["recovered"], false);
+  expectNothingMore(*client);
+  publish("stock:AHEAD", {{"n", 4}});
+  expectData(client->recvJson(), "stock:AHEAD", 4);
+}
+
 TEST_F(LocalHubTest, SinceBeyondHistoryAnnouncesAGapThenReplaysTheRest) {
   start();
   for (int n = 1; n <= 10; ++n)
