@@ -19,6 +19,7 @@ constexpr double kNsPerSecond = 1e9;
 const std::vector<double>& latencyBoundsSeconds() {
   static const std::vector<double> bounds = [] {
     std::vector<double> out;
+    out.reserve(stats::LatencyHistogram::kBoundsNs.size());
     for (uint64_t ns : stats::LatencyHistogram::kBoundsNs)
       out.push_back(static_cast<double>(ns) / kNsPerSecond);
     return out;

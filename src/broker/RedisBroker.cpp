@@ -42,7 +42,7 @@ RedisBroker::RedisBroker(const config::Config& config, hub::Hub& hub, telemetry:
   if (mode_ == config::RedisMode::Cluster) {
     // The masters come from the slot map; the addresses are only seeds.
     topology_ = std::make_unique<ClusterTopology>(
-        config, logger, [this](std::shared_ptr<const ClusterSlotMap> map, bool differs) {
+        config, logger, [this](const std::shared_ptr<const ClusterSlotMap>& map, bool differs) {
           mapChanged(map, differs);
         });
   } else {
@@ -319,7 +319,7 @@ bool RedisBroker::start(std::string& /*error*/) {
     // The seeds' first round, then the masters it found.
     const auto seeds = config_.broker.redis.addresses.size();
     const auto mapDeadline =
-        std::chrono::steady_clock::now() + std::chrono::milliseconds(2 * connectMs * seeds + 100);
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(size_t{2} * connectMs * seeds + 100);
     while (!topology_->attempted() && std::chrono::steady_clock::now() < mapDeadline)
       std::this_thread::sleep_for(std::chrono::milliseconds(2));
     deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(2 * connectMs + 100);

@@ -13,7 +13,7 @@ constexpr const char* kUnknownOp = "UNKNOWN_OP";
 // the answer (or a log line quoting it) arbitrarily long.
 constexpr size_t kMaxEchoedOpBytes = 64;
 // Client messages are small; buffers for bigger ones are not kept.
-constexpr size_t kRetainedParserBytes = 64 * 1024;
+constexpr size_t kRetainedParserBytes = size_t{64} * 1024;
 
 // ---- Parsing ---------------------------------------------------------------
 
