@@ -74,7 +74,9 @@ std::shared_ptr<const ClusterSlotMap> ClusterTopology::read(std::string& error) 
     }
     std::shared_ptr<const ClusterSlotMap> map = ClusterSlotMap::parse(reply.get(), why);
     if (map) return map;
-    error = address + ": " + why;
+    error = address;
+    error += ": ";
+    error += why;
   }
   return nullptr;
 }

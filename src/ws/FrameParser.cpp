@@ -23,7 +23,7 @@ constexpr size_t kMaskSize = 4;
 // messages (subscribe, unsubscribe...) fit well under it and reuse it.
 constexpr size_t kKeepCapacity = 1024;
 // Compressed payloads are unmasked through a stack buffer of this size.
-constexpr size_t kUnmaskChunk = 8 * 1024;
+constexpr size_t kUnmaskChunk = size_t{8} * 1024;
 
 constexpr ParseError protocolError(const char* reason) {
   return ParseError{close_code::kProtocolError, reason};

@@ -23,7 +23,7 @@ constexpr std::string_view kServerWindowResponse = "; server_max_window_bits=15"
 constexpr unsigned char kSyncTail[4] = {0x00, 0x00, 0xFF, 0xFF};
 // Raw DEFLATE with a 32 KiB window, both ways (kServerWindowBits).
 constexpr int kWindowBits = -kServerWindowBits;
-constexpr size_t kInflateChunk = 16 * 1024;
+constexpr size_t kInflateChunk = size_t{16} * 1024;
 // zlib counts in uInt; feed bigger inputs in slices.
 constexpr size_t kMaxZlibSlice = 1U << 30;
 
