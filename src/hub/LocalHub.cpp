@@ -200,11 +200,11 @@ void LocalHub::dispatch(Session& session, ClientMessage&& message) {
   }
 }
 
-void LocalHub::resume(Session& session) {
+void LocalHub::answerBacklog(Session& session) {
   while (!session.waiting && !session.backlog.empty() && session.socket->isOpen()) {
     ClientMessage message = std::move(session.backlog.front());
     session.backlog.pop_front();
-    const size_t from = std::exchange(session.resumeAt, 0);
+    const size_t from = std::exchange(session.continueAt, 0);
     if (message.op == ClientOp::Subscribe) {
       handleSubscribe(session, message, from);
     } else {

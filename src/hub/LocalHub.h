@@ -136,8 +136,9 @@ class LocalHub final : public ws::WebSocketHandler, private net::Timer::Handler 
 
   // A request, parsed and admitted by the rate limit.
   void dispatch(Session& session, ClientMessage&& message);
-  // Answers what waited behind a subscription that has now been answered.
-  void resume(Session& session);
+  // Answers what waited behind a subscription or a resume that has now
+  // been answered.
+  void answerBacklog(Session& session);
   // From the channel at `from` on; stops (keeping the rest in the
   // session's backlog) when one of them has to wait.
   void handleSubscribe(Session& session, ClientMessage& message, size_t from = 0);

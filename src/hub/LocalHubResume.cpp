@@ -97,7 +97,7 @@ void LocalHub::finishResume(uint64_t ticket, std::optional<int64_t> id,
   if (taken.outcome != TakeOutcome::Taken) {
     stats::singleWriterAdd(stats_.resumeFailed);
     reply(session, errorMessage(id, "RESUME_FAILED", takeFailureText(taken.outcome)));
-    resume(session);
+    answerBacklog(session);
     return;
   }
   stats::singleWriterAdd(stats_.resumed);
@@ -122,7 +122,7 @@ void LocalHub::finishResume(uint64_t ticket, std::optional<int64_t> id,
   }
   reply(session, resumedMessage(id, oldSession, restore.channels));
   handleSubscribe(session, restore);
-  resume(session);
+  answerBacklog(session);
 }
 
 }  // namespace wsr::hub

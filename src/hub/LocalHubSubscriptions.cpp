@@ -25,7 +25,7 @@ void LocalHub::handleSubscribe(Session& session, ClientMessage& message, size_t 
     subscribe(session, message.id, name, since);
     if (session.waiting) {
       // The rest of the request, and every later one, after this answer.
-      session.resumeAt = i + 1;
+      session.continueAt = i + 1;
       session.backlog.push_front(std::move(message));
       return;
     }
@@ -120,7 +120,7 @@ void LocalHub::completeWaiting(const std::string& name) {
   }
   // After the loop: what they asked next may unsubscribe from `channel`.
   for (Session* session : answered)
-    resume(*session);
+    answerBacklog(*session);
 }
 
 void LocalHub::completeSubscribe(Session& session, LocalChannel& channel, std::optional<int64_t> id,

@@ -74,11 +74,11 @@ struct Session final : ws::SessionData, net::Timer::Handler {
   HeldBack heldBack;  // while the socket is blocked
   // broker.type redis: while a subscription waits for its channel's mirror
   // (`waiting`), the client's later requests wait here, so that every
-  // answer comes in the order of the requests. `resumeAt`: where the first
+  // answer comes in the order of the requests. `continueAt`: where the first
   // one, a subscribe, goes on (the channels before it are answered).
   bool waiting = false;
   std::deque<ClientMessage> backlog;
-  size_t resumeAt = 0;
+  size_t continueAt = 0;
 };
 
 // The names `welcome` gives the session: "s-" and 16 hex digits, "r-" and 32.
