@@ -7,6 +7,8 @@
 #include "broker/ClusterSlot.h"
 #include "broker/ShardChoice.h"
 #include "hub/PublishSpan.h"
+#include "net/EventLoop.h"
+#include "telemetry/TraceContext.h"
 
 namespace wsr::broker {
 namespace {
@@ -21,11 +23,21 @@ hub::PublishResult unavailable(std::string why) {
   return {hub::PublishError::Unavailable, std::move(why), 0};
 }
 
+// The message carries the broker.publish span's context in place of the
+// request's (its parent), so that the fan-out spans of every instance
+// (Hub::accept) are children of the span that published it, sampled or not
+// as it is.
+void carrySpan(hub::Publication& publication, const telemetry::ActiveSpan& span) {
+  if (span.context().valid())
+    publication.traceparent = telemetry::formatTraceparent(span.context());
+}
+
 }  // namespace
 
 RedisBroker::Shard::Shard(const config::Config& config, const std::string& address, hub::Hub& hub,
-                          telemetry::Logger& logger, RedisSubscriber::Moved moved)
-    : publisher(config, address, logger),
+                          telemetry::Logger& logger, ChannelAudience& audience,
+                          RedisSubscriber::Moved moved)
+    : publisher(config, address, logger, &audience),
       // A lost subscription makes the publisher check its own connection
       // to the same Redis at once.
       subscriber(
@@ -70,7 +82,7 @@ RedisBroker::Shard* RedisBroker::shardAt(const std::string& address) {
   if (stopping_) return nullptr;
   auto& slot = shards_[address];
   if (!slot) {
-    slot = std::make_unique<Shard>(config_, address, hub_, logger_,
+    slot = std::make_unique<Shard>(config_, address, hub_, logger_, audience_,
                                    [this](const std::string& channel, const std::string& movedTo) {
                                      moved(channel, movedTo);
                                    });
@@ -91,9 +103,15 @@ std::vector<RedisBroker::Shard*> RedisBroker::allShards() const {
   return out;
 }
 
+bool RedisBroker::hasSubscribers(std::string_view channel) const {
+  return hub_.hasSubscribers(channel) ||
+         audience_.mayListen(channel, net::EventLoop::monotonicNs() / 1'000'000);
+}
+
 hub::PublishResult RedisBroker::publish(hub::Publication&& publication) {
   if (tracer_ == nullptr) return route(publication);
   telemetry::ActiveSpan span = hub::startPublishSpan(*tracer_, publication, "redis");
+  carrySpan(publication, span);
   hub::PublishResult result = route(publication);
   hub::endPublishSpan(span, result);
   return result;
@@ -104,8 +122,10 @@ std::vector<hub::PublishResult> RedisBroker::publishBatch(
   if (tracer_ == nullptr) return routeBatch(publications);
   std::vector<telemetry::ActiveSpan> spans;
   spans.reserve(publications.size());
-  for (const hub::Publication& publication : publications)
+  for (hub::Publication& publication : publications) {
     spans.push_back(hub::startPublishSpan(*tracer_, publication, "redis"));
+    carrySpan(publication, spans.back());
+  }
   std::vector<hub::PublishResult> results = routeBatch(publications);
   for (size_t i = 0; i < spans.size(); ++i)
     hub::endPublishSpan(spans[i], results[i]);
