@@ -136,9 +136,22 @@ std::vector<hub::PublishResult> RedisBroker::routeBatch(
     const std::vector<hub::Publication>& publications) {
   std::vector<hub::PublishResult> results(publications.size());
   if (mode_ == config::RedisMode::Cluster) {
-    // Each may be redirected on its own way.
-    for (size_t i = 0; i < publications.size(); ++i)
-      results[i] = routeInCluster(publications[i]);
+    // Each run of a channel may be redirected on its own way: one after
+    // the other (a run is one slot, one script call).
+    std::vector<const hub::Publication*> run;
+    for (size_t begin = 0; begin < publications.size();) {
+      size_t end = begin + 1;
+      while (end < publications.size() && end - begin < RedisPublisher::kMaxRun &&
+             publications[end].channel == publications[begin].channel)
+        ++end;
+      run.clear();
+      for (size_t i = begin; i < end; ++i)
+        run.push_back(&publications[i]);
+      std::vector<hub::PublishResult> got = routeInCluster(run);
+      for (size_t k = 0; k < got.size(); ++k)
+        results[begin + k] = std::move(got[k]);
+      begin = end;
+    }
     return results;
   }
   std::vector<std::vector<size_t>> byShard(ordered_.size());
@@ -188,20 +201,31 @@ hub::PublishResult RedisBroker::route(const hub::Publication& publication) {
     case config::RedisMode::Cluster:
       break;
   }
-  return routeInCluster(publication);
+  const hub::Publication* one = &publication;
+  return std::move(routeInCluster({&one, 1}).front());
 }
 
-hub::PublishResult RedisBroker::routeInCluster(const hub::Publication& publication) {
+std::vector<hub::PublishResult> RedisBroker::routeInCluster(
+    std::span<const hub::Publication* const> run) {
+  const std::string& channel = run.front()->channel;
   std::shared_ptr<const ClusterSlotMap> map = topology_->current();
-  if (!map) return unavailable("the broker (Redis Cluster) slot map is not known yet; retry later");
-  std::string address = map->ownerOfChannel(publication.channel);
+  if (!map) {
+    return std::vector<hub::PublishResult>(
+        run.size(),
+        unavailable("the broker (Redis Cluster) slot map is not known yet; retry later"));
+  }
+  std::string address = map->ownerOfChannel(channel);
   bool asking = false;
   const auto deadline = std::chrono::steady_clock::now() +
                         std::chrono::milliseconds(config_.broker.redis.commandTimeoutMs);
-  hub::PublishResult result = unavailable("the broker (Redis Cluster) redirected it too often");
+  std::vector<hub::PublishResult> result(
+      run.size(), unavailable("the broker (Redis Cluster) redirected it too often"));
   for (int hops = 0; hops <= kMaxRedirections;) {
     Shard* shard = shardAt(address);
-    if (shard == nullptr) return unavailable("the router is shutting down");
+    if (shard == nullptr) {
+      return std::vector<hub::PublishResult>(run.size(),
+                                             unavailable("the router is shutting down"));
+    }
     if (!shard->publisher.attempted()) {
       // A node first heard of from a redirection: its first connection
       // attempt is awaited (this is a publisher's thread, not a worker).
@@ -212,7 +236,7 @@ hub::PublishResult RedisBroker::routeInCluster(const hub::Publication& publicati
     }
     PublishRoute redirect;
     redirect.asking = asking;
-    result = shard->publisher.publish(publication, &redirect);
+    result = shard->publisher.publishBatch(run, &redirect);
     if (!redirect.redirectedTo.empty()) {
       if (!redirect.ask) topology_->refresh();  // MOVED: the map is stale
       address = redirect.redirectedTo;
@@ -229,7 +253,7 @@ hub::PublishResult RedisBroker::routeInCluster(const hub::Publication& publicati
     std::this_thread::sleep_for(kTryAgainDelay);
     asking = false;
     if (std::shared_ptr<const ClusterSlotMap> now = topology_->current())
-      address = now->ownerOfChannel(publication.channel);
+      address = now->ownerOfChannel(channel);
   }
   return result;
 }

@@ -21,6 +21,7 @@
 #include <mutex>
 #include <set>
 #include <shared_mutex>
+#include <span>
 #include <unordered_map>
 #include <vector>
 
@@ -48,7 +49,8 @@ class RedisBroker final : public Broker, public hub::ChannelInterest {
   // message (RedisMessage's traceparent), so every instance's fan-out
   // spans are its children.
   hub::PublishResult publish(hub::Publication&& publication) override;
-  // One pipeline per shard (cluster: each followed to its node, one by one).
+  // One pipeline per shard (cluster: each run of a channel followed to its
+  // node, one run after another).
   std::vector<hub::PublishResult> publishBatch(
       std::vector<hub::Publication>&& publications) override;
   // Subscribers here, or possibly on another instance: unless the
@@ -81,7 +83,10 @@ class RedisBroker final : public Broker, public hub::ChannelInterest {
   std::vector<hub::PublishResult> routeBatch(const std::vector<hub::Publication>& publications);
   // The node holding a session's key (RedisSessionStore::AddressOf).
   std::string sessionNode(const std::string& key) const;
-  hub::PublishResult routeInCluster(const hub::Publication& publication);
+  // Mode cluster: a run of publications of ONE channel (at most
+  // RedisPublisher::kMaxRun), sent to the slot's master as one script call
+  // and followed through redirections together.
+  std::vector<hub::PublishResult> routeInCluster(std::span<const hub::Publication* const> run);
   // The shard at `address`, made (and started) when there is none yet;
   // null once stopping. Shards are never removed before the broker goes.
   Shard* shardAt(const std::string& address);

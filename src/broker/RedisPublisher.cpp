@@ -18,9 +18,6 @@ namespace {
 // carries a run of them).
 constexpr size_t kMaxBatch = 256;
 constexpr size_t kMaxBatchPublications = 4096;
-// Publications one run (one EVALSHA) carries at most: Redis runs a script
-// alone, so a run is bounded to keep others' commands from waiting long.
-constexpr size_t kMaxRun = 256;
 constexpr uint32_t kBackoffInitialMs = 100;
 constexpr uint32_t kBackoffMaxMs = 5000;
 
@@ -167,7 +164,7 @@ std::vector<hub::PublishResult> RedisPublisher::publishBatch(
     } else {
       Answer got = run.answer.get();
       if (route != nullptr && (!got.redirectedTo.empty() || got.tryAgain)) {
-        // Only for one publication at a time (the cluster's route).
+        // Only for one run at a time (the cluster's route).
         route->redirectedTo = std::move(got.redirectedTo);
         route->ask = got.ask;
         route->tryAgain = got.tryAgain;

@@ -42,6 +42,11 @@ struct PublishRoute {
 
 class RedisPublisher {
  public:
+  // Publications one run (one EVALSHA) carries at most: Redis runs a
+  // script alone, so a run is bounded to keep others' commands from
+  // waiting long.
+  static constexpr size_t kMaxRun = 256;
+
   // Publishes to the Redis at `address` (host:port); tells `audience` (if
   // any) how many subscriptions each run reached.
   RedisPublisher(const config::Config& config, std::string address, telemetry::Logger& logger,
@@ -61,7 +66,8 @@ class RedisPublisher {
   // Any thread: several, queued together (one pipeline), each answered in
   // order, under one deadline; consecutive ones of the same channel are one
   // run (one EVALSHA; they stand or fall together, each with its own seq).
-  // `route` only with a single publication.
+  // `route` only with a single run: publications of one channel, at most
+  // kMaxRun.
   std::vector<hub::PublishResult> publishBatch(
       std::span<const hub::Publication* const> publications, PublishRoute* route = nullptr);
 
