@@ -217,6 +217,8 @@ YAML
   PIDS+=("$ROUTER_PID")
   PORT="" ADMIN_PORT=""
   for ((i = 0; i < 200; i++)); do
+    # The file may not exist yet (the child opens it): not an error.
+    [[ -e "$listening" ]] || { sleep 0.05; continue; }
     PORT=$(sed -n 's|.*"ws":"ws://[0-9.]*:\([0-9]*\)/ws".*|\1|p' "$listening" 2>/dev/null | head -1)
     ADMIN_PORT=$(sed -n 's|.*"admin":"http://[0-9.]*:\([0-9]*\)".*|\1|p' "$listening" 2>/dev/null | head -1)
     [[ -n "$PORT" ]] && return 0

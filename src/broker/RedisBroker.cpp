@@ -7,6 +7,8 @@
 #include "broker/ClusterSlot.h"
 #include "broker/ShardChoice.h"
 #include "hub/PublishSpan.h"
+#include "net/EventLoop.h"
+#include "telemetry/TraceContext.h"
 
 namespace wsr::broker {
 namespace {
@@ -21,11 +23,21 @@ hub::PublishResult unavailable(std::string why) {
   return {hub::PublishError::Unavailable, std::move(why), 0};
 }
 
+// The message carries the broker.publish span's context in place of the
+// request's (its parent), so that the fan-out spans of every instance
+// (Hub::accept) are children of the span that published it, sampled or not
+// as it is.
+void carrySpan(hub::Publication& publication, const telemetry::ActiveSpan& span) {
+  if (span.context().valid())
+    publication.traceparent = telemetry::formatTraceparent(span.context());
+}
+
 }  // namespace
 
 RedisBroker::Shard::Shard(const config::Config& config, const std::string& address, hub::Hub& hub,
-                          telemetry::Logger& logger, RedisSubscriber::Moved moved)
-    : publisher(config, address, logger),
+                          telemetry::Logger& logger, ChannelAudience& audience,
+                          RedisSubscriber::Moved moved)
+    : publisher(config, address, logger, &audience),
       // A lost subscription makes the publisher check its own connection
       // to the same Redis at once.
       subscriber(
@@ -70,7 +82,7 @@ RedisBroker::Shard* RedisBroker::shardAt(const std::string& address) {
   if (stopping_) return nullptr;
   auto& slot = shards_[address];
   if (!slot) {
-    slot = std::make_unique<Shard>(config_, address, hub_, logger_,
+    slot = std::make_unique<Shard>(config_, address, hub_, logger_, audience_,
                                    [this](const std::string& channel, const std::string& movedTo) {
                                      moved(channel, movedTo);
                                    });
@@ -91,9 +103,15 @@ std::vector<RedisBroker::Shard*> RedisBroker::allShards() const {
   return out;
 }
 
+bool RedisBroker::hasSubscribers(std::string_view channel) const {
+  return hub_.hasSubscribers(channel) ||
+         audience_.mayListen(channel, net::EventLoop::monotonicNs() / 1'000'000);
+}
+
 hub::PublishResult RedisBroker::publish(hub::Publication&& publication) {
   if (tracer_ == nullptr) return route(publication);
   telemetry::ActiveSpan span = hub::startPublishSpan(*tracer_, publication, "redis");
+  carrySpan(publication, span);
   hub::PublishResult result = route(publication);
   hub::endPublishSpan(span, result);
   return result;
@@ -104,8 +122,10 @@ std::vector<hub::PublishResult> RedisBroker::publishBatch(
   if (tracer_ == nullptr) return routeBatch(publications);
   std::vector<telemetry::ActiveSpan> spans;
   spans.reserve(publications.size());
-  for (const hub::Publication& publication : publications)
+  for (hub::Publication& publication : publications) {
     spans.push_back(hub::startPublishSpan(*tracer_, publication, "redis"));
+    carrySpan(publication, spans.back());
+  }
   std::vector<hub::PublishResult> results = routeBatch(publications);
   for (size_t i = 0; i < spans.size(); ++i)
     hub::endPublishSpan(spans[i], results[i]);
@@ -116,9 +136,22 @@ std::vector<hub::PublishResult> RedisBroker::routeBatch(
     const std::vector<hub::Publication>& publications) {
   std::vector<hub::PublishResult> results(publications.size());
   if (mode_ == config::RedisMode::Cluster) {
-    // Each may be redirected on its own way.
-    for (size_t i = 0; i < publications.size(); ++i)
-      results[i] = routeInCluster(publications[i]);
+    // Each run of a channel may be redirected on its own way: one after
+    // the other (a run is one slot, one script call).
+    std::vector<const hub::Publication*> run;
+    for (size_t begin = 0; begin < publications.size();) {
+      size_t end = begin + 1;
+      while (end < publications.size() && end - begin < RedisPublisher::kMaxRun &&
+             publications[end].channel == publications[begin].channel)
+        ++end;
+      run.clear();
+      for (size_t i = begin; i < end; ++i)
+        run.push_back(&publications[i]);
+      std::vector<hub::PublishResult> got = routeInCluster(run);
+      for (size_t k = 0; k < got.size(); ++k)
+        results[begin + k] = std::move(got[k]);
+      begin = end;
+    }
     return results;
   }
   std::vector<std::vector<size_t>> byShard(ordered_.size());
@@ -168,20 +201,31 @@ hub::PublishResult RedisBroker::route(const hub::Publication& publication) {
     case config::RedisMode::Cluster:
       break;
   }
-  return routeInCluster(publication);
+  const hub::Publication* one = &publication;
+  return std::move(routeInCluster({&one, 1}).front());
 }
 
-hub::PublishResult RedisBroker::routeInCluster(const hub::Publication& publication) {
+std::vector<hub::PublishResult> RedisBroker::routeInCluster(
+    std::span<const hub::Publication* const> run) {
+  const std::string& channel = run.front()->channel;
   std::shared_ptr<const ClusterSlotMap> map = topology_->current();
-  if (!map) return unavailable("the broker (Redis Cluster) slot map is not known yet; retry later");
-  std::string address = map->ownerOfChannel(publication.channel);
+  if (!map) {
+    return std::vector<hub::PublishResult>(
+        run.size(),
+        unavailable("the broker (Redis Cluster) slot map is not known yet; retry later"));
+  }
+  std::string address = map->ownerOfChannel(channel);
   bool asking = false;
   const auto deadline = std::chrono::steady_clock::now() +
                         std::chrono::milliseconds(config_.broker.redis.commandTimeoutMs);
-  hub::PublishResult result = unavailable("the broker (Redis Cluster) redirected it too often");
+  std::vector<hub::PublishResult> result(
+      run.size(), unavailable("the broker (Redis Cluster) redirected it too often"));
   for (int hops = 0; hops <= kMaxRedirections;) {
     Shard* shard = shardAt(address);
-    if (shard == nullptr) return unavailable("the router is shutting down");
+    if (shard == nullptr) {
+      return std::vector<hub::PublishResult>(run.size(),
+                                             unavailable("the router is shutting down"));
+    }
     if (!shard->publisher.attempted()) {
       // A node first heard of from a redirection: its first connection
       // attempt is awaited (this is a publisher's thread, not a worker).
@@ -192,7 +236,7 @@ hub::PublishResult RedisBroker::routeInCluster(const hub::Publication& publicati
     }
     PublishRoute redirect;
     redirect.asking = asking;
-    result = shard->publisher.publish(publication, &redirect);
+    result = shard->publisher.publishBatch(run, &redirect);
     if (!redirect.redirectedTo.empty()) {
       if (!redirect.ask) topology_->refresh();  // MOVED: the map is stale
       address = redirect.redirectedTo;
@@ -209,7 +253,7 @@ hub::PublishResult RedisBroker::routeInCluster(const hub::Publication& publicati
     std::this_thread::sleep_for(kTryAgainDelay);
     asking = false;
     if (std::shared_ptr<const ClusterSlotMap> now = topology_->current())
-      address = now->ownerOfChannel(publication.channel);
+      address = now->ownerOfChannel(channel);
   }
   return result;
 }

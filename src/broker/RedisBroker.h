@@ -21,10 +21,12 @@
 #include <mutex>
 #include <set>
 #include <shared_mutex>
+#include <span>
 #include <unordered_map>
 #include <vector>
 
 #include "broker/Broker.h"
+#include "broker/ChannelAudience.h"
 #include "broker/ClusterTopology.h"
 #include "broker/RedisPublisher.h"
 #include "broker/RedisSessionStore.h"
@@ -43,13 +45,18 @@ class RedisBroker final : public Broker, public hub::ChannelInterest {
   ~RedisBroker() override;
 
   // Traced like the memory broker's (a broker.publish span, child of the
-  // request's), when tracing is on.
+  // request's), when tracing is on; the span's context travels with the
+  // message (RedisMessage's traceparent), so every instance's fan-out
+  // spans are its children.
   hub::PublishResult publish(hub::Publication&& publication) override;
-  // One pipeline per shard (cluster: each followed to its node, one by one).
+  // One pipeline per shard (cluster: each run of a channel followed to its
+  // node, one run after another).
   std::vector<hub::PublishResult> publishBatch(
       std::vector<hub::Publication>&& publications) override;
-  // Another instance may have subscribers: always worth publishing.
-  bool hasSubscribers(std::string_view) const override { return true; }
+  // Subscribers here, or possibly on another instance: unless the
+  // channel's last publication reached no instance less than
+  // ChannelAudience::kDefaultRecheckMs ago (ChannelAudience.h).
+  bool hasSubscribers(std::string_view channel) const override;
   bool start(std::string& error) override;
   void stop() override;
   // Ready when every shard is connected and caught up (cluster: and the
@@ -67,7 +74,7 @@ class RedisBroker final : public Broker, public hub::ChannelInterest {
  private:
   struct Shard {
     Shard(const config::Config& config, const std::string& address, hub::Hub& hub,
-          telemetry::Logger& logger, RedisSubscriber::Moved moved);
+          telemetry::Logger& logger, ChannelAudience& audience, RedisSubscriber::Moved moved);
     RedisPublisher publisher;
     RedisSubscriber subscriber;
   };
@@ -76,7 +83,10 @@ class RedisBroker final : public Broker, public hub::ChannelInterest {
   std::vector<hub::PublishResult> routeBatch(const std::vector<hub::Publication>& publications);
   // The node holding a session's key (RedisSessionStore::AddressOf).
   std::string sessionNode(const std::string& key) const;
-  hub::PublishResult routeInCluster(const hub::Publication& publication);
+  // Mode cluster: a run of publications of ONE channel (at most
+  // RedisPublisher::kMaxRun), sent to the slot's master as one script call
+  // and followed through redirections together.
+  std::vector<hub::PublishResult> routeInCluster(std::span<const hub::Publication* const> run);
   // The shard at `address`, made (and started) when there is none yet;
   // null once stopping. Shards are never removed before the broker goes.
   Shard* shardAt(const std::string& address);
@@ -93,6 +103,9 @@ class RedisBroker final : public Broker, public hub::ChannelInterest {
   telemetry::Logger& logger_;
   telemetry::Tracer* const tracer_;  // null: tracing is off
   const config::RedisMode mode_;
+  // Which channels no instance listened to at their last publication
+  // (every shard's publisher tells it); before the shards, which use it.
+  ChannelAudience audience_;
 
   mutable std::shared_mutex shardsMutex_;                 // guards what follows
   std::map<std::string, std::unique_ptr<Shard>> shards_;  // by address

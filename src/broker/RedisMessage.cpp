@@ -80,4 +80,43 @@ std::optional<RedisMessage> decodeRedisMessage(std::string_view bytes) {
   return out;
 }
 
+std::string encodeRedisRun(const std::vector<std::string>& messages) {
+  std::string out(1, '*');
+  out += std::to_string(messages.size());
+  out += '\n';
+  for (const std::string& message : messages) {
+    out += std::to_string(message.size());
+    out += '\n';
+    out += message;
+  }
+  return out;
+}
+
+std::optional<std::vector<RedisMessage>> decodeRedisMessages(std::string_view bytes) {
+  std::vector<RedisMessage> out;
+  if (!bytes.starts_with('*')) {
+    std::optional<RedisMessage> one = decodeRedisMessage(bytes);
+    if (!one) return std::nullopt;
+    out.push_back(std::move(*one));
+    return out;
+  }
+  bytes.remove_prefix(1);
+  size_t count = 0;
+  // Each message takes more than 2 bytes: a count beyond that is a lie.
+  if (!number(word(bytes, '\n'), count) || count == 0 || count > bytes.size() / 2) {
+    return std::nullopt;
+  }
+  out.reserve(count);
+  for (size_t i = 0; i < count; ++i) {
+    size_t length = 0;
+    if (!number(word(bytes, '\n'), length) || length > bytes.size()) return std::nullopt;
+    std::optional<RedisMessage> one = decodeRedisMessage(bytes.substr(0, length));
+    if (!one) return std::nullopt;
+    out.push_back(std::move(*one));
+    bytes.remove_prefix(length);
+  }
+  if (!bytes.empty()) return std::nullopt;
+  return out;
+}
+
 }  // namespace wsr::broker

@@ -13,11 +13,23 @@
 // traceparent is the W3C context of its broker.publish span, `-` for none.
 // The form without the last two fields (wsrouter before them) is read too. Each instance builds the
 // frames from it once (Hub::build), so every instance sends the same bytes.
+//
+// A run (several consecutive publications of one channel, numbered by one
+// script call) is ONE pub/sub message:
+//
+//   *<n>\n<length 1>\n<message 1><length 2>\n<message 2>...
+//
+// each <message i> the form above, with its own seq, origin and
+// traceparent, in seq order; lengths in bytes, decimal. A single message
+// starts with a digit, a run with `*`, so a reader tells them apart. The
+// stream and the retained value always hold single messages (one entry per
+// publication), so history reads do not know about runs.
 
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "hub/PublishSink.h"
 
@@ -37,5 +49,11 @@ std::string encodeRedisMessage(uint64_t seq, uint64_t epoch, int64_t tsMs, std::
                                std::string_view traceparent = {});
 // Null when the bytes are not such a message.
 std::optional<RedisMessage> decodeRedisMessage(std::string_view bytes);
+
+// A run of n > 1 messages as the script publishes it (tests, tools).
+std::string encodeRedisRun(const std::vector<std::string>& messages);
+// A pub/sub message: a single message or a run, in order. Null when it is
+// neither, or when any message of a run is not one.
+std::optional<std::vector<RedisMessage>> decodeRedisMessages(std::string_view bytes);
 
 }  // namespace wsr::broker

@@ -14,8 +14,10 @@
 namespace wsr::broker {
 namespace {
 
-// Publications one pipeline carries at most.
+// EVALSHA calls one pipeline carries at most, and publications (a call
+// carries a run of them).
 constexpr size_t kMaxBatch = 256;
+constexpr size_t kMaxBatchPublications = 4096;
 constexpr uint32_t kBackoffInitialMs = 100;
 constexpr uint32_t kBackoffMaxMs = 5000;
 
@@ -26,10 +28,11 @@ hub::PublishResult unavailable(std::string why) {
 }  // namespace
 
 RedisPublisher::RedisPublisher(const config::Config& config, std::string address,
-                               telemetry::Logger& logger)
+                               telemetry::Logger& logger, ChannelAudience* audience)
     : config_(config),
       address_(std::move(address)),
       logger_(logger),
+      audience_(audience),
       originBase_((static_cast<uint64_t>(std::random_device{}()) << 32) ^ std::random_device{}()) {}
 
 RedisPublisher::~RedisPublisher() {
@@ -92,27 +95,47 @@ hub::PublishResult RedisPublisher::publish(const hub::Publication& publication,
 std::vector<hub::PublishResult> RedisPublisher::publishBatch(
     std::span<const hub::Publication* const> publications, PublishRoute* route) {
   std::vector<hub::PublishResult> results(publications.size());
-  std::vector<std::future<Answer>> answers(publications.size());
-  std::vector<std::unique_ptr<Request>> requests;
-  requests.reserve(publications.size());
-  const int64_t nowMs = hub::wallClockMs();
-  const bool cluster = config_.broker.redis.mode == config::RedisMode::Cluster;
+  // Runs of consecutive publications of one channel (a refused one in
+  // between does not break a run: it gets no seq).
+  struct Run {
+    std::vector<size_t> members;  // indexes into `publications`
+    std::future<Answer> answer;
+  };
+  std::vector<Run> runs;
   for (size_t i = 0; i < publications.size(); ++i) {
-    const hub::Publication& publication = *publications[i];
-    if (std::optional<hub::PublishResult> refused = refusal(publication)) {
+    if (std::optional<hub::PublishResult> refused = refusal(*publications[i])) {
       results[i] = std::move(*refused);
       continue;
     }
+    if (runs.empty() || runs.back().members.size() >= kMaxRun ||
+        publications[runs.back().members.front()]->channel != publications[i]->channel) {
+      runs.emplace_back();
+    }
+    runs.back().members.push_back(i);
+  }
+  std::vector<std::unique_ptr<Request>> requests;
+  requests.reserve(runs.size());
+  const int64_t nowMs = hub::wallClockMs();
+  const bool cluster = config_.broker.redis.mode == config::RedisMode::Cluster;
+  std::vector<RunEntry> entries;
+  for (Run& run : runs) {
+    entries.clear();
+    for (size_t i : run.members) {
+      const hub::Publication& publication = *publications[i];
+      // Ids unique across instances: a random start each, then counted.
+      uint64_t origin = originBase_ + originCount_.fetch_add(1, std::memory_order_relaxed);
+      if (origin == 0) origin = 1;
+      entries.push_back(
+          {publication.type, publication.key, publication.data, origin, publication.traceparent});
+    }
+    const std::string& channel = publications[run.members.front()]->channel;
     auto request = std::make_unique<Request>();
-    // Ids unique across instances: a random start each, then counted.
-    uint64_t origin = originBase_ + originCount_.fetch_add(1, std::memory_order_relaxed);
-    if (origin == 0) origin = 1;
-    request->args = publishArguments(
-        publication.channel, publication.type, publication.key, publication.data, nowMs,
-        config_.namespaceFor(publication.channel), config_.broker.redis.channelTtlMs, cluster,
-        origin, publication.traceparent);
+    request->args = publishRunArguments(channel, entries, nowMs, config_.namespaceFor(channel),
+                                        config_.broker.redis.channelTtlMs, cluster);
+    request->channel = channel;
+    request->count = run.members.size();
     request->asking = route != nullptr && route->asking;
-    answers[i] = request->done.get_future();
+    run.answer = request->done.get_future();
     requests.push_back(std::move(request));
   }
   if (!requests.empty()) {
@@ -131,28 +154,31 @@ std::vector<hub::PublishResult> RedisPublisher::publishBatch(
   }
   const auto deadline = std::chrono::steady_clock::now() +
                         std::chrono::milliseconds(config_.broker.redis.commandTimeoutMs);
-  for (size_t i = 0; i < publications.size(); ++i) {
-    if (!answers[i].valid()) continue;
-    if (answers[i].wait_until(deadline) != std::future_status::ready) {
+  for (Run& run : runs) {
+    hub::PublishResult result;
+    if (run.answer.wait_until(deadline) != std::future_status::ready) {
       // It may still be published: the publisher is told it is not known.
-      failures_.fetch_add(1, std::memory_order_relaxed);
-      results[i] =
+      failures_.fetch_add(run.members.size(), std::memory_order_relaxed);
+      result =
           unavailable("the broker (Redis) did not answer within broker.redis.command_timeout_ms");
-      continue;
+    } else {
+      Answer got = run.answer.get();
+      if (route != nullptr && (!got.redirectedTo.empty() || got.tryAgain)) {
+        // Only for one run at a time (the cluster's route).
+        route->redirectedTo = std::move(got.redirectedTo);
+        route->ask = got.ask;
+        route->tryAgain = got.tryAgain;
+      } else if (got.result.error == hub::PublishError::Unavailable) {
+        failures_.fetch_add(run.members.size(), std::memory_order_relaxed);
+      }
+      result = std::move(got.result);
     }
-    Answer got = answers[i].get();
-    if (route != nullptr && (!got.redirectedTo.empty() || got.tryAgain)) {
-      // Only for one publication at a time (the cluster's route).
-      route->redirectedTo = std::move(got.redirectedTo);
-      route->ask = got.ask;
-      route->tryAgain = got.tryAgain;
-      results[i] = std::move(got.result);
-      continue;
+    // The run's seqs follow its first, in the order given.
+    const uint64_t first = result.seq;
+    for (size_t k = 0; k < run.members.size(); ++k) {
+      results[run.members[k]] = result;
+      if (result.ok()) results[run.members[k]].seq = first + k;
     }
-    if (got.result.error == hub::PublishError::Unavailable) {
-      failures_.fetch_add(1, std::memory_order_relaxed);
-    }
-    results[i] = std::move(got.result);
   }
   return results;
 }
@@ -235,7 +261,10 @@ void RedisPublisher::run() {
         latency_.observe(net::EventLoop::monotonicNs() - started);
         continue;
       }
-      while (!queue_.empty() && batch.size() < kMaxBatch) {
+      size_t publications = 0;
+      while (!queue_.empty() && batch.size() < kMaxBatch &&
+             (batch.empty() || publications + queue_.front()->count <= kMaxBatchPublications)) {
+        publications += queue_.front()->count;
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
@@ -285,6 +314,10 @@ void RedisPublisher::send(std::vector<std::unique_ptr<Request>>& batch) {
       const auto answer = parsePublishAnswer(reply.get(), error, noScript);
       std::optional<ClusterRedirect> redirect;
       if (answer) {
+        if (audience_ != nullptr) {
+          audience_->published(request->channel, answer->receivers,
+                               net::EventLoop::monotonicNs() / 1'000'000);
+        }
         request->done.set_value({{hub::PublishError::None, {}, answer->seq}});
         request.reset();
       } else if (noScript && attempt == 0) {

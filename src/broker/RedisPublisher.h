@@ -3,7 +3,10 @@
 // Publishers (admin threads, the demo feed) queue a publication and wait
 // for its seq, at most broker.redis.command_timeout_ms; the thread sends
 // every publication queued meanwhile as one pipeline of EVALSHA calls (one
-// round trip for many), and answers each. It never touches the hub: the
+// round trip for many), and answers each. Consecutive publications of one
+// channel in one publishBatch() go as one run: one EVALSHA numbers,
+// stores and publishes them all (RedisScript.h), which is what lets one
+// Redis take well over 100,000 publications a second. It never touches the hub: the
 // publication comes back to every instance, this one included, through
 // Redis pub/sub (RedisSubscriber).
 
@@ -20,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "broker/ChannelAudience.h"
 #include "broker/RedisConnection.h"
 #include "config/Config.h"
 #include "hub/PublishSink.h"
@@ -38,8 +42,15 @@ struct PublishRoute {
 
 class RedisPublisher {
  public:
-  // Publishes to the Redis at `address` (host:port).
-  RedisPublisher(const config::Config& config, std::string address, telemetry::Logger& logger);
+  // Publications one run (one EVALSHA) carries at most: Redis runs a
+  // script alone, so a run is bounded to keep others' commands from
+  // waiting long.
+  static constexpr size_t kMaxRun = 256;
+
+  // Publishes to the Redis at `address` (host:port); tells `audience` (if
+  // any) how many subscriptions each run reached.
+  RedisPublisher(const config::Config& config, std::string address, telemetry::Logger& logger,
+                 ChannelAudience* audience = nullptr);
   ~RedisPublisher();  // stop()
   RedisPublisher(const RedisPublisher&) = delete;
   RedisPublisher& operator=(const RedisPublisher&) = delete;
@@ -53,7 +64,10 @@ class RedisPublisher {
   // broker sends it again).
   hub::PublishResult publish(const hub::Publication& publication, PublishRoute* route = nullptr);
   // Any thread: several, queued together (one pipeline), each answered in
-  // order, under one deadline. `route` only with a single publication.
+  // order, under one deadline; consecutive ones of the same channel are one
+  // run (one EVALSHA; they stand or fall together, each with its own seq).
+  // `route` only with a single run: publications of one channel, at most
+  // kMaxRun.
   std::vector<hub::PublishResult> publishBatch(
       std::span<const hub::Publication* const> publications, PublishRoute* route = nullptr);
 
@@ -80,6 +94,8 @@ class RedisPublisher {
   };
   struct Request {
     std::vector<std::string> args;  // EVALSHA's, after the SHA
+    std::string channel;
+    size_t count = 1;  // publications in the run; the answer's seq is the first's
     bool asking = false;
     std::promise<Answer> done;
   };
@@ -98,8 +114,9 @@ class RedisPublisher {
   const config::Config& config_;
   const std::string address_;
   telemetry::Logger& logger_;
-  RedisConnection connection_;  // the thread's only
-  std::string sha_;             // the thread's only
+  ChannelAudience* const audience_;  // may be null
+  RedisConnection connection_;       // the thread's only
+  std::string sha_;                  // the thread's only
 
   std::mutex mutex_;
   std::condition_variable wake_;

@@ -365,15 +365,18 @@ void RedisSubscriber::handle(const redisReply& reply) {
   const std::string_view name = channelOfPubsub(text(reply.element[1]));
   if (name.empty()) return;
   if (kind == "message" || kind == "smessage") {
-    std::optional<RedisMessage> message = decodeRedisMessage(text(reply.element[2]));
-    if (!message) {
+    // One publication, or a run of them (RedisMessage.h), in seq order.
+    std::optional<std::vector<RedisMessage>> messages = decodeRedisMessages(text(reply.element[2]));
+    if (!messages) {
       errors_.fetch_add(1, std::memory_order_relaxed);
       return;
     }
     std::shared_ptr<hub::Channel> channel = hub_.find(name);
     if (!channel) return;
-    message->publication.channel = std::string(name);
-    accept(*channel, *message, false);
+    for (RedisMessage& message : *messages) {
+      message.publication.channel = std::string(name);
+      accept(*channel, message, false);
+    }
   } else if (kind == "subscribe" || kind == "ssubscribe") {
     const std::string channel(name);
     auto it = subscribed_.find(channel);

@@ -8,6 +8,7 @@
 #include "hub/ServerMessages.h"
 #include "hub/WallClock.h"
 #include "net/EventLoop.h"
+#include "telemetry/TraceContext.h"
 #include "telemetry/Tracer.h"
 
 namespace wsr::hub {
@@ -242,6 +243,13 @@ Channel::Accepted Hub::accept(Channel& channel, const Publication& publication, 
         message->afterHole = how == Channel::Accepted::Hole;
         message->restart = how == Channel::Accepted::Restart;
         message->origin = origin;
+        // The publishing instance's broker.publish span (its context came
+        // in the message): each worker's fan-out span is its child, as with
+        // the memory broker.
+        if (tracer_ != nullptr && !publication.traceparent.empty()) {
+          message->trace = telemetry::parseTraceparent(publication.traceparent)
+                               .value_or(telemetry::TraceContext{});
+        }
         return std::shared_ptr<const PublishedMessage>(std::move(message));
       },
       [&](size_t worker, const std::shared_ptr<const PublishedMessage>& message) {

@@ -78,7 +78,10 @@ class Hub final : public PublishSink {
   std::shared_ptr<Channel> find(std::string_view name) const;
   // A publication Redis numbered (the pub/sub message, or the stream read
   // after a reconnection): built once, stored and fanned out like publish().
-  // `origin`: the publication's id from its publisher (0: not known).
+  // `origin`: the publication's id from its publisher (0: not known). With
+  // tracing on, the publication's traceparent (the publishing instance's
+  // broker.publish span) becomes the message's trace: the parent of the
+  // workers' fan-out spans.
   Channel::Accepted accept(Channel& channel, const Publication& publication, uint64_t epoch,
                            uint64_t seq, int64_t tsMs, uint64_t origin);
   // A stored publication's frames, for prime().

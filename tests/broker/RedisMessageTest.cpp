@@ -63,6 +63,46 @@ TEST(RedisMessage, KeysMayHoldAnything) {
   }
 }
 
+// A run (one pub/sub message for consecutive publications of a channel):
+// every message of it, in order, each with its own fields.
+TEST(RedisMessage, ARunIsReadAsItsMessagesInOrder) {
+  const std::vector<std::string> messages = {
+      encodeRedisMessage(5, 9, 100, "quote", "a\n7 b", "{}", 1, "00-aa-bb-01"),
+      encodeRedisMessage(6, 9, 100, "trade", "", "[1]", 2),
+      encodeRedisMessage(7, 9, 100, "quote", "*2\n", "\"x\"", 3)};
+  const std::string run = encodeRedisRun(messages);
+  EXPECT_TRUE(run.starts_with("*3\n" + std::to_string(messages[0].size()) + "\n" + messages[0]));
+  const auto decoded = decodeRedisMessages(run);
+  ASSERT_TRUE(decoded);
+  ASSERT_EQ(decoded->size(), 3u);
+  EXPECT_EQ((*decoded)[0].seq, 5u);
+  EXPECT_EQ((*decoded)[0].publication.key, "a\n7 b");
+  EXPECT_EQ((*decoded)[0].publication.traceparent, "00-aa-bb-01");
+  EXPECT_EQ((*decoded)[1].seq, 6u);
+  EXPECT_EQ((*decoded)[1].origin, 2u);
+  EXPECT_EQ((*decoded)[1].publication.data, "[1]");
+  EXPECT_EQ((*decoded)[2].seq, 7u);
+  EXPECT_EQ((*decoded)[2].publication.key, "*2\n");
+  EXPECT_EQ((*decoded)[2].publication.data, "\"x\"");
+  // A single message is a run of one.
+  const auto one = decodeRedisMessages(messages[1]);
+  ASSERT_TRUE(one);
+  ASSERT_EQ(one->size(), 1u);
+  EXPECT_EQ(one->front().seq, 6u);
+}
+
+TEST(RedisMessage, RefusesARunThatIsNotOne) {
+  const std::string a = encodeRedisMessage(1, 2, 3, "message", "", "{}", 4);
+  const std::string len = std::to_string(a.size());
+  for (const std::string& bytes : std::vector<std::string>{
+           std::string("*"), "*0\n", "*x\n", "*2\n" + len + "\n" + a,  // fewer than told
+           "*1\n" + len + "\n" + a + "junk",                           // more than told
+           "*1\n" + std::to_string(a.size() + 1) + "\n" + a,           // longer than there
+           "*1\n3\nabc", "*99999999999\n" + len + "\n" + a}) {
+    EXPECT_FALSE(decodeRedisMessages(bytes)) << bytes;
+  }
+}
+
 TEST(RedisMessage, RefusesWhatIsNotOne) {
   for (const std::string bytes :
        {"", "1 2 3", "1 2 3 message", "1 2 3 message 5\nabc", "x 2 3 message 0\n{}",

@@ -14,9 +14,10 @@ import re
 import shutil
 import tempfile
 import threading
+import time
 import unittest
 
-from redis_tools import REDIS_SERVER, CuttableProxy, RedisServer, redis_command
+from redis_tools import REDIS_SERVER, CuttableProxy, RedisServer, redis_call, redis_command
 from router_harness import STEP, Router, base_config, wait_until
 
 LINGER_MS = 300
@@ -227,6 +228,49 @@ class ScaleOut(RedisTestCase):
                 mine = [m["data"]["i"] for m in got if m["data"]["t"] == n]
                 self.assertEqual(mine, list(range(per_thread)))
 
+    def test_a_batch_goes_as_one_script_call_per_run_of_a_channel(self):
+        redis = self.redis()
+        runs = {"history_size": 100, "retain_last": True}
+        a = self.router(redis.address(), runs=runs)
+        b = self.router(redis.address(), runs=runs)
+        clients = [self.subscribed(r, ["runs:ONE", "runs:TWO"])[0] for r in (a, b)]
+        self.assertIn(b"+OK", redis_command(redis.port, "CONFIG", "RESETSTAT"))
+        batch = [{"channel": "runs:ONE", "type": "t%d" % i, "key": "k %d" % i, "data": {"i": i}}
+                 for i in range(3)]
+        batch += [{"channel": "runs:TWO", "data": {"i": i}} for i in (3, 4)]
+        batch += [{"channel": "runs:ONE", "data": {"i": 5}},
+                  {"channel": "no good", "data": {"i": 6}},  # refused: no break in the run
+                  {"channel": "runs:ONE", "data": {"i": 7}},
+                  {"channel": "runs:ONE", "data": {"i": 8}}]
+        results = self.admin(a).publish_batch(batch)
+        self.assertEqual([r.get("seq") for r in results], [1, 2, 3, 1, 2, 4, None, 5, 6])
+        self.assertIn("error", results[6])
+        # Three runs (ONE, TWO, ONE again): three script calls, each
+        # published as one pub/sub message.
+        stats = redis_command(redis.port, "INFO", "commandstats").decode()
+        self.assertRegex(stats, r"cmdstat_evalsha:calls=3,")
+        self.assertRegex(stats, r"cmdstat_publish:calls=3,")
+        self.assertRegex(stats, r"cmdstat_xadd:calls=8,")
+        for c in clients:
+            got = data_messages(c, 8)
+            one = [(m["seq"], m["data"]["i"]) for m in got if m["channel"] == "runs:ONE"]
+            two = [(m["seq"], m["data"]["i"]) for m in got if m["channel"] == "runs:TWO"]
+            self.assertEqual(one, [(1, 0), (2, 1), (3, 2), (4, 5), (5, 7), (6, 8)])
+            self.assertEqual(two, [(1, 3), (2, 4)])
+            self.assertEqual([m["type"] for m in got if m["channel"] == "runs:ONE"][:3],
+                             ["t0", "t1", "t2"])
+        # The stream holds one entry per publication and the retained value
+        # is the run's last: a third instance reads them as ever.
+        third = self.router(redis.address(), runs=runs)
+        d, answers = self.subscribed(third, ["runs:ONE"], since={"runs:ONE": 0})
+        self.assertEqual(answers[0]["seq"], 6)
+        got = data_messages(d, 6)
+        self.assertEqual([(m["seq"], m["data"]["i"]) for m in got],
+                         [(1, 0), (2, 1), (3, 2), (4, 5), (5, 7), (6, 8)])
+        e, answers = self.subscribed(third, ["runs:TWO"])
+        retained = data_messages(e, 1)[0]
+        self.assertEqual((retained["seq"], retained["data"]), (2, {"i": 4}))
+
     def test_the_script_is_loaded_again_after_script_flush(self):
         redis = self.redis()
         a = self.router(redis.address())
@@ -318,6 +362,50 @@ class ScaleOut(RedisTestCase):
         b = Router(config).start()
         self.routers.append(b)
         self.assertFalse(self.ready(b))
+
+
+class Audience(RedisTestCase):
+    """hasSubscribers across instances: Redis's PUBLISH answers how many
+    instances were subscribed; a channel nobody listened to is not
+    published again for the recheck interval (1 s)."""
+
+    RECHECK_S = 1.0
+
+    def seq(self, redis, channel):
+        value = redis_call(redis.port, "HGET", "wsr:{%s}:seq" % channel, "seq")
+        return int(value) if value is not None else 0
+
+    def test_the_feed_skips_a_channel_no_instance_listens_to_until_one_subscribes(self):
+        redis = self.redis()
+        config = redis_config(redis.address())
+        config["feed"] = {"enabled": True, "tick_interval_ms": 20, "snapshot_interval_ms": 20}
+        a = Router(config).start()
+        self.routers.append(a)
+        b = self.router(redis.address())
+        # The first snapshot is published (nobody known yet), and Redis
+        # answers that no instance received it.
+        wait_until(lambda: self.seq(redis, "market") >= 1, what="the first market snapshot")
+        start, began = self.seq(redis, "market"), time.monotonic()
+        time.sleep(3 * self.RECHECK_S)  # a window to count publications in, not a wait
+        published = self.seq(redis, "market") - start
+        elapsed = time.monotonic() - began
+        # One a recheck interval at most (a snapshot every 20 ms would be
+        # some 150): the channel is asked about again, not fed.
+        self.assertLessEqual(published, int(elapsed / self.RECHECK_S) + 1)
+        self.assertGreaterEqual(published, 1)  # it is asked again, though
+        # A subscriber on the other instance gets the feed within the
+        # recheck interval (plus a snapshot period).
+        c, answers = self.subscribed(b, ["market"])
+        subscribed_at = time.monotonic()
+        first = answers[0]["seq"]
+        while True:
+            msg = data_messages(c, 1, "market")[0]
+            if msg["seq"] > first:
+                break
+        self.assertLess(time.monotonic() - subscribed_at, self.RECHECK_S + 1.0)
+        # From then on every snapshot is published.
+        got = data_messages(c, 10, "market")
+        self.assertEqual([m["seq"] for m in got], list(range(msg["seq"] + 1, msg["seq"] + 11)))
 
 
 class Outages(RedisTestCase):

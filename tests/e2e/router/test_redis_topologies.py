@@ -22,6 +22,7 @@ recovers after SIGCONT.
 """
 
 import os
+import re
 import threading
 import time
 import unittest
@@ -310,6 +311,37 @@ class Cluster(RedisTestCase):
         c, answers = self.subscribed(fresh, CHANNELS[:1], since={CHANNELS[0]: 0})
         self.assertEqual((answers[0]["seq"], answers[0]["recovered"]), (2, True))
         self.assertEqual([m["seq"] for m in data_messages(c, 2)], [1, 2])
+
+    def test_a_batch_goes_as_one_script_call_per_run_on_each_slots_owner(self):
+        cluster = self.cluster()
+        a = self.cluster_router(cluster)
+        b = self.cluster_router(cluster)
+        # Two channels on two different masters.
+        owners = {}
+        for channel in CHANNELS:
+            slot = redis_call(cluster.nodes[0].port, "CLUSTER", "KEYSLOT", "{%s}" % channel)
+            owners.setdefault(cluster.owner(slot).port, channel)
+        one, two = list(owners.values())[:2]
+        clients = [self.subscribed(r, [one, two])[0] for r in (a, b)]
+        for node in cluster.nodes:
+            redis_call(node.port, "CONFIG", "RESETSTAT")
+        batch = ([{"channel": one, "data": {"i": i}} for i in range(3)]
+                 + [{"channel": two, "data": {"i": i}} for i in (3, 4)]
+                 + [{"channel": one, "data": {"i": 5}}])
+        results = self.admin(a).publish_batch(batch)
+        self.assertEqual([r.get("seq") for r in results], [1, 2, 3, 1, 2, 4])
+        calls = 0
+        for node in cluster.nodes:
+            stats = redis_call(node.port, "INFO", "commandstats").decode()
+            m = re.search(r"cmdstat_evalsha:calls=(\d+),", stats)
+            calls += int(m.group(1)) if m else 0
+        self.assertEqual(calls, 3)  # one run of `one`, one of `two`, `one` again
+        for c in clients:
+            got = data_messages(c, 6)
+            self.assertEqual([(m["seq"], m["data"]["i"]) for m in got if m["channel"] == one],
+                             [(1, 0), (2, 1), (3, 2), (4, 5)])
+            self.assertEqual([(m["seq"], m["data"]["i"]) for m in got if m["channel"] == two],
+                             [(1, 3), (2, 4)])
 
     def test_a_slot_migrated_while_publishing_loses_nothing_silently(self):
         cluster = self.cluster()

@@ -29,6 +29,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from router_harness import (STEP, Router, RouterClient, RouterTestCase, base_config,  # noqa: E402
                             is_data, upgrade_response, wait_until)
+from redis_tools import REDIS_SERVER, RedisServer  # noqa: E402
 from secrets_tools import SecretDir  # noqa: E402
 from test_metrics import Scrape  # noqa: E402
 
@@ -558,6 +559,77 @@ class HandshakeTraces(TracedRouterTestCase):
 
 
 # ---- sampling off --------------------------------------------------------------
+
+
+@unittest.skipUnless(os.access(REDIS_SERVER, os.X_OK), "redis-server is not installed")
+class RedisTraces(unittest.TestCase):
+    """broker.type redis, two instances: the broker.publish span's context
+    travels in the message through Redis, and the fan-out spans of both
+    instances are its children."""
+
+    def setUp(self):
+        self.collector = OtlpCollector().start()
+        self.addCleanup(self.collector.close)
+        redis = RedisServer().start()
+        self.addCleanup(redis.stop)
+        config = base_config(tracing={"export_interval_ms": EXPORT_INTERVAL_MS},
+                             broker={"type": "redis", "redis": {"addresses": [redis.address()]}})
+        self.routers = {}
+        for name in ("a", "b"):
+            env = otel_env(OTEL_EXPORTER_OTLP_ENDPOINT=self.collector.url,
+                           OTEL_SERVICE_NAME="wsrouter-" + name)
+            router = Router(config, env=env).start()
+            self.addCleanup(router.stop)
+            self.routers[name] = router
+        self.assertEqual(self.collector.errors, [])
+
+    def test_fan_outs_on_every_instance_are_children_of_the_broker_span(self):
+        channel = "stock:ACROSS"
+        clients = {}
+        for name, router in self.routers.items():
+            c = router.client()
+            self.addCleanup(c.close)
+            c.expect_type("welcome")
+            c.subscribe([channel], id=1)
+            c.expect_type("subscribed")
+            clients[name] = c
+        pub = self.routers["a"].admin()
+        self.addCleanup(pub.close)
+        trace_id, parent_id, traceparent = new_traceparent()
+        r = pub.request("POST", "/api/v1/publish", {"channel": channel, "data": {"p": 1}},
+                        headers={"traceparent": traceparent})
+        self.assertEqual(r.status, 200, r)
+        seq = r.json()["seq"]
+        for c in clients.values():
+            self.assertEqual(c.read_until(lambda m: is_data(m, channel))[-1]["seq"], seq)
+
+        def spans_of_trace(_):
+            with self.collector.cond:
+                mine = [(resource["service.name"], span)
+                        for resource, _, span in self.collector.spans
+                        if span["traceId"] == trace_id]
+            return mine if len(mine) >= 4 else None
+
+        spans = self.collector.wait_for_spans(spans_of_trace, "4 spans of trace " + trace_id)
+        # The collector has them all once the fan-outs are there; a late one
+        # more would be a span too many.
+        names = sorted((service, span["name"]) for service, span in spans)
+        self.assertEqual(names, [("wsrouter-a", "POST /api/v1/publish"),
+                                 ("wsrouter-a", "broker.publish"), ("wsrouter-a", "fanout"),
+                                 ("wsrouter-b", "fanout")])
+        request = next(s for _, s in spans if s["name"] == "POST /api/v1/publish")
+        broker = next(s for _, s in spans if s["name"] == "broker.publish")
+        self.assertEqual(request["parentSpanId"], parent_id)
+        self.assertEqual(broker["parentSpanId"], request["spanId"])
+        b = attributes_of(broker)
+        self.assertEqual(b["messaging.system"], "redis")
+        self.assertEqual(b["wsrouter.seq"], seq)
+        for service, span in spans:
+            if span["name"] != "fanout":
+                continue
+            self.assertEqual(span["parentSpanId"], broker["spanId"], service)
+            self.assertEqual(attributes_of(span)["wsrouter.delivered"], 1, service)
+        self.assertEqual(self.collector.errors, [])
 
 
 class AlwaysOffSampler(unittest.TestCase):
