@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 
+#include <functional>
 #include <future>
 #include <memory>
 #include <optional>
@@ -106,6 +107,18 @@ void expectComplete(const std::vector<json>& messages, const std::string& channe
 
 json subscribeOp(const std::vector<std::string>& channels, int id) {
   return {{"op", "subscribe"}, {"id", id}, {"channels", channels}};
+}
+
+// A client that dropped its connection without a close, leaving its session.
+struct LostSession {
+  std::string session;
+  std::string resume;
+};
+
+json resumeOp(const LostSession& lost, int id, const json& since = nullptr) {
+  json op = {{"op", "resume"}, {"id", id}, {"session", lost.session}, {"resume", lost.resume}};
+  if (!since.is_null()) op["since"] = since;
+  return op;
 }
 
 // What the worker knows of one connection.
@@ -273,6 +286,29 @@ class LocalHubTest : public ::testing::Test {
     throw std::runtime_error("the slow client's socket never blocked");
   }
 
+  // A client subscribed to `channels` that, once `meanwhile` has run with
+  // it, loses its connection (the socket closes without a close frame);
+  // returned once the hub keeps its session.
+  LostSession lose(const std::vector<std::string>& channels,
+                   const std::function<void(WsClient&)>& meanwhile = {}) {
+    const size_t held = hub_->sessions().counts().held;
+    LostSession lost;
+    {
+      WsClient client(server_->port());
+      client.expectUpgraded();
+      const json welcome = client.expect("welcome");
+      lost = {welcome["session"], welcome["resume"]};
+      int id = 0;
+      for (const std::string& channel : channels)
+        subscribe(client, channel, ++id);
+      if (meanwhile) meanwhile(client);
+    }
+    if (!test::eventually([&] { return hub_->sessions().counts().held == held + 1; })) {
+      throw std::runtime_error("the lost connection's session was not kept");
+    }
+    return lost;
+  }
+
   NamespaceStats stats(std::string_view ns) { return hub_->statsFor(ns); }
   uint32_t subscribers(const std::string& channel) { return hub_->channel(channel)->subscribers(); }
   bool postedToWorker(const std::string& channel) { return hub_->channel(channel)->hasWorker(0); }
@@ -415,32 +451,12 @@ TEST_F(LocalHubTest, EveryErrorCodeAnswersAndTheConnectionStaysOpen) {
 
 // ---- Session resume --------------------------------------------------------
 
-// A client that dropped its connection without a close, leaving its session.
-struct LostSession {
-  std::string session;
-  std::string resume;
-};
-
-json resumeOp(const LostSession& lost, int id, const json& since = nullptr) {
-  json op = {{"op", "resume"}, {"id", id}, {"session", lost.session}, {"resume", lost.resume}};
-  if (!since.is_null()) op["since"] = since;
-  return op;
-}
-
 TEST_F(LocalHubTest, ALostConnectionResumesWithItsChannelsAndWhatItMissedOnce) {
   start();
-  LostSession lost;
-  {
-    WsClient client(server_->port());
-    client.expectUpgraded();
-    const json welcome = client.expect("welcome");
-    lost = {welcome["session"], welcome["resume"]};
-    subscribe(client, "stock:S");
-    subscribe(client, "index", 2);
+  const LostSession lost = lose({"stock:S", "index"}, [&](WsClient& client) {
     publish("stock:S", {{"n", 1}});
     expectData(client.recvJson(), "stock:S", 1);
-  }  // the socket closes without a close frame: the connection is lost
-  ASSERT_TRUE(test::eventually([&] { return hub_->sessions().counts().held == 1; }));
+  });
   publish("stock:S", {{"n", 2}});
   publish("stock:S", {{"n", 3}});
   publish("index", {{"n", 1}});
@@ -479,19 +495,12 @@ TEST_F(LocalHubTest, ALostConnectionResumesWithItsChannelsAndWhatItMissedOnce) {
 
 TEST_F(LocalHubTest, ResumeTakesTheClientsOwnSinceOverTheRoutersRecord) {
   start();
-  LostSession lost;
-  {
-    WsClient client(server_->port());
-    client.expectUpgraded();
-    const json welcome = client.expect("welcome");
-    lost = {welcome["session"], welcome["resume"]};
-    subscribe(client, "stock:C");
+  const LostSession lost = lose({"stock:C"}, [&](WsClient& client) {
     for (int n = 1; n <= 3; ++n)
       publish("stock:C", {{"n", n}});
     for (uint64_t seq = 1; seq <= 3; ++seq)
       expectData(client.recvJson(), "stock:C", seq);
-  }
-  ASSERT_TRUE(test::eventually([&] { return hub_->sessions().counts().held == 1; }));
+  });
   // The client says it had only seq 1 (the rest was lost in flight).
   auto client = connect();
   client->sendJson(resumeOp(lost, 1, {{"stock:C", 1}}));
@@ -504,15 +513,7 @@ TEST_F(LocalHubTest, ResumeTakesTheClientsOwnSinceOverTheRoutersRecord) {
 
 TEST_F(LocalHubTest, RequestsAfterAResumeAreAnsweredAfterItsRestoredChannels) {
   start();
-  LostSession lost;
-  {
-    WsClient client(server_->port());
-    client.expectUpgraded();
-    const json welcome = client.expect("welcome");
-    lost = {welcome["session"], welcome["resume"]};
-    subscribe(client, "stock:O");
-  }
-  ASSERT_TRUE(test::eventually([&] { return hub_->sessions().counts().held == 1; }));
+  const LostSession lost = lose({"stock:O"});
   auto client = connect();
   client->sendText(resumeOp(lost, 1).dump());
   client->sendJson(subscribeOp({"stock:P"}, 2));
@@ -547,15 +548,7 @@ TEST_F(LocalHubTest, AClientsOwnCloseLeavesNoSessionToResume) {
 
 TEST_F(LocalHubTest, AWrongResumeTokenIsRefusedAndTheSessionWaitsForTheRightOne) {
   start();
-  LostSession lost;
-  {
-    WsClient client(server_->port());
-    client.expectUpgraded();
-    const json welcome = client.expect("welcome");
-    lost = {welcome["session"], welcome["resume"]};
-    subscribe(client, "stock:W");
-  }
-  ASSERT_TRUE(test::eventually([&] { return hub_->sessions().counts().held == 1; }));
+  const LostSession lost = lose({"stock:W"});
   auto client = connect();
   LostSession guessed = lost;
   guessed.resume.back() = guessed.resume.back() == '0' ? '1' : '0';
