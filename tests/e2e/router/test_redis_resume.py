@@ -12,7 +12,7 @@ import unittest
 
 from redis_tools import REDIS_CLI, REDIS_SERVER, RedisCluster, redis_command
 from router_harness import STEP, Router, wait_until
-from test_redis import RedisTestCase, data_messages
+from test_redis import RedisTestCase, data_messages, redis_config
 from test_redis_topologies import cluster_config, sharded_config
 
 
@@ -98,6 +98,26 @@ class ResumeAcrossInstances(SessionMixin, RedisTestCase):
         d.expect_type("resumed")
         got = data_messages(d, 2)
         self.assertEqual([(m["type"], m["seq"]) for m in got], [("subscribed", 2), ("message", 2)])
+
+    def test_a_session_past_its_window_is_gone_from_redis(self):
+        redis = self.redis()
+        config = redis_config(redis.address())
+        config["resume"] = {"window_ms": 300}
+        a = Router(config).start()
+        b = Router(config).start()
+        self.routers += [a, b]
+        c, welcome = self.connect(a, ["stock:XW"])
+        c.abort()
+        wait_until(lambda: self.session_exists(redis, welcome), STEP, "the session in Redis")
+        # Redis expires the key when the window ends (what is tested is the
+        # window's length, so this waits for it rather than for an event).
+        wait_until(lambda: not self.session_exists(redis, welcome), STEP, "the session expired")
+        d = b.client()
+        self.clients.append(d)
+        d.expect_type("welcome")
+        answer = d.request(resume_op(welcome, 5))
+        self.assertEqual((answer["type"], answer["code"]), ("error", "RESUME_FAILED"))
+        self.assertIn("expired", answer["message"])
 
     def test_with_redis_down_resume_fails_at_once_and_the_client_can_subscribe(self):
         redis = self.redis()
