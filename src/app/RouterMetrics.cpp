@@ -14,19 +14,6 @@ using telemetry::addSample;
 using telemetry::counterFamily;
 using telemetry::gaugeFamily;
 
-constexpr double kNsPerSecond = 1e9;
-
-const std::vector<double>& latencyBoundsSeconds() {
-  static const std::vector<double> bounds = [] {
-    std::vector<double> out;
-    out.reserve(stats::LatencyHistogram::kBoundsNs.size());
-    for (uint64_t ns : stats::LatencyHistogram::kBoundsNs)
-      out.push_back(static_cast<double>(ns) / kNsPerSecond);
-    return out;
-  }();
-  return bounds;
-}
-
 struct NamedSecret {
   std::string_view name;
   const auth::SecretFile* file;  // null: not configured
@@ -129,8 +116,8 @@ std::vector<MetricFamily> RouterCollector::Collect() const {
   MetricFamily latency = telemetry::histogramFamily(
       "wsrouter_broker_command_duration_seconds",
       "Round trips of broker commands (a pipeline of publications, a channel read).");
-  telemetry::addHistogram(latency, latencyBoundsSeconds(), broker.commandLatency.counts,
-                          static_cast<double>(broker.commandLatency.sumNs) / kNsPerSecond,
+  telemetry::addHistogram(latency, stats::LatencyHistogram::boundsSeconds(),
+                          broker.commandLatency.counts, broker.commandLatency.sumSeconds(),
                           {{"broker", brokerName}});
   out.push_back(std::move(latency));
 

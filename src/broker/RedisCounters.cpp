@@ -17,9 +17,6 @@ namespace {
 
 // Additions one pipeline carries at most.
 constexpr size_t kMaxBatch = 512;
-// An idle connection is checked this often (PING), so that a Redis gone
-// while nobody connects is noticed before a handshake has to find out.
-constexpr auto kIdleCheck = std::chrono::milliseconds(1000);
 constexpr uint32_t kBackoffInitialMs = 100;
 constexpr uint32_t kBackoffMaxMs = 5000;
 
@@ -135,8 +132,11 @@ void RedisCounters::run() {
     }
     {
       std::unique_lock lock(mutex_);
+      // An idle connection is checked every probe interval (PING), so that a
+      // Redis gone while nobody connects is noticed before a handshake waits.
       const bool woken =
-          wake_.wait_for(lock, kIdleCheck, [this] { return stopping_ || !queue_.empty(); });
+          wake_.wait_for(lock, std::chrono::milliseconds(config_.broker.redis.probeIntervalMs),
+                         [this] { return stopping_ || !queue_.empty(); });
       if (stopping_) return;
       if (!woken) {
         lock.unlock();

@@ -17,8 +17,6 @@ using telemetry::addSample;
 using telemetry::counterFamily;
 using telemetry::gaugeFamily;
 
-constexpr double kNsPerSecond = 1e9;
-
 double number(uint64_t value) {
   return static_cast<double>(value);
 }
@@ -27,23 +25,11 @@ uint64_t load(const std::atomic<uint64_t>& counter) {
   return counter.load(std::memory_order_relaxed);
 }
 
-// The histogram's bounds in seconds, once.
-const std::vector<double>& latencyBoundsSeconds() {
-  static const std::vector<double> bounds = [] {
-    std::vector<double> out;
-    out.reserve(stats::LatencyHistogram::kBoundsNs.size());
-    for (uint64_t ns : stats::LatencyHistogram::kBoundsNs)
-      out.push_back(static_cast<double>(ns) / kNsPerSecond);
-    return out;
-  }();
-  return bounds;
-}
-
 MetricFamily latencyFamily(std::string name, std::string help,
                            const stats::LatencyHistogram::Snapshot& snapshot) {
   MetricFamily family = telemetry::histogramFamily(std::move(name), std::move(help));
-  telemetry::addHistogram(family, latencyBoundsSeconds(), snapshot.counts,
-                          static_cast<double>(snapshot.sumNs) / kNsPerSecond);
+  telemetry::addHistogram(family, stats::LatencyHistogram::boundsSeconds(), snapshot.counts,
+                          snapshot.sumSeconds());
   return family;
 }
 

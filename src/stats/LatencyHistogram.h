@@ -14,6 +14,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "stats/SingleWriter.h"
 
@@ -30,12 +31,25 @@ class LatencyHistogram {
   };
   static constexpr size_t kBuckets = kBoundsNs.size() + 1;
 
+  // The bounds in seconds, as the exposition takes them; made once.
+  static const std::vector<double>& boundsSeconds() {
+    static const std::vector<double> bounds = [] {
+      std::vector<double> out;
+      out.reserve(kBoundsNs.size());
+      for (uint64_t ns : kBoundsNs)
+        out.push_back(static_cast<double>(ns) / 1e9);
+      return out;
+    }();
+    return bounds;
+  }
+
   // What readers sum: per-bucket counts (not cumulative; the last one is
   // +Inf) and the sum of the observed values.
   struct Snapshot {
     std::array<uint64_t, kBuckets> counts{};
     uint64_t sumNs = 0;
 
+    double sumSeconds() const { return static_cast<double>(sumNs) / 1e9; }
     uint64_t count() const {
       uint64_t total = 0;
       for (uint64_t c : counts)
