@@ -55,12 +55,9 @@ net::Fd listenAdmin(const std::string& host, uint16_t port, int backlog, std::st
 
 }  // namespace
 
-AdminFront::AdminFront(Options options, Handler handler, HeadPredicate isProbe,
-                       HeadPredicate wantsBody)
+AdminFront::AdminFront(Options options, Routes routes)
     : options_(std::move(options)),
-      handler_(std::move(handler)),
-      isProbe_(std::move(isProbe)),
-      wantsBody_(std::move(wantsBody)),
+      routes_(std::move(routes)),
       workers_(options_.threads),
       probeWorkers_(options_.probeThreads) {}
 
@@ -149,12 +146,25 @@ bool AdminFront::makeRoom() {
 }
 
 void AdminFront::dispatch(AdminConnection& connection, AdminConnection::Request request) {
+  if (routes_.upgrade) {
+    if (std::optional<Upgrade> upgrade = routes_.upgrade(request, connection, workers_)) {
+      connection.respond(upgrade->answer, upgrade->keepAlive);
+      if (upgrade->stream) connection.switchTo(std::move(upgrade->stream));
+      return;
+    }
+  }
+  if (routes_.runsInline && routes_.runsInline(request.http)) {
+    httplib::Response res;
+    routes_.handler(request, res);
+    connection.respond(responseText(res, request.framing), request.framing.keepAlive);
+    return;
+  }
   // Shared: std::function needs a copyable task, and a request can be 1 MiB.
   auto shared = std::make_shared<const AdminConnection::Request>(std::move(request));
-  WorkerPool& pool = isProbe_(shared->http) ? probeWorkers_ : workers_;
+  WorkerPool& pool = routes_.isProbe(shared->http) ? probeWorkers_ : workers_;
   pool.post([this, id = connection.id(), shared] {
     httplib::Response res;
-    handler_(*shared, res);
+    routes_.handler(*shared, res);
     std::string text = responseText(res, shared->framing);
     const bool keepAlive = shared->framing.keepAlive;
     loop_.post([this, id, text = std::move(text), keepAlive]() mutable {

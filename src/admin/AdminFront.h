@@ -1,8 +1,12 @@
 #pragma once
 // The admin port's HTTP/1.1 front: the listening socket and one event-loop
 // thread that accepts connections and reads every request in full
-// (AdminConnection) before any handler thread sees it, then two worker pools
-// that run the handlers: one for the probes alone and one for the rest.
+// (AdminConnection). The publish routes are answered right there, on the
+// loop's thread, as the WebSocket workers answer their clients: no hand-off
+// per request, pipelined requests answered in order, one write for the
+// answers of a pass. The other routes (stats, metrics, disconnects: they
+// ask the workers and wait) go to two worker pools: one for the probes
+// alone and one for the rest.
 //
 // So a thread is held only while a handler works, never while a client is
 // slow to send: slow or many publish connections cannot make /healthz and
@@ -14,6 +18,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -42,13 +47,34 @@ class AdminFront final : private AdminConnection::Owner,
     size_t maxConnections = 1024;
     int backlog = 1024;
   };
-  // Answers one complete request (any handler thread).
+  // Answers one complete request (a handler thread, or the loop's for
+  // the routes that run inline).
   using Handler = std::function<void(const AdminConnection::Request&, httplib::Response&)>;
-  // Of a request's head, on the loop's thread: whether it goes to the probe
-  // threads; whether its body is worth storing (AdminConnection::Owner).
+  // Of a request's head, on the loop's thread.
   using HeadPredicate = std::function<bool(const httplib::Request&)>;
+  // Of every request, on the loop's thread: none when it is not for a
+  // path that switches protocols; else the 101 and the stream that carries
+  // the connection on, or the refusal (no stream) to answer instead.
+  struct Upgrade {
+    std::string answer;  // HTTP bytes
+    bool keepAlive = true;
+    std::unique_ptr<AdminConnection::Stream> stream;
+  };
+  using Upgrader = std::function<std::optional<Upgrade>(
+      const AdminConnection::Request&, AdminConnection&, WorkerPool& handlerThreads)>;
 
-  AdminFront(Options options, Handler handler, HeadPredicate isProbe, HeadPredicate wantsBody);
+  struct Routes {
+    Handler handler;
+    HeadPredicate isProbe;    // goes to the probe threads
+    HeadPredicate wantsBody;  // its body is worth storing (AdminConnection::Owner)
+    // Answered on the loop's thread as it is read, with no hand-off: the
+    // publish routes, whose work (validate, number, hand to the workers)
+    // never waits. Null: none.
+    HeadPredicate runsInline;
+    Upgrader upgrade;  // null: Upgrade requests are routed like any other
+  };
+
+  AdminFront(Options options, Routes routes);
   ~AdminFront();  // stop()
   AdminFront(const AdminFront&) = delete;
   AdminFront& operator=(const AdminFront&) = delete;
@@ -65,7 +91,7 @@ class AdminFront final : private AdminConnection::Owner,
  private:
   void onIo(uint32_t events) override;       // the listening socket
   void onTimer(net::Timer& timer) override;  // stop()'s bound on unfinished answers
-  bool wantsBody(const httplib::Request& head) override { return wantsBody_(head); }
+  bool wantsBody(const httplib::Request& head) override { return routes_.wantsBody(head); }
   void dispatch(AdminConnection& connection, AdminConnection::Request request) override;
   void closed(AdminConnection& connection) override;
   void deliver(uint64_t id, std::string text, bool keepAlive);
@@ -74,9 +100,7 @@ class AdminFront final : private AdminConnection::Owner,
   void exitWhenIdle();
 
   const Options options_;
-  const Handler handler_;
-  const HeadPredicate isProbe_;
-  const HeadPredicate wantsBody_;
+  const Routes routes_;
   uint16_t port_ = 0;
 
   net::EventLoop loop_;

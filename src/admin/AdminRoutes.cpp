@@ -53,9 +53,10 @@ bool bearerToken(std::string_view header, std::string_view& token) {
   return !token.empty();
 }
 
-// Answers 401 and returns false unless the request carries a listed
-// publisher token. Messages never quote the token.
-bool authorize(const AdminContext& context, const httplib::Request& req, httplib::Response& res) {
+}  // namespace
+
+bool authorizePublisher(const AdminContext& context, const httplib::Request& req,
+                        httplib::Response& res) {
   std::string_view refusal;
   std::string_view token;
   const std::string header = req.get_header_value("Authorization");
@@ -77,6 +78,8 @@ bool authorize(const AdminContext& context, const httplib::Request& req, httplib
   return false;
 }
 
+namespace {
+
 using PostHandler =
     std::function<void(const httplib::Request&, const std::string& body, httplib::Response&)>;
 
@@ -92,7 +95,7 @@ void countRefusal(PublishRejections* rejections, hub::PublishError error) {
 void postRoute(const AdminContext& context, const httplib::Request& req, BodyState body,
                httplib::Response& res, const PostHandler& handler,
                PublishRejections* rejections = nullptr) {
-  if (!authorize(context, req, res)) {
+  if (!authorizePublisher(context, req, res)) {
     if (rejections != nullptr) rejections->countUnauthorized();
     return;
   }
@@ -315,7 +318,12 @@ bool AdminRoutes::wantsBody(const httplib::Request& head) const {
     return false;
   }
   httplib::Response ignored;
-  return authorize(context_, head, ignored);
+  return authorizePublisher(context_, head, ignored);
+}
+
+bool AdminRoutes::runsInline(const httplib::Request& head) const {
+  return head.method == "POST" && !context_.sink->mayWait() &&
+         (head.path == "/api/v1/publish" || head.path == "/api/v1/publish/batch");
 }
 
 bool AdminRoutes::isProbe(const httplib::Request& req) {

@@ -28,6 +28,11 @@ struct AdminContext {
   telemetry::Tracer* tracer = nullptr;      // null: publish requests are not traced
 };
 
+// Answers 401 into `res` and returns false unless the request carries a
+// listed publisher token. Messages never quote the token.
+bool authorizePublisher(const AdminContext& context, const httplib::Request& req,
+                        httplib::Response& res);
+
 // Every route, with the JSON 404/405 answers. Called from the admin handler
 // threads with a request read in full (AdminConnection): the routes never
 // touch a socket, so they would run as well on another front.
@@ -40,8 +45,12 @@ class AdminRoutes {
   // Never throws: an exception answers 500.
   void handle(const httplib::Request& req, BodyState body, httplib::Response& res) const;
 
+  // The publish routes, when the sink never waits: answered on the admin
+  // loop's thread as they are read (AdminFront).
+  bool runsInline(const httplib::Request& head) const;
   // /healthz and /readyz, which the admin server runs on threads of their own.
   static bool isProbe(const httplib::Request& req);
+  const AdminContext& context() const { return context_; }
   // Of a request's head: a POST route with a valid publisher token, the only
   // requests whose bodies are used.
   bool wantsBody(const httplib::Request& head) const;

@@ -4,6 +4,7 @@
 
 #include "admin/AdminFront.h"
 #include "admin/AdminRoutes.h"
+#include "admin/PublisherStream.h"
 
 namespace wsr::admin {
 namespace {
@@ -55,13 +56,30 @@ bool AdminServer::start(std::string& error) {
   options.maxConnections = kMaxConnections;
   options.backlog = kListenBacklog;
   const AdminRoutes* routes = routes_.get();
-  auto front = std::make_unique<AdminFront>(
-      options,
-      [routes](const AdminConnection::Request& request, httplib::Response& res) {
-        routes->handle(request.http, request.body, res);
-      },
-      &AdminRoutes::isProbe,
-      [routes](const httplib::Request& head) { return routes->wantsBody(head); });
+  AdminFront::Routes frontRoutes;
+  frontRoutes.handler = [routes](const AdminConnection::Request& request, httplib::Response& res) {
+    routes->handle(request.http, request.body, res);
+  };
+  frontRoutes.isProbe = &AdminRoutes::isProbe;
+  frontRoutes.wantsBody = [routes](const httplib::Request& head) {
+    return routes->wantsBody(head);
+  };
+  frontRoutes.runsInline = [routes](const httplib::Request& head) {
+    return routes->runsInline(head);
+  };
+  frontRoutes.upgrade = [routes](const AdminConnection::Request& request, AdminConnection&,
+                                 WorkerPool& handlerThreads) -> std::optional<AdminFront::Upgrade> {
+    if (request.http.path != kPublisherSocketPath) return std::nullopt;
+    PublisherHandshake handshake = acceptPublisherSocket(routes->context(), request);
+    AdminFront::Upgrade upgrade;
+    upgrade.answer = std::move(handshake.answer);
+    upgrade.keepAlive = handshake.accepted || request.framing.keepAlive;
+    if (handshake.accepted) {
+      upgrade.stream = std::make_unique<PublisherStream>(routes->context(), handlerThreads);
+    }
+    return upgrade;
+  };
+  auto front = std::make_unique<AdminFront>(options, std::move(frontRoutes));
   if (!front->start(error)) return false;
   port_ = front->port();
   front_ = std::move(front);

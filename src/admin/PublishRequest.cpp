@@ -93,7 +93,15 @@ ParsedPublication malformed(simdjson::error_code error) {
                 std::string("request body is not valid JSON: ") + simdjson::error_message(error));
 }
 
-ParsedPublication readMessage(od::object object) {
+// A publisher WebSocket frame's own fields, beside the publication's.
+struct FrameFields {
+  StringField op;
+  bool idPresent = false;
+  std::optional<int64_t> id;
+  bool idValid = true;
+};
+
+ParsedPublication readMessage(od::object object, FrameFields* frame = nullptr) {
   StringField channel, type, key;
   std::optional<std::string_view> data;
   for (auto fieldResult : object) {
@@ -124,6 +132,18 @@ ParsedPublication readMessage(od::object object) {
       std::string_view raw;
       error = rawJsonOf(value, raw);
       data = raw;
+    } else if (frame != nullptr && name == "op") {
+      if (auto refused = once(frame->op.present)) return *refused;
+      error = readStringField(value, frame->op);
+    } else if (frame != nullptr && name == "id") {
+      if (auto refused = once(frame->idPresent)) return *refused;
+      frame->idPresent = true;
+      int64_t id = 0;
+      if (value.get_int64().get(id)) {
+        frame->idValid = false;
+      } else {
+        frame->id = id;
+      }
     }
     // Unknown fields are ignored (PROTOCOL.md: add, never rename).
     if (error) return malformed(error);
@@ -196,6 +216,41 @@ ParsedPublication parsePublishBody(std::string_view body) {
   od::object object;
   if (auto error = document.get_object().get(object)) return malformed(error);
   return readMessage(object);
+}
+
+ParsedFrame parsePublishFrame(std::string_view payload) {
+  ParsedFrame out;
+  simdjson::padded_string padded;
+  if (ParsedPublication invalid = validateBody(payload, padded); !invalid.ok()) {
+    out.publication = std::move(invalid);
+    out.publication.message.replace(0, std::string_view("request body").size(), "frame");
+    return out;
+  }
+  od::parser parser;
+  od::document document;
+  od::object object;
+  if (auto error = parser.iterate(padded).get(document)) {
+    out.publication = malformed(error);
+    return out;
+  }
+  if (auto error = document.get_object().get(object)) {
+    out.publication = malformed(error);
+    return out;
+  }
+  FrameFields frame;
+  ParsedPublication read = readMessage(object, &frame);
+  // The id first: a refusal must name the frame it refuses.
+  if (frame.idValid) out.id = frame.id;
+  if (!frame.idValid) {
+    out.publication = refuse(PublishError::BadRequest, "field 'id' must be an integer");
+  } else if (!frame.op.present) {
+    out.publication = refuse(PublishError::BadRequest, "field 'op' is missing");
+  } else if (!frame.op.isString || frame.op.text != "publish") {
+    out.publication = refuse(PublishError::BadRequest, "field 'op' must be \"publish\"");
+  } else {
+    out.publication = std::move(read);
+  }
+  return out;
 }
 
 ParsedBatch parseBatchBody(std::string_view body, size_t maxMessages) {

@@ -8,6 +8,8 @@
 // raw_json() gives `data` as the publisher's exact bytes: "data":{"a": 1.50}
 // reaches clients as {"a": 1.50}, spaces and number spelling untouched.
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,6 +42,14 @@ struct ParsedBatch {
 
 // {"channel":"stock:AAPL","type":"price_update","key":"AAPL","data":{...}}
 ParsedPublication parsePublishBody(std::string_view body);
+// A publisher WebSocket frame (docs/protocol.md "Publisher WebSocket"):
+// {"op":"publish","id":7,"channel":...,"type":...,"key":...,"data":...}.
+struct ParsedFrame {
+  std::optional<int64_t> id;  // echoed in the answer, when the frame had a valid one
+  ParsedPublication publication;
+};
+ParsedFrame parsePublishFrame(std::string_view payload);
+
 // {"messages":[{...},{...}]}. More than `maxMessages` messages is a
 // whole-request TooLarge (admin.max_batch_messages): each message answers a
 // result object of up to ~75 bytes, so an uncapped batch of tiny items would

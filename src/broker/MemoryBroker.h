@@ -19,6 +19,7 @@ class MemoryBroker final : public Broker {
       std::vector<hub::Publication>&& publications) override {
     return hub_.publishBatch(std::move(publications));
   }
+  bool mayWait() const override { return hub_.mayWait(); }
   bool hasSubscribers(std::string_view channel) const override {
     return hub_.hasSubscribers(channel);
   }

@@ -57,6 +57,8 @@ class RedisBroker final : public Broker, public hub::ChannelInterest {
   // channel's last publication reached no instance less than
   // ChannelAudience::kDefaultRecheckMs ago (ChannelAudience.h).
   bool hasSubscribers(std::string_view channel) const override;
+  // A publication waits for its round trip to Redis.
+  bool mayWait() const override { return true; }
   bool start(std::string& error) override;
   void stop() override;
   // Ready when every shard is connected and caught up (cluster: and the

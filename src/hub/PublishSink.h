@@ -55,6 +55,10 @@ class PublishSink {
       results.push_back(publish(std::move(publication)));
     return results;
   }
+  // Whether publish() may wait (a round trip to Redis): such a sink is
+  // never called on an event loop's thread, where it would stall every
+  // connection of that loop.
+  virtual bool mayWait() const { return false; }
   // Any thread, cheap: whether any client is subscribed to `channel`, so a
   // publisher can skip building a snapshot nobody would receive.
   virtual bool hasSubscribers(std::string_view channel) const = 0;

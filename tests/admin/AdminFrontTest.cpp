@@ -29,14 +29,14 @@ class AdminFrontTest : public ::testing::Test {
     options.threads = 2;
     options.probeThreads = 1;
     options.maxConnections = maxConnections;
-    front_ = std::make_unique<AdminFront>(
-        options,
-        [](const AdminConnection::Request& request, httplib::Response& res) {
-          res.status = 200;
-          res.set_content(request.http.path, "text/plain");
-        },
-        [](const httplib::Request&) { return false; },
-        [](const httplib::Request&) { return true; });
+    AdminFront::Routes routes;
+    routes.handler = [](const AdminConnection::Request& request, httplib::Response& res) {
+      res.status = 200;
+      res.set_content(request.http.path, "text/plain");
+    };
+    routes.isProbe = [](const httplib::Request&) { return false; };
+    routes.wantsBody = [](const httplib::Request&) { return true; };
+    front_ = std::make_unique<AdminFront>(options, std::move(routes));
     std::string error;
     ASSERT_TRUE(front_->start(error)) << error;
   }
