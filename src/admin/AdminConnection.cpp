@@ -181,8 +181,9 @@ void AdminConnection::handleRequests() {
       pending_.http.remote_port = peerPort_;
       if (head.contentLength > limits_.maxBodyBytes) {
         pending_.body = BodyState::TooLarge;
-      } else if (head.contentLength > 0 && !owner_.wantsBody(pending_.http)) {
-        pending_.body = BodyState::Unwanted;
+      } else if (head.contentLength > 0) {
+        pending_.publisherVerified = owner_.wantsBody(pending_.http);
+        if (!pending_.publisherVerified) pending_.body = BodyState::Unwanted;
       }
       refuseStatus_ = head.refuseStatus;
       refuseMessage_ = std::move(head.refuseMessage);

@@ -49,6 +49,9 @@ class AdminConnection final : public net::EventLoop::IoHandler, public net::Time
     httplib::Request http;             // the body in full, or empty when not Read
     BodyState body = BodyState::Read;  // read and dropped when too large or unwanted
     ResponseFraming framing;           // how the answer must be framed
+    // Its publisher token was checked when the head arrived (to keep the
+    // body): the routes need not check it again.
+    bool publisherVerified = false;
   };
 
   class Owner {

@@ -93,9 +93,9 @@ void countRefusal(PublishRejections* rejections, hub::PublishError error) {
 // `rejections`: where a publish route counts what it refuses before the
 // handler (null: no count).
 void postRoute(const AdminContext& context, const httplib::Request& req, BodyState body,
-               httplib::Response& res, const PostHandler& handler,
+               bool publisherVerified, httplib::Response& res, const PostHandler& handler,
                PublishRejections* rejections = nullptr) {
-  if (!authorizePublisher(context, req, res)) {
+  if (!publisherVerified && !authorizePublisher(context, req, res)) {
     if (rejections != nullptr) rejections->countUnauthorized();
     return;
   }
@@ -331,10 +331,10 @@ bool AdminRoutes::isProbe(const httplib::Request& req) {
          (req.path == "/healthz" || req.path == "/readyz");
 }
 
-void AdminRoutes::handle(const httplib::Request& req, BodyState body,
-                         httplib::Response& res) const {
+void AdminRoutes::handle(const httplib::Request& req, BodyState body, httplib::Response& res,
+                         bool publisherVerified) const {
   try {
-    route(req, body, res);
+    route(req, body, res, publisherVerified);
   } catch (const std::exception& e) {
     res = httplib::Response();
     sendError(res, 500, "INTERNAL", std::string("internal error: ") + e.what());
@@ -344,13 +344,14 @@ void AdminRoutes::handle(const httplib::Request& req, BodyState body,
   }
 }
 
-void AdminRoutes::route(const httplib::Request& req, BodyState body, httplib::Response& res) const {
+void AdminRoutes::route(const httplib::Request& req, BodyState body, httplib::Response& res,
+                        bool publisherVerified) const {
   const AdminContext& ctx = context_;
   const std::string& path = req.path;
   if (req.method == "POST") {
     if (path == "/api/v1/publish") {
       return postRoute(
-          ctx, req, body, res,
+          ctx, req, body, publisherVerified, res,
           [&ctx](const httplib::Request& r, const std::string& body, httplib::Response& out) {
             publish(ctx, r, body, out);
           },
@@ -358,14 +359,14 @@ void AdminRoutes::route(const httplib::Request& req, BodyState body, httplib::Re
     }
     if (path == "/api/v1/publish/batch") {
       return postRoute(
-          ctx, req, body, res,
+          ctx, req, body, publisherVerified, res,
           [&ctx](const httplib::Request& r, const std::string& body, httplib::Response& out) {
             publishBatch(ctx, r, body, out);
           },
           ctx.rejections);
     }
     if (path == "/api/v1/disconnect") {
-      return postRoute(ctx, req, body, res,
+      return postRoute(ctx, req, body, publisherVerified, res,
                        [&ctx](const httplib::Request&, const std::string& body,
                               httplib::Response& out) { disconnect(ctx, body, out); });
     }

@@ -43,7 +43,10 @@ class AdminRoutes {
   // Answers `req`, whose body is complete (Read), or was read and dropped
   // (TooLarge: over admin.max_publish_bytes; Unwanted: wantsBody() said no).
   // Never throws: an exception answers 500.
-  void handle(const httplib::Request& req, BodyState body, httplib::Response& res) const;
+  // `publisherVerified`: wantsBody() said yes to this request's head
+  // moments ago, so its token is not checked again.
+  void handle(const httplib::Request& req, BodyState body, httplib::Response& res,
+              bool publisherVerified = false) const;
 
   // The publish routes, when the sink never waits: answered on the admin
   // loop's thread as they are read (AdminFront).
@@ -56,7 +59,8 @@ class AdminRoutes {
   bool wantsBody(const httplib::Request& head) const;
 
  private:
-  void route(const httplib::Request& req, BodyState body, httplib::Response& res) const;
+  void route(const httplib::Request& req, BodyState body, httplib::Response& res,
+             bool publisherVerified) const;
 
   AdminContext context_;
 };

@@ -58,7 +58,7 @@ bool AdminServer::start(std::string& error) {
   const AdminRoutes* routes = routes_.get();
   AdminFront::Routes frontRoutes;
   frontRoutes.handler = [routes](const AdminConnection::Request& request, httplib::Response& res) {
-    routes->handle(request.http, request.body, res);
+    routes->handle(request.http, request.body, res, request.publisherVerified);
   };
   frontRoutes.isProbe = &AdminRoutes::isProbe;
   frontRoutes.wantsBody = [routes](const httplib::Request& head) {

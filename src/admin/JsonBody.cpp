@@ -1,5 +1,7 @@
 #include "admin/JsonBody.h"
 
+#include "text/JsonString.h"
+
 #include <nlohmann/json.hpp>
 
 namespace wsr::admin {
@@ -22,7 +24,16 @@ std::string publishResultJson(const std::string& channel, const hub::PublishResu
     return errorJson(hub::errorCodeOf(result.error),
                      result.message.empty() ? "publication refused" : result.message);
   }
-  return dump({{"channel", channel}, {"seq", result.seq}});
+  // Every accepted publication is answered: written directly, not through
+  // a JSON object.
+  std::string out;
+  out.reserve(32 + channel.size());
+  out += "{\"channel\":";
+  text::appendJsonString(out, channel);
+  out += ",\"seq\":";
+  out += std::to_string(result.seq);
+  out += '}';
+  return out;
 }
 
 std::string_view errorCodeForStatus(int status) {
