@@ -89,6 +89,11 @@ def group(rs, *keys):
         groups.setdefault(tuple(r.get(k) for k in keys), []).append(r)
     return groups
 
+def ms(rs, q):
+    """Median of a latency quantile in ms; '-' where wrk could not tell (null)."""
+    vals = [r["latency_us"][q] for r in rs if r["latency_us"].get(q) is not None]
+    return f"{statistics.median(vals) / 1000:.2f}" if vals else "-"
+
 def socket_errors(r):
     return sum(r.get("socket_errors", {}).values())
 
@@ -123,7 +128,8 @@ def wrk_table(title, cell, keys, per_request=1):
     print("| --- |" + " ---: |" * (len(extra) + 7 + (1 if pubs else 0)))
     for key, g in sorted(group(rs, *keys).items(), key=lambda kv: [str(x) for x in kv[0]]):
         cols = dict(zip(keys, key))
-        head = f"| {cols['server']} | " + " | ".join(str(cols[k]) for k in extra) + " | "
+        shown = lambda v: {True: "yes", False: "no"}.get(v, v) if isinstance(v, bool) else v
+        head = f"| {cols['server']} | " + " | ".join(str(shown(cols[k])) for k in extra) + " | "
         good = ok(g)
         if not good:
             print(head + f"0 ({len(g)} failed: {g[0].get('error')}) |" + " |" * (6 + (1 if pubs else 0)))
@@ -131,8 +137,7 @@ def wrk_table(title, cell, keys, per_request=1):
         rps = med(good, lambda r: r["requests_per_s"])
         print(head + f"{len(good)} | {rps:,.0f}"
               + (f" | {med(good, lambda r: r['requests_per_s'] * r['batch']):,.0f}" if pubs else "")
-              + f" | {med(good, lambda r: r['latency_us']['p50']) / 1000:.2f}"
-              f" | {med(good, lambda r: r['latency_us']['p99']) / 1000:.2f}"
+              + f" | {ms(good, 'p50')} | {ms(good, 'p99')}"
               f" | {sum(r['non_2xx'] for r in good)} | {sum(socket_errors(r) for r in good)}"
               f" | {med(good, lambda r: r['server_cpu']):.2f} |")
     print()
@@ -142,7 +147,7 @@ wrk_table("single: one publication a request, one request in flight a connection
           ["server", "connections"])
 paired(rows("single"), "connections", lambda r: r["requests_per_s"], goal=0.8)
 print()
-wrk_table("pipelined: requests pipelined per connection", "pipelined",
+wrk_table("pipelined: requests pipelined per connection (latency: per pipeline)", "pipelined",
           ["server", "connections", "depth"])
 paired(rows("pipelined"), "connections", lambda r: r["requests_per_s"])
 router = ok([r for r in rows("pipelined") if r["server"] == "router"])
@@ -304,19 +309,23 @@ YAML
     taskset -c "$SERVER_CPU" "$BUILD_DIR/wsrouter" --config "$OUT/router.yaml" >"$listening" 2>>"$log" &
   fi
   SERVER_PID=$!
+  local serving
   for ((i = 0; i < 200; i++)); do
     if [[ "$kind" == floor ]]; then
       ADMIN_PORT=$(awk '/^LISTENING/{print $2; exit}' "$listening" 2>/dev/null || true)
+      [[ -n "$ADMIN_PORT" ]] && break
     else
-      # The "serving" log line: {..."ws":"ws://127.0.0.1:P/ws","admin":"http://127.0.0.1:A",...}
-      PORT=$(sed -n 's|.*"ws":"ws://[0-9.]*:\([0-9]*\)/ws".*|\1|p' "$listening" 2>/dev/null | head -1)
-      ADMIN_PORT=$(sed -n 's|.*"admin":"http://[0-9.]*:\([0-9]*\)".*|\1|p' "$listening" 2>/dev/null | head -1)
+      # The "serving" log line, read once so both ports come from the same
+      # (whole) line: {..."ws":"ws://127.0.0.1:P/ws","admin":"http://127.0.0.1:A",...}
+      serving=$(grep -m1 '"event":"serving"' "$listening" 2>/dev/null || true)
+      PORT=$(echo "$serving" | sed -n 's|.*"ws":"ws://[0-9.]*:\([0-9]*\)/ws".*|\1|p')
+      ADMIN_PORT=$(echo "$serving" | sed -n 's|.*"admin":"http://[0-9.]*:\([0-9]*\)".*|\1|p')
+      [[ -n "$PORT" && -n "$ADMIN_PORT" ]] && break
     fi
-    [[ -n "$ADMIN_PORT" ]] && break
     kill -0 "$SERVER_PID" 2>/dev/null || break
     sleep 0.05
   done
-  if [[ -z "$ADMIN_PORT" ]]; then
+  if [[ -z "$ADMIN_PORT" || ("$kind" == router && -z "$PORT") ]]; then
     echo "publish.sh: $kind did not start (see $log)" >&2
     exit 1
   fi
