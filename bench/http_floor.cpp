@@ -341,8 +341,9 @@ void HttpFloor::setWantOut(Conn* c, bool want) {
   c->wantOut = want;
   epoll_event ev{};
   // While answers wait, stop reading: a client pipelining without reading
-  // its answers must not grow `out` without bound.
-  ev.events = want ? EPOLLOUT | EPOLLRDHUP : EPOLLIN | EPOLLRDHUP;
+  // its answers must not grow `out` without bound. No EPOLLRDHUP then
+  // either: level-triggered, a peer's half-close would wake every pass.
+  ev.events = want ? EPOLLOUT : EPOLLIN | EPOLLRDHUP;
   ev.data.ptr = c;
   epoll_ctl(epoll_, EPOLL_CTL_MOD, c->fd, &ev);
 }
