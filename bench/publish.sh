@@ -97,9 +97,16 @@ def ms(rs, q):
 def socket_errors(r):
     return sum(r.get("socket_errors", {}).values())
 
+def clean(rs):
+    """Runs that count toward ratios and goals: every request answered 2xx."""
+    return [r for r in ok(rs) if r.get("non_2xx", 0) == 0 and socket_errors(r) == 0]
+
 def paired(rs, key, value, goal=None):
     """router/floor in the same run, for each group of `key`."""
-    for k, g in sorted(group(ok(rs), key).items(), key=lambda kv: kv[0]):
+    bad = len(ok(rs)) - len(clean(rs))
+    if bad:
+        print(f"- {bad} run(s) with non-2xx answers or socket errors: left out of the ratios and goals")
+    for k, g in sorted(group(clean(rs), key).items(), key=lambda kv: kv[0]):
         by = group(g, "server")
         if ("floor",) not in by or ("router",) not in by:
             continue
@@ -150,7 +157,7 @@ print()
 wrk_table("pipelined: requests pipelined per connection (latency: per pipeline)", "pipelined",
           ["server", "connections", "depth"])
 paired(rows("pipelined"), "connections", lambda r: r["requests_per_s"])
-router = ok([r for r in rows("pipelined") if r["server"] == "router"])
+router = clean([r for r in rows("pipelined") if r["server"] == "router"])
 if router:
     rps = med(router, lambda r: r["requests_per_s"])
     print(f"- router pipelined: {rps:,.0f} requests/s: "
@@ -160,7 +167,7 @@ rs = rows("batch")
 wrk_table("batch: publications per request", "batch", ["server", "subscriber", "connections", "batch"],
           per_request=2)
 if rs:
-    subbed = ok([r for r in rs if r["server"] == "router" and r.get("subscriber")])
+    subbed = clean([r for r in rs if r["server"] == "router" and r.get("subscriber")])
     if subbed:
         print("Subscriber (one WebSocket connection on channel bench, a raw reader): "
               f"{med(subbed, lambda r: r['subscriber_bytes'] / r['duration_s']) / 1e6:,.1f} MB/s "
