@@ -94,12 +94,14 @@ fuzz: setup
 	bash scripts/run-fuzzers.sh build-fuzz $(FUZZ_SECONDS)
 
 # The engine against the floor (bench/run.sh), then the router's cells
-# (bench/router.sh), then the Redis broker against memory (bench/redis.sh);
+# (bench/router.sh), then the Redis broker against memory (bench/redis.sh),
+# then the publish path against its HTTP floor (bench/publish.sh, wrk);
 # see BENCHMARKS.md. 10,000 connections: not for CI.
 bench: build
 	bash bench/run.sh
 	bash bench/router.sh
 	bash bench/redis.sh
+	bash bench/publish.sh
 
 # The long soak: SOAK_CLIENTS clients churning, reading slowly, flooding pings,
 # with token rotations, for SOAK_SECONDS (see BENCHMARKS.md, "Soak"). Not for

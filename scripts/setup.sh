@@ -3,7 +3,7 @@
 # nothing when they are all present already. Called first by `make run` and
 # `make test`; safe to run by hand.
 #
-#   scripts/setup.sh            build + test dependencies
+#   scripts/setup.sh            build + test + benchmark dependencies
 #   scripts/setup.sh --runtime  only what building and running the router needs
 #   scripts/setup.sh --unit     that and GoogleTest (the container image's build stage)
 set -euo pipefail
@@ -33,11 +33,15 @@ test_packages=(
   podman runc debootstrap unzip iptables
 )
 
+bench_packages=(
+  wrk  # HTTP load for the publish path's benchmark (bench/publish.sh, make bench)
+)
+
 packages=("${build_packages[@]}")
 if [[ "${1:-}" == "--unit" ]]; then
   packages+=(libgtest-dev)
 elif [[ "${1:-}" != "--runtime" ]]; then
-  packages+=("${test_packages[@]}")
+  packages+=("${test_packages[@]}" "${bench_packages[@]}")
   # End-to-end client #2 is Node's ws package; any Node >= 18 will do, so a
   # machine that already has node and npm (from anywhere) is left alone.
   if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
