@@ -1,7 +1,8 @@
 #pragma once
-// The server-to-client messages of PROTOCOL.md, each one JSON object built
-// in one reserved string: the control messages (welcome, subscribed, gap,
-// error...) and the data envelope, built once per publication.
+// The server-to-client messages of PROTOCOL.md, each one JSON object: the
+// control messages (welcome, subscribed, gap, error...), each built in one
+// reserved string, and the data envelope, built once per publication
+// straight into its frame.
 
 #include <cstdint>
 #include <optional>

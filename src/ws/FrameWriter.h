@@ -36,6 +36,7 @@ UnfilledFrame allocateFrame(Opcode opcode, size_t payloadSize, bool rsv1 = false
 
 // The payload of a frame built here: what follows its 2, 4 or 10 byte header.
 std::string_view framePayload(const net::SharedBuffer& frame);
+
 // A close frame with `code` and `reason` (the reason is cut to fit 125 bytes
 // without splitting a UTF-8 sequence). Code 1005 builds an empty close frame.
 net::SharedBuffer buildCloseFrame(uint16_t code, std::string_view reason);
