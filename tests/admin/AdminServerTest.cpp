@@ -178,6 +178,18 @@ TEST_F(AdminServerTest, PublishAcceptsAndPassesEverythingThrough) {
   EXPECT_FALSE(received[1].trace.valid());
 }
 
+// The header is parsed at the wire: what does not parse is no trace.
+TEST_F(AdminServerTest, AnInvalidTraceparentPassesNoTrace) {
+  start();
+  auto res = post("/api/v1/publish", R"({"channel":"stock:A","data":1})", kToken,
+                  {{"traceparent", "00-abc-def-01"}});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200) << res->body;
+  const auto received = sink_.received();
+  ASSERT_EQ(received.size(), 1u);
+  EXPECT_FALSE(received[0].trace.valid());
+}
+
 TEST_F(AdminServerTest, PublishKeepsDataByteForByte) {
   start();
   for (const std::string data : {R"({"a": 1.50})", "[1.0, 2E3,\n -0.0]", R"("\u00e9")", "1.50"}) {
