@@ -147,11 +147,12 @@ void finishRequestSpan(telemetry::ActiveSpan& span, int status, std::string_view
   }
 }
 
-// The publication's traceparent: the request span's context when tracing,
-// so the broker and fan-out spans are its children; else the header as sent.
-std::string traceparentFor(const telemetry::ActiveSpan& span, const httplib::Request& req) {
-  return span.context().valid() ? telemetry::formatTraceparent(span.context())
-                                : req.get_header_value("traceparent");
+// The publication's trace: the request span's context when tracing, so the
+// broker and fan-out spans are its children; else the header's, if valid.
+telemetry::TraceContext traceFor(const telemetry::ActiveSpan& span, const httplib::Request& req) {
+  if (span.context().valid()) return span.context();
+  return telemetry::parseTraceparent(req.get_header_value("traceparent"))
+      .value_or(telemetry::TraceContext{});
 }
 
 // ---- handlers ----
@@ -168,7 +169,7 @@ void publish(const AdminContext& context, const httplib::Request& req, const std
     sendError(res, status, hub::errorCodeOf(parsed.error), parsed.message);
     return;
   }
-  parsed.publication.traceparent = traceparentFor(span, req);
+  parsed.publication.trace = traceFor(span, req);
   const std::string channel = parsed.publication.channel;
   span.setString("messaging.destination.name", channel.substr(0, hub::kMaxChannelNameBytes));
   const hub::PublishResult result = context.sink->publish(std::move(parsed.publication));
@@ -193,7 +194,7 @@ void publishBatch(const AdminContext& context, const httplib::Request& req, cons
     sendError(res, status, hub::errorCodeOf(batch.error), batch.message);
     return;
   }
-  const std::string traceparent = traceparentFor(span, req);
+  const telemetry::TraceContext trace = traceFor(span, req);
   // The valid ones go to the sink together (one round trip to Redis for
   // all); each message stands or falls alone, answered in order.
   std::vector<hub::Publication> publications;
@@ -202,7 +203,7 @@ void publishBatch(const AdminContext& context, const httplib::Request& req, cons
   channels.reserve(batch.messages.size());
   for (ParsedPublication& message : batch.messages) {
     if (!message.ok()) continue;
-    message.publication.traceparent = traceparent;
+    message.publication.trace = trace;
     channels.push_back(message.publication.channel);
     publications.push_back(std::move(message.publication));
   }

@@ -173,6 +173,7 @@ ParsedPublication readMessage(od::object object, FrameFields* frame = nullptr) {
 
   ParsedPublication out;
   out.publication.channel = std::move(channel.text);
+  out.publication.channelChecked = true;  // above: the sink need not check it again
   if (type.present) out.publication.type = std::move(type.text);
   out.publication.key = std::move(key.text);
   out.publication.data = std::string(*data);

@@ -28,8 +28,7 @@ hub::PublishResult unavailable(std::string why) {
 // (Hub::accept) are children of the span that published it, sampled or not
 // as it is.
 void carrySpan(hub::Publication& publication, const telemetry::ActiveSpan& span) {
-  if (span.context().valid())
-    publication.traceparent = telemetry::formatTraceparent(span.context());
+  if (span.context().valid()) publication.trace = span.context();
 }
 
 }  // namespace

@@ -25,7 +25,7 @@ bool number(std::optional<std::string_view> text, T& out) {
 
 std::string encodeRedisMessage(uint64_t seq, uint64_t epoch, int64_t tsMs, std::string_view type,
                                std::string_view key, std::string_view data, uint64_t origin,
-                               std::string_view traceparent) {
+                               const telemetry::TraceContext& trace) {
   std::string out = std::to_string(seq);
   out += ' ';
   out += std::to_string(epoch);
@@ -38,7 +38,7 @@ std::string encodeRedisMessage(uint64_t seq, uint64_t epoch, int64_t tsMs, std::
   out += ' ';
   out += std::to_string(origin);
   out += ' ';
-  out += traceparent.empty() ? std::string_view("-") : traceparent;
+  out += trace.valid() ? telemetry::formatTraceparent(trace) : std::string("-");
   out += '\n';
   out += key;
   out += data;
@@ -71,7 +71,10 @@ std::optional<RedisMessage> decodeRedisMessage(std::string_view bytes) {
     }
     const std::string_view trace = rest.substr(next + 1);
     if (trace.empty() || trace.find(' ') != std::string_view::npos) return std::nullopt;
-    if (trace != "-") out.publication.traceparent = std::string(trace);
+    if (trace != "-") {
+      out.publication.trace =
+          telemetry::parseTraceparent(trace).value_or(telemetry::TraceContext{});
+    }
   }
   if (out.seq == 0) return std::nullopt;
   out.publication.type = std::string(*type);

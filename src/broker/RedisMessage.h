@@ -10,7 +10,8 @@
 // so it may hold anything; `data` is the publisher's JSON, byte for byte,
 // to the end. `origin` is the publication's id, given by the instance that
 // took it (so that a seq numbered twice is told from a replay); the
-// traceparent is the W3C context of its broker.publish span, `-` for none.
+// traceparent is the W3C context of its broker.publish span, `-` for none:
+// formatted from and parsed into Publication::trace here, at the wire.
 // The form without the last two fields (wsrouter before them) is read too. Each instance builds the
 // frames from it once (Hub::build), so every instance sends the same bytes.
 //
@@ -32,6 +33,7 @@
 #include <vector>
 
 #include "hub/PublishSink.h"
+#include "telemetry/TraceContext.h"
 
 namespace wsr::broker {
 
@@ -40,14 +42,15 @@ struct RedisMessage {
   uint64_t epoch = 0;
   int64_t tsMs = 0;
   uint64_t origin = 0;           // 0: not given
-  hub::Publication publication;  // channel left empty: the carrier names it; traceparent set
+  hub::Publication publication;  // channel left empty: the carrier names it; trace set
 };
 
 // What the script writes (tests, and tools that speak to the same Redis).
 std::string encodeRedisMessage(uint64_t seq, uint64_t epoch, int64_t tsMs, std::string_view type,
                                std::string_view key, std::string_view data, uint64_t origin = 0,
-                               std::string_view traceparent = {});
-// Null when the bytes are not such a message.
+                               const telemetry::TraceContext& trace = {});
+// Null when the bytes are not such a message. A traceparent that does not
+// parse is no trace (the publication is still delivered).
 std::optional<RedisMessage> decodeRedisMessage(std::string_view bytes);
 
 // A run of n > 1 messages as the script publishes it (tests, tools).

@@ -7,9 +7,9 @@
 #include "broker/Backoff.h"
 #include "broker/ClusterRedirect.h"
 #include "broker/RedisScript.h"
-#include "hub/ChannelName.h"
 #include "hub/WallClock.h"
 #include "net/EventLoop.h"
+#include "telemetry/TraceContext.h"
 
 namespace wsr::broker {
 namespace {
@@ -68,12 +68,8 @@ void RedisPublisher::recheck() {
 }
 
 std::optional<hub::PublishResult> RedisPublisher::refusal(const hub::Publication& publication) {
-  if (!hub::isValidChannelName(publication.channel)) {
-    std::string text = "channel '";
-    text.append(publication.channel, 0, hub::kMaxChannelNameBytes);
-    text += "' is not a valid channel name (1 to 128 bytes of A-Z a-z 0-9 _ . : @ -)";
-    return hub::PublishResult{hub::PublishError::InvalidChannel, std::move(text), 0};
-  }
+  if (std::optional<hub::PublishResult> refused = hub::refuseInvalidChannel(publication))
+    return refused;
   // The message format separates fields with spaces (RedisMessage.h).
   if (publication.type.empty() || publication.type.find_first_of(" \n") != std::string::npos) {
     return hub::PublishResult{hub::PublishError::BadRequest,
@@ -118,15 +114,22 @@ std::vector<hub::PublishResult> RedisPublisher::publishBatch(
   const int64_t nowMs = hub::wallClockMs();
   const bool cluster = config_.broker.redis.mode == config::RedisMode::Cluster;
   std::vector<RunEntry> entries;
+  // The traceparents the entries point at: where the trace goes on the wire.
+  std::vector<std::string> traceparents;
   for (Run& run : runs) {
     entries.clear();
+    traceparents.clear();
+    traceparents.reserve(run.members.size());  // no reallocation under the entries' views
     for (size_t i : run.members) {
       const hub::Publication& publication = *publications[i];
       // Ids unique across instances: a random start each, then counted.
       uint64_t origin = originBase_ + originCount_.fetch_add(1, std::memory_order_relaxed);
       if (origin == 0) origin = 1;
+      traceparents.push_back(publication.trace.valid()
+                                 ? telemetry::formatTraceparent(publication.trace)
+                                 : std::string());
       entries.push_back(
-          {publication.type, publication.key, publication.data, origin, publication.traceparent});
+          {publication.type, publication.key, publication.data, origin, traceparents.back()});
     }
     const std::string& channel = publications[run.members.front()]->channel;
     auto request = std::make_unique<Request>();

@@ -161,8 +161,12 @@ void DemoFeed::publishIf(std::string_view channel, std::string_view type, std::s
 
 void DemoFeed::send(std::string_view channel, std::string_view type, std::string_view key,
                     std::string data) {
-  hub::Publication publication{
-      std::string(channel), std::string(type), std::string(key), std::move(data), {}};
+  // The sink checks the channel name (channelChecked unset).
+  hub::Publication publication;
+  publication.channel = std::string(channel);
+  publication.type = std::string(type);
+  publication.key = std::string(key);
+  publication.data = std::move(data);
   try {
     const hub::PublishResult result = sink_.publish(std::move(publication));
     if (result.ok()) {

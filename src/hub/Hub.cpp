@@ -1,6 +1,7 @@
 #include "hub/Hub.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "hub/ChannelName.h"
 #include "hub/LocalHub.h"
@@ -8,7 +9,6 @@
 #include "hub/ServerMessages.h"
 #include "hub/WallClock.h"
 #include "net/EventLoop.h"
-#include "telemetry/TraceContext.h"
 #include "telemetry/Tracer.h"
 
 namespace wsr::hub {
@@ -165,12 +165,7 @@ PublishResult Hub::publish(Publication&& publication) {
 }
 
 PublishResult Hub::publishWithin(Publication&& publication, telemetry::ActiveSpan* span) {
-  if (!isValidChannelName(publication.channel)) {
-    std::string text = "channel '";
-    text.append(publication.channel, 0, kMaxChannelNameBytes);
-    text += "' is not a valid channel name (1 to 128 bytes of A-Z a-z 0-9 _ . : @ -)";
-    return {PublishError::InvalidChannel, std::move(text), 0};
-  }
+  if (std::optional<PublishResult> refused = refuseInvalidChannel(publication)) return *refused;
   if (!accepting_.load(std::memory_order_relaxed)) {
     return {PublishError::Unavailable, "the router is shutting down", 0};
   }
@@ -208,20 +203,23 @@ std::shared_ptr<PublishedMessage> Hub::build(const Publication& publication,
   message->tsMs = tsMs;
   message->acceptedNs = net::EventLoop::monotonicNs();
   if (span != nullptr) message->trace = span->context();
-  const std::string envelope =
-      dataMessage(publication.type, publication.channel, seq, tsMs, publication.data);
+  // Written straight into the plain frame: one allocation, header and
+  // envelope; the compressed twin deflates that frame's payload.
+  const DataEnvelope envelope(publication.type, publication.channel, seq, tsMs, publication.data);
+  ws::UnfilledFrame plain = ws::allocateFrame(ws::Opcode::Text, envelope.size());
+  envelope.writeTo(plain.payload.data());
   const size_t threshold = settings.compressionThresholdBytes;
   // 0 compresses everything (the twin is kept only when it is smaller).
   if (config_.server.perMessageDeflate && envelope.size() >= threshold) {
     std::unique_ptr<ws::Deflater> deflater = takeDeflater();
-    message->frames = ws::prepareMessage(ws::Opcode::Text, envelope, deflater.get(), threshold);
+    message->frames = ws::prepareMessage(std::move(plain.frame), deflater.get(), threshold);
     giveBackDeflater(std::move(deflater));
     if (message->frames.compressed) {
       compressionIn_.fetch_add(message->frames.plain.size(), std::memory_order_relaxed);
       compressionOut_.fetch_add(message->frames.compressed.size(), std::memory_order_relaxed);
     }
   } else {
-    message->frames = ws::prepareMessage(ws::Opcode::Text, envelope, nullptr, 0);
+    message->frames = ws::prepareMessage(std::move(plain.frame), nullptr, 0);
   }
   message->frames.stamp(message->acceptedNs);
   return message;
@@ -246,10 +244,7 @@ Channel::Accepted Hub::accept(Channel& channel, const Publication& publication, 
         // The publishing instance's broker.publish span (its context came
         // in the message): each worker's fan-out span is its child, as with
         // the memory broker.
-        if (tracer_ != nullptr && !publication.traceparent.empty()) {
-          message->trace = telemetry::parseTraceparent(publication.traceparent)
-                               .value_or(telemetry::TraceContext{});
-        }
+        if (tracer_ != nullptr) message->trace = publication.trace;
         return std::shared_ptr<const PublishedMessage>(std::move(message));
       },
       [&](size_t worker, const std::shared_ptr<const PublishedMessage>& message) {

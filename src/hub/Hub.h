@@ -79,7 +79,7 @@ class Hub final : public PublishSink {
   // A publication Redis numbered (the pub/sub message, or the stream read
   // after a reconnection): built once, stored and fanned out like publish().
   // `origin`: the publication's id from its publisher (0: not known). With
-  // tracing on, the publication's traceparent (the publishing instance's
+  // tracing on, the publication's trace (the publishing instance's
   // broker.publish span) becomes the message's trace: the parent of the
   // workers' fan-out spans.
   Channel::Accepted accept(Channel& channel, const Publication& publication, uint64_t epoch,

@@ -1,5 +1,7 @@
 #include "hub/PublishSink.h"
 
+#include "hub/ChannelName.h"
+
 namespace wsr::hub {
 
 int httpStatusOf(PublishError error) {
@@ -35,6 +37,15 @@ std::string_view errorCodeOf(PublishError error) {
       return "CHANNEL_LIMIT";
   }
   return "INTERNAL";
+}
+
+std::optional<PublishResult> refuseInvalidChannel(const Publication& publication) {
+  if (publication.channelChecked || isValidChannelName(publication.channel)) return std::nullopt;
+  std::string text = "channel '";
+  // Bounded: an invalid name may be as long as the request allowed.
+  text.append(publication.channel, 0, kMaxChannelNameBytes);
+  text += "' is not a valid channel name (1 to 128 bytes of A-Z a-z 0-9 _ . : @ -)";
+  return PublishResult{PublishError::InvalidChannel, std::move(text), 0};
 }
 
 }  // namespace wsr::hub

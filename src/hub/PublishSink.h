@@ -4,9 +4,12 @@
 // path (validation, seq, history, fan-out).
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "telemetry/TraceContext.h"
 
 namespace wsr::hub {
 
@@ -16,7 +19,15 @@ struct Publication {
   std::string type = "message";  // the data message's "type" for clients
   std::string key;               // optional: conflation key
   std::string data;              // JSON text, already validated; sent byte for byte
-  std::string traceparent;       // optional W3C trace context of the request
+  // The context of the request's span, the broker span's parent; not valid
+  // (the default) for none. Carried as a value: a traceparent is formatted
+  // or parsed only where it crosses a wire (HTTP header, Redis).
+  telemetry::TraceContext trace;
+  // Set by a publisher that checked `channel` (isValidChannelName) itself
+  // and refused it there when invalid: the publish API's parser. The sink
+  // checks a publication without it (the demo feed, tests), so every
+  // name is checked exactly once on its way in.
+  bool channelChecked = false;
 };
 
 enum class PublishError {
@@ -39,6 +50,11 @@ struct PublishResult {
 // The HTTP status and PROTOCOL.md error code for each outcome.
 int httpStatusOf(PublishError error);
 std::string_view errorCodeOf(PublishError error);
+
+// A sink's check of the channel name: the InvalidChannel refusal, naming
+// it, when the publisher did not check it (channelChecked) and it is not a
+// valid name; none otherwise.
+std::optional<PublishResult> refuseInvalidChannel(const Publication& publication);
 
 class PublishSink {
  public:

@@ -1,16 +1,13 @@
 #include "hub/PublishSpan.h"
 
 #include "hub/ChannelName.h"
-#include "telemetry/TraceContext.h"
 
 namespace wsr::hub {
 
 telemetry::ActiveSpan startPublishSpan(telemetry::Tracer& tracer, const Publication& publication,
                                        std::string_view system) {
-  const telemetry::TraceContext parent =
-      telemetry::parseTraceparent(publication.traceparent).value_or(telemetry::TraceContext{});
   telemetry::ActiveSpan span =
-      tracer.startSpan("broker.publish", telemetry::SpanKind::Internal, parent);
+      tracer.startSpan("broker.publish", telemetry::SpanKind::Internal, publication.trace);
   if (span.recording()) {
     // Bounded: an invalid name may be as long as the request allowed.
     const std::string_view channel =

@@ -1,8 +1,8 @@
 #pragma once
 // The broker.publish span around one publication, the same whichever
 // broker takes it (memory: the hub; redis: the Redis broker): a child of the
-// publish request's traceparent (or a root, for the demo feed), naming the
-// channel, ended with the seq or the refusal's code.
+// publication's trace (the publish request's span; a root for the demo
+// feed), naming the channel, ended with the seq or the refusal's code.
 
 #include "hub/PublishSink.h"
 #include "telemetry/ActiveSpan.h"

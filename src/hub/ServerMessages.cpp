@@ -1,5 +1,8 @@
 #include "hub/ServerMessages.h"
 
+#include <charconv>
+#include <cstring>
+
 #include "hub/JsonWriter.h"
 
 namespace wsr::hub {
@@ -113,30 +116,77 @@ std::string gapMessage(std::string_view channel, uint64_t from, uint64_t to,
   return out;
 }
 
-// Once per publication: one allocation of the exact size, no streams.
+namespace {
+
+constexpr std::string_view kType = "{\"type\":";
+constexpr std::string_view kChannel = ",\"channel\":";
+constexpr std::string_view kSeq = ",\"seq\":";
+constexpr std::string_view kTs = ",\"ts\":";
+constexpr std::string_view kData = ",\"data\":";
+
+// Bytes the escaper copies as they are. Anything else (bytes >= 0x80
+// included, valid or not) goes through the escaper itself, so its policy
+// stays the one policy.
+bool copiedAsIs(std::string_view text) {
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte >= 0x80 || byte == '"' || byte == '\\') return false;
+  }
+  return true;
+}
+
+char* put(char* out, std::string_view bytes) {
+  if (!bytes.empty()) std::memcpy(out, bytes.data(), bytes.size());
+  return out + bytes.size();
+}
+
+template <typename Integer>
+char* putNumber(char* out, Integer value) {
+  char digits[24];  // 20 digits and a sign fit
+  const auto result = std::to_chars(digits, digits + sizeof(digits), value);
+  return put(out, {digits, static_cast<size_t>(result.ptr - digits)});
+}
+
+}  // namespace
+
+DataEnvelope::Quoted::Quoted(std::string_view text) : plain(text) {
+  if (!copiedAsIs(text)) appendJsonString(escaped, text);
+}
+
+char* DataEnvelope::Quoted::writeTo(char* out) const {
+  if (!escaped.empty()) return put(out, escaped);
+  *out++ = '"';
+  out = put(out, plain);
+  *out++ = '"';
+  return out;
+}
+
+DataEnvelope::DataEnvelope(std::string_view type, std::string_view channel, uint64_t seq,
+                           int64_t tsMs, std::string_view data)
+    : type_(type), channel_(channel), seq_(seq), tsMs_(tsMs), data_(data) {
+  size_ = kType.size() + type_.size() + kChannel.size() + channel_.size() + kSeq.size() +
+          numberLength(seq) + kTs.size() + numberLength(tsMs) + kData.size() + data.size() + 1;
+}
+
+void DataEnvelope::writeTo(char* out) const {
+  out = put(out, kType);
+  out = type_.writeTo(out);
+  out = put(out, kChannel);
+  out = channel_.writeTo(out);
+  out = put(out, kSeq);
+  out = putNumber(out, seq_);
+  out = put(out, kTs);
+  out = putNumber(out, tsMs_);
+  out = put(out, kData);
+  out = put(out, data_);
+  *out = '}';
+}
+
 std::string dataMessage(std::string_view type, std::string_view channel, uint64_t seq, int64_t tsMs,
                         std::string_view data) {
-  constexpr std::string_view kType = "{\"type\":";
-  constexpr std::string_view kChannel = ",\"channel\":";
-  constexpr std::string_view kSeq = ",\"seq\":";
-  constexpr std::string_view kTs = ",\"ts\":";
-  constexpr std::string_view kData = ",\"data\":";
-  const size_t size = kType.size() + jsonStringLength(type) + kChannel.size() +
-                      jsonStringLength(channel) + kSeq.size() + numberLength(seq) + kTs.size() +
-                      numberLength(tsMs) + kData.size() + data.size() + 1;
-  std::string out;
-  out.reserve(size);
-  out += kType;
-  appendJsonString(out, type);
-  out += kChannel;
-  appendJsonString(out, channel);
-  out += kSeq;
-  appendNumber(out, seq);
-  out += kTs;
-  appendNumber(out, tsMs);
-  out += kData;
-  out += data;
-  out += '}';
+  const DataEnvelope envelope(type, channel, seq, tsMs, data);
+  std::string out(envelope.size(), '\0');
+  envelope.writeTo(out.data());
   return out;
 }
 

@@ -1,5 +1,6 @@
 #include "ws/FrameWriter.h"
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 
@@ -49,12 +50,27 @@ size_t writeFrameHeader(char* out, Opcode opcode, size_t payloadSize, bool rsv1)
   return 10;
 }
 
+UnfilledFrame allocateFrame(Opcode opcode, size_t payloadSize, bool rsv1) {
+  const size_t header = frameHeaderSize(payloadSize);
+  UnfilledFrame out;
+  out.frame = net::SharedBuffer::allocate(header + payloadSize);
+  writeFrameHeader(out.frame.mutableData(), opcode, payloadSize, rsv1);
+  out.payload = {out.frame.mutableData() + header, payloadSize};
+  return out;
+}
+
 net::SharedBuffer buildFrame(Opcode opcode, std::string_view payload, bool rsv1) {
-  const size_t header = frameHeaderSize(payload.size());
-  net::SharedBuffer frame = net::SharedBuffer::allocate(header + payload.size());
-  writeFrameHeader(frame.mutableData(), opcode, payload.size(), rsv1);
-  if (!payload.empty()) std::memcpy(frame.mutableData() + header, payload.data(), payload.size());
-  return frame;
+  UnfilledFrame out = allocateFrame(opcode, payload.size(), rsv1);
+  if (!payload.empty()) std::memcpy(out.payload.data(), payload.data(), payload.size());
+  return std::move(out.frame);
+}
+
+std::string_view framePayload(const net::SharedBuffer& frame) {
+  if (frame.size() < 2) return {};
+  // The length byte says which header form was written (writeFrameHeader).
+  const auto length = static_cast<unsigned char>(frame.data()[1]) & 0x7F;
+  const size_t header = length < 126 ? 2 : length == 126 ? 4 : 10;
+  return frame.view().substr(std::min(header, frame.size()));
 }
 
 net::SharedBuffer buildCloseFrame(uint16_t code, std::string_view reason) {
@@ -72,12 +88,20 @@ net::SharedBuffer buildCloseFrame(uint16_t code, std::string_view reason) {
 
 PreparedMessage prepareMessage(Opcode opcode, std::string_view payload, Deflater* deflater,
                                size_t compressThreshold) {
+  return prepareMessage(buildFrame(opcode, payload), deflater, compressThreshold);
+}
+
+PreparedMessage prepareMessage(net::SharedBuffer plain, Deflater* deflater,
+                               size_t compressThreshold) {
   PreparedMessage message;
-  message.plain = buildFrame(opcode, payload);
-  if (deflater == nullptr || payload.size() < compressThreshold) return message;
+  message.plain = std::move(plain);
+  const std::string_view payload = framePayload(message.plain);
+  if (deflater == nullptr || !message.plain || payload.size() < compressThreshold) return message;
   std::string compressed;
   deflater->compress(payload, compressed);
   if (compressed.size() < payload.size()) {
+    const auto opcode =
+        static_cast<Opcode>(static_cast<unsigned char>(message.plain.data()[0]) & 0x0F);
     message.compressed = buildFrame(opcode, compressed, /*rsv1=*/true);
   }
   return message;

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string_view>
 
 #include "net/SharedBuffer.h"
@@ -22,6 +23,20 @@ size_t writeFrameHeader(char* out, Opcode opcode, size_t payloadSize, bool rsv1 
 
 // One complete frame.
 net::SharedBuffer buildFrame(Opcode opcode, std::string_view payload, bool rsv1 = false);
+
+// A frame whose header is written and whose payload is left for the caller
+// to write in place: a payload whose size is known before it is written
+// (the data envelope) goes straight into the one allocation, with no copy.
+// Every byte of `payload` must be written before `frame` is shared.
+struct UnfilledFrame {
+  net::SharedBuffer frame;
+  std::span<char> payload;
+};
+UnfilledFrame allocateFrame(Opcode opcode, size_t payloadSize, bool rsv1 = false);
+
+// The payload of a frame built here: what follows its 2, 4 or 10 byte header.
+std::string_view framePayload(const net::SharedBuffer& frame);
+
 // A close frame with `code` and `reason` (the reason is cut to fit 125 bytes
 // without splitting a UTF-8 sequence). Code 1005 builds an empty close frame.
 net::SharedBuffer buildCloseFrame(uint16_t code, std::string_view reason);
@@ -48,6 +63,11 @@ struct PreparedMessage {
 // than `compressThreshold`, gives no compressed twin; so does a compressed
 // form that is not smaller than the plain payload.
 PreparedMessage prepareMessage(Opcode opcode, std::string_view payload, Deflater* deflater,
+                               size_t compressThreshold);
+// The same from a plain frame already built (allocateFrame, buildFrame):
+// the compressed twin, when there is one, is deflated from the frame's own
+// payload, with the frame's opcode.
+PreparedMessage prepareMessage(net::SharedBuffer plain, Deflater* deflater,
                                size_t compressThreshold);
 
 }  // namespace wsr::ws

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "telemetry/TraceContext.h"
+
 namespace wsr::admin {
 namespace {
 
@@ -169,9 +171,23 @@ TEST_F(AdminServerTest, PublishAcceptsAndPassesEverythingThrough) {
   EXPECT_EQ(received[0].type, "price_update");
   EXPECT_EQ(received[0].key, "AAPL");
   EXPECT_EQ(received[0].data, R"({"price": 231.40})");
-  EXPECT_EQ(received[0].traceparent, "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+  // Tracing off: the caller's context passes on as it came, a value.
+  EXPECT_EQ(telemetry::formatTraceparent(received[0].trace),
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
   EXPECT_EQ(received[1].type, "message");
-  EXPECT_EQ(received[1].traceparent, "");
+  EXPECT_FALSE(received[1].trace.valid());
+}
+
+// The header is parsed at the wire: what does not parse is no trace.
+TEST_F(AdminServerTest, AnInvalidTraceparentPassesNoTrace) {
+  start();
+  auto res = post("/api/v1/publish", R"({"channel":"stock:A","data":1})", kToken,
+                  {{"traceparent", "00-abc-def-01"}});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200) << res->body;
+  const auto received = sink_.received();
+  ASSERT_EQ(received.size(), 1u);
+  EXPECT_FALSE(received[0].trace.valid());
 }
 
 TEST_F(AdminServerTest, PublishKeepsDataByteForByte) {
@@ -405,7 +421,8 @@ TEST_F(AdminServerTest, BatchAnswersOneResultPerMessageInOrder) {
       "not an object",
       {"channel":"stock:AAPL","key":"AAPL","data":2}
     ]})";
-  auto res = post("/api/v1/publish/batch", body, kToken, {{"traceparent", "00-abc-def-01"}});
+  auto res = post("/api/v1/publish/batch", body, kToken,
+                  {{"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}});
   ASSERT_TRUE(res);
   ASSERT_EQ(res->status, 200) << res->body;
   EXPECT_EQ(res->get_header_value("Content-Type"), "application/json");
@@ -426,8 +443,10 @@ TEST_F(AdminServerTest, BatchAnswersOneResultPerMessageInOrder) {
   EXPECT_EQ(received[1].channel, "stock:MSFT");
   EXPECT_EQ(received[1].type, "price_update");
   EXPECT_EQ(received[2].key, "AAPL");
-  for (const auto& publication : received)
-    EXPECT_EQ(publication.traceparent, "00-abc-def-01");
+  for (const auto& publication : received) {
+    EXPECT_EQ(telemetry::formatTraceparent(publication.trace),
+              "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+  }
 }
 
 TEST_F(AdminServerTest, BatchOverTheMessageCapIs413AndPublishesNothing) {

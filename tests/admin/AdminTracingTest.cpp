@@ -1,5 +1,5 @@
 // The SERVER span of the publish routes, and the context they hand to the
-// hub in Publication::traceparent.
+// hub in Publication::trace.
 
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -109,7 +109,7 @@ TEST_F(AdminTracingTest, PublishContinuesTheTraceparentAndHandsItsOwnContextOn) 
   // The hub sees the request span as the parent, not the caller's span.
   const auto received = sink_.received();
   ASSERT_EQ(received.size(), 1u);
-  EXPECT_EQ(received[0].traceparent, telemetry::formatTraceparent(span.context));
+  EXPECT_EQ(received[0].trace, span.context);
 }
 
 TEST_F(AdminTracingTest, AnUnsampledRequestStillPropagatesItsDecision) {
@@ -117,10 +117,10 @@ TEST_F(AdminTracingTest, AnUnsampledRequestStillPropagatesItsDecision) {
                         "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00");
   ASSERT_TRUE(res);
   EXPECT_TRUE(recorder_->spans().empty());
-  const auto context = telemetry::parseTraceparent(sink_.received().at(0).traceparent);
-  ASSERT_TRUE(context.has_value());
-  EXPECT_EQ(telemetry::toHex(context->traceId), "4bf92f3577b34da6a3ce929d0e0e4736");
-  EXPECT_FALSE(context->sampled());
+  const telemetry::TraceContext context = sink_.received().at(0).trace;
+  ASSERT_TRUE(context.valid());
+  EXPECT_EQ(telemetry::toHex(context.traceId), "4bf92f3577b34da6a3ce929d0e0e4736");
+  EXPECT_FALSE(context.sampled());
 }
 
 TEST_F(AdminTracingTest, ABadBodyIsAnErrorSpan) {
@@ -146,7 +146,7 @@ TEST_F(AdminTracingTest, BatchMessagesShareTheRequestSpan) {
   EXPECT_EQ(spans[0].name, "POST /api/v1/publish/batch");
   EXPECT_EQ(spans[0].attribute("wsrouter.batch.accepted")->intValue, 2);
   for (const hub::Publication& p : sink_.received()) {
-    EXPECT_EQ(p.traceparent, telemetry::formatTraceparent(spans[0].context));
+    EXPECT_EQ(p.trace, spans[0].context);
   }
 }
 

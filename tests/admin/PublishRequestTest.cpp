@@ -17,6 +17,8 @@ TEST(AdminPublishRequest, ReadsEveryField) {
   EXPECT_EQ(parsed.publication.type, "price_update");
   EXPECT_EQ(parsed.publication.key, "AAPL");
   EXPECT_EQ(parsed.publication.data, R"({"price":231.4})");
+  // The parser checked the name: the sink does not check it again.
+  EXPECT_TRUE(parsed.publication.channelChecked);
 }
 
 TEST(AdminPublishRequest, TypeDefaultsToMessageAndKeyToNone) {
@@ -149,6 +151,8 @@ TEST(AdminPublishBatch, OneEntryPerMessageInOrder) {
   EXPECT_EQ(batch.messages[5].publication.channel, "index");
   EXPECT_EQ(batch.messages[5].publication.type, "snap");
   EXPECT_EQ(batch.messages[5].publication.data, "[1, 2]");
+  EXPECT_TRUE(batch.messages[0].publication.channelChecked);
+  EXPECT_TRUE(batch.messages[5].publication.channelChecked);
 }
 
 TEST(AdminPublishBatch, WholeRequestErrors) {

@@ -5,16 +5,28 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+#include <string_view>
+
 #include "broker/RedisKeys.h"
+#include "telemetry/TraceContext.h"
 
 namespace wsr::broker {
 namespace {
 
+// The broker.publish span's context, as the Redis broker hands it on.
+telemetry::TraceContext spanContext(std::string_view traceparent) {
+  std::optional<telemetry::TraceContext> context = telemetry::parseTraceparent(traceparent);
+  EXPECT_TRUE(context) << traceparent;
+  return context.value_or(telemetry::TraceContext{});
+}
+
 TEST(RedisMessage, RoundTripsEveryField) {
+  const telemetry::TraceContext trace =
+      spanContext("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
   const std::string bytes =
       encodeRedisMessage(1051, 1764000000123456, 1763790000456, "price_update", "AAPL",
-                         R"({"price":231.4,"note":"a b\nc"})", 987654321,
-                         "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+                         R"({"price":231.4,"note":"a b\nc"})", 987654321, trace);
   EXPECT_EQ(bytes,
             "1051 1764000000123456 1763790000456 price_update 4 987654321 "
             "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01\nAAPL"
@@ -25,8 +37,7 @@ TEST(RedisMessage, RoundTripsEveryField) {
   EXPECT_EQ(decoded->epoch, 1764000000123456u);
   EXPECT_EQ(decoded->tsMs, 1763790000456);
   EXPECT_EQ(decoded->origin, 987654321u);
-  EXPECT_EQ(decoded->publication.traceparent,
-            "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+  EXPECT_EQ(decoded->publication.trace, trace);
   EXPECT_EQ(decoded->publication.type, "price_update");
   EXPECT_EQ(decoded->publication.key, "AAPL");
   EXPECT_EQ(decoded->publication.data, R"({"price":231.4,"note":"a b\nc"})");
@@ -38,7 +49,16 @@ TEST(RedisMessage, WithoutATraceTheFieldIsADash) {
   const auto decoded = decodeRedisMessage(bytes);
   ASSERT_TRUE(decoded);
   EXPECT_EQ(decoded->origin, 4u);
-  EXPECT_EQ(decoded->publication.traceparent, "");
+  EXPECT_FALSE(decoded->publication.trace.valid());
+}
+
+// The trace is only for spans: one that does not parse (another tool wrote
+// it) is no trace, and the publication is still delivered.
+TEST(RedisMessage, AnUnreadableTraceIsNoTrace) {
+  const auto decoded = decodeRedisMessage("1 2 3 message 0 4 00-aa-bb-01\n{}");
+  ASSERT_TRUE(decoded);
+  EXPECT_FALSE(decoded->publication.trace.valid());
+  EXPECT_EQ(decoded->publication.data, "{}");
 }
 
 // Streams and retained values written before the origin and trace fields
@@ -67,7 +87,8 @@ TEST(RedisMessage, KeysMayHoldAnything) {
 // every message of it, in order, each with its own fields.
 TEST(RedisMessage, ARunIsReadAsItsMessagesInOrder) {
   const std::vector<std::string> messages = {
-      encodeRedisMessage(5, 9, 100, "quote", "a\n7 b", "{}", 1, "00-aa-bb-01"),
+      encodeRedisMessage(5, 9, 100, "quote", "a\n7 b", "{}", 1,
+                         spanContext("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00")),
       encodeRedisMessage(6, 9, 100, "trade", "", "[1]", 2),
       encodeRedisMessage(7, 9, 100, "quote", "*2\n", "\"x\"", 3)};
   const std::string run = encodeRedisRun(messages);
@@ -77,7 +98,9 @@ TEST(RedisMessage, ARunIsReadAsItsMessagesInOrder) {
   ASSERT_EQ(decoded->size(), 3u);
   EXPECT_EQ((*decoded)[0].seq, 5u);
   EXPECT_EQ((*decoded)[0].publication.key, "a\n7 b");
-  EXPECT_EQ((*decoded)[0].publication.traceparent, "00-aa-bb-01");
+  EXPECT_EQ(telemetry::formatTraceparent((*decoded)[0].publication.trace),
+            "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00");
+  EXPECT_FALSE((*decoded)[1].publication.trace.valid());
   EXPECT_EQ((*decoded)[1].seq, 6u);
   EXPECT_EQ((*decoded)[1].origin, 2u);
   EXPECT_EQ((*decoded)[1].publication.data, "[1]");

@@ -5,8 +5,11 @@
 #include <string>
 
 #include "hub/PublishedMessage.h"
+#include "hub/ServerMessages.h"
 #include "hub/WallClock.h"
 #include "net/EventLoop.h"
+#include "ws/FrameWriter.h"
+#include "ws/PerMessageDeflate.h"
 
 namespace wsr::hub {
 namespace {
@@ -106,6 +109,35 @@ TEST(Hub, LargeMessagesGetACompressedTwin) {
   EXPECT_TRUE(replay.messages[0]->frames.compressed);
   EXPECT_LT(replay.messages[0]->frames.compressed.size(), 200u);
   EXPECT_FALSE(replay.messages[1]->frames.compressed);  // under the threshold
+}
+
+// The envelope is written straight into the frame: the frames are byte for
+// byte those of the envelope string framed and deflated, at every header
+// size, with and without a twin.
+TEST(Hub, FramesAreTheEnvelopeFramedAndDeflated) {
+  config::Config config = testConfig();
+  config.namespaces["default"].compressionThresholdBytes = 100;
+  Hub hub(config);
+  ws::Deflater deflater;
+  for (const size_t size : {1u, 60u, 125u, 126u, 1000u, 65535u, 65536u, 100000u}) {
+    Publication publication = make("stock:A", "\"" + std::string(size, 'x') + "\"");
+    publication.type = "quote\"\n";  // escaped in the envelope
+    const std::string type = publication.type;
+    const std::string data = publication.data;
+    const PublishResult result = hub.publish(std::move(publication));
+    ASSERT_TRUE(result.ok()) << result.message;
+    const History::Replay replay = hub.channel("stock:A")->replaySince(result.seq - 1, 0);
+    ASSERT_EQ(replay.messages.size(), 1u);
+    const PublishedMessage& message = *replay.messages[0];
+    const ws::PreparedMessage expected = ws::prepareMessage(
+        ws::Opcode::Text, dataMessage(type, "stock:A", result.seq, message.tsMs, data), &deflater,
+        100);
+    EXPECT_EQ(message.frames.plain.view(), expected.plain.view()) << size;
+    ASSERT_EQ(bool(message.frames.compressed), bool(expected.compressed)) << size;
+    if (expected.compressed) {
+      EXPECT_EQ(message.frames.compressed.view(), expected.compressed.view()) << size;
+    }
+  }
 }
 
 // Whether the one publication of `data` on stock:A got a compressed twin.

@@ -7,8 +7,10 @@
 #include <string>
 
 #include "../telemetry/RecordingExporter.h"
+#include "hub/ChannelInterest.h"
 #include "hub/Hub.h"
 #include "hub/PublishedMessage.h"
+#include "telemetry/TraceContext.h"
 #include "telemetry/Tracer.h"
 
 namespace wsr::hub {
@@ -17,8 +19,20 @@ namespace {
 using telemetry::SpanKind;
 using telemetry::SpanStatus;
 
-constexpr const char* kSampledParent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
-constexpr const char* kUnsampledParent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00";
+// Request spans' contexts, as the publish API hands them in.
+constexpr telemetry::TraceContext parent(uint8_t flags) {
+  return {{0x4b, 0xf9, 0x2f, 0x35, 0x77, 0xb3, 0x4d, 0xa6, 0xa3, 0xce, 0x92, 0x9d, 0x0e, 0x0e, 0x47,
+           0x36},
+          {0x00, 0xf0, 0x67, 0xaa, 0x0b, 0xa9, 0x02, 0xb7},
+          flags};
+}
+constexpr telemetry::TraceContext kSampledParent = parent(telemetry::kSampledFlag);
+constexpr telemetry::TraceContext kUnsampledParent = parent(0);
+
+struct NoInterest final : ChannelInterest {
+  void watched(const std::string&) override {}
+  void unwatched(const std::string&) override {}
+};
 
 struct TracedHub {
   TracedHub() {
@@ -43,15 +57,15 @@ struct TracedHub {
   std::unique_ptr<Hub> hub;
 };
 
-Publication make(std::string channel, std::string traceparent = {}) {
+Publication make(std::string channel, telemetry::TraceContext trace = {}) {
   Publication publication;
   publication.channel = std::move(channel);
   publication.data = "1";
-  publication.traceparent = std::move(traceparent);
+  publication.trace = trace;
   return publication;
 }
 
-TEST(HubTracing, BrokerSpanIsAChildOfThePublicationsTraceparent) {
+TEST(HubTracing, BrokerSpanIsAChildOfThePublicationsTrace) {
   TracedHub t;
   const PublishResult result = t.hub->publish(make("stock:AAPL", kSampledParent));
   ASSERT_TRUE(result.ok());
@@ -102,6 +116,26 @@ TEST(HubTracing, ARefusedPublicationHasAnErrorStatusAndABoundedChannel) {
   EXPECT_EQ(spans[0].statusMessage, "INVALID_CHANNEL");
   EXPECT_EQ(spans[0].attribute("messaging.destination.name")->stringValue.size(), 128u);
   EXPECT_EQ(spans[0].attribute("wsrouter.seq"), nullptr);
+}
+
+// broker.type redis: what Redis publishes carries the publishing
+// instance's broker.publish span; it is every worker's fan-out parent as is.
+TEST(HubTracing, AMirroredPublicationKeepsTheTraceItCameWith) {
+  TracedHub t;
+  NoInterest interest;
+  t.hub->mirror(interest);
+  std::shared_ptr<Channel> ch = t.hub->channel("stock:R");
+  ch->subscribe(0, nullptr, 0);
+  t.hub->prime(*ch, 7, 0, {}, nullptr);
+  ASSERT_EQ(t.hub->accept(*ch, make("stock:R", kSampledParent), 7, 1, 1000, 42),
+            Channel::Accepted::Next);
+  ASSERT_EQ(t.hub->accept(*ch, make("stock:R"), 7, 2, 1000, 43), Channel::Accepted::Next);
+  const History::Replay replay = ch->replaySince(0, 0);
+  ASSERT_EQ(replay.messages.size(), 2u);
+  EXPECT_EQ(replay.messages[0]->trace, kSampledParent);
+  EXPECT_FALSE(replay.messages[1]->trace.valid());
+  // The publishing instance traced it: no span here but the workers'.
+  EXPECT_TRUE(t.recorder->spans().empty());
 }
 
 TEST(HubTracing, WithoutATracerNothingIsTraced) {

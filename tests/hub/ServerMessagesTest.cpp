@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "text/JsonString.h"
+
 namespace wsr::hub {
 namespace {
 
@@ -89,6 +91,34 @@ TEST(ServerMessages, DataMessageEscapesTheTypeAndReservesEnough) {
                      R"(","channel":"c","seq":18446744073709551615,"ts":-9223372036854775808,)"
                      R"("data":[]})");
   EXPECT_TRUE(isValidJson(message));
+}
+
+// What the hub writes into a frame's payload: exactly size() bytes, the
+// same as the envelope built field by field through the program's one
+// escaper, whatever the type and channel hold.
+TEST(ServerMessages, DataEnvelopeWritesExactlyItsSizeInPlace) {
+  const std::string names[] = {"price_update",         "stock:AAPL", "",        "q\"\\\n\x01\x7f",
+                               "\xC3\xA9\xF0\x9F\x98", "\xFF",       "a\tb\"c", "\xE2\x80\xA8"};
+  for (const std::string& type : names) {
+    for (const std::string& channel : names) {
+      std::string expected = "{\"type\":";
+      text::appendJsonString(expected, type);
+      expected += ",\"channel\":";
+      text::appendJsonString(expected, channel);
+      expected += R"(,"seq":42,"ts":-7,"data":{"x":[1, 2]}})";
+
+      const DataEnvelope envelope(type, channel, 42, -7, R"({"x":[1, 2]})");
+      ASSERT_EQ(envelope.size(), expected.size()) << type << " / " << channel;
+      // Guard bytes either side: nothing is written outside size().
+      std::string out(envelope.size() + 2, '#');
+      envelope.writeTo(out.data() + 1);
+      EXPECT_EQ(out.front(), '#');
+      EXPECT_EQ(out.back(), '#');
+      EXPECT_EQ(out.substr(1, envelope.size()), expected) << type << " / " << channel;
+      EXPECT_EQ(dataMessage(type, channel, 42, -7, R"({"x":[1, 2]})"), expected);
+      EXPECT_TRUE(isValidJson(expected));
+    }
+  }
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 #include <string>
 
@@ -138,6 +139,69 @@ TEST(FrameWriterTest, PrepareBuildsACompressedTwin) {
   std::string out;
   ASSERT_EQ(inflater.inflate(payload, true, 1 << 20, out), Inflater::Result::Ok);
   EXPECT_EQ(out, json);
+}
+
+// A payload written in place after the header allocateFrame wrote: the same
+// bytes as buildFrame copying it, at each header form's edges.
+TEST(FrameWriterTest, AllocatedFramesMatchBuiltOnesAtEveryHeaderSize) {
+  for (const size_t size : {0u, 1u, 125u, 126u, 127u, 65535u, 65536u, 70000u}) {
+    std::string payload(size, '\0');
+    for (size_t i = 0; i < size; ++i)
+      payload[i] = static_cast<char>('a' + i % 26);
+    for (const bool rsv1 : {false, true}) {
+      UnfilledFrame frame = allocateFrame(Opcode::Text, size, rsv1);
+      ASSERT_EQ(frame.payload.size(), size);
+      ASSERT_EQ(frame.frame.size(), frameHeaderSize(size) + size);
+      // The payload is the frame's tail: one allocation, header and payload.
+      EXPECT_EQ(frame.payload.data(), frame.frame.data() + frameHeaderSize(size));
+      std::copy(payload.begin(), payload.end(), frame.payload.begin());
+      EXPECT_EQ(frame.frame.view(), buildFrame(Opcode::Text, payload, rsv1).view()) << size;
+      EXPECT_EQ(framePayload(frame.frame), payload) << size;
+    }
+  }
+  EXPECT_EQ(allocateFrame(Opcode::Binary, 125).frame.view().substr(0, 2), bytes({0x82, 0x7d}));
+  EXPECT_EQ(allocateFrame(Opcode::Binary, 126).frame.view().substr(0, 4),
+            bytes({0x82, 0x7e, 0x00, 0x7e}));
+  EXPECT_EQ(allocateFrame(Opcode::Text, 65535).frame.view().substr(0, 4),
+            bytes({0x81, 0x7e, 0xff, 0xff}));
+  EXPECT_EQ(allocateFrame(Opcode::Text, 65536).frame.view().substr(0, 10),
+            bytes({0x81, 0x7f, 0, 0, 0, 0, 0, 1, 0, 0}));
+}
+
+// The twin of a frame built in place deflates that frame's payload: the
+// same bytes as preparing from the payload, and as deflating it directly.
+TEST(FrameWriterTest, PreparingAFrameGivesTheSameTwinAsPreparingItsPayload) {
+  Deflater deflater;
+  for (const size_t repeats : {1u, 3u, 40u, 2000u}) {
+    std::string json;
+    for (size_t i = 0; i < repeats; ++i)
+      json += R"({"type":"price_update","channel":"stock:AAPL","seq":)" + std::to_string(i) + "}";
+    const PreparedMessage fromPayload = prepareMessage(Opcode::Text, json, &deflater, 64);
+    const PreparedMessage fromFrame = prepareMessage(buildFrame(Opcode::Text, json), &deflater, 64);
+    EXPECT_EQ(fromFrame.plain.view(), fromPayload.plain.view()) << repeats;
+    ASSERT_EQ(bool(fromFrame.compressed), bool(fromPayload.compressed)) << repeats;
+    ASSERT_EQ(bool(fromFrame.compressed), json.size() >= 64) << repeats;
+    if (!fromFrame.compressed) continue;
+    EXPECT_EQ(fromFrame.compressed.view(), fromPayload.compressed.view()) << repeats;
+    std::string deflated;
+    deflater.compress(json, deflated);
+    EXPECT_EQ(fromFrame.compressed.view(), buildFrame(Opcode::Text, deflated, true).view());
+    EXPECT_EQ(framePayload(fromFrame.compressed), deflated);
+  }
+}
+
+TEST(FrameWriterTest, PreparingAFrameKeepsItsOpcodeAndThreshold) {
+  Deflater deflater;
+  const std::string zeros(300, '0');
+  const PreparedMessage binary = prepareMessage(buildFrame(Opcode::Binary, zeros), &deflater, 0);
+  ASSERT_TRUE(binary.compressed);
+  EXPECT_EQ(static_cast<uint8_t>(binary.compressed.data()[0]), 0xc2);  // FIN, RSV1, binary
+  // Below the threshold: the frame itself, shared, no twin.
+  const net::SharedBuffer frame = buildFrame(Opcode::Text, zeros);
+  const PreparedMessage plain = prepareMessage(frame, &deflater, 301);
+  EXPECT_FALSE(plain.compressed);
+  EXPECT_EQ(plain.plain.data(), frame.data());
+  EXPECT_FALSE(prepareMessage(frame, nullptr, 0).compressed);
 }
 
 }  // namespace
