@@ -182,7 +182,7 @@ void AdminConnection::handleRequests() {
       if (head.contentLength > limits_.maxBodyBytes) {
         pending_.body = BodyState::TooLarge;
       } else if (head.contentLength > 0) {
-        pending_.publisherVerified = owner_.wantsBody(pending_.http);
+        pending_.publisherVerified = owner_.wantsBody(pending_.http, memo_);
         if (!pending_.publisherVerified) pending_.body = BodyState::Unwanted;
       }
       refuseStatus_ = head.refuseStatus;

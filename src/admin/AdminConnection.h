@@ -58,8 +58,9 @@ class AdminConnection final : public net::EventLoop::IoHandler, public net::Time
    public:
     // Whether the body of the request with this head is worth storing (a
     // POST route, a valid token): an unauthenticated client cannot make the
-    // server hold its bodies, only skip them.
-    virtual bool wantsBody(const httplib::Request& head) = 0;
+    // server hold its bodies, only skip them. `memo` is the connection's,
+    // kept between its requests (a credential already checked).
+    virtual bool wantsBody(const httplib::Request& head, std::string& memo) = 0;
     // Answer with respond(), on the loop's thread: within this call, or
     // later unless the connection has closed meanwhile (the owner tracks
     // that through closed()). No later request is handled until then.
@@ -174,6 +175,7 @@ class AdminConnection final : public net::EventLoop::IoHandler, public net::Time
   std::string out_;  // answers not yet written, in order
   size_t outOffset_ = 0;
   std::unique_ptr<Stream> stream_;
+  std::string memo_;  // the owner's, for wantsBody()
 };
 
 }  // namespace wsr::admin

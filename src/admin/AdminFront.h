@@ -66,7 +66,8 @@ class AdminFront final : private AdminConnection::Owner,
   struct Routes {
     Handler handler;
     HeadPredicate isProbe;    // goes to the probe threads
-    HeadPredicate wantsBody;  // its body is worth storing (AdminConnection::Owner)
+    // Its body is worth storing (AdminConnection::Owner::wantsBody).
+    std::function<bool(const httplib::Request&, std::string& memo)> wantsBody;
     // Answered on the loop's thread as it is read, with no hand-off: the
     // publish routes, whose work (validate, number, hand to the workers)
     // never waits. Null: none.
@@ -91,7 +92,9 @@ class AdminFront final : private AdminConnection::Owner,
  private:
   void onIo(uint32_t events) override;       // the listening socket
   void onTimer(net::Timer& timer) override;  // stop()'s bound on unfinished answers
-  bool wantsBody(const httplib::Request& head) override { return routes_.wantsBody(head); }
+  bool wantsBody(const httplib::Request& head, std::string& memo) override {
+    return routes_.wantsBody(head, memo);
+  }
   void dispatch(AdminConnection& connection, AdminConnection::Request request) override;
   void closed(AdminConnection& connection) override;
   void deliver(uint64_t id, std::string text, bool keepAlive);

@@ -56,7 +56,10 @@ class AdminRoutes {
   const AdminContext& context() const { return context_; }
   // Of a request's head: a POST route with a valid publisher token, the only
   // requests whose bodies are used.
-  bool wantsBody(const httplib::Request& head) const;
+  // `memo` is kept by the connection between its requests: the token it
+  // last presented, once verified, is not hashed again until the token
+  // file changes.
+  bool wantsBody(const httplib::Request& head, std::string& memo) const;
 
  private:
   void route(const httplib::Request& req, BodyState body, httplib::Response& res,

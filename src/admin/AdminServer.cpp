@@ -61,8 +61,8 @@ bool AdminServer::start(std::string& error) {
     routes->handle(request.http, request.body, res, request.publisherVerified);
   };
   frontRoutes.isProbe = &AdminRoutes::isProbe;
-  frontRoutes.wantsBody = [routes](const httplib::Request& head) {
-    return routes->wantsBody(head);
+  frontRoutes.wantsBody = [routes](const httplib::Request& head, std::string& memo) {
+    return routes->wantsBody(head, memo);
   };
   frontRoutes.runsInline = [routes](const httplib::Request& head) {
     return routes->runsInline(head);

@@ -7,6 +7,7 @@ PublisherTokens::PublisherTokens(std::string path)
         auto tokens = auth::TokenSet::parse(content, "publisher token file", error);
         if (!tokens) return false;
         tokens_.store(std::move(tokens));
+        generation_.fetch_add(1, std::memory_order_acq_rel);
         return true;
       }) {}
 

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -36,6 +37,10 @@ class PublisherTokens {
   // Whether `token` is one of the listed tokens. Any thread.
   bool verify(std::string_view token) const;
 
+  // Changes whenever the tokens do (a reload), so that a check remembered
+  // under one generation is not trusted under the next. Any thread.
+  uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
+
   // How many distinct tokens are loaded.
   size_t size() const;
 
@@ -43,6 +48,7 @@ class PublisherTokens {
 
  private:
   std::atomic<std::shared_ptr<const auth::TokenSet>> tokens_;
+  std::atomic<uint64_t> generation_{0};
   auth::SecretFile file_;
 };
 

@@ -43,7 +43,7 @@ class AdminFrontTest : public ::testing::Test {
     };
     routes.runsInline = std::move(runsInline);
     routes.isProbe = [](const httplib::Request&) { return false; };
-    routes.wantsBody = [](const httplib::Request&) { return true; };
+    routes.wantsBody = [](const httplib::Request&, std::string&) { return true; };
     front_ = std::make_unique<AdminFront>(options, std::move(routes));
     std::string error;
     ASSERT_TRUE(front_->start(error)) << error;

@@ -409,6 +409,29 @@ TEST_F(AdminServerTest, TokenRotationThroughReload) {
   EXPECT_EQ(post("/api/v1/publish", body, "new-token")->status, 200);
 }
 
+TEST_F(AdminServerTest, ARemovedTokenIsRefusedOnTheConnectionThatUsedIt) {
+  writeTokens("old-token\n");
+  start();
+  // One kept-alive connection: its token, once checked, is remembered
+  // until the token file changes.
+  httplib::Client cli("127.0.0.1", server_->port());
+  cli.set_keep_alive(true);
+  const std::string body = R"({"channel":"market","data":{}})";
+  const httplib::Headers old = {{"Authorization", "Bearer old-token"}};
+  EXPECT_EQ(cli.Post("/api/v1/publish", old, body, "application/json")->status, 200);
+  EXPECT_EQ(cli.Post("/api/v1/publish", old, body, "application/json")->status, 200);
+
+  writeTokens("new-token\n");
+  std::string error;
+  ASSERT_TRUE(server_->reloadPublisherTokens(error)) << error;
+  EXPECT_EQ(cli.Post("/api/v1/publish", old, body, "application/json")->status, 401);
+  const httplib::Headers fresh = {{"Authorization", "Bearer new-token"}};
+  EXPECT_EQ(cli.Post("/api/v1/publish", fresh, body, "application/json")->status, 200);
+  // Another header on the same connection is checked on its own.
+  const httplib::Headers wrong = {{"Authorization", "Bearer new-tokeX"}};
+  EXPECT_EQ(cli.Post("/api/v1/publish", wrong, body, "application/json")->status, 401);
+}
+
 // ---- batch ----
 
 TEST_F(AdminServerTest, BatchAnswersOneResultPerMessageInOrder) {
