@@ -155,7 +155,7 @@ void AdminFront::dispatch(AdminConnection& connection, AdminConnection::Request 
   }
   if (routes_.runsInline && routes_.runsInline(request.http)) {
     httplib::Response res;
-    routes_.handler(request, res);
+    routes_.inlineHandler(request, res);
     connection.respond(responseText(res, request.framing), request.framing.keepAlive);
     return;
   }

@@ -68,10 +68,11 @@ class AdminFront final : private AdminConnection::Owner,
     HeadPredicate isProbe;    // goes to the probe threads
     // Its body is worth storing (AdminConnection::Owner::wantsBody).
     std::function<bool(const httplib::Request&, std::string& memo)> wantsBody;
-    // Answered on the loop's thread as it is read, with no hand-off: the
-    // publish routes, whose work (validate, number, hand to the workers)
-    // never waits. Null: none.
+    // Answered on the loop's thread as it is read, by inlineHandler, with no
+    // hand-off: the publish routes, whose work (validate, number, hand to
+    // the workers) never waits. Null: none.
     HeadPredicate runsInline;
+    Handler inlineHandler;
     Upgrader upgrade;  // null: Upgrade requests are routed like any other
   };
 

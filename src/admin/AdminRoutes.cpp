@@ -159,10 +159,10 @@ telemetry::TraceContext traceFor(const telemetry::ActiveSpan& span, const httpli
 // ---- handlers ----
 
 void publish(const AdminContext& context, const httplib::Request& req, const std::string& body,
-             httplib::Response& res) {
+             PublishParser& parser, httplib::Response& res) {
   telemetry::ActiveSpan span =
       startRequestSpan(context, req, "POST /api/v1/publish", "/api/v1/publish");
-  ParsedPublication parsed = parsePublishBody(body);
+  ParsedPublication parsed = parser.publication(body);
   if (!parsed.ok()) {
     const int status = hub::httpStatusOf(parsed.error);
     countRefusal(context.rejections, parsed.error);
@@ -184,10 +184,10 @@ void publish(const AdminContext& context, const httplib::Request& req, const std
 }
 
 void publishBatch(const AdminContext& context, const httplib::Request& req, const std::string& body,
-                  httplib::Response& res) {
+                  PublishParser& parser, httplib::Response& res) {
   telemetry::ActiveSpan span =
       startRequestSpan(context, req, "POST /api/v1/publish/batch", "/api/v1/publish/batch");
-  ParsedBatch batch = parseBatchBody(body, context.config->maxBatchMessages);
+  ParsedBatch batch = parser.batch(body, context.config->maxBatchMessages);
   if (!batch.ok()) {
     const int status = hub::httpStatusOf(batch.error);
     countRefusal(context.rejections, batch.error);
@@ -347,9 +347,9 @@ bool AdminRoutes::isProbe(const httplib::Request& req) {
 }
 
 void AdminRoutes::handle(const httplib::Request& req, BodyState body, httplib::Response& res,
-                         bool publisherVerified) const {
+                         bool publisherVerified, PublishParser* parser) const {
   try {
-    route(req, body, res, publisherVerified);
+    route(req, body, res, publisherVerified, parser);
   } catch (const std::exception& e) {
     res = httplib::Response();
     sendError(res, 500, "INTERNAL", std::string("internal error: ") + e.what());
@@ -360,23 +360,29 @@ void AdminRoutes::handle(const httplib::Request& req, BodyState body, httplib::R
 }
 
 void AdminRoutes::route(const httplib::Request& req, BodyState body, httplib::Response& res,
-                        bool publisherVerified) const {
+                        bool publisherVerified, PublishParser* parser) const {
   const AdminContext& ctx = context_;
   const std::string& path = req.path;
   if (req.method == "POST") {
     if (path == "/api/v1/publish") {
       return postRoute(
           ctx, req, body, publisherVerified, res,
-          [&ctx](const httplib::Request& r, const std::string& body, httplib::Response& out) {
-            publish(ctx, r, body, out);
+          [&ctx, parser](const httplib::Request& r, const std::string& body,
+                         httplib::Response& out) {
+            if (parser != nullptr) return publish(ctx, r, body, *parser, out);
+            PublishParser own;
+            publish(ctx, r, body, own, out);
           },
           ctx.rejections);
     }
     if (path == "/api/v1/publish/batch") {
       return postRoute(
           ctx, req, body, publisherVerified, res,
-          [&ctx](const httplib::Request& r, const std::string& body, httplib::Response& out) {
-            publishBatch(ctx, r, body, out);
+          [&ctx, parser](const httplib::Request& r, const std::string& body,
+                         httplib::Response& out) {
+            if (parser != nullptr) return publishBatch(ctx, r, body, *parser, out);
+            PublishParser own;
+            publishBatch(ctx, r, body, own, out);
           },
           ctx.rejections);
     }

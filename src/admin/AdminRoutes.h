@@ -4,6 +4,7 @@
 #include "admin/AdminBackend.h"
 #include "admin/HttpRequestHead.h"
 #include "admin/PublishRejections.h"
+#include "admin/PublishRequest.h"
 #include "admin/PublisherTokens.h"
 #include "config/Config.h"
 #include "hub/PublishSink.h"
@@ -45,8 +46,10 @@ class AdminRoutes {
   // Never throws: an exception answers 500.
   // `publisherVerified`: wantsBody() said yes to this request's head
   // moments ago, so its token is not checked again.
+  // `parser`: the calling thread's own (the admin loop's); null: one is
+  // made for the call.
   void handle(const httplib::Request& req, BodyState body, httplib::Response& res,
-              bool publisherVerified = false) const;
+              bool publisherVerified = false, PublishParser* parser = nullptr) const;
 
   // The publish routes, when the sink never waits: answered on the admin
   // loop's thread as they are read (AdminFront).
@@ -63,7 +66,7 @@ class AdminRoutes {
 
  private:
   void route(const httplib::Request& req, BodyState body, httplib::Response& res,
-             bool publisherVerified) const;
+             bool publisherVerified, PublishParser* parser) const;
 
   AdminContext context_;
 };

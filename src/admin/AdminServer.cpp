@@ -67,6 +67,12 @@ bool AdminServer::start(std::string& error) {
   frontRoutes.runsInline = [routes](const httplib::Request& head) {
     return routes->runsInline(head);
   };
+  // On the admin loop's thread only: its parser is reused request after request.
+  loopParser_ = std::make_unique<PublishParser>();
+  frontRoutes.inlineHandler = [routes, parser = loopParser_.get()](
+                                  const AdminConnection::Request& request, httplib::Response& res) {
+    routes->handle(request.http, request.body, res, request.publisherVerified, parser);
+  };
   frontRoutes.upgrade = [routes](const AdminConnection::Request& request, AdminConnection&,
                                  WorkerPool& handlerThreads) -> std::optional<AdminFront::Upgrade> {
     if (request.http.path != kPublisherSocketPath) return std::nullopt;

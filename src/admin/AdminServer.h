@@ -28,6 +28,7 @@ namespace wsr::admin {
 
 class AdminFront;
 class AdminRoutes;
+class PublishParser;
 
 class AdminServer {
  public:
@@ -78,6 +79,7 @@ class AdminServer {
   PublishRejections rejections_;
 
   std::unique_ptr<AdminRoutes> routes_;
+  std::unique_ptr<PublishParser> loopParser_;  // the admin loop's
 
   std::mutex lifecycleMutex_;  // start() and stop()
   std::unique_ptr<AdminFront> front_;

@@ -180,22 +180,6 @@ ParsedPublication readMessage(od::object object, FrameFields* frame = nullptr) {
   return out;
 }
 
-// Validates the whole body and checks that it is an object. On success,
-// `padded` holds the body for the On-Demand pass.
-ParsedPublication validateBody(std::string_view body, simdjson::padded_string& padded) {
-  padded = simdjson::padded_string(body);
-  simdjson::dom::parser parser;
-  simdjson::dom::element root;
-  if (auto error = parser.parse(padded).get(root)) {
-    return refuse(PublishError::BadRequest,
-                  std::string("request body is not valid JSON: ") + simdjson::error_message(error));
-  }
-  if (!root.is_object()) {
-    return refuse(PublishError::BadRequest, "request body must be a JSON object");
-  }
-  return {};
-}
-
 }  // namespace
 
 bool isValidMessageType(std::string_view type) {
@@ -208,33 +192,50 @@ bool isValidMessageType(std::string_view type) {
   return true;
 }
 
-ParsedPublication parsePublishBody(std::string_view body) {
-  simdjson::padded_string padded;
-  if (ParsedPublication invalid = validateBody(body, padded); !invalid.ok()) return invalid;
-  od::parser parser;
-  od::document document;
-  if (auto error = parser.iterate(padded).get(document)) return malformed(error);
+PublishParser::PublishParser() = default;
+PublishParser::~PublishParser() = default;
+
+// The whole text is validated with the DOM parser first (On-Demand checks
+// only what is read); the padded copy is reused by the On-Demand pass.
+ParsedPublication PublishParser::validate(std::string_view body) {
+  padded_.reserve(body.size() + simdjson::SIMDJSON_PADDING);
+  padded_.assign(body);
+  simdjson::dom::element root;
+  if (auto error = dom_.parse(padded_.data(), padded_.size(), false).get(root)) {
+    return refuse(PublishError::BadRequest,
+                  std::string("request body is not valid JSON: ") + simdjson::error_message(error));
+  }
+  if (!root.is_object()) {
+    return refuse(PublishError::BadRequest, "request body must be a JSON object");
+  }
+  return {};
+}
+
+simdjson::error_code PublishParser::iterate(od::object& object) {
+  od::document& document = document_;
+  if (auto error =
+          ondemand_.iterate(padded_.data(), padded_.size(), padded_.capacity()).get(document)) {
+    return error;
+  }
+  return document.get_object().get(object);
+}
+
+ParsedPublication PublishParser::publication(std::string_view body) {
+  if (ParsedPublication invalid = validate(body); !invalid.ok()) return invalid;
   od::object object;
-  if (auto error = document.get_object().get(object)) return malformed(error);
+  if (auto error = iterate(object)) return malformed(error);
   return readMessage(object);
 }
 
-ParsedFrame parsePublishFrame(std::string_view payload) {
+ParsedFrame PublishParser::frame(std::string_view payload) {
   ParsedFrame out;
-  simdjson::padded_string padded;
-  if (ParsedPublication invalid = validateBody(payload, padded); !invalid.ok()) {
+  if (ParsedPublication invalid = validate(payload); !invalid.ok()) {
     out.publication = std::move(invalid);
     out.publication.message.replace(0, std::string_view("request body").size(), "frame");
     return out;
   }
-  od::parser parser;
-  od::document document;
   od::object object;
-  if (auto error = parser.iterate(padded).get(document)) {
-    out.publication = malformed(error);
-    return out;
-  }
-  if (auto error = document.get_object().get(object)) {
+  if (auto error = iterate(object)) {
     out.publication = malformed(error);
     return out;
   }
@@ -254,7 +255,7 @@ ParsedFrame parsePublishFrame(std::string_view payload) {
   return out;
 }
 
-ParsedBatch parseBatchBody(std::string_view body, size_t maxMessages) {
+ParsedBatch PublishParser::batch(std::string_view body, size_t maxMessages) {
   ParsedBatch batch;
   auto fail = [&batch](ParsedPublication refused) {
     batch.error = refused.error;
@@ -262,13 +263,9 @@ ParsedBatch parseBatchBody(std::string_view body, size_t maxMessages) {
     batch.messages.clear();
     return std::move(batch);
   };
-  simdjson::padded_string padded;
-  if (ParsedPublication invalid = validateBody(body, padded); !invalid.ok()) return fail(invalid);
-  od::parser parser;
-  od::document document;
-  if (auto error = parser.iterate(padded).get(document)) return fail(malformed(error));
+  if (ParsedPublication invalid = validate(body); !invalid.ok()) return fail(invalid);
   od::object root;
-  if (auto error = document.get_object().get(root)) return fail(malformed(error));
+  if (auto error = iterate(root)) return fail(malformed(error));
 
   bool seen = false;
   for (auto fieldResult : root) {
@@ -308,6 +305,22 @@ ParsedBatch parseBatchBody(std::string_view body, size_t maxMessages) {
   }
   if (!seen) return fail(refuse(PublishError::BadRequest, "field 'messages' is missing"));
   return batch;
+}
+
+}  // namespace wsr::admin
+
+namespace wsr::admin {
+
+ParsedPublication parsePublishBody(std::string_view body) {
+  return PublishParser().publication(body);
+}
+
+ParsedFrame parsePublishFrame(std::string_view payload) {
+  return PublishParser().frame(payload);
+}
+
+ParsedBatch parseBatchBody(std::string_view body, size_t maxMessages) {
+  return PublishParser().batch(body, maxMessages);
 }
 
 }  // namespace wsr::admin

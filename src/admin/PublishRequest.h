@@ -14,6 +14,8 @@
 #include <string_view>
 #include <vector>
 
+#include <simdjson.h>
+
 #include "hub/PublishSink.h"
 
 namespace wsr::admin {
@@ -56,6 +58,30 @@ ParsedFrame parsePublishFrame(std::string_view payload);
 // make a response many times the request (issue 11, defect 14).
 inline constexpr size_t kNoBatchLimit = static_cast<size_t>(-1);
 ParsedBatch parseBatchBody(std::string_view body, size_t maxMessages = kNoBatchLimit);
+
+// The same three readers, keeping simdjson's buffers from one call to the
+// next: the publish path's threads each hold one, so a publication costs
+// no parser allocation. Not thread-safe.
+class PublishParser {
+ public:
+  PublishParser();
+  ~PublishParser();
+  PublishParser(const PublishParser&) = delete;
+  PublishParser& operator=(const PublishParser&) = delete;
+
+  ParsedPublication publication(std::string_view body);
+  ParsedFrame frame(std::string_view payload);
+  ParsedBatch batch(std::string_view body, size_t maxMessages = kNoBatchLimit);
+
+ private:
+  ParsedPublication validate(std::string_view body);
+  simdjson::error_code iterate(simdjson::ondemand::object& object);
+
+  simdjson::dom::parser dom_;
+  simdjson::ondemand::parser ondemand_;
+  simdjson::ondemand::document document_;
+  std::string padded_;  // the text, with simdjson's padding in its capacity
+};
 
 // `type` is echoed into every client's JSON, so it is restricted to bytes
 // that need no escaping.

@@ -97,7 +97,7 @@ PublisherHandshake acceptPublisherSocket(const AdminContext& context,
 PublisherStream::PublisherStream(const AdminContext& context, WorkerPool& handlerThreads)
     : context_(context),
       handlerThreads_(handlerThreads),
-      parser_(ws::ParserLimits{context.config->maxPublishBytes, false, false}) {}
+      frames_(ws::ParserLimits{context.config->maxPublishBytes, false, false}) {}
 
 PublisherStream::~PublisherStream() {
   *alive_ = false;
@@ -109,7 +109,7 @@ void PublisherStream::received(AdminConnection& connection, std::string& in) {
     in.clear();  // after our close frame: read and dropped
     return;
   }
-  const ws::ParseError error = parser_.feed(in, *this);
+  const ws::ParseError error = frames_.feed(in, *this);
   in.clear();
   if (error) closeWith(error.closeCode, error.reason);
   publishPending(connection);
@@ -136,7 +136,7 @@ void PublisherStream::onMessage(std::string_view payload, bool binary) {
     closeWith(kCloseUnsupportedData, "publish frames are JSON text");
     return;
   }
-  ParsedFrame frame = parsePublishFrame(payload);
+  ParsedFrame frame = json_.frame(payload);
   Pending pending;
   pending.id = frame.id;
   if (!frame.publication.ok()) {

@@ -73,7 +73,8 @@ class PublisherStream final : public AdminConnection::Stream, private ws::FrameH
 
   const AdminContext& context_;
   WorkerPool& handlerThreads_;
-  ws::FrameParser parser_;
+  ws::FrameParser frames_;
+  PublishParser json_;
   // Checked by an answer coming back from a handler thread: the stream
   // (and its connection) still exist.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

@@ -42,6 +42,7 @@ class AdminFrontTest : public ::testing::Test {
       res.set_content(request.http.path, "text/plain");
     };
     routes.runsInline = std::move(runsInline);
+    routes.inlineHandler = routes.handler;
     routes.isProbe = [](const httplib::Request&) { return false; };
     routes.wantsBody = [](const httplib::Request&, std::string&) { return true; };
     front_ = std::make_unique<AdminFront>(options, std::move(routes));

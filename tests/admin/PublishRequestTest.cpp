@@ -193,3 +193,44 @@ TEST(AdminPublishBatch, EmptyListIsFine) {
 
 }  // namespace
 }  // namespace wsr::admin
+
+namespace wsr::admin {
+namespace {
+
+// A reused parser answers each body as a fresh one does, whatever came
+// before it (a bigger body, an error, a batch).
+TEST(PublishParserTest, AReusedParserAnswersLikeAFreshOne) {
+  const std::vector<std::string> bodies = {
+      R"({"channel":"a","data":{"big":")" + std::string(5000, 'x') + R"("}})",
+      R"({"channel":"b","data":1})",
+      "not json",
+      R"({"channel":"c","type":"t","key":"k","data":[1, 2.50]})",
+      R"({"op":"publish","id":3,"channel":"d","data":true})",
+      R"({"messages":[{"channel":"e","data":1},{"channel":"bad one","data":2}]})",
+      R"({"channel":"f"})",
+  };
+  PublishParser reused;
+  for (int round = 0; round < 2; ++round) {
+    for (const std::string& body : bodies) {
+      const ParsedPublication fresh = parsePublishBody(body);
+      const ParsedPublication again = reused.publication(body);
+      EXPECT_EQ(again.error, fresh.error) << body;
+      EXPECT_EQ(again.message, fresh.message) << body;
+      EXPECT_EQ(again.publication.channel, fresh.publication.channel) << body;
+      EXPECT_EQ(again.publication.data, fresh.publication.data) << body;
+      const ParsedFrame frame = reused.frame(body);
+      EXPECT_EQ(frame.publication.message, parsePublishFrame(body).publication.message) << body;
+      EXPECT_EQ(frame.id, parsePublishFrame(body).id) << body;
+      const ParsedBatch batch = reused.batch(body);
+      const ParsedBatch freshBatch = parseBatchBody(body);
+      EXPECT_EQ(batch.message, freshBatch.message) << body;
+      ASSERT_EQ(batch.messages.size(), freshBatch.messages.size()) << body;
+      for (size_t i = 0; i < batch.messages.size(); ++i)
+        EXPECT_EQ(batch.messages[i].publication.data, freshBatch.messages[i].publication.data);
+    }
+  }
+  EXPECT_EQ(reused.publication(bodies[3]).publication.data, "[1, 2.50]");
+}
+
+}  // namespace
+}  // namespace wsr::admin
