@@ -207,10 +207,8 @@ void AdminConnection::handleRequests() {
     }
     state_ = State::Dispatched;
     loop_.timers().cancel(deadline_);
-    Request request = std::move(pending_);
-    pending_ = Request{};
     dispatching_ = true;
-    owner_.dispatch(*this, std::move(request));
+    owner_.dispatch(*this, std::move(pending_));  // pending_ is made anew for the next request
     dispatching_ = false;
     if (state_ == State::Dispatched) {
       updateWatch();  // answered later, on another thread
