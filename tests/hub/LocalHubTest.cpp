@@ -1209,8 +1209,11 @@ TEST_F(LocalHubTest, ConflateShedsTheSameKeyAndTheRunIsSplitAtTheHole) {
   auto client = connect();
   subscribe(*client, "confl:X");
   std::promise<void> release = holdWorker();
-  for (uint32_t k = 0; k < kTinyInbox; ++k)
-    publish("confl:X", {{"k", k}}, "k" + std::to_string(k));
+  for (uint32_t k = 0; k < kTinyInbox; ++k) {
+    std::string key = "k";  // appended: GCC 12 warns (-Wrestrict) on "k" + to_string
+    key += std::to_string(k);
+    publish("confl:X", {{"k", k}}, key);
+  }
   publish("confl:X", {{"k", 3}}, "k3");  // replaces seq 4
   release.set_value();
   for (uint64_t seq = 1; seq <= 3; ++seq)
