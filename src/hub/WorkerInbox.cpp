@@ -106,7 +106,7 @@ bool WorkerInbox::take(size_t most, uint64_t nowNs,
       taken.push_back(std::move(slot.message));
       ++count;
     }
-    forgetIfIdle(channel);
+    if (channel.live == 0) channel.byKey.clear();  // only stale slots left
   }
   std::vector<ChannelSlots*> stillListed;
   for (ChannelSlots* channel : shedChannels_) {
@@ -116,7 +116,7 @@ bool WorkerInbox::take(size_t most, uint64_t nowNs,
     if (trailing) {
       channel->listed = false;
       channel->shedUpTo = 0;
-      forgetIfIdle(*channel);
+      channel->byKey.clear();
     } else {
       // Its hole shows among its later publications; the highest seq shed
       // stays reported until then, so the worker can name the reason.
@@ -128,6 +128,7 @@ bool WorkerInbox::take(size_t most, uint64_t nowNs,
     head_ += slots_.size();  // only tombstones are left
     slots_.clear();
   }
+  if (channels_.size() > sweepAbove_) sweepIdleChannels();
   depth_.store(live_, std::memory_order_relaxed);
   scheduled_ = live_ > 0;
   return scheduled_;
@@ -139,10 +140,19 @@ void WorkerInbox::popFront(ChannelSlots& channel, uint64_t position) {
     channel.positions.pop_front();
 }
 
-void WorkerInbox::forgetIfIdle(ChannelSlots& channel) {
-  if (channel.live != 0 || channel.listed) return;
-  auto it = channels_.find(*channel.name);
-  if (it != channels_.end()) channels_.erase(it);
+// A channel's entry outlives its last waiting publication: the next one
+// finds it without allocating (most passes take everything, so erasing it
+// at once would cost a node and a deque per publication). The idle ones go
+// when they outnumber twice those left, amortized O(1).
+void WorkerInbox::sweepIdleChannels() {
+  for (auto it = channels_.begin(); it != channels_.end();) {
+    if (it->second.live == 0 && !it->second.listed) {
+      it = channels_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  sweepAbove_ = std::max(kIdleChannelsKept, 2 * channels_.size());
 }
 
 // Tombstones outnumber the cap: the live slots move together and every

@@ -87,7 +87,8 @@ class WorkerInbox {
   Slot* victimFor(ChannelSlots& channel, const PublishedMessage& arriving);
   void shed(const PublishedMessage& message, ChannelSlots& channel);
   void popFront(ChannelSlots& channel, uint64_t position);
-  void forgetIfIdle(ChannelSlots& channel);
+  // Drops the entries of channels with nothing waiting and nothing to report.
+  void sweepIdleChannels();
   void compact();
   Slot& at(uint64_t position) { return slots_[static_cast<size_t>(position - head_)]; }
   bool isLive(uint64_t position) const {
@@ -102,7 +103,9 @@ class WorkerInbox {
   uint64_t head_ = 0;  // the position of slots_.front()
   size_t live_ = 0;
   bool scheduled_ = false;  // a take is pending on the worker
+  static constexpr size_t kIdleChannelsKept = 1024;
   std::unordered_map<std::string, ChannelSlots> channels_;
+  size_t sweepAbove_ = kIdleChannelsKept;
   std::vector<ChannelSlots*> shedChannels_;
   std::atomic<size_t> depth_{0};
   std::atomic<uint64_t> shedTotal_{0};

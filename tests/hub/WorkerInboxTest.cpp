@@ -196,6 +196,30 @@ TEST(WorkerInbox, KeepsOrderThroughManyShedsAndCompactions) {
   }
 }
 
+// Channels whose publications have all been taken are kept for a while
+// (no allocation for their next one), then swept: thousands of them come
+// and go, and a channel coming back is as good as new.
+TEST(WorkerInbox, ChannelsComeAndGoThroughTheSweep) {
+  WorkerInbox inbox(16, kNoAgeBound, conflatesC);
+  for (uint64_t i = 0; i < 5000; ++i) {
+    const std::string channel = (i % 2 == 0 ? "c:" : "p:") + std::to_string(i);
+    inbox.push(message(channel, 1, "k"));
+    inbox.push(message(channel, 2, "k"));
+    const Taken taken = takeAll(inbox);
+    ASSERT_EQ(taken.messages, (Seqs{{channel, 1}, {channel, 2}}));
+    ASSERT_TRUE(taken.shed.empty());
+  }
+  // Back again, past the cap: its own oldest goes, its key replaced first.
+  for (uint64_t seq = 1; seq <= 16; ++seq)
+    inbox.push(message("c:0", seq, "k" + std::to_string(seq)));
+  inbox.push(message("c:0", 17, "k5"));
+  const Taken taken = takeAll(inbox);
+  ASSERT_EQ(taken.messages.size(), 16u);
+  EXPECT_EQ(taken.messages[4], (std::pair<std::string, uint64_t>{"c:0", 6}));
+  ASSERT_EQ(taken.shed.size(), 1u);
+  EXPECT_EQ(taken.shed[0].upTo, 5u);
+}
+
 TEST(WorkerInbox, ARestartedNumberingIsNeverShed) {
   WorkerInbox inbox(2, 1000, conflatesC);
   auto restart = std::make_shared<PublishedMessage>();
