@@ -111,11 +111,13 @@ void LocalHub::fanOutRun(const std::shared_ptr<const PublishedMessage>* first, s
   // The run's pieces of consecutive seqs: a publication the inbox shed (or
   // the broker lost) leaves a hole between two.
   pieceOf_.clear();
+  bool ascending = true;  // the rule (seqs are handed in in order), but for races
   for (size_t k = 0; k < count; ++k) {
     const PublishedMessage& message = *first[k];
     outgoing_.push_back({&first[k], 0, 0});
     if (k == 0 || message.seq != first[k - 1]->seq + 1)
       pieceOf_.push_back(static_cast<uint32_t>(k));
+    if (k > 0 && message.seq <= first[k - 1]->seq) ascending = false;
     // Only a sampled publication has a trace context (and then the hub a
     // tracer): every other one costs this test.
     if (message.trace.sampled() && tracer != nullptr) {
@@ -173,14 +175,17 @@ void LocalHub::fanOutRun(const std::shared_ptr<const PublishedMessage>* first, s
     if (!socket.isOpen()) continue;
     // A subscriber that had the run's first ones (its replay raced the
     // post) starts after them.
-    const size_t begin = static_cast<size_t>(
-        std::upper_bound(first, first + count, subscriber.lastSeq,
-                         [](uint64_t seq, const auto& message) { return seq < message->seq; }) -
-        first);
+    const size_t begin =
+        !ascending ? 0
+                   : static_cast<size_t>(std::upper_bound(first, first + count, subscriber.lastSeq,
+                                                          [](uint64_t seq, const auto& message) {
+                                                            return seq < message->seq;
+                                                          }) -
+                                         first);
     if (begin == count) continue;
     // The common case: its socket takes frames. One call per piece queues
     // it, after the gap before it (none but for a hole).
-    if (!socket.writeBlocked() && session.heldBack.empty()) {
+    if (ascending && !socket.writeBlocked() && session.heldBack.empty()) {
       size_t p = static_cast<size_t>(
                      std::upper_bound(pieceOf_.begin(),
                                       pieceOf_.begin() + static_cast<std::ptrdiff_t>(pieces),
@@ -242,6 +247,9 @@ void LocalHub::fanOutRun(const std::shared_ptr<const PublishedMessage>* first, s
     }
   }
   spans_.clear();  // each ends and goes to the exporter
+  // The send queues hold their own references: the frames go with them.
+  pieceRuns_.clear();
+  deflatedPieceRuns_.clear();
   stats::singleWriterAdd(counters(channel).delivered, delivered);
   stats::singleWriterAdd(stats_.compressedDeliveries, compressed);
 }
