@@ -2,7 +2,9 @@
 // worker in passes and fanned out run by run (consecutive publications of
 // one channel), subscriber by subscriber; a subscriber whose socket is
 // blocked has them held back under its namespace's policy, and is told of
-// every seq it skips with a `gap`.
+// every seq it skips with a `gap`. What the worker's inbox shed (WorkerInbox:
+// the worker fell behind) is a hole like any other: announced with reason
+// `overload`, and a run is sent piece by piece around it.
 
 #include <algorithm>
 #include <iterator>
