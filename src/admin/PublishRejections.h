@@ -17,9 +17,9 @@ namespace wsr::admin {
 
 class PublishRejections {
  public:
-  static constexpr std::array<std::string_view, 6> kCodes = {"BAD_REQUEST",     "UNAUTHORIZED",
-                                                             "INVALID_CHANNEL", "TOO_LARGE",
-                                                             "UNAVAILABLE",     "CHANNEL_LIMIT"};
+  static constexpr std::array<std::string_view, 7> kCodes = {
+      "BAD_REQUEST", "UNAUTHORIZED",  "INVALID_CHANNEL", "TOO_LARGE",
+      "UNAVAILABLE", "CHANNEL_LIMIT", "OVERLOADED"};
 
   void countUnauthorized() { add(1); }
   // A refusal of the hub or of the body's parser; None counts nothing.
@@ -41,6 +41,9 @@ class PublishRejections {
         return;
       case hub::PublishError::ChannelLimit:
         add(5);
+        return;
+      case hub::PublishError::Overloaded:
+        add(6);
         return;
     }
   }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <thread>
 
 #include "broker/ClusterSlot.h"
@@ -108,6 +109,10 @@ bool RedisBroker::hasSubscribers(std::string_view channel) const {
 }
 
 hub::PublishResult RedisBroker::publish(hub::Publication&& publication) {
+  // This instance's workers are behind: refused before Redis numbers it,
+  // as the memory broker does (the other instances would fan it out, but
+  // the publisher is to back off either way).
+  if (std::optional<hub::PublishResult> refused = hub_.overloaded()) return std::move(*refused);
   if (tracer_ == nullptr) return route(publication);
   telemetry::ActiveSpan span = hub::startPublishSpan(*tracer_, publication, "redis");
   carrySpan(publication, span);
@@ -118,6 +123,9 @@ hub::PublishResult RedisBroker::publish(hub::Publication&& publication) {
 
 std::vector<hub::PublishResult> RedisBroker::publishBatch(
     std::vector<hub::Publication>&& publications) {
+  if (std::optional<hub::PublishResult> refused = hub_.overloaded()) {
+    return std::vector<hub::PublishResult>(publications.size(), *refused);
+  }
   if (tracer_ == nullptr) return routeBatch(publications);
   std::vector<telemetry::ActiveSpan> spans;
   spans.reserve(publications.size());
@@ -361,8 +369,8 @@ bool RedisBroker::start(std::string& /*error*/) {
     topology_->start();
     // The seeds' first round, then the masters it found.
     const auto seeds = config_.broker.redis.addresses.size();
-    const auto mapDeadline =
-        std::chrono::steady_clock::now() + std::chrono::milliseconds(size_t{2} * connectMs * seeds + 100);
+    const auto mapDeadline = std::chrono::steady_clock::now() +
+                             std::chrono::milliseconds(size_t{2} * connectMs * seeds + 100);
     while (!topology_->attempted() && std::chrono::steady_clock::now() < mapDeadline)
       std::this_thread::sleep_for(std::chrono::milliseconds(2));
     deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(2 * connectMs + 100);

@@ -56,6 +56,11 @@ struct AdminConfig {
   // else 408 and the connection is closed: a client dribbling bytes cannot
   // hold a connection, or the admin server's attention, past it.
   uint32_t requestTimeoutMs = 10000;
+  // A publication is refused with 429 OVERLOADED while the busiest worker's
+  // inbox holds at least this many (0: never): the publisher backs off
+  // instead of the workers shedding what it sends. At most
+  // limits.worker_inbox_messages.
+  uint32_t publishBacklog = 8192;
 
   bool operator==(const AdminConfig&) const = default;
 };
@@ -221,8 +226,14 @@ struct LimitsConfig {
   uint32_t messagesPerMinute = 100;           // per connection; RATE_LIMITED, then 4029
   uint32_t maxTrackedAddresses = 1000000;     // bounds the per-address table
   uint32_t maxChannels = 100000;              // channels held at once; beyond it CHANNEL_LIMIT
-  std::vector<std::string> trustedProxies;    // CIDRs whose X-Forwarded-For is believed
-  std::vector<std::string> allowedOrigins;    // browser Origins; empty: any
+  // Publications waiting in one worker's inbox at most; past it the oldest
+  // of the arriving one's channel is shed (a gap, reason overload).
+  uint32_t workerInboxMessages = 65536;
+  // ms a publication may wait in a worker's inbox before it is shed (0: no
+  // age bound): market data that old is worse than a gap.
+  uint32_t workerInboxMaxDelayMs = 1000;
+  std::vector<std::string> trustedProxies;  // CIDRs whose X-Forwarded-For is believed
+  std::vector<std::string> allowedOrigins;  // browser Origins; empty: any
 
   bool operator==(const LimitsConfig&) const = default;
 };

@@ -20,6 +20,13 @@ void checkAcrossKeys(const Config& config, const std::string& source,
   if (config.admin.port != 0 && config.admin.port == config.server.port) {
     fail("admin.port", std::to_string(config.admin.port), "a port other than server.port");
   }
+  if (config.admin.publishBacklog > config.limits.workerInboxMessages) {
+    // Past the inbox's cap the workers shed before the backlog is ever
+    // reached: publishers would never be told to back off.
+    fail("admin.publish_backlog", std::to_string(config.admin.publishBacklog),
+         "at most limits.worker_inbox_messages (" +
+             std::to_string(config.limits.workerInboxMessages) + "), or 0");
+  }
   const RedisConfig& redis = config.broker.redis;
   if (redis.mode == RedisMode::Cluster && redis.database != 0) {
     // Redis Cluster has database 0 only (SELECT is refused).

@@ -183,6 +183,7 @@ void describe(V& v, AdminConfig& c) {
   v.field("max_publish_bytes", c.maxPublishBytes, IntRange{1024, kGiB});
   v.field("max_batch_messages", c.maxBatchMessages, IntRange{1, 1000000});
   v.field("request_timeout_ms", c.requestTimeoutMs, IntRange{100, 600000});
+  v.field("publish_backlog", c.publishBacklog, IntRange{0, 10000000});
 }
 
 template <class V>
@@ -240,6 +241,8 @@ void describe(V& v, LimitsConfig& c) {
   v.field("messages_per_minute", c.messagesPerMinute, IntRange{0, 100000000});
   v.field("max_tracked_addresses", c.maxTrackedAddresses, IntRange{1000, 100000000});
   v.field("max_channels", c.maxChannels, IntRange{1, 100000000});
+  v.field("worker_inbox_messages", c.workerInboxMessages, IntRange{16, 10000000});
+  v.field("worker_inbox_max_delay_ms", c.workerInboxMaxDelayMs, IntRange{0, 600000});
   v.field("trusted_proxies", c.trustedProxies, kCidrList);
   v.field("allowed_origins", c.allowedOrigins, kOriginList);
 }

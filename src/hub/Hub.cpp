@@ -52,6 +52,7 @@ NamespaceStats Hub::namespaceStats(size_t index) const {
     out.delivered += counters.delivered.load(std::memory_order_relaxed);
     out.droppedSlowConsumer += counters.droppedSlowConsumer.load(std::memory_order_relaxed);
     out.droppedConflated += counters.droppedConflated.load(std::memory_order_relaxed);
+    out.droppedOverload += counters.droppedOverload.load(std::memory_order_relaxed);
     out.disconnectedSlowConsumer +=
         counters.disconnectedSlowConsumer.load(std::memory_order_relaxed);
     out.gapsSent += counters.gapsSent.load(std::memory_order_relaxed);
@@ -169,6 +170,7 @@ PublishResult Hub::publishWithin(Publication&& publication, telemetry::ActiveSpa
   if (!accepting_.load(std::memory_order_relaxed)) {
     return {PublishError::Unavailable, "the router is shutting down", 0};
   }
+  if (std::optional<PublishResult> refused = overloaded()) return std::move(*refused);
   std::shared_ptr<Channel> ch = channel(publication.channel);
   if (ch == nullptr) {
     return {PublishError::ChannelLimit,
@@ -191,6 +193,22 @@ PublishResult Hub::publishWithin(Publication&& publication, telemetry::ActiveSpa
       });
   if (span != nullptr) span->setInt("wsrouter.workers", static_cast<int64_t>(workers));
   return {PublishError::None, {}, seq};
+}
+
+std::optional<PublishResult> Hub::overloaded() const {
+  const size_t backlog = config_.admin.publishBacklog;
+  if (backlog == 0) return std::nullopt;
+  // Any worker, not only those with the channel's subscribers: simpler,
+  // and a worker that far behind slows the whole instance's writes anyway.
+  size_t busiest = 0;
+  for (const LocalHub* local : locals_)
+    busiest = std::max(busiest, local->inboxDepth());
+  if (busiest < backlog) return std::nullopt;
+  return PublishResult{PublishError::Overloaded,
+                       "the router is overloaded: a worker has " + std::to_string(busiest) +
+                           " publications waiting, at most " + std::to_string(backlog) +
+                           " are accepted (admin.publish_backlog); retry later",
+                       0};
 }
 
 std::shared_ptr<PublishedMessage> Hub::build(const Publication& publication,

@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -39,6 +40,7 @@ struct NamespaceStats {
   uint64_t delivered = 0;
   uint64_t droppedSlowConsumer = 0;
   uint64_t droppedConflated = 0;
+  uint64_t droppedOverload = 0;
   uint64_t disconnectedSlowConsumer = 0;
   uint64_t gapsSent = 0;
 };
@@ -94,6 +96,10 @@ class Hub final : public PublishSink {
              std::shared_ptr<const PublishedMessage> retained);
 
   PublishResult publish(Publication&& publication) override;
+  // Any thread, cheap: why a publication would be refused now for the
+  // workers' backlog (admin.publish_backlog), with PublishError::Overloaded;
+  // nullopt when it would not. The Redis broker asks before going to Redis.
+  std::optional<PublishResult> overloaded() const;
   bool hasSubscribers(std::string_view channel) const override;
 
   // Shutdown: new WebSocket upgrades are refused with 503 from now on

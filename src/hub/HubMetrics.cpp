@@ -208,6 +208,8 @@ void HubCollector::collectChannels(std::vector<MetricFamily>& out) const {
               {{"namespace", name}, {"reason", "slow_consumer"}});
     addSample(dropped, number(stats.droppedConflated),
               {{"namespace", name}, {"reason", "conflated"}});
+    addSample(dropped, number(stats.droppedOverload),
+              {{"namespace", name}, {"reason", std::string(kDroppedOverload)}});
     addSample(disconnects, number(stats.disconnectedSlowConsumer), labels);
     addSample(gaps, number(stats.gapsSent), labels);
   }
@@ -315,6 +317,18 @@ void HubCollector::collectLoops(std::vector<MetricFamily>& out) const {
               {{"worker", std::to_string(w)}});
   }
   out.push_back(std::move(stall));
+  MetricFamily inbox = gaugeFamily("wsrouter_worker_inbox_messages",
+                                   "Publications waiting in each worker's inbox to be fanned out.");
+  MetricFamily shed = counterFamily(
+      "wsrouter_worker_inbox_shed_total",
+      "Publications shed from each worker's inbox (full, or waiting past its max delay).");
+  for (size_t w = 0; w < locals_.size(); ++w) {
+    const telemetry::Labels labels{{"worker", std::to_string(w)}};
+    addSample(inbox, number(locals_[w]->inboxDepth()), labels);
+    addSample(shed, number(locals_[w]->inboxShed()), labels);
+  }
+  out.push_back(std::move(inbox));
+  out.push_back(std::move(shed));
 }
 
 }  // namespace wsr::hub

@@ -35,6 +35,9 @@ struct LocalChannel {
   std::shared_ptr<Channel> shared;
   std::vector<Subscriber> subscribers;
   std::vector<WaitingJoin> waiting;
+  // The highest seq this worker's inbox shed: a hole up to it is the
+  // overload's.
+  uint64_t shedUpTo = 0;
 };
 
 }  // namespace wsr::hub

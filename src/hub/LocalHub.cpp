@@ -24,6 +24,11 @@ LocalHub::LocalHub(Hub& hub, ws::Worker& worker, Gate& gate, telemetry::Logger& 
       worker_(worker),
       gate_(gate),
       logger_(logger),
+      inbox_(hub.config().limits.workerInboxMessages,
+             uint64_t{hub.config().limits.workerInboxMaxDelayMs} * 1000000,
+             [&config = hub.config()](std::string_view channel) {
+               return config.namespaceFor(channel).policy == config::SlowConsumerPolicy::Conflate;
+             }),
       endpoints_(hub.config()),
       stats_(endpoints_.size(), hub.namespaces().size()) {
   // One worker sweeps the shared tables (addresses, channels) for all.

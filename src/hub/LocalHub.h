@@ -4,8 +4,8 @@
 // channel -> local subscribers index, and fan-out. Touched only on its
 // worker's thread, except deliver(), which appends to the worker's inbox.
 //
-// A publication enters through deliver() (the inbox), is fanned out in
-// LocalHubFanOut.cpp, and leaves through each subscriber's socket; the
+// A publication enters through deliver() (the inbox, bounded: WorkerInbox),
+// is fanned out in LocalHubFanOut.cpp, and leaves through each subscriber's socket; the
 // client's requests are answered in LocalHub.cpp (the handler) and
 // LocalHubSubscriptions.cpp (subscribe, unsubscribe, replay).
 //
@@ -35,6 +35,7 @@
 #include "hub/SessionStore.h"
 #include "hub/SharedCounters.h"
 #include "hub/StaticSite.h"
+#include "hub/WorkerInbox.h"
 #include "net/TimerWheel.h"
 #include "telemetry/ActiveSpan.h"
 #include "telemetry/Logger.h"
@@ -54,6 +55,11 @@ class LocalHub final : public ws::WebSocketHandler, private net::Timer::Handler 
   // Any thread (broker.type redis): the mirror of `channel` has been primed
   // from Redis; the subscriptions waiting for it are completed.
   void channelPrimed(const std::string& channel);
+
+  // Any thread, cheap: publications waiting in this worker's inbox, and
+  // shed from it so far.
+  size_t inboxDepth() const { return inbox_.depth(); }
+  uint64_t inboxShed() const { return inbox_.shedTotal(); }
 
   // Any thread, for the admin views.
   size_t subscriptionCount() const { return subscriptionCount_.load(std::memory_order_relaxed); }
@@ -125,6 +131,13 @@ class LocalHub final : public ws::WebSocketHandler, private net::Timer::Handler 
   // far and fans out each run of consecutive publications of one channel.
   void drainInbox();
   void fanOutRun(const std::shared_ptr<const PublishedMessage>* first, size_t count);
+  // What the inbox shed of one channel: counted per subscriber who missed
+  // it; a hole no later publication will show is announced now.
+  void countShed(const WorkerInbox::Shed& shed);
+  void announceTrailingShed(const WorkerInbox::Shed& shed);
+  // The reason of a hole ending before `message` in `channel`.
+  std::string_view holeReason(Session& session, const LocalChannel& channel,
+                              const PublishedMessage& message, uint64_t from) const;
   void sendTo(Subscriber& subscriber, const PublishedMessage& message);
   void holdBack(Session& session, LocalChannel& channel,
                 const std::shared_ptr<const PublishedMessage>& message);
@@ -191,12 +204,16 @@ class LocalHub final : public ws::WebSocketHandler, private net::Timer::Handler 
   ClientMessageParser parser_;  // reused: client messages arrive all the time
   // Publications handed in by deliver() from any thread; drainInbox() takes
   // them in batches (one wake-up and one task per batch, not per message).
-  std::mutex inboxMutex_;
-  std::deque<std::shared_ptr<const PublishedMessage>> inbox_;
+  // Bounded (limits.worker_inbox_*): what it sheds, the worker announces.
+  WorkerInbox inbox_;
   // Worker thread, reused from run to run.
   std::vector<std::shared_ptr<const PublishedMessage>> taken_;
+  std::vector<WorkerInbox::Shed> shed_;
+  std::vector<uint32_t> pieceOf_;  // the run's contiguous pieces: where each begins
+  std::vector<net::BufferRun> pieceRuns_;
+  std::vector<net::BufferRun> deflatedPieceRuns_;
   std::vector<Outgoing> outgoing_;
-  std::vector<uint32_t> runStartsAt_;        // subscribers whose part of the run began there
+  std::vector<int64_t> runStartsAt_;  // subscribers whose piece began there, less those it ended
   std::vector<uint32_t> runCompressedFrom_;  // compressed frames from there to the run's end
   std::vector<telemetry::ActiveSpan> spans_;
   const EndpointLabels endpoints_;

@@ -38,6 +38,7 @@ struct NamespaceCounters {
   std::atomic<uint64_t> delivered{0};    // messages queued to a subscriber's socket
   std::atomic<uint64_t> droppedSlowConsumer{0};
   std::atomic<uint64_t> droppedConflated{0};
+  std::atomic<uint64_t> droppedOverload{0};  // shed from the inbox, per subscriber who missed it
   std::atomic<uint64_t> disconnectedSlowConsumer{0};
   std::atomic<uint64_t> gapsSent{0};
 };

@@ -14,6 +14,8 @@ int httpStatusOf(PublishError error) {
       return 404;
     case PublishError::TooLarge:
       return 413;
+    case PublishError::Overloaded:
+      return 429;
     case PublishError::Unavailable:
     case PublishError::ChannelLimit:
       return 503;
@@ -35,6 +37,8 @@ std::string_view errorCodeOf(PublishError error) {
       return "UNAVAILABLE";
     case PublishError::ChannelLimit:
       return "CHANNEL_LIMIT";
+    case PublishError::Overloaded:
+      return "OVERLOADED";
   }
   return "INTERNAL";
 }

@@ -37,6 +37,7 @@ enum class PublishError {
   TooLarge,        // 413 TOO_LARGE
   Unavailable,     // 503 UNAVAILABLE: the broker is down, or the router is stopping
   ChannelLimit,    // 503 CHANNEL_LIMIT: a new channel past limits.max_channels
+  Overloaded,      // 429 OVERLOADED: the workers' backlog is past admin.publish_backlog
 };
 
 struct PublishResult {

@@ -62,6 +62,9 @@ TEST(ConfigDefaults, MatchTheNumbersOfTheDesign) {
   EXPECT_EQ(config.heartbeat.pongTimeoutMs, 10000u);
   EXPECT_EQ(config.heartbeat.idleTimeoutMs, 30000u);
   EXPECT_TRUE(config.feed.enabled);
+  EXPECT_EQ(config.limits.workerInboxMessages, 65536u);
+  EXPECT_EQ(config.limits.workerInboxMaxDelayMs, 1000u);
+  EXPECT_EQ(config.admin.publishBacklog, 8192u);
   const NamespaceConfig& fallback = config.namespaces.at("default");
   EXPECT_EQ(fallback.queueMaxMessages, 50u);
   EXPECT_EQ(fallback.policy, SlowConsumerPolicy::DropOldest);
@@ -434,6 +437,34 @@ TEST(ConfigErrors, AdminAndServerPortsMustDiffer) {
   const Loaded loaded = load("server: {port: 9000}\nadmin: {port: 9000}\n");
   EXPECT_FALSE(loaded.ok);
   ASSERT_NE(loaded.errorAt("admin.port"), nullptr) << loaded.messages();
+}
+
+TEST(ConfigErrors, PublishBacklogMustFitInTheWorkerInbox) {
+  const Loaded loaded =
+      load("admin: {publish_backlog: 300}\nlimits: {worker_inbox_messages: 200}\n");
+  EXPECT_FALSE(loaded.ok);
+  const ConfigError* error = loaded.errorAt("admin.publish_backlog");
+  ASSERT_NE(error, nullptr) << loaded.messages();
+  EXPECT_NE(error->message().find("limits.worker_inbox_messages (200)"), std::string::npos)
+      << error->message();
+  // At the cap, or 0 (never refused), it loads.
+  EXPECT_TRUE(load("admin: {publish_backlog: 200}\nlimits: {worker_inbox_messages: 200}\n").ok);
+  EXPECT_TRUE(load("admin: {publish_backlog: 0}\nlimits: {worker_inbox_messages: 16}\n").ok);
+}
+
+TEST(ConfigValues, WorkerInboxBoundsAreReadAndChecked) {
+  const Loaded loaded = load(
+      "limits: {worker_inbox_messages: 1000, worker_inbox_max_delay_ms: 0}\n"
+      "admin: {publish_backlog: 500}\n");
+  ASSERT_TRUE(loaded.ok) << loaded.messages();
+  EXPECT_EQ(loaded.config.limits.workerInboxMessages, 1000u);
+  EXPECT_EQ(loaded.config.limits.workerInboxMaxDelayMs, 0u);
+  EXPECT_EQ(loaded.config.admin.publishBacklog, 500u);
+  EXPECT_NE(load("limits: {worker_inbox_messages: 15}\n").errorAt("limits.worker_inbox_messages"),
+            nullptr);
+  EXPECT_NE(load("limits: {worker_inbox_max_delay_ms: 600001}\n")
+                .errorAt("limits.worker_inbox_max_delay_ms"),
+            nullptr);
 }
 
 TEST(ConfigErrors, AllErrorsAreReportedTogether) {

@@ -562,7 +562,7 @@ class PrometheusEndToEnd(unittest.TestCase):
                             for title, ref, expr in queries])
 
     def test_alert_expressions_return_data(self):
-        self.assertEqual(len(self.rules), 15, [n for n, _ in self.rules])
+        self.assertEqual(len(self.rules), 16, [n for n, _ in self.rules])
         exprs = []
         for name, expr in self.rules:
             lhs, op, rhs = split_threshold(expr)

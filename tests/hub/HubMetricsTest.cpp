@@ -145,7 +145,7 @@ TEST_F(HubMetricsTest, EveryKnownSeriesExistsFromTheStartAtZero) {
     EXPECT_EQ(valueOf(families, "wsrouter_connections_closed_total", {{"code", code}}), 0);
   }
   for (const auto& [name, settings] : config_.namespaces) {
-    for (const char* reason : {"slow_consumer", "conflated"}) {
+    for (const char* reason : {"slow_consumer", "conflated", "overload"}) {
       EXPECT_EQ(
           valueOf(families, "wsrouter_dropped_total", {{"namespace", name}, {"reason", reason}}), 0)
           << name;
@@ -163,6 +163,8 @@ TEST_F(HubMetricsTest, EveryKnownSeriesExistsFromTheStartAtZero) {
   EXPECT_EQ(valueOf(families, "wsrouter_client_queued_bytes"), 0);
   EXPECT_EQ(valueOf(families, "wsrouter_event_loop_stall_seconds", {{"worker", "0"}}).has_value(),
             true);
+  EXPECT_EQ(valueOf(families, "wsrouter_worker_inbox_messages", {{"worker", "0"}}), 0);
+  EXPECT_EQ(valueOf(families, "wsrouter_worker_inbox_shed_total", {{"worker", "0"}}), 0);
   // Names are unique: one family each.
   std::set<std::string> names;
   for (const MetricFamily& family : families)

@@ -19,11 +19,13 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "HubTestClient.h"
 #include "hub/Hub.h"
 #include "hub/WallClock.h"
+#include "net/EventLoop.h"
 #include "ws/Server.h"
 
 namespace wsr::hub {
@@ -1160,6 +1162,181 @@ TEST_F(LocalHubTest, ChannelsLeftByTheirLastSubscriberDoNotFillTheChannelTable) 
   EXPECT_EQ(refused.value("id", -1), 77);
   EXPECT_EQ(hub_->channelLimitRefusals(), 1u);
   subscribe(*churner, "stock:S3", 5);  // an existing channel is still open to all
+}
+
+// ---- Overload: the worker's bounded inbox ----------------------------------
+
+constexpr uint32_t kTinyInbox = 16;
+
+// Past the inbox's cap the oldest of the channel goes; every subscriber of it
+// gets one gap over exactly what it missed, then the rest in order.
+TEST_F(LocalHubTest, AFullInboxShedsTheOldestOfTheChannelWithAnExactGap) {
+  config_.limits.workerInboxMessages = kTinyInbox;
+  config_.admin.publishBacklog = 0;
+  start();
+  auto first = connect();
+  subscribe(*first, "stock:A");
+  auto second = connect();
+  subscribe(*second, "stock:A");
+  std::promise<void> release = holdWorker();
+  for (int i = 1; i <= 40; ++i) {
+    publish("stock:A", {{"i", i}});
+    EXPECT_LE(local_->inboxDepth(), kTinyInbox);
+  }
+  EXPECT_EQ(local_->inboxDepth(), kTinyInbox);
+  EXPECT_EQ(local_->inboxShed(), 24u);
+  release.set_value();
+  for (WsClient* client : {first.get(), second.get()}) {
+    expectGap(client->recvJson(), "stock:A", 1, 24, "overload");
+    for (uint64_t seq = 25; seq <= 40; ++seq)
+      expectData(client->recvJson(), "stock:A", seq);
+  }
+  // And it is served as before.
+  publish("stock:A", {{"i", 41}});
+  expectData(first->recvJson(), "stock:A", 41);
+  expectNothingMore(*first);
+  EXPECT_EQ(local_->inboxDepth(), 0u);
+  EXPECT_EQ(stats("stock:A").droppedOverload, 2u * 24u);  // per subscriber who missed them
+  EXPECT_EQ(stats("stock:A").gapsSent, 2u);
+}
+
+// In a conflate namespace the same key goes first: a hole in the middle of
+// a run, announced between its two contiguous pieces.
+TEST_F(LocalHubTest, ConflateShedsTheSameKeyAndTheRunIsSplitAtTheHole) {
+  config_.limits.workerInboxMessages = kTinyInbox;
+  config_.admin.publishBacklog = 0;
+  start();
+  auto client = connect();
+  subscribe(*client, "confl:X");
+  std::promise<void> release = holdWorker();
+  for (uint32_t k = 0; k < kTinyInbox; ++k) {
+    std::string key = "k";  // appended: GCC 12 warns (-Wrestrict) on "k" + to_string
+    key += std::to_string(k);
+    publish("confl:X", {{"k", k}}, key);
+  }
+  publish("confl:X", {{"k", 3}}, "k3");  // replaces seq 4
+  release.set_value();
+  for (uint64_t seq = 1; seq <= 3; ++seq)
+    expectData(client->recvJson(), "confl:X", seq);
+  expectGap(client->recvJson(), "confl:X", 4, 4, "overload");
+  for (uint64_t seq = 5; seq <= kTinyInbox + 1; ++seq)
+    expectData(client->recvJson(), "confl:X", seq);
+  expectNothingMore(*client);
+}
+
+// A channel with nothing left in the inbox after its shed publication: no
+// later one would show the hole, so it is announced at once.
+TEST_F(LocalHubTest, AShedPublicationWithNothingAfterItIsAnnouncedAtOnce) {
+  config_.limits.workerInboxMessages = kTinyInbox;
+  config_.admin.publishBacklog = 0;
+  start();
+  auto quiet = connect();
+  subscribe(*quiet, "stock:A");
+  auto busy = connect();
+  busy->sendJson(subscribeOp({"stock:B", "stock:C"}, 1));
+  busy->expect("subscribed");
+  busy->expect("subscribed");
+  std::promise<void> release = holdWorker();
+  publish("stock:A", {{"n", 1}});
+  for (uint32_t i = 1; i < kTinyInbox; ++i)
+    publish("stock:B", {{"n", i}});
+  publish("stock:C", {{"n", 1}});  // C has nothing there: the oldest of any goes
+  release.set_value();
+  expectGap(quiet->recvJson(), "stock:A", 1, 1, "overload");
+  expectNothingMore(*quiet);
+  const uint64_t seq = publish("stock:A", {{"n", 2}});
+  expectData(quiet->recvJson(), "stock:A", seq);
+}
+
+TEST_F(LocalHubTest, PublicationsWaitingPastTheMaxDelayAreShed) {
+  config_.limits.workerInboxMessages = kTinyInbox;
+  config_.limits.workerInboxMaxDelayMs = 200;
+  config_.admin.publishBacklog = 0;
+  start();
+  auto client = connect();
+  subscribe(*client, "stock:A");
+  std::promise<void> release = holdWorker();
+  for (int i = 1; i <= 3; ++i)
+    publish("stock:A", {{"i", i}});
+  // The worker is held until they are older than the max delay.
+  const uint64_t until = net::EventLoop::monotonicNs() + 250 * 1000000ull;
+  while (net::EventLoop::monotonicNs() < until)
+    std::this_thread::yield();
+  release.set_value();
+  expectGap(client->recvJson(), "stock:A", 1, 3, "overload");
+  const uint64_t seq = publish("stock:A", {{"i", 4}});
+  expectData(client->recvJson(), "stock:A", seq);
+  expectNothingMore(*client);
+  EXPECT_EQ(local_->inboxShed(), 3u);
+  EXPECT_EQ(stats("stock:A").droppedOverload, 3u);
+}
+
+// A slow subscriber whose own held-back queue dropped messages too gets one
+// gap over both holes: its range exact, after what it had and before what
+// it gets.
+TEST_F(LocalHubTest, ShedAndHeldBackDropsTogetherLeaveExactGaps) {
+  config_.limits.workerInboxMessages = kTinyInbox;
+  config_.admin.publishBacklog = 0;
+  start();
+  const std::string channel = "drop:X";
+  auto [slow, fast] = slowThenFast(channel);
+  Reader reader(*fast, isEnd);
+  const uint64_t blockedAt = blockWrites(*slow, channel);
+  std::promise<void> release = holdWorker();
+  for (int n = 1; n <= 30; ++n)
+    publish(channel, {{"n", n}, {"end", n == 30}});
+  release.set_value();
+
+  const std::vector<json> got = reader.finish();
+  ASSERT_EQ(got.size(), blockedAt + 1 + 16);
+  for (uint64_t seq = 1; seq <= blockedAt; ++seq)
+    expectData(got[seq - 1], channel, seq);
+  expectGap(got[blockedAt], channel, blockedAt + 1, blockedAt + 14, "overload");
+  for (uint64_t k = 0; k < 16; ++k)
+    expectData(got[blockedAt + 1 + k], channel, blockedAt + 15 + k);
+
+  // The slow one held the newest four (queue_max_messages) and dropped 12.
+  for (uint64_t seq = 1; seq <= blockedAt; ++seq)
+    expectData(slow->recvJson(), channel, seq);
+  const json gap = slow->recvJson();
+  EXPECT_EQ(gap.value("type", ""), "gap") << gap.dump();
+  EXPECT_EQ(gap.value("from", uint64_t{0}), blockedAt + 1);
+  EXPECT_EQ(gap.value("to", uint64_t{0}), blockedAt + 26);
+  for (uint64_t seq = blockedAt + 27; seq <= blockedAt + 30; ++seq)
+    expectData(slow->recvJson(), channel, seq);
+  expectNothingMore(*slow);
+  EXPECT_EQ(stats("drop").droppedOverload, 2u * 14u);
+  EXPECT_EQ(stats("drop").droppedSlowConsumer, 12u);
+}
+
+// Past admin.publish_backlog the hub refuses with 429 OVERLOADED, naming
+// the setting, and accepts again once the worker has caught up.
+TEST_F(LocalHubTest, PublishIsRefusedPastTheBacklogAndAcceptedOnceDrained) {
+  config_.limits.workerInboxMessages = kTinyInbox;
+  config_.admin.publishBacklog = 8;
+  start();
+  auto client = connect();
+  subscribe(*client, "stock:A");
+  std::promise<void> release = holdWorker();
+  for (int i = 1; i <= 8; ++i)
+    publish("stock:A", {{"i", i}});
+  Publication refusedOne;
+  refusedOne.channel = "stock:A";
+  refusedOne.data = "{}";
+  const PublishResult refused = hub_->publish(std::move(refusedOne));
+  EXPECT_EQ(refused.error, PublishError::Overloaded);
+  EXPECT_EQ(httpStatusOf(refused.error), 429);
+  EXPECT_EQ(errorCodeOf(refused.error), "OVERLOADED");
+  EXPECT_NE(refused.message.find("admin.publish_backlog"), std::string::npos) << refused.message;
+  EXPECT_EQ(stats("stock:A").published, 8u);  // the refused one took no seq
+  release.set_value();
+  for (uint64_t seq = 1; seq <= 8; ++seq)
+    expectData(client->recvJson(), "stock:A", seq);
+  onWorker([] { return true; });
+  EXPECT_EQ(local_->inboxDepth(), 0u);
+  EXPECT_EQ(publish("stock:A", {{"i", 9}}), 9u);
+  expectData(client->recvJson(), "stock:A", 9);
+  EXPECT_EQ(local_->inboxShed(), 0u);
 }
 
 }  // namespace
