@@ -178,8 +178,12 @@ void publish(const AdminContext& context, const httplib::Request& req, const std
   if (result.ok()) span.setInt("wsrouter.seq", static_cast<int64_t>(result.seq));
   finishRequestSpan(span, hub::httpStatusOf(result.error), hub::errorCodeOf(result.error),
                     result.message);
-  // The broker is down (or the router stopping): try again shortly.
-  if (result.error == hub::PublishError::Unavailable) res.set_header("Retry-After", "1");
+  // The broker is down (or the router stopping), or the workers are behind
+  // (429): try again shortly.
+  if (result.error == hub::PublishError::Unavailable ||
+      result.error == hub::PublishError::Overloaded) {
+    res.set_header("Retry-After", "1");
+  }
   sendJson(res, hub::httpStatusOf(result.error), publishResultJson(channel, result));
 }
 
@@ -226,7 +230,10 @@ void publishBatch(const AdminContext& context, const httplib::Request& req, cons
     const hub::PublishResult& result = published[next];
     countRefusal(context.rejections, result.error);
     if (result.ok()) ++accepted;
-    if (result.error == hub::PublishError::Unavailable) unavailable = true;
+    if (result.error == hub::PublishError::Unavailable ||
+        result.error == hub::PublishError::Overloaded) {
+      unavailable = true;
+    }
     results += publishResultJson(channels[next], result);
     ++next;
   }

@@ -22,7 +22,9 @@ json hubStats(const hub::Hub& hub) {
         {"published", stats.published},
         {"delivered", stats.delivered},
         {"dropped",
-         {{"slow_consumer", stats.droppedSlowConsumer}, {"conflated", stats.droppedConflated}}},
+         {{"slow_consumer", stats.droppedSlowConsumer},
+          {"conflated", stats.droppedConflated},
+          {"overload", stats.droppedOverload}}},
         {"disconnected_slow_consumer", stats.disconnectedSlowConsumer},
         {"gaps_sent", stats.gapsSent},
     };

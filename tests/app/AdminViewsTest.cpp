@@ -46,7 +46,7 @@ TEST(AdminViews, HubStatsCountEachNamespace) {
   EXPECT_EQ(view["namespaces"]["market"]["published"], 1);
   EXPECT_EQ(view["namespaces"]["default"]["published"], 1);
   EXPECT_EQ(view["namespaces"]["default"]["dropped"],
-            (json{{"slow_consumer", 0}, {"conflated", 0}}));
+            (json{{"slow_consumer", 0}, {"conflated", 0}, {"overload", 0}}));
   EXPECT_EQ(view["namespaces"]["default"]["gaps_sent"], 0);
 }
 

@@ -35,7 +35,8 @@ CLOSE_CODES = ["1000", "1001", "1002", "1006", "1007", "1008", "1009", "1011", "
                "4029", "other"]
 CLIENT_OPS = ["subscribe", "unsubscribe", "ping", "auth", "resume", "invalid"]
 SECRETS = ["client_tokens", "publisher_tokens", "jwt_hs256", "jwt_rs256", "jwt_es256"]
-PUBLISH_CODES = ["BAD_REQUEST", "UNAUTHORIZED", "INVALID_CHANNEL", "TOO_LARGE", "UNAVAILABLE"]
+PUBLISH_CODES = ["BAD_REQUEST", "UNAUTHORIZED", "INVALID_CHANNEL", "TOO_LARGE", "UNAVAILABLE",
+                 "CHANNEL_LIMIT", "OVERLOADED"]
 ENDPOINTS = ["/ws", "/ws/market", "/ws/foreign", "/ws/index"]
 FIXED_CHANNELS = ["market", "foreign", "index"]
 HISTOGRAMS = ["wsrouter_broadcast_duration_seconds", "wsrouter_publish_to_write_seconds"]
@@ -146,8 +147,10 @@ class FreshRouter(MetricsMixin, RouterTestCase):
                          "wsrouter_delivered_total", "wsrouter_slow_consumer_disconnects_total",
                          "wsrouter_gaps_sent_total"):
                 zero[(name, (("namespace", ns),))] = 0
-            for reason in ("slow_consumer", "conflated"):
+            for reason in ("slow_consumer", "conflated", "overload"):
                 zero[("wsrouter_dropped_total", (("namespace", ns), ("reason", reason)))] = 0
+        for name in ("wsrouter_worker_inbox_messages", "wsrouter_worker_inbox_shed_total"):
+            zero[(name, (("worker", "0"),))] = 0
         for name in ("wsrouter_heartbeat_timeouts_total", "wsrouter_idle_timeouts_total",
                      "wsrouter_client_rate_limited_total", "wsrouter_client_queued_bytes",
                      "wsrouter_client_queue_depth_max", "wsrouter_clients_write_blocked",
