@@ -61,6 +61,11 @@ struct AdminConfig {
   // instead of the workers shedding what it sends. At most
   // limits.worker_inbox_messages.
   uint32_t publishBacklog = 8192;
+  // The same in time: refused while the oldest publication waiting in a
+  // worker's inbox has waited this long (0: never). Below
+  // limits.worker_inbox_max_delay_ms, so publishers are told before the
+  // workers shed by age.
+  uint32_t publishBacklogMs = 250;
 
   bool operator==(const AdminConfig&) const = default;
 };
@@ -231,7 +236,7 @@ struct LimitsConfig {
   uint32_t workerInboxMessages = 65536;
   // ms a publication may wait in a worker's inbox before it is shed (0: no
   // age bound): market data that old is worse than a gap.
-  uint32_t workerInboxMaxDelayMs = 1000;
+  uint32_t workerInboxMaxDelayMs = 500;
   std::vector<std::string> trustedProxies;  // CIDRs whose X-Forwarded-For is believed
   std::vector<std::string> allowedOrigins;  // browser Origins; empty: any
 

@@ -27,6 +27,13 @@ void checkAcrossKeys(const Config& config, const std::string& source,
          "at most limits.worker_inbox_messages (" +
              std::to_string(config.limits.workerInboxMessages) + "), or 0");
   }
+  if (config.admin.publishBacklogMs != 0 && config.limits.workerInboxMaxDelayMs != 0 &&
+      config.admin.publishBacklogMs >= config.limits.workerInboxMaxDelayMs) {
+    // Publications would be shed by age before publishers are told.
+    fail("admin.publish_backlog_ms", std::to_string(config.admin.publishBacklogMs),
+         "less than limits.worker_inbox_max_delay_ms (" +
+             std::to_string(config.limits.workerInboxMaxDelayMs) + "), or 0");
+  }
   const RedisConfig& redis = config.broker.redis;
   if (redis.mode == RedisMode::Cluster && redis.database != 0) {
     // Redis Cluster has database 0 only (SELECT is refused).

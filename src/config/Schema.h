@@ -184,6 +184,7 @@ void describe(V& v, AdminConfig& c) {
   v.field("max_batch_messages", c.maxBatchMessages, IntRange{1, 1000000});
   v.field("request_timeout_ms", c.requestTimeoutMs, IntRange{100, 600000});
   v.field("publish_backlog", c.publishBacklog, IntRange{0, 10000000});
+  v.field("publish_backlog_ms", c.publishBacklogMs, IntRange{0, 600000});
 }
 
 template <class V>

@@ -197,13 +197,30 @@ PublishResult Hub::publishWithin(Publication&& publication, telemetry::ActiveSpa
 
 std::optional<PublishResult> Hub::overloaded() const {
   const size_t backlog = config_.admin.publishBacklog;
-  if (backlog == 0) return std::nullopt;
+  const uint64_t backlogNs = uint64_t{config_.admin.publishBacklogMs} * 1000000;
+  if (backlog == 0 && backlogNs == 0) return std::nullopt;
   // Any worker, not only those with the channel's subscribers: simpler,
   // and a worker that far behind slows the whole instance's writes anyway.
   size_t busiest = 0;
-  for (const LocalHub* local : locals_)
+  uint64_t oldestNs = 0;
+  for (const LocalHub* local : locals_) {
     busiest = std::max(busiest, local->inboxDepth());
-  if (busiest < backlog) return std::nullopt;
+    const uint64_t waiting = local->inboxOldestNs();
+    if (waiting != 0 && (oldestNs == 0 || waiting < oldestNs)) oldestNs = waiting;
+  }
+  if (backlogNs != 0 && oldestNs != 0) {
+    const uint64_t now = net::EventLoop::monotonicNs();
+    if (now > oldestNs && now - oldestNs >= backlogNs) {
+      return PublishResult{
+          PublishError::Overloaded,
+          "the router is overloaded: a worker's oldest waiting publication has waited " +
+              std::to_string((now - oldestNs) / 1000000) + " ms, publications are refused past " +
+              std::to_string(config_.admin.publishBacklogMs) +
+              " ms (admin.publish_backlog_ms); retry later",
+          0};
+    }
+  }
+  if (backlog == 0 || busiest < backlog) return std::nullopt;
   return PublishResult{PublishError::Overloaded,
                        "the router is overloaded: a worker has " + std::to_string(busiest) +
                            " publications waiting, at most " + std::to_string(backlog) +

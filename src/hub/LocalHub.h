@@ -59,6 +59,7 @@ class LocalHub final : public ws::WebSocketHandler, private net::Timer::Handler 
   // Any thread, cheap: publications waiting in this worker's inbox, and
   // shed from it so far.
   size_t inboxDepth() const { return inbox_.depth(); }
+  uint64_t inboxOldestNs() const { return inbox_.oldestNs(); }
   uint64_t inboxShed() const { return inbox_.shedTotal(); }
 
   // Any thread, for the admin views.

@@ -27,6 +27,7 @@ bool WorkerInbox::push(std::shared_ptr<const PublishedMessage> message) {
       victim->channel = nullptr;
     }
   }
+  if (live_ == 0) oldestNs_.store(message->acceptedNs, std::memory_order_relaxed);
   const uint64_t position = head_ + slots_.size();
   if (channel.conflates && !message->key.empty()) channel.byKey[message->key] = position;
   slots_.push_back({std::move(message), &channel});
@@ -127,6 +128,15 @@ bool WorkerInbox::take(size_t most, uint64_t nowNs,
   if (live_ == 0) {
     head_ += slots_.size();  // only tombstones are left
     slots_.clear();
+    oldestNs_.store(0, std::memory_order_relaxed);
+  } else {
+    // The next one to go (a shed one at the front stands for its
+    // successors: they are younger, so the age is an upper bound).
+    for (const Slot& slot : slots_) {
+      if (slot.message == nullptr) continue;
+      oldestNs_.store(slot.message->acceptedNs, std::memory_order_relaxed);
+      break;
+    }
   }
   if (channels_.size() > sweepAbove_) sweepIdleChannels();
   depth_.store(live_, std::memory_order_relaxed);

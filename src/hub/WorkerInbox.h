@@ -64,6 +64,9 @@ class WorkerInbox {
   size_t depth() const { return depth_.load(std::memory_order_relaxed); }
   uint64_t shedTotal() const { return shedTotal_.load(std::memory_order_relaxed); }
   size_t capacity() const { return maxMessages_; }
+  // Any thread, cheap: when the oldest publication waiting was accepted
+  // (net::EventLoop::monotonicNs), as of the last take; 0 when none waits.
+  uint64_t oldestNs() const { return oldestNs_.load(std::memory_order_relaxed); }
 
  private:
   struct ChannelSlots {
@@ -108,6 +111,7 @@ class WorkerInbox {
   size_t sweepAbove_ = kIdleChannelsKept;
   std::vector<ChannelSlots*> shedChannels_;
   std::atomic<size_t> depth_{0};
+  std::atomic<uint64_t> oldestNs_{0};
   std::atomic<uint64_t> shedTotal_{0};
 };
 

@@ -63,7 +63,8 @@ TEST(ConfigDefaults, MatchTheNumbersOfTheDesign) {
   EXPECT_EQ(config.heartbeat.idleTimeoutMs, 30000u);
   EXPECT_TRUE(config.feed.enabled);
   EXPECT_EQ(config.limits.workerInboxMessages, 65536u);
-  EXPECT_EQ(config.limits.workerInboxMaxDelayMs, 1000u);
+  EXPECT_EQ(config.limits.workerInboxMaxDelayMs, 500u);
+  EXPECT_EQ(config.admin.publishBacklogMs, 250u);
   EXPECT_EQ(config.admin.publishBacklog, 8192u);
   const NamespaceConfig& fallback = config.namespaces.at("default");
   EXPECT_EQ(fallback.queueMaxMessages, 50u);
@@ -450,6 +451,19 @@ TEST(ConfigErrors, PublishBacklogMustFitInTheWorkerInbox) {
   // At the cap, or 0 (never refused), it loads.
   EXPECT_TRUE(load("admin: {publish_backlog: 200}\nlimits: {worker_inbox_messages: 200}\n").ok);
   EXPECT_TRUE(load("admin: {publish_backlog: 0}\nlimits: {worker_inbox_messages: 16}\n").ok);
+}
+
+TEST(ConfigTest, PublishBacklogTimeMustBeBelowTheInboxMaxDelay) {
+  const auto loaded =
+      load("admin: {publish_backlog_ms: 500}\nlimits: {worker_inbox_max_delay_ms: 500}\n");
+  ASSERT_FALSE(loaded.ok);
+  const ConfigError* error = loaded.errorAt("admin.publish_backlog_ms");
+  ASSERT_NE(error, nullptr);
+  EXPECT_NE(error->expected.find("limits.worker_inbox_max_delay_ms"), std::string::npos);
+  EXPECT_TRUE(
+      load("admin: {publish_backlog_ms: 499}\nlimits: {worker_inbox_max_delay_ms: 500}\n").ok);
+  EXPECT_TRUE(load("admin: {publish_backlog_ms: 900}\nlimits: {worker_inbox_max_delay_ms: 0}\n").ok);
+  EXPECT_TRUE(load("admin: {publish_backlog_ms: 0}\n").ok);
 }
 
 TEST(ConfigValues, WorkerInboxBoundsAreReadAndChecked) {

@@ -130,5 +130,5 @@ class ConcurrentPublishers(RouterTestCase):
                 reference = order
             self.assertEqual(order, reference)
         stats = self.pub.stats()["hub"]["namespaces"]["stock"]
-        self.assertEqual(stats["dropped"], {"slow_consumer": 0, "conflated": 0})
+        self.assertEqual(stats["dropped"], {"slow_consumer": 0, "conflated": 0, "overload": 0})
         self.assertEqual(stats["published"], total)
