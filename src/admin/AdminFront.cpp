@@ -167,16 +167,14 @@ void AdminFront::dispatch(AdminConnection& connection, AdminConnection::Request 
     routes_.handler(*shared, res);
     std::string text = responseText(res, shared->framing);
     const bool keepAlive = shared->framing.keepAlive;
-    loop_.post([this, id, text = std::move(text), keepAlive]() mutable {
-      deliver(id, std::move(text), keepAlive);
-    });
+    loop_.post([this, id, text = std::move(text), keepAlive] { deliver(id, text, keepAlive); });
   });
 }
 
-void AdminFront::deliver(uint64_t id, std::string text, bool keepAlive) {
+void AdminFront::deliver(uint64_t id, std::string_view text, bool keepAlive) {
   const auto found = connections_.find(id);
   if (found == connections_.end()) return;  // closed while the handler worked
-  found->second->respond(std::move(text), keepAlive);
+  found->second->respond(text, keepAlive);
 }
 
 void AdminFront::closed(AdminConnection& connection) {

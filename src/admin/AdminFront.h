@@ -20,6 +20,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -98,7 +99,7 @@ class AdminFront final : private AdminConnection::Owner,
   }
   void dispatch(AdminConnection& connection, AdminConnection::Request request) override;
   void closed(AdminConnection& connection) override;
-  void deliver(uint64_t id, std::string text, bool keepAlive);
+  void deliver(uint64_t id, std::string_view text, bool keepAlive);
   bool makeRoom();
   void beginStop();
   void exitWhenIdle();

@@ -291,7 +291,7 @@ ParsedBatch PublishParser::batch(std::string_view body, size_t maxMessages) {
                                                std::to_string(maxMessages) + ") messages"));
       }
       od::value element;
-      if (auto error = std::move(elementResult).get(element)) return fail(malformed(error));
+      if (auto error = elementResult.get(element)) return fail(malformed(error));
       od::json_type elementType;
       if (auto error = element.type().get(elementType)) return fail(malformed(error));
       if (elementType != od::json_type::object) {
