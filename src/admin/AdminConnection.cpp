@@ -161,10 +161,10 @@ void AdminConnection::handleRequests() {
       const size_t end = in_.find(kHeadEnd);
       if (end == std::string::npos || end > limits_.maxHeadBytes) {
         if (end != std::string::npos || in_.size() > limits_.maxHeadBytes + kHeadEnd.size()) {
-          answer(431,
-                 "the request head is larger than " + std::to_string(limits_.maxHeadBytes) +
-                     " bytes",
-                 false);
+          answer(
+              431,
+              "the request head is larger than " + std::to_string(limits_.maxHeadBytes) + " bytes",
+              false);
         }
         return;
       }

@@ -127,10 +127,10 @@ class AdminConnection final : public net::EventLoop::IoHandler, public net::Time
   enum class State {
     ReadingHead,  // waiting for (or in) a request's head
     ReadingBody,
-    Dispatched,   // the owner has the request; nothing more is handled
-    Finishing,    // the last answer is queued; the connection closes after it
-    Streaming,    // switched to a Stream
-    Lingering,    // after the last answer: reading and dropping, then closing
+    Dispatched,  // the owner has the request; nothing more is handled
+    Finishing,   // the last answer is queued; the connection closes after it
+    Streaming,   // switched to a Stream
+    Lingering,   // after the last answer: reading and dropping, then closing
     Closed
   };
 

@@ -66,7 +66,7 @@ class AdminFront final : private AdminConnection::Owner,
 
   struct Routes {
     Handler handler;
-    HeadPredicate isProbe;    // goes to the probe threads
+    HeadPredicate isProbe;  // goes to the probe threads
     // Its body is worth storing (AdminConnection::Owner::wantsBody).
     std::function<bool(const httplib::Request&, std::string& memo)> wantsBody;
     // Answered on the loop's thread as it is read, by inlineHandler, with no

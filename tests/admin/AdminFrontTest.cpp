@@ -92,7 +92,7 @@ TEST_F(AdminFrontTest, AtTheCapANewConnectionClosesTheOldestWaitingOne) {
 TEST_F(AdminFrontTest, PipelinedRequestsAreAnsweredInOrderInlineOrNot) {
   start(16, startsWithInline);
   net::Fd fd = connectTo(front_->port(), milliseconds(3000));
-  const std::vector<std::string> paths = {"/inline1", "/inline2", "/pool1", "/inline3",
+  const std::vector<std::string> paths = {"/inline1", "/inline2", "/pool1",  "/inline3",
                                           "/pool2",   "/inline4", "/inline5"};
   std::string burst;
   for (const std::string& path : paths)

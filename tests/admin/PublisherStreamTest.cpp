@@ -169,8 +169,9 @@ class PublisherClient {
 };
 
 std::string upgradeHeaders(std::string_view token = kToken) {
-  return std::string("Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: "
-                     "13\r\nSec-WebSocket-Key: ") +
+  return std::string(
+             "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: "
+             "13\r\nSec-WebSocket-Key: ") +
          kKey + "\r\nAuthorization: Bearer " + std::string(token) + "\r\n";
 }
 
@@ -228,9 +229,8 @@ TEST_F(PublisherStreamTest, PipelinedFramesAreAnsweredInOrderWithTheirSeq) {
       burst += clientFrame(0x1, R"({"op":"publish","id":10,"channel":"bad channel!","data":1})");
       continue;
     }
-    burst += clientFrame(0x1, R"({"op":"publish","id":)" + std::to_string(i) +
-                                  R"(,"channel":")" + channel + R"(","data":{"i":)" +
-                                  std::to_string(i) + "}}");
+    burst += clientFrame(0x1, R"({"op":"publish","id":)" + std::to_string(i) + R"(,"channel":")" +
+                                  channel + R"(","data":{"i":)" + std::to_string(i) + "}}");
   }
   ASSERT_TRUE(client->send(burst));
   std::map<std::string, uint64_t> seqs;
@@ -315,8 +315,8 @@ TEST_F(PublisherStreamTest, ABinaryFrameClosesWith1003AfterTheAnswersBeforeIt) {
 TEST_F(PublisherStreamTest, AFrameOverTheLimitCloses1009) {
   start(false);
   auto client = open();
-  ASSERT_TRUE(client->publish(R"({"op":"publish","channel":"a","data":")" +
-                              std::string(5000, 'x') + "\"}"));
+  ASSERT_TRUE(client->publish(R"({"op":"publish","channel":"a","data":")" + std::string(5000, 'x') +
+                              "\"}"));
   ServerFrame close = client->next();
   ASSERT_EQ(close.opcode, 0x8);
   EXPECT_EQ(close.payload.substr(0, 2), std::string("\x03\xf1", 2));
@@ -358,8 +358,8 @@ TEST_F(PublisherStreamTest, ASinkThatWaitsGetsEachReadAsOneBatchAndAnswersStayIn
   auto client = open();
   std::string burst;
   for (int i = 1; i <= 20; ++i)
-    burst += clientFrame(0x1, R"({"op":"publish","id":)" + std::to_string(i) +
-                                  R"(,"channel":"a","data":1})");
+    burst += clientFrame(
+        0x1, R"({"op":"publish","id":)" + std::to_string(i) + R"(,"channel":"a","data":1})");
   ASSERT_TRUE(client->send(burst));
   for (int i = 1; i <= 20; ++i) {
     const json answer = client->nextJson();

@@ -462,7 +462,8 @@ TEST(ConfigTest, PublishBacklogTimeMustBeBelowTheInboxMaxDelay) {
   EXPECT_NE(error->expected.find("limits.worker_inbox_max_delay_ms"), std::string::npos);
   EXPECT_TRUE(
       load("admin: {publish_backlog_ms: 499}\nlimits: {worker_inbox_max_delay_ms: 500}\n").ok);
-  EXPECT_TRUE(load("admin: {publish_backlog_ms: 900}\nlimits: {worker_inbox_max_delay_ms: 0}\n").ok);
+  EXPECT_TRUE(
+      load("admin: {publish_backlog_ms: 900}\nlimits: {worker_inbox_max_delay_ms: 0}\n").ok);
   EXPECT_TRUE(load("admin: {publish_backlog_ms: 0}\n").ok);
 }
 
