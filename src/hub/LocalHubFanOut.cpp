@@ -177,23 +177,27 @@ void LocalHub::fanOutRun(const std::shared_ptr<const PublishedMessage>* first, s
     if (!socket.isOpen()) continue;
     // A subscriber that had the run's first ones (its replay raced the
     // post) starts after them.
+    // The common case, before the run: the whole of it.
     const size_t begin =
-        !ascending ? 0
-                   : static_cast<size_t>(std::upper_bound(first, first + count, subscriber.lastSeq,
-                                                          [](uint64_t seq, const auto& message) {
-                                                            return seq < message->seq;
-                                                          }) -
-                                         first);
+        !ascending || subscriber.lastSeq < first[0]->seq
+            ? 0
+            : static_cast<size_t>(std::upper_bound(first, first + count, subscriber.lastSeq,
+                                                   [](uint64_t seq, const auto& message) {
+                                                     return seq < message->seq;
+                                                   }) -
+                                  first);
     if (begin == count) continue;
     // The common case: its socket takes frames. One call per piece queues
     // it, after the gap before it (none but for a hole).
     if (ascending && !socket.writeBlocked() && session.heldBack.empty()) {
-      size_t p = static_cast<size_t>(
-                     std::upper_bound(pieceOf_.begin(),
-                                      pieceOf_.begin() + static_cast<std::ptrdiff_t>(pieces),
-                                      static_cast<uint32_t>(begin)) -
-                     pieceOf_.begin()) -
-                 1;
+      size_t p = pieces == 1 || begin == 0
+                     ? 0
+                     : static_cast<size_t>(
+                           std::upper_bound(pieceOf_.begin(),
+                                            pieceOf_.begin() + static_cast<std::ptrdiff_t>(pieces),
+                                            static_cast<uint32_t>(begin)) -
+                           pieceOf_.begin()) -
+                           1;
       for (; p < pieces; ++p) {
         const size_t from = std::max<size_t>(begin, pieceOf_[p]);
         const size_t end = pieceOf_[p + 1];
