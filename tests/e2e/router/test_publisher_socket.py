@@ -9,6 +9,7 @@ import socket
 
 import websockets
 
+from redis_tools import RedisServer
 from router_harness import RouterClient, RouterTestCase, base_config
 
 PUBLISHER_PATH = "/api/v1/publish/ws"
@@ -113,6 +114,30 @@ class PipelinedHttp(RouterTestCase):
         self.assertEqual(seqs, list(range(1, count + 1)))
         for i in range(1, count + 1):
             self.assertEqual(subscriber.recv_json()["data"], {"i": i})
+
+
+class PublisherSocketThroughRedis(PublisherSocket):
+    """The same with the Redis broker: each read's frames go to Redis as
+    one batch on a handler thread, and pipelined HTTP requests are answered
+    from the handler threads, still in order."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.redis_server = RedisServer().start()
+        cls.addClassCleanup(cls.redis_server.stop)
+        cls.CONFIG = base_config(broker={
+            "type": "redis", "redis": {"addresses": [cls.redis_server.address()]}})
+        super().setUpClass()
+
+
+class PipelinedHttpThroughRedis(PipelinedHttp):
+    @classmethod
+    def setUpClass(cls):
+        cls.redis_server = RedisServer().start()
+        cls.addClassCleanup(cls.redis_server.stop)
+        cls.CONFIG = base_config(broker={
+            "type": "redis", "redis": {"addresses": [cls.redis_server.address()]}})
+        super().setUpClass()
 
 
 def read_http_answers(sock, count):
