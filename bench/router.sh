@@ -11,6 +11,12 @@
 #               with permessage-deflate: router CPU per snapshot against N
 #   idle        10,000 idle connections: the router's resident memory
 #   unpinned    saturation again, nothing pinned, the router with 2 workers
+#   overload    OVERLOAD_N subscribers: the capacity C (publications/s at
+#               saturation, as above), then a fixed rate of C and of 2C for
+#               OVERLOAD_S each, with single publishes from OVERLOAD_PUBLISHERS
+#               connections: what is delivered, what is refused (429) or
+#               shed (every missing seq must be announced by a `gap`), the
+#               latency of what is delivered, the router's RSS each second
 # Pinned cells: server on SERVER_CPU, load generator on LOADGEN_CPU. Every
 # run starts a fresh server and stops it by pid. JSON lines land in
 # bench/results/router-<timestamp>/<cell>.jsonl; the tables of medians are
@@ -20,13 +26,22 @@
 #   RUNS=3  NS="1000 10000"  RATES="100 1000"  DURATION=10  WARMUP=1
 #   WINDOW=128 PER_REQUEST=32  (saturation: 4 publish connections with 32 publications
 #   each in flight; each connection holds one of the admin server's 16 threads)
-#   SNAPSHOT_RATE=5  IDLE_N=10000  IDLE_S=5  CELLS="rate saturation snapshot idle unpinned"
+#   SNAPSHOT_RATE=5  IDLE_N=10000  IDLE_S=5  CELLS="rate saturation snapshot idle unpinned overload"
+#   OVERLOAD_N=10000 OVERLOAD_S=15 OVERLOAD_WARMUP=2 OVERLOAD_PUBLISHERS=8
+#   OVERLOAD_LIMITS="worker_inbox_max_delay_ms: 1000"  (the overload cell's
+#   extra `limits` keys; every other key is the other cells')
+#   OVERLOAD_NAMESPACE=""  (extra keys of namespace bench in the overload cell,
+#   e.g. "queue_max_messages: 1" to see slow_consumer gaps judged)
+#   OVERLOAD_RSS_SLACK_MIB=4  (the RSS check: last <= first + this)
 #   SERVER_CPU=0 LOADGEN_CPU=1  BUILD=0 (skip the build)  BUILD_DIR=build-bench
 #   ENVELOPE_BYTES=72 (added to the floor's --size: the router's envelope)
-#   QUICK=1  smoke check: N=1000, one run of 3 s per cell, 1,000 idle connections
+#   QUICK=1  smoke check: N=1000, one run of 3 s per cell, 1,000 idle connections,
+#            overload at N=1000
 #   QUIET_MAX=0.25 QUIET_WAIT=600  wait for a quiet machine before each run
 #
 # bash bench/router.sh --summary DIR   prints the tables of an earlier results directory
+# /usr/bin/python3 bench/loadgen_check.py BUILD_DIR/loadgen   checks the load
+#   generator's gap, refusal and Retry-After accounting against a scripted router
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -42,7 +57,19 @@ PER_REQUEST=${PER_REQUEST:-32}
 SNAPSHOT_RATE=${SNAPSHOT_RATE:-5}
 IDLE_N=${IDLE_N:-10000}
 IDLE_S=${IDLE_S:-5}
-CELLS=${CELLS:-"rate saturation snapshot idle unpinned"}
+CELLS=${CELLS:-"rate saturation snapshot idle unpinned overload"}
+OVERLOAD_N_GIVEN=${OVERLOAD_N:-}
+OVERLOAD_N=${OVERLOAD_N:-10000}
+OVERLOAD_S=${OVERLOAD_S:-15}
+# Past capacity the backlog reaches the inbox's 1000 ms bound within about a
+# second: the window opens after it, on the steady state.
+OVERLOAD_WARMUP=${OVERLOAD_WARMUP:-2}
+# Single publishes at 2C (~1,200/s at N = 10,000) need several requests in
+# flight while the admin threads share the router's core with the worker.
+OVERLOAD_PUBLISHERS=${OVERLOAD_PUBLISHERS:-8}
+OVERLOAD_LIMITS=${OVERLOAD_LIMITS-"worker_inbox_max_delay_ms: 1000"}
+OVERLOAD_NAMESPACE=${OVERLOAD_NAMESPACE:-}
+export OVERLOAD_RSS_SLACK_MIB=${OVERLOAD_RSS_SLACK_MIB:-4}
 SERVER_CPU=${SERVER_CPU:-0}
 LOADGEN_CPU=${LOADGEN_CPU:-1}
 QUIET_MAX=${QUIET_MAX:-0.25}
@@ -57,9 +84,12 @@ if [[ "${QUICK:-0}" == 1 ]]; then
   DURATION=3
   IDLE_N=1000
   IDLE_S=1
+  OVERLOAD_N=${OVERLOAD_N_GIVEN:-1000}
+  OVERLOAD_S=3
 fi
 PYTHON=/usr/bin/python3
 [[ -x "$PYTHON" ]] || PYTHON=$(command -v python3)
+has_cell() { [[ " $CELLS " == *" $1 "* ]]; }
 
 summarize() {  # dir
   "$PYTHON" - "$1" <<'EOF'
@@ -165,6 +195,63 @@ if rs:
         print(f"| {n} | {len(g)} | {empty:.1f} | {full:.1f} | {full - empty:.1f} "
               f"| {med(g, lambda r: r['bytes_per_connection']):,.0f} |")
     print()
+
+rs = rows("overload")
+if rs:
+    slack = float(os.environ.get("OVERLOAD_RSS_SLACK_MIB") or 4)
+    order = {"capacity": 0, "1x": 1, "2x": 2}
+    rs.sort(key=lambda r: (r.get("run", 0), order.get(r.get("load"), 9)))
+    n = next((r["n"] for r in rs if "n" in r), "?")
+    print(f"### Overload, N = {n}: capacity C (saturation), then C and 2C at a fixed rate, pinned\n")
+    print("| run | load | offered pub/s | sent pub/s | accepted pub/s | refused (429) | withheld "
+          "| deliveries/s | missing covered | missing uncovered | seq gaps | gap msgs | p50 ms "
+          "| p99 ms | p99.9 ms | RSS first MiB | RSS last MiB | RSS max MiB |")
+    print("| ---: | --- |" + " ---: |" * 16)
+    for r in rs:
+        head = f"| {r.get('run')} | {r.get('load')} "
+        if "error" in r:
+            print(head + f"| failed: {r['error']} |" + " |" * 15)
+            continue
+        offered = f"{r['rate']:,.0f}" if r["rate"] > 0 else f"saturation (W = {r['window']})"
+        lat = r["latency_us"]
+        print(head + f"| {offered} | {r['sent_per_s']:,.0f} | {r['accepted_per_s']:,.0f} "
+              f"| {r['publish_refused']:,} | {r['publish_withheld']:,} "
+              f"| {r['deliveries_per_s']:,.0f} | {r['missing_covered']:,} "
+              f"| {r['missing_uncovered']:,} | {r['gaps']:,} | {r['gap_messages']:,} "
+              f"| {lat['p50'] / 1000:.2f} | {lat['p99'] / 1000:.2f} | {lat['p999'] / 1000:.2f} "
+              f"| {r['rss_first_mib']:.1f} | {r['rss_last_mib']:.1f} | {r['rss_max_mib']:.1f} |")
+    print()
+    print("Refused, withheld (due while a Retry-After held the publishers back) and missing are "
+          "counts over the whole run; rates and latency over the measured window.\n")
+    met = lambda ok: "met" if ok else "not met"
+    tally = {}
+    for (run,), g in sorted(group(rs, "run").items()):
+        by = {r.get("load"): r for r in g if "error" not in r}
+        one, two = by.get("1x"), by.get("2x")
+        if one is None or two is None:
+            print(f"- run {run}: incomplete (capacity, C and 2C runs needed); checks not made")
+            tally.setdefault("incomplete", []).append(False)
+            continue
+        p99_1 = one["latency_us"]["p99"] / 1000
+        p99_2 = two["latency_us"]["p99"] / 1000
+        uncovered = sum(r["missing_uncovered"] + r["gaps"] for r in by.values())
+        grew = two["rss_last_mib"] - two["rss_first_mib"]
+        checks = [
+            (f"p99(2C) {p99_2:.0f} ms < 1000 ms", p99_2 < 1000),
+            (f"p99(2C) {p99_2:.0f} ms <= 2 x p99(C) {p99_1:.0f} ms", p99_2 <= 2 * p99_1),
+            (f"missing uncovered (and seq gaps) in its runs {uncovered} == 0", uncovered == 0),
+            (f"RSS at 2C last {two['rss_last_mib']:.1f} <= first {two['rss_first_mib']:.1f} "
+             f"+ {slack:g} MiB (grew {grew:+.1f})", grew <= slack),
+        ]
+        print(f"- run {run}, C = {one['rate']:,.0f} publications/s: " +
+              "; ".join(f"{text}: **{met(ok)}**" for text, ok in checks))
+        for i, (_, ok) in enumerate(checks):
+            tally.setdefault(i, []).append(ok)
+    if any(k != "incomplete" for k in tally):
+        runs = len(next(v for k, v in tally.items() if k != "incomplete"))
+        print(f"- every check met in all {runs} complete runs: "
+              f"**{met(all(all(v) for k, v in tally.items() if k != 'incomplete'))}**")
+    print()
 EOF
 }
 
@@ -190,9 +277,38 @@ OUT="$ROOT/bench/results/router-$STAMP"
 mkdir -p "$OUT"
 machine_info >"$OUT/machine.txt"
 echo "settings: RUNS=$RUNS NS=\"$NS\" RATES=\"$RATES\" DURATION=$DURATION WARMUP=$WARMUP WINDOW=$WINDOW PER_REQUEST=$PER_REQUEST SNAPSHOT_RATE=$SNAPSHOT_RATE IDLE_N=$IDLE_N CELLS=\"$CELLS\"" >>"$OUT/machine.txt"
+echo "overload: OVERLOAD_N=$OVERLOAD_N OVERLOAD_S=$OVERLOAD_S OVERLOAD_WARMUP=$OVERLOAD_WARMUP OVERLOAD_PUBLISHERS=$OVERLOAD_PUBLISHERS OVERLOAD_LIMITS=\"$OVERLOAD_LIMITS\" OVERLOAD_NAMESPACE=\"$OVERLOAD_NAMESPACE\" OVERLOAD_RSS_SLACK_MIB=$OVERLOAD_RSS_SLACK_MIB" >>"$OUT/machine.txt"
 cat "$OUT/machine.txt"
 TOKEN=bench-publisher-token-0123456789
 echo "$TOKEN" >"$OUT/publisher.token"
+
+# router_yaml WORKERS DEFLATE: the router's configuration. ROUTER_LIMITS and
+# ROUTER_NAMESPACE, when set, add keys to `limits` and to namespace `bench`.
+router_yaml() {
+  cat <<YAML
+server: {host: 127.0.0.1, port: 0, workers: $1, permessage_deflate: $2}
+admin: {host: 127.0.0.1, port: 0, publisher_token_file: $OUT/publisher.token}
+feed: {enabled: false}
+limits: {max_connections: 0, connections_per_address: 0, connection_attempts_per_minute: 0${ROUTER_LIMITS:+, $ROUTER_LIMITS}}
+namespaces:
+  bench: {dedicated_endpoint: true${ROUTER_NAMESPACE:+, $ROUTER_NAMESPACE}}
+YAML
+}
+
+# The overload cell's configuration names keys an older router does not
+# have: say so now, not after the other cells have run.
+if has_cell overload; then
+  ROUTER_LIMITS="$OVERLOAD_LIMITS" ROUTER_NAMESPACE="$OVERLOAD_NAMESPACE" router_yaml 1 false \
+    >"$OUT/overload.router.yaml"
+  if ! check=$("$BUILD_DIR/wsrouter" --check-config "$OUT/overload.router.yaml" 2>&1); then
+    echo "router.sh: $BUILD_DIR/wsrouter refuses the overload cell's configuration" \
+      "($OUT/overload.router.yaml):" >&2
+    echo "$check" >&2
+    echo "router.sh: build a router that has these keys, or set OVERLOAD_LIMITS (now" \
+      "\"$OVERLOAD_LIMITS\") or CELLS without overload" >&2
+    exit 1
+  fi
+fi
 
 PORT=""
 ADMIN_PORT=""
@@ -206,14 +322,7 @@ start_server() {
   if [[ "$kind" == floor ]]; then
     "${pin[@]}" "$BUILD_DIR/floor_server" --port 0 >"$listening" 2>>"$log" &
   else
-    cat >"$OUT/router.yaml" <<YAML
-server: {host: 127.0.0.1, port: 0, workers: $workers, permessage_deflate: $deflate}
-admin: {host: 127.0.0.1, port: 0, publisher_token_file: $OUT/publisher.token}
-feed: {enabled: false}
-limits: {max_connections: 0, connections_per_address: 0, connection_attempts_per_minute: 0}
-namespaces:
-  bench: {dedicated_endpoint: true}
-YAML
+    router_yaml "$workers" "$deflate" >"$OUT/router.yaml"
     "${pin[@]}" "$BUILD_DIR/wsrouter" --config "$OUT/router.yaml" >"$listening" 2>>"$log" &
   fi
   SERVER_PID=$!
@@ -230,12 +339,14 @@ YAML
     sleep 0.05
   done
   if [[ -z "$PORT" ]]; then
-    echo "router.sh: $kind did not start (see $log)" >&2
+    echo "router.sh: $kind did not start; the end of $log:" >&2
+    tail -n 5 "$log" >&2
     exit 1
   fi
 }
 
 # measure CELL SERVER RUN CPU|- LOADGEN_CPU|- WORKERS DEFLATE loadgen-args...
+# MEASURE_FIELDS (e.g. '"load":"2x",'), when set, is added to the JSON line.
 measure() {
   local cell=$1 server=$2 run=$3 cpu=$4 lcpu=$5 workers=$6 deflate=$7 line rc=0
   shift 7
@@ -264,12 +375,21 @@ measure() {
     "$@" 2>>"$OUT/$cell.loadgen.log") || rc=$?
   stop_server
   [[ -n "$line" ]] || line="{\"error\":\"loadgen exited $rc without output\"}"
-  line=$(echo "$line" | sed "s/^{/{\"cell\":\"$cell\",\"server\":\"$server\",\"run\":$run,\"exit\":$rc,/")
+  line=$(echo "$line" | sed "s/^{/{\"cell\":\"$cell\",\"server\":\"$server\",\"run\":$run,\"exit\":$rc,${MEASURE_FIELDS:-}/")
   echo "$line" >>"$OUT/$cell.jsonl"
   echo "$cell $server run $run $*: $(echo "$line" | cut -c1-160)..."
 }
 
-has_cell() { [[ " $CELLS " == *" $1 "* ]]; }
+# measure_overload RUN LOAD CAPACITY RATE loadgen-args...: one run of the
+# overload cell, its router configured with OVERLOAD_LIMITS and OVERLOAD_NAMESPACE.
+measure_overload() {
+  local run=$1 load=$2 capacity=$3 rate=$4
+  shift 4
+  MEASURE_FIELDS="\"load\":\"$load\",\"capacity\":$capacity," \
+    ROUTER_LIMITS="$OVERLOAD_LIMITS" ROUTER_NAMESPACE="$OVERLOAD_NAMESPACE" \
+    measure overload router "$run" "$SERVER_CPU" "$LOADGEN_CPU" 1 false \
+    --n "$OVERLOAD_N" --size 200 --rate "$rate" "$@"
+}
 
 for ((run = 1; run <= RUNS; run++)); do
   if has_cell rate; then
@@ -308,6 +428,27 @@ for ((run = 1; run <= RUNS; run++)); do
           --duration "$DURATION" --warmup "$WARMUP"
       done
     done
+  fi
+  if has_cell overload; then
+    # Capacity first, as the saturation cell measures it (W publications in
+    # flight, none waiting in the router): what the fan-out sustains at this
+    # N on this minute's machine. Then a fixed rate of C and of 2C in the
+    # same run, so that the three share the machine's speed of the moment.
+    measure_overload "$run" capacity 0 0 --window "$WINDOW" --per-request "$PER_REQUEST" \
+      --duration "$DURATION" --warmup "$WARMUP"
+    capacity=$(tail -n 1 "$OUT/overload.jsonl" | "$PYTHON" -c '
+import json, sys
+r = json.loads(sys.stdin.read())
+print(int(r["deliveries_per_s"] / r["n"]) if "error" not in r and r.get("deliveries_per_s", 0) > 0 else 0)')
+    if ((capacity == 0)); then
+      echo "router.sh: overload run $run: no capacity measured (see $OUT/overload.jsonl);" \
+        "its fixed-rate runs are skipped" >&2
+    else
+      for load in 1 2; do
+        measure_overload "$run" "${load}x" "$capacity" $((load * capacity)) \
+          --publishers "$OVERLOAD_PUBLISHERS" --duration "$OVERLOAD_S" --warmup "$OVERLOAD_WARMUP"
+      done
+    fi
   fi
 done
 rm -f "$OUT/.listening"
