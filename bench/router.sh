@@ -331,8 +331,9 @@ start_server() {
       PORT=$(awk '/^LISTENING/{print $2; exit}' "$listening" 2>/dev/null || true)
     else
       # The "serving" log line: {..."ws":"ws://127.0.0.1:P/ws","admin":"http://127.0.0.1:A",...}
-      PORT=$(sed -n 's|.*"ws":"ws://[0-9.]*:\([0-9]*\)/ws".*|\1|p' "$listening" 2>/dev/null | head -1)
-      ADMIN_PORT=$(sed -n 's|.*"admin":"http://[0-9.]*:\([0-9]*\)".*|\1|p' "$listening" 2>/dev/null | head -1)
+      # The shell may not have created $listening yet: no match, no error.
+      PORT=$(sed -n 's|.*"ws":"ws://[0-9.]*:\([0-9]*\)/ws".*|\1|p' "$listening" 2>/dev/null | head -1 || true)
+      ADMIN_PORT=$(sed -n 's|.*"admin":"http://[0-9.]*:\([0-9]*\)".*|\1|p' "$listening" 2>/dev/null | head -1 || true)
     fi
     [[ -n "$PORT" ]] && break
     kill -0 "$SERVER_PID" 2>/dev/null || break
