@@ -529,6 +529,7 @@ struct Conn {
   bool wantOut = false;
   bool awaiting = false;      // router mode: a publish request awaits its response
   uint64_t requestFirst = 0;  // our number of the request's first publication
+  uint64_t requestSentNs = 0;
   // Router mode: seq ranges the router said this connection will not get
   // (`gap` messages), at or after nextSeq, sorted and disjoint. A hole in
   // the seqs is excused by the ranges received before the data after it.
@@ -691,6 +692,9 @@ class LoadGen {
   uint64_t realtimeReadAt_ = 0;  // the recv() time realtimeNowMs_ was read for
   int64_t realtimeNowMs_ = 0;
   Histogram tsLatency_;
+  // Publish requests, from the write to the answer: whether the publishers
+  // could offer the rate asked of them.
+  Histogram publishRtt_;
   long rssEmptyKib_ = -1;  // the server's resident memory before any connection
 
   // Measurement.
@@ -1303,6 +1307,7 @@ void LoadGen::readPublisher(size_t index) {
       return;
     }
     c.awaiting = false;
+    publishRtt_.record(nowNs() - c.requestSentNs);
     pos = end + 4 + length;
   }
   in.erase(0, pos);
@@ -1515,6 +1520,7 @@ void LoadGen::pump(uint64_t now) {
       if (c.awaiting || c.state != State::Open || allowed < o_.perRequest) continue;
       appendMessage(i, now);
       c.awaiting = true;
+      c.requestSentNs = now;
       allowed -= o_.perRequest;
       flushPublisher(i);
     }
@@ -1766,21 +1772,24 @@ int LoadGen::run() {
   // sent = accepted + refused (once every answer is in). Deliveries: each
   // receiver's missing seqs, covered or not by a `gap` before the data after
   // them (or before the end).
-  std::printf(
-      "\"offered\":%" PRIu64 ",\"accepted\":%" PRIu64 ",\"publish_refused\":%" PRIu64
-      ",\"publish_withheld\":%" PRIu64 ",\"window_accepted\":%" PRIu64
-      ",\"window_refused\":%" PRIu64 ",\"window_withheld\":%" PRIu64
-      ",\"sent_per_s\":%.1f,\"accepted_per_s\":%.1f,\"last_seq\":%" PRIu64
-      ",\"covered_jumps\":%" PRIu64 ",\"missing_covered\":%" PRIu64
-      ",\"missing_uncovered\":%" PRIu64 ",\"stale_gap_seqs\":%" PRIu64
-      ",\"gap_reasons\":{\"overload\":%" PRIu64 ",\"slow_consumer\":%" PRIu64 ",\"other\":%" PRIu64
-      "},\"rss_first_mib\":%.1f,\"rss_last_mib\":%.1f,\"rss_max_mib\":%.1f,\"rss_samples\":%" PRIu64
-      "}\n",
-      sent_ + withheld_, acked_, refused_, withheld_, windowAcked, windowRefused, windowWithheld,
-      perWindowSecond(windowSent), perWindowSecond(windowAcked), lastSeq(), totals_.coveredJumps,
-      totals_.missingCovered, totals_.missingUncovered, totals_.staleGapSeqs, totals_.gapOverload,
-      totals_.gapSlowConsumer, totals_.gapOtherReason, mib(rssFirstKib), mib(rssLastKib),
-      mib(rssMaxKib), rssSamples);
+  std::printf("\"offered\":%" PRIu64 ",\"accepted\":%" PRIu64 ",\"publish_refused\":%" PRIu64
+              ",\"publish_withheld\":%" PRIu64 ",\"window_accepted\":%" PRIu64
+              ",\"window_refused\":%" PRIu64 ",\"window_withheld\":%" PRIu64
+              ",\"sent_per_s\":%.1f,\"accepted_per_s\":%.1f,\"last_seq\":%" PRIu64
+              ",\"covered_jumps\":%" PRIu64 ",\"missing_covered\":%" PRIu64
+              ",\"missing_uncovered\":%" PRIu64 ",\"stale_gap_seqs\":%" PRIu64
+              ",\"gap_reasons\":{\"overload\":%" PRIu64 ",\"slow_consumer\":%" PRIu64
+              ",\"other\":%" PRIu64
+              "},\"publish_rtt_ms\":{\"p50\":%.1f,\"p99\":%.1f,\"max\":%.1f},\"rss_first_mib\":%."
+              "1f,\"rss_last_mib\":%.1f,\"rss_max_mib\":%.1f,\"rss_samples\":%" PRIu64 "}\n",
+              sent_ + withheld_, acked_, refused_, withheld_, windowAcked, windowRefused,
+              windowWithheld, perWindowSecond(windowSent), perWindowSecond(windowAcked), lastSeq(),
+              totals_.coveredJumps, totals_.missingCovered, totals_.missingUncovered,
+              totals_.staleGapSeqs, totals_.gapOverload, totals_.gapSlowConsumer,
+              totals_.gapOtherReason, static_cast<double>(publishRtt_.quantile(0.50)) / 1e6,
+              static_cast<double>(publishRtt_.quantile(0.99)) / 1e6,
+              static_cast<double>(publishRtt_.max()) / 1e6, mib(rssFirstKib), mib(rssLastKib),
+              mib(rssMaxKib), rssSamples);
   std::fflush(stdout);
   return totals_.frames == expected && totals_.gaps == 0 && totals_.gapMessages == 0 &&
                  refused_ == 0

@@ -207,12 +207,12 @@ if rs:
     print(f"### Overload, N = {n}: capacity C (saturation), then C and 2C at a fixed rate, pinned\n")
     print("| run | load | offered pub/s | sent pub/s | accepted pub/s | refused (429) | withheld "
           "| deliveries/s | missing covered | missing uncovered | seq gaps | gap msgs | p50 ms "
-          "| p99 ms | p99.9 ms | RSS first MiB | RSS last MiB | RSS max MiB |")
-    print("| ---: | --- |" + " ---: |" * 16)
+          "| p99 ms | p99.9 ms | RSS first MiB | RSS last MiB | RSS max MiB | publish p99 ms |")
+    print("| ---: | --- |" + " ---: |" * 17)
     for r in rs:
         head = f"| {r.get('run')} | {r.get('load')} "
         if "error" in r:
-            print(head + f"| failed: {r['error']} |" + " |" * 15)
+            print(head + f"| failed: {r['error']} |" + " |" * 16)
             continue
         offered = f"{r['rate']:,.0f}" if r["rate"] > 0 else f"saturation (W = {r['window']})"
         lat = r["latency_us"]
@@ -221,10 +221,12 @@ if rs:
               f"| {r['deliveries_per_s']:,.0f} | {r['missing_covered']:,} "
               f"| {r['missing_uncovered']:,} | {r['gaps']:,} | {r['gap_messages']:,} "
               f"| {lat['p50'] / 1000:.2f} | {lat['p99'] / 1000:.2f} | {lat['p999'] / 1000:.2f} "
-              f"| {r['rss_first_mib']:.1f} | {r['rss_last_mib']:.1f} | {r['rss_max_mib']:.1f} |")
+              f"| {r['rss_first_mib']:.1f} | {r['rss_last_mib']:.1f} | {r['rss_max_mib']:.1f} "
+              f"| {r['publish_rtt_ms']['p99']:.1f} |")
     print()
     print("Refused, withheld (due while a Retry-After held the publishers back) and missing are "
-          "counts over the whole run; rates and latency over the measured window.\n")
+          "counts over the whole run; rates and latency over the measured window; publish p99: "
+          "from a publish request's write to its answer.\n")
     met = lambda ok: "met" if ok else "not met"
     tally = {}
     for (run,), g in sorted(group(rs, "run").items()):
