@@ -234,8 +234,11 @@ if rs:
               f"| {r['publish_rtt_ms']['p99']:.1f} |")
     print()
     print("Refused, withheld (due while a Retry-After held the publishers back) and missing are "
-          "counts over the whole run; rates and latency over the measured window; publish p99: "
-          "from a publish request's write to its answer.\n")
+          "counts over the whole run; rates and latency over the measured window. Missing "
+          "covered: deliveries a `gap` announced before the next data message (or before the "
+          "end); uncovered: neither delivered nor announced in time, including what was still "
+          "undelivered when the drain (up to 5 s) ended. Publish p99: from a publish request's "
+          "write to its answer.\n")
     met = lambda ok: "met" if ok else "not met"
     tally = {}
     for (run,), g in sorted(group(rs, "run").items()):
