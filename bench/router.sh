@@ -12,12 +12,13 @@
 #   idle        10,000 idle connections: the router's resident memory
 #   unpinned    saturation again, nothing pinned, the router with 2 workers
 #   overload    OVERLOAD_N subscribers: the capacity C (publications/s at
-#               saturation, as above but OVERLOAD_WINDOW publications in
-#               flight, as many as the router's biggest pass), then a fixed rate of C and of 2C for
-#               OVERLOAD_S each, in batches of OVERLOAD_PER_REQUEST from
-#               OVERLOAD_PUBLISHERS connections: what is delivered, what is refused (429) or
-#               shed (every missing seq must be announced by a `gap`), the
-#               latency of what is delivered, the router's RSS each second
+#               saturation, as above but with OVERLOAD_WINDOW publications
+#               in flight, as many as the router's biggest pass), then a
+#               fixed rate of C and of 2C for OVERLOAD_S each, in batches of
+#               OVERLOAD_PER_REQUEST from OVERLOAD_PUBLISHERS connections:
+#               what is delivered, refused (429) or shed (every missing seq
+#               must be announced by a `gap`), the latency of what is
+#               delivered, the router's RSS each second
 # Pinned cells: server on SERVER_CPU, load generator on LOADGEN_CPU. Every
 # run starts a fresh server and stops it by pid. JSON lines land in
 # bench/results/router-<timestamp>/<cell>.jsonl; the tables of medians are
@@ -30,10 +31,11 @@
 #   SNAPSHOT_RATE=5  IDLE_N=10000  IDLE_S=5  CELLS="rate saturation snapshot idle unpinned overload"
 #   OVERLOAD_N=10000 OVERLOAD_S=15 OVERLOAD_WARMUP=2 OVERLOAD_WINDOW=512
 #   OVERLOAD_PUBLISHERS=16 OVERLOAD_PER_REQUEST=16
-#   OVERLOAD_LIMITS="worker_inbox_max_delay_ms: 1000"  (the overload cell's
-#   extra `limits` keys; every other key is the other cells')
-#   OVERLOAD_NAMESPACE=""  (extra keys of namespace bench in the overload cell,
-#   e.g. "queue_max_messages: 1" to see slow_consumer gaps judged)
+#   OVERLOAD_LIMITS="worker_inbox_messages: 65536, worker_inbox_max_delay_ms: 1000"
+#   OVERLOAD_ADMIN="publish_backlog: 8192"  (the overload cell's extra `limits`
+#   and `admin` keys: the defaults, written out so the run records them;
+#   every other key is the other cells')
+#   OVERLOAD_NAMESPACE=""  (extra keys of namespace bench in the overload cell)
 #   OVERLOAD_RSS_SLACK_MIB=4  (the RSS check: last <= first + this)
 #   SERVER_CPU=0 LOADGEN_CPU=1  BUILD=0 (skip the build)  BUILD_DIR=build-bench
 #   ENVELOPE_BYTES=72 (added to the floor's --size: the router's envelope)
@@ -78,7 +80,8 @@ OVERLOAD_WINDOW=${OVERLOAD_WINDOW:-512}
 # flight) offer 2C while answers take up to 140 ms.
 OVERLOAD_PUBLISHERS=${OVERLOAD_PUBLISHERS:-16}
 OVERLOAD_PER_REQUEST=${OVERLOAD_PER_REQUEST:-16}
-OVERLOAD_LIMITS=${OVERLOAD_LIMITS-"worker_inbox_max_delay_ms: 1000"}
+OVERLOAD_LIMITS=${OVERLOAD_LIMITS-"worker_inbox_messages: 65536, worker_inbox_max_delay_ms: 1000"}
+OVERLOAD_ADMIN=${OVERLOAD_ADMIN-"publish_backlog: 8192"}
 OVERLOAD_NAMESPACE=${OVERLOAD_NAMESPACE:-}
 export OVERLOAD_RSS_SLACK_MIB=${OVERLOAD_RSS_SLACK_MIB:-4}
 SERVER_CPU=${SERVER_CPU:-0}
@@ -301,17 +304,18 @@ OUT="$ROOT/bench/results/router-$STAMP"
 mkdir -p "$OUT"
 machine_info >"$OUT/machine.txt"
 echo "settings: RUNS=$RUNS NS=\"$NS\" RATES=\"$RATES\" DURATION=$DURATION WARMUP=$WARMUP WINDOW=$WINDOW PER_REQUEST=$PER_REQUEST SNAPSHOT_RATE=$SNAPSHOT_RATE IDLE_N=$IDLE_N CELLS=\"$CELLS\"" >>"$OUT/machine.txt"
-echo "overload: OVERLOAD_N=$OVERLOAD_N OVERLOAD_S=$OVERLOAD_S OVERLOAD_WARMUP=$OVERLOAD_WARMUP OVERLOAD_WINDOW=$OVERLOAD_WINDOW OVERLOAD_PUBLISHERS=$OVERLOAD_PUBLISHERS OVERLOAD_PER_REQUEST=$OVERLOAD_PER_REQUEST OVERLOAD_LIMITS=\"$OVERLOAD_LIMITS\" OVERLOAD_NAMESPACE=\"$OVERLOAD_NAMESPACE\" OVERLOAD_RSS_SLACK_MIB=$OVERLOAD_RSS_SLACK_MIB" >>"$OUT/machine.txt"
+echo "overload: OVERLOAD_N=$OVERLOAD_N OVERLOAD_S=$OVERLOAD_S OVERLOAD_WARMUP=$OVERLOAD_WARMUP OVERLOAD_WINDOW=$OVERLOAD_WINDOW OVERLOAD_PUBLISHERS=$OVERLOAD_PUBLISHERS OVERLOAD_PER_REQUEST=$OVERLOAD_PER_REQUEST OVERLOAD_LIMITS=\"$OVERLOAD_LIMITS\" OVERLOAD_ADMIN=\"$OVERLOAD_ADMIN\" OVERLOAD_NAMESPACE=\"$OVERLOAD_NAMESPACE\" OVERLOAD_RSS_SLACK_MIB=$OVERLOAD_RSS_SLACK_MIB" >>"$OUT/machine.txt"
 cat "$OUT/machine.txt"
 TOKEN=bench-publisher-token-0123456789
 echo "$TOKEN" >"$OUT/publisher.token"
 
-# router_yaml WORKERS DEFLATE: the router's configuration. ROUTER_LIMITS and
-# ROUTER_NAMESPACE, when set, add keys to `limits` and to namespace `bench`.
+# router_yaml WORKERS DEFLATE: the router's configuration. ROUTER_ADMIN,
+# ROUTER_LIMITS and ROUTER_NAMESPACE, when set, add keys to `admin`, `limits`
+# and namespace `bench`.
 router_yaml() {
   cat <<YAML
 server: {host: 127.0.0.1, port: 0, workers: $1, permessage_deflate: $2}
-admin: {host: 127.0.0.1, port: 0, publisher_token_file: $OUT/publisher.token}
+admin: {host: 127.0.0.1, port: 0, publisher_token_file: $OUT/publisher.token${ROUTER_ADMIN:+, $ROUTER_ADMIN}}
 feed: {enabled: false}
 limits: {max_connections: 0, connections_per_address: 0, connection_attempts_per_minute: 0${ROUTER_LIMITS:+, $ROUTER_LIMITS}}
 namespaces:
@@ -322,14 +326,15 @@ YAML
 # The overload cell's configuration names keys an older router does not
 # have: say so now, not after the other cells have run.
 if has_cell overload; then
-  ROUTER_LIMITS="$OVERLOAD_LIMITS" ROUTER_NAMESPACE="$OVERLOAD_NAMESPACE" router_yaml 1 false \
+  ROUTER_ADMIN="$OVERLOAD_ADMIN" ROUTER_LIMITS="$OVERLOAD_LIMITS" ROUTER_NAMESPACE="$OVERLOAD_NAMESPACE" \
+    router_yaml 1 false \
     >"$OUT/overload.router.yaml"
   if ! check=$("$BUILD_DIR/wsrouter" --check-config "$OUT/overload.router.yaml" 2>&1); then
     echo "router.sh: $BUILD_DIR/wsrouter refuses the overload cell's configuration" \
       "($OUT/overload.router.yaml):" >&2
     echo "$check" >&2
     echo "router.sh: build a router that has these keys, or set OVERLOAD_LIMITS (now" \
-      "\"$OVERLOAD_LIMITS\") or CELLS without overload" >&2
+      "\"$OVERLOAD_LIMITS\") and OVERLOAD_ADMIN (now \"$OVERLOAD_ADMIN\"), or CELLS without overload" >&2
     exit 1
   fi
 fi
@@ -406,12 +411,13 @@ measure() {
 }
 
 # measure_overload RUN LOAD CAPACITY RATE loadgen-args...: one run of the
-# overload cell, its router configured with OVERLOAD_LIMITS and OVERLOAD_NAMESPACE.
+# overload cell, its router configured with OVERLOAD_ADMIN, OVERLOAD_LIMITS and
+# OVERLOAD_NAMESPACE.
 measure_overload() {
   local run=$1 load=$2 capacity=$3 rate=$4
   shift 4
   MEASURE_FIELDS="\"load\":\"$load\",\"capacity\":$capacity," \
-    ROUTER_LIMITS="$OVERLOAD_LIMITS" ROUTER_NAMESPACE="$OVERLOAD_NAMESPACE" \
+    ROUTER_ADMIN="$OVERLOAD_ADMIN" ROUTER_LIMITS="$OVERLOAD_LIMITS" ROUTER_NAMESPACE="$OVERLOAD_NAMESPACE" \
     measure overload router "$run" "$SERVER_CPU" "$LOADGEN_CPU" 1 false \
     --n "$OVERLOAD_N" --size 200 --rate "$rate" "$@"
 }
