@@ -13,7 +13,8 @@
 #   unpinned    saturation again, nothing pinned, the router with 2 workers
 #   overload    OVERLOAD_N subscribers: the capacity C (publications/s at
 #               saturation, as above but with OVERLOAD_WINDOW publications
-#               in flight, as many as the router's biggest pass), then a
+#               in flight from OVERLOAD_PUBLISHERS connections, enough for
+#               the router's biggest passes), then a
 #               fixed rate of C and of 2C for OVERLOAD_S each, in batches of
 #               OVERLOAD_PER_REQUEST from OVERLOAD_PUBLISHERS connections:
 #               what is delivered, refused (429) or shed (every missing seq
@@ -29,7 +30,7 @@
 #   WINDOW=128 PER_REQUEST=32  (saturation: 4 publish connections with 32 publications
 #   each in flight; each connection holds one of the admin server's 16 threads)
 #   SNAPSHOT_RATE=5  IDLE_N=10000  IDLE_S=5  CELLS="rate saturation snapshot idle unpinned overload"
-#   OVERLOAD_N=10000 OVERLOAD_S=15 OVERLOAD_WARMUP=2 OVERLOAD_WINDOW=512
+#   OVERLOAD_N=10000 OVERLOAD_S=15 OVERLOAD_WARMUP=2 OVERLOAD_WINDOW=1024
 #   OVERLOAD_PUBLISHERS=16 OVERLOAD_PER_REQUEST=16
 #   OVERLOAD_LIMITS="worker_inbox_messages: 65536, worker_inbox_max_delay_ms: 1000"
 #   OVERLOAD_ADMIN="publish_backlog: 8192"  (the overload cell's extra `limits`
@@ -69,10 +70,11 @@ OVERLOAD_S=${OVERLOAD_S:-15}
 # second: the window opens after it, on the steady state.
 OVERLOAD_WARMUP=${OVERLOAD_WARMUP:-2}
 # At W = 128 the router's passes hold 128 publications; a backlog lets it
-# take up to 512 a pass (kMaxPublicationsPerPass), writing each socket once
-# for all of them: 10,000 x 910/s was all delivered when W = 128 had
-# measured 455/s. C is the rate of the biggest passes, so 2C is past it.
-OVERLOAD_WINDOW=${OVERLOAD_WINDOW:-512}
+# take up to 512 a pass, writing each socket once for all of them. At
+# N = 10,000: W = 128 measured 455/s and a fixed 910/s was then all
+# delivered; W = 512 measured 893/s, and at 1,786/s it delivered 1,578/s;
+# W = 1,024 measured 1,587/s, what it delivers when overloaded (1,569/s).
+OVERLOAD_WINDOW=${OVERLOAD_WINDOW:-1024}
 # The admin threads share the router's core with its busy worker: single
 # publishes from 8 connections reached 774 of 1,304 publications/s at 2C
 # (N = 10,000), batches of 8 from 8 connections 463 of 576 (answers took up
@@ -84,6 +86,12 @@ OVERLOAD_LIMITS=${OVERLOAD_LIMITS-"worker_inbox_messages: 65536, worker_inbox_ma
 OVERLOAD_ADMIN=${OVERLOAD_ADMIN-"publish_backlog: 8192"}
 OVERLOAD_NAMESPACE=${OVERLOAD_NAMESPACE:-}
 export OVERLOAD_RSS_SLACK_MIB=${OVERLOAD_RSS_SLACK_MIB:-4}
+if ! ((OVERLOAD_PUBLISHERS > 0 && OVERLOAD_WINDOW >= OVERLOAD_PUBLISHERS)); then
+  echo "router.sh: OVERLOAD_WINDOW ($OVERLOAD_WINDOW) must be at least OVERLOAD_PUBLISHERS" \
+    "($OVERLOAD_PUBLISHERS), which must be at least 1: the capacity run's requests carry" \
+    "OVERLOAD_WINDOW / OVERLOAD_PUBLISHERS publications each" >&2
+  exit 2
+fi
 SERVER_CPU=${SERVER_CPU:-0}
 LOADGEN_CPU=${LOADGEN_CPU:-1}
 QUIET_MAX=${QUIET_MAX:-0.25}
@@ -461,12 +469,12 @@ for ((run = 1; run <= RUNS; run++)); do
     done
   fi
   if has_cell overload; then
-    # Capacity first, as the saturation cell measures it but with as many
-    # publications in flight as the router takes in one pass: what the
+    # Capacity first, as the saturation cell measures it but with enough
+    # publications in flight for the router's biggest passes: what the
     # fan-out sustains at this N on this minute's machine. Then a fixed rate of C and of 2C in the
     # same run, so that the three share the machine's speed of the moment.
-    measure_overload "$run" capacity 0 0 --window "$OVERLOAD_WINDOW" --per-request "$PER_REQUEST" \
-      --duration "$DURATION" --warmup "$WARMUP"
+    measure_overload "$run" capacity 0 0 --window "$OVERLOAD_WINDOW" \
+      --per-request $((OVERLOAD_WINDOW / OVERLOAD_PUBLISHERS)) --duration "$DURATION" --warmup "$WARMUP"
     capacity=$(tail -n 1 "$OUT/overload.jsonl" | "$PYTHON" -c '
 import json, sys
 r = json.loads(sys.stdin.read())
