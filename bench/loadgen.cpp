@@ -1615,18 +1615,12 @@ int LoadGen::run() {
   uint64_t windowWithheld = 0;
   // The server's resident memory once a second over the window: flat when
   // whatever it queues under load is bounded.
-  long rssFirstKib = -1;
-  long rssLastKib = -1;
-  long rssMaxKib = -1;
-  uint64_t rssSamples = 0;
+  std::vector<long> rssKib;
   uint64_t nextRssNs = 0;
   auto sampleRss = [&](uint64_t now) {
     if (o_.serverPid <= 0) return;
     const long kib = residentKib(o_.serverPid);
-    if (kib < 0) return;
-    if (rssSamples++ == 0) rssFirstKib = kib;
-    rssLastKib = kib;
-    rssMaxKib = std::max(rssMaxKib, kib);
+    if (kib >= 0) rssKib.push_back(kib);
     nextRssNs = now + 1000000000ull;
   };
   auto openWindow = [&](uint64_t now) {
@@ -1768,6 +1762,9 @@ int LoadGen::run() {
     return windowSeconds > 0 ? static_cast<double>(count) / windowSeconds : 0.0;
   };
   auto mib = [](long kib) { return kib >= 0 ? static_cast<double>(kib) / 1024.0 : -1.0; };
+  const long rssFirstKib = rssKib.empty() ? -1 : rssKib.front();
+  const long rssLastKib = rssKib.empty() ? -1 : rssKib.back();
+  const long rssMaxKib = rssKib.empty() ? -1 : *std::max_element(rssKib.begin(), rssKib.end());
   // Publications: offered (due by the rate or the window) = sent + withheld;
   // sent = accepted + refused (once every answer is in). Deliveries: each
   // receiver's missing seqs, covered or not by a `gap` before the data after
@@ -1781,7 +1778,7 @@ int LoadGen::run() {
               ",\"gap_reasons\":{\"overload\":%" PRIu64 ",\"slow_consumer\":%" PRIu64
               ",\"other\":%" PRIu64
               "},\"publish_rtt_ms\":{\"p50\":%.1f,\"p99\":%.1f,\"max\":%.1f},\"rss_first_mib\":%."
-              "1f,\"rss_last_mib\":%.1f,\"rss_max_mib\":%.1f,\"rss_samples\":%" PRIu64 "}\n",
+              "1f,\"rss_last_mib\":%.1f,\"rss_max_mib\":%.1f,\"rss_mib\":[",
               sent_ + withheld_, acked_, refused_, withheld_, windowAcked, windowRefused,
               windowWithheld, perWindowSecond(windowSent), perWindowSecond(windowAcked), lastSeq(),
               totals_.coveredJumps, totals_.missingCovered, totals_.missingUncovered,
@@ -1789,7 +1786,10 @@ int LoadGen::run() {
               totals_.gapOtherReason, static_cast<double>(publishRtt_.quantile(0.50)) / 1e6,
               static_cast<double>(publishRtt_.quantile(0.99)) / 1e6,
               static_cast<double>(publishRtt_.max()) / 1e6, mib(rssFirstKib), mib(rssLastKib),
-              mib(rssMaxKib), rssSamples);
+              mib(rssMaxKib));
+  for (size_t i = 0; i < rssKib.size(); ++i)
+    std::printf("%s%.1f", i == 0 ? "" : ",", mib(rssKib[i]));
+  std::printf("]}\n");
   std::fflush(stdout);
   return totals_.frames == expected && totals_.gaps == 0 && totals_.gapMessages == 0 &&
                  refused_ == 0

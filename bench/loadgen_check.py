@@ -17,12 +17,15 @@ load generator's JSON line must count exactly what the script did:
   and stale (the gap named a seq already judged);
 - from seq 25 on everything is shed, each seq announced by a gap of its own
   at once: covered, also the tail after the last data message.
+
+The stand-in's own resident memory is sampled as the server's, once a second.
 """
 
 import asyncio
 import base64
 import hashlib
 import json
+import os
 import subprocess
 import sys
 import time
@@ -130,7 +133,8 @@ async def main(loadgen):
     process = await asyncio.create_subprocess_exec(
         loadgen, "--port", str(ws_port), "--admin-port", str(admin_port), "--token", "t",
         "--path", "/ws/bench", "--n", str(N), "--rate", str(RATE), "--messages", str(MESSAGES),
-        "--publishers", "2", "--drain", "3", stdout=subprocess.PIPE)
+        "--publishers", "2", "--drain", "3", "--server-pid", str(os.getpid()),
+        stdout=subprocess.PIPE)
     out, _ = await asyncio.wait_for(process.communicate(), 60)
     ws.close()
     admin.close()
@@ -161,6 +165,13 @@ def check(stand_in, r):
     if not RATE * RETRY_AFTER_S - 3 <= r.get("publish_withheld", -1) <= RATE * RETRY_AFTER_S + 3:
         failures.append(f"publish_withheld: expected about {RATE * RETRY_AFTER_S}, "
                         f"got {r.get('publish_withheld')}")
+    # About 3 s of publishing (1 of them held back): a sample at the start,
+    # one each second, one at the end.
+    rss = r.get("rss_mib", [])
+    if len(rss) < 4 or min(rss) <= 0 or r.get("rss_first_mib") != rss[0] or \
+            r.get("rss_last_mib") != rss[-1] or r.get("rss_max_mib") != max(rss):
+        failures.append(f"RSS samples: {rss}, first {r.get('rss_first_mib')}, "
+                        f"last {r.get('rss_last_mib')}, max {r.get('rss_max_mib')}")
     if stand_in.early:
         failures.append(f"requests within Retry-After: {len(stand_in.early)} "
                         f"(first {stand_in.early[0]:.3f} s after the 429)")
