@@ -143,8 +143,8 @@ def traffic_table(title, cell, keys):
     if not rs:
         return
     print(f"### {title}\n")
-    print("| server | N | " + " | ".join(k for k in keys if k not in ("server", "n")) +
-          " | runs | deliveries/s | delivered (min) | seq gaps | gap msgs | p50 ms | p99 ms "
+    print("| server | N | " + "".join(k + " | " for k in keys if k not in ("server", "n")) +
+          "runs | deliveries/s | delivered (min) | seq gaps | gap msgs | p50 ms | p99 ms "
           "| p99.9 ms | max ms | ts p99 ms | server CPU | RSS end MiB |")
     print("| --- | ---: |" + " ---: |" * (len(keys) - 2) + " ---: |" * 12)
     for key, g in sorted(group(rs, *keys).items(), key=lambda kv: [str(x) for x in kv[0]]):
