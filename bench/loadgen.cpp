@@ -43,10 +43,11 @@
 // gave); any other is missing_uncovered, its jump a seq gap. In saturating
 // mode a publication is in flight until the first receiver (connected first,
 // alone, so the first the router writes to, as the floor's publisher is) has
-// it, or was told by a `gap` that it will not come. A publish answered 429
-// (overloaded) is counted as refused, not retried, and no publisher sends
-// again before its Retry-After; what the fixed rate makes due meanwhile is
-// withheld, not sent later. The server's resident memory is sampled once a
+// it, or was told by a `gap` that it will not come. A publication answered
+// 429 (or OVERLOADED in a batch's results) is counted as refused, not
+// retried, and no publisher sends again before the answer's Retry-After (1 s
+// without one); what the fixed rate makes due meanwhile is withheld, not
+// sent later. The server's resident memory is sampled once a
 // second over the measured window. --deflate offers permessage-deflate; a
 // compressed frame is inflated only as far as its envelope (seq, ts, t).
 //
@@ -1238,8 +1239,8 @@ void LoadGen::buildPublishTemplate() {
   }
 }
 
-// The publisher's HTTP responses: 200, or 429 (refused: counted, and no
-// request before its Retry-After); anything else ends the run.
+// The publisher's HTTP responses: 200 (a batch's results may refuse
+// publications OVERLOADED), or 429; anything else ends the run.
 void LoadGen::readPublisher(size_t index) {
   Conn& c = conns_[index];
   const ssize_t n = ::recv(c.fd, buffer_.data(), o_.readSize, 0);
@@ -1284,11 +1285,20 @@ void LoadGen::readPublisher(size_t index) {
     if (end + 4 + length > in.size()) break;
     const std::string_view body(in.data() + end + 4, length);
     const auto statusLine = static_cast<int>(head.find("\r\n"));
+    const uint64_t refusedBefore = refused_;
     if (head.starts_with("HTTP/1.1 429")) {
-      // Overloaded: these publications are not published and not retried;
-      // nothing is sent before the Retry-After the router asked for (1 s
-      // when it gave none that is a number of seconds).
       refuse(c.requestFirst, o_.perRequest);
+    } else if (!head.starts_with("HTTP/1.1 200") || !readPublishResults(c, body)) {
+      std::fprintf(stderr, "loadgen: publish answered %.*s: %.*s\n", statusLine, head.data(),
+                   static_cast<int>(length), body.data());
+      fail(index, "publish failed");
+      return;
+    }
+    if (refused_ > refusedBefore) {
+      // Overloaded (429, or OVERLOADED results in a batch): these
+      // publications are not published and not retried; nothing is sent
+      // before the Retry-After the router asked for (1 s when it gave none
+      // that is a number of seconds).
       const long holdS = retryAfter >= 0 ? retryAfter : 1;
       holdUntilNs_ =
           std::max<uint64_t>(holdUntilNs_, nowNs() + static_cast<uint64_t>(holdS) * 1000000000ull);
@@ -1300,11 +1310,6 @@ void LoadGen::readPublisher(size_t index) {
                      statusLine, head.data(), static_cast<int>(std::min<size_t>(length, 300)),
                      body.data(), retryAfter >= 0 ? "given" : "missing or not seconds", holdS);
       }
-    } else if (!head.starts_with("HTTP/1.1 200") || !readPublishResults(c, body)) {
-      std::fprintf(stderr, "loadgen: publish answered %.*s: %.*s\n", statusLine, head.data(),
-                   static_cast<int>(length), body.data());
-      fail(index, "publish failed");
-      return;
     }
     c.awaiting = false;
     publishRtt_.record(nowNs() - c.requestSentNs);
@@ -1508,7 +1513,8 @@ void LoadGen::pump(uint64_t now) {
   if (now < holdUntilNs_) {
     // The router's Retry-After: what falls due meanwhile is not published,
     // and the fixed rate goes on after it (no burst to catch up).
-    if (o_.rate > 0) withheld_ += allowed;
+    // Whole requests, so that what is left is sent as whole requests too.
+    if (o_.rate > 0) withheld_ += allowed - allowed % o_.perRequest;
     return;
   }
   if (o_.router()) {  // one request per idle keep-alive connection, in turn

@@ -7,9 +7,11 @@ A stand-in for wsrouter (a WebSocket endpoint and a publish API, both
 minimal) answers the load generator's publications by a fixed script, and the
 load generator's JSON line must count exactly what the script did:
 
-- request 5 is refused: 429 with Retry-After: 1. No publication may arrive
-  within that second (the stand-in fails the check if one does), and the
-  publications the fixed rate makes due meanwhile are withheld;
+- request 5 is refused: single publishes are answered 429 with Retry-After: 1;
+  batches of 2 are answered 200 with the second result OVERLOADED and no
+  Retry-After (the load generator holds back 1 s then). No publication may
+  arrive within that second (the stand-in fails the check if one does), and
+  the publications the fixed rate makes due meanwhile are withheld;
 - seqs 3 and 4 are shed for everyone, announced by one gap before seq 5:
   covered;
 - seq 8 is not sent to the first connection, and nothing says so: uncovered;
@@ -113,18 +115,31 @@ class StandIn:
             now = time.monotonic()
             if self.refused_at is not None and now < self.refused_at + RETRY_AFTER_S:
                 self.early.append(now - self.refused_at)
-            if self.requests == REFUSED_REQUEST:
+            refuse = self.requests == REFUSED_REQUEST
+            if refuse:
                 self.refused_at = now
+            overloaded = '{"error":{"code":"OVERLOADED","message":"worker backlog"}}'
+            status, extra = "200 OK", ""
+            if "messages" in body:
+                results = []
+                for i, message in enumerate(body["messages"]):
+                    if refuse and i == len(body["messages"]) - 1:
+                        results.append(overloaded)
+                    else:
+                        seq = self.publish(json.dumps(message["data"], separators=(",", ":")))
+                        results.append('{"channel":"bench","seq":%d}' % seq)
+                answer = '{"results":[' + ",".join(results) + "]}"
+            elif refuse:
                 status, extra = "429 Too Many Requests", f"Retry-After: {RETRY_AFTER_S}\r\n"
-                answer = '{"error":{"code":"OVERLOADED","message":"worker backlog"}}'
+                answer = overloaded
             else:
                 seq = self.publish(json.dumps(body["data"], separators=(",", ":")))
-                status, extra, answer = "200 OK", "", '{"channel":"bench","seq":%d}' % seq
+                answer = '{"channel":"bench","seq":%d}' % seq
             writer.write((f"HTTP/1.1 {status}\r\n{extra}Content-Type: application/json\r\n"
                           f"Content-Length: {len(answer)}\r\n\r\n{answer}").encode())
 
 
-async def main(loadgen):
+async def main(loadgen, per_request):
     stand_in = StandIn()
     ws = await asyncio.start_server(stand_in.websocket, "127.0.0.1", 0)
     admin = await asyncio.start_server(stand_in.admin, "127.0.0.1", 0)
@@ -133,9 +148,10 @@ async def main(loadgen):
     process = await asyncio.create_subprocess_exec(
         loadgen, "--port", str(ws_port), "--admin-port", str(admin_port), "--token", "t",
         "--path", "/ws/bench", "--n", str(N), "--rate", str(RATE), "--messages", str(MESSAGES),
-        "--publishers", "2", "--drain", "3", "--server-pid", str(os.getpid()),
+        "--publishers", "2", "--per-request", str(per_request), "--drain", "3",
+        "--server-pid", str(os.getpid()),
         stdout=subprocess.PIPE)
-    out, _ = await asyncio.wait_for(process.communicate(), 60)
+    out, _ = await asyncio.wait_for(process.communicate(), 20)
     ws.close()
     admin.close()
     return stand_in, json.loads(out)
@@ -183,13 +199,18 @@ def check(stand_in, r):
 if __name__ == "__main__":
     if len(sys.argv) != 2:
         sys.exit("usage: loadgen_check.py path/to/loadgen")
-    stand_in, result = asyncio.run(main(sys.argv[1]))
-    problems = check(stand_in, result)
-    for problem in problems:
-        print("FAIL", problem)
-    if problems:
-        print(json.dumps(result))
-        sys.exit(1)
-    print(f"ok: {result['accepted']} accepted, {result['publish_refused']} refused, "
-          f"{result['publish_withheld']} withheld, {result['missing_covered']} missing covered, "
-          f"{result['missing_uncovered']} uncovered")
+    failed = False
+    for per_request in (1, 2):
+        stand_in, result = asyncio.run(main(sys.argv[1], per_request))
+        problems = check(stand_in, result)
+        for problem in problems:
+            print(f"FAIL (--per-request {per_request})", problem)
+        if problems:
+            print(json.dumps(result))
+            failed = True
+            continue
+        print(f"ok (--per-request {per_request}): {result['accepted']} accepted, "
+              f"{result['publish_refused']} refused, {result['publish_withheld']} withheld, "
+              f"{result['missing_covered']} missing covered, "
+              f"{result['missing_uncovered']} uncovered")
+    sys.exit(1 if failed else 0)

@@ -225,7 +225,7 @@ if rs:
     rs.sort(key=lambda r: (r.get("run", 0), order.get(r.get("load"), 9)))
     n = next((r["n"] for r in rs if "n" in r), "?")
     print(f"### Overload, N = {n}: capacity C (saturation), then C and 2C at a fixed rate, pinned\n")
-    print("| run | load | offered pub/s | sent pub/s | accepted pub/s | refused (429) | withheld "
+    print("| run | load | offered pub/s | sent pub/s | accepted pub/s | refused (429, OVERLOADED) | withheld "
           "| deliveries/s | missing covered | missing uncovered | seq gaps | gap msgs | p50 ms "
           "| p99 ms | p99.9 ms | RSS first MiB | RSS last MiB | RSS max MiB | publish p99 ms |")
     print("| ---: | --- |" + " ---: |" * 17)
