@@ -33,14 +33,23 @@
 // POST /api/v1/publish, or /api/v1/publish/batch with --per-request B
 // publications per request, whose data is
 // {"s":"<8 hex>","t":"<16 hex monotonic ns>","p":"<padding>"} of --size bytes.
-// Receivers check the router's per-channel `seq` (from 1, no holes), count
-// `gap` messages, and sample two latencies: from the publisher's send time
-// (exact, includes the HTTP request) and from the router's `ts` (the moment it
-// accepted the publication; milliseconds of CLOCK_REALTIME). In saturating
+// Receivers check the router's per-channel `seq` (from 1, in order) and
+// sample two latencies: from the publisher's send time (exact, includes the
+// HTTP request) and from the router's `ts` (the moment it accepted the
+// publication; milliseconds of CLOCK_REALTIME). A seq a receiver does not get
+// is excused (missing_covered) only by a `gap` message naming it that arrives
+// before the next data message after it, or, for the seqs after its last
+// one, before the end (the last seq is the highest the publish answers
+// gave); any other is missing_uncovered, its jump a seq gap. In saturating
 // mode a publication is in flight until the first receiver (connected first,
 // alone, so the first the router writes to, as the floor's publisher is) has
-// it. --deflate offers permessage-deflate; a compressed frame is inflated
-// only as far as its envelope (seq, ts, t).
+// it, or was told by a `gap` that it will not come. A publication answered
+// 429 (or OVERLOADED in a batch's results) is counted as refused, not
+// retried, and no publisher sends again before the answer's Retry-After (1 s
+// without one); what the fixed rate makes due meanwhile is withheld, not
+// sent later. The server's resident memory is sampled once a
+// second over the measured window. --deflate offers permessage-deflate; a
+// compressed frame is inflated only as far as its envelope (seq, ts, t).
 //
 // Idle mode (--idle S): connect everything, then hold the connections S
 // seconds without publishing and report the server's resident memory before
@@ -519,14 +528,27 @@ struct Conn {
   std::string out;
   size_t outAt = 0;
   bool wantOut = false;
-  bool awaiting = false;  // router mode: a publish request awaits its response
+  bool awaiting = false;      // router mode: a publish request awaits its response
+  uint64_t requestFirst = 0;  // our number of the request's first publication
+  uint64_t requestSentNs = 0;
+  // Router mode: seq ranges the router said this connection will not get
+  // (`gap` messages), at or after nextSeq, sorted and disjoint. A hole in
+  // the seqs is excused by the ranges received before the data after it.
+  std::vector<std::pair<uint64_t, uint64_t>> announced;
 };
 
 struct Totals {
-  uint64_t frames = 0;               // data frames received by receivers (not the publisher)
-  uint64_t bytes = 0;                // their wire bytes (header + payload)
-  uint64_t gaps = 0;                 // sequence discontinuities
-  uint64_t missing = 0;              // messages skipped over by those discontinuities
+  uint64_t frames = 0;            // data frames received by receivers (not the publisher)
+  uint64_t bytes = 0;             // their wire bytes (header + payload)
+  uint64_t gaps = 0;              // sequence discontinuities not excused by `gap` messages
+  uint64_t coveredJumps = 0;      // discontinuities every skipped seq of which was announced
+  uint64_t missing = 0;           // messages skipped over by all discontinuities
+  uint64_t missingCovered = 0;    // of those, announced by a `gap` message in time
+  uint64_t missingUncovered = 0;  // of those, never announced (lost silently, or too late)
+  uint64_t staleGapSeqs = 0;      // seqs a `gap` named after they arrived or were judged
+  uint64_t gapOverload = 0;       // `gap` messages by reason
+  uint64_t gapSlowConsumer = 0;
+  uint64_t gapOtherReason = 0;
   uint64_t foreign = 0;              // data frames not in our payload format
   uint64_t control = 0;              // pings and other control frames received
   uint64_t gapMessages = 0;          // router mode: `gap` messages received
@@ -555,6 +577,7 @@ class LoadGen {
     for (unsigned i = 0; i < o_.n; ++i) {
       conns_[i].source = 1 + i % o_.sources;
       conns_[i].sample = (i % o_.sampleEvery) == 0;
+      if (o_.router()) conns_[i].nextSeq = 1;  // a fresh channel's first seq
     }
     publisher_ = o_.n;
     for (size_t i = publisher_; i < conns_.size(); ++i) {
@@ -602,7 +625,21 @@ class LoadGen {
   bool parseRouterMessage(size_t index, const char* text, size_t len, uint64_t now);
   bool parseRouterMessageAnyOrder(std::string_view message, uint64_t& seq, uint64_t& ts,
                                   uint64_t& ours, uint64_t& sentAt);
+  void onSeq(Conn& c, uint64_t seq);
+  void onGap(size_t index, std::string_view message);
+  void judgeHole(Conn& c, uint64_t to);
+  // Judges what each receiver has not got up to the channel's last seq.
+  void judgeTails();
+  // Every receiver has every seq up to the last, or was told it will not.
+  bool allSettled() const;
+  uint64_t lastSeq() const { return std::max(lastSeq_, maxSeqSeen_); }
   void readPublisher(size_t index);
+  // A 200's results, one per publication of the request; false on an error
+  // other than OVERLOADED.
+  bool readPublishResults(Conn& c, std::string_view body);
+  void refuse(uint64_t first, uint64_t count);
+  // Refused publications (never delivered) still counted in flight.
+  uint64_t refusedInFlight();
   int runIdle(double connectSeconds);
 
   const Options& o_;
@@ -632,7 +669,22 @@ class LoadGen {
   std::string requestTemplate_;  // one publish request, hex fields to fill in
   // Offsets of each message's 8 hex seq and 16 hex time digits in it.
   std::vector<std::pair<size_t, size_t>> fieldsAt_;
-  uint64_t acked_ = 0;
+  uint64_t acked_ = 0;    // publications the router accepted (a seq in the answer)
+  uint64_t refused_ = 0;  // publications answered 429 or OVERLOADED: not published
+  // Publications the fixed rate made due while the router's Retry-After held
+  // the publishers back: not sent (a refused publication is not retried).
+  uint64_t withheld_ = 0;
+  uint64_t holdUntilNs_ = 0;  // no request before this (Retry-After)
+  bool warnedRefused_ = false;
+  bool warnedGap_ = false;
+  // Our numbers of refused publications [first, end) that may still count in flight.
+  std::vector<std::pair<uint64_t, uint64_t>> refusedRanges_;
+  // Saturating: our number + 1 of each router seq (0: not answered yet), so
+  // that a publication the router announces as a gap to the signal receiver
+  // ends its flight like a delivered one.
+  std::vector<uint64_t> oursBySeq_;
+  uint64_t lastSeq_ = 0;        // the highest seq the publish answers gave
+  uint64_t maxSeqSeen_ = 0;     // the highest seq a receiver got
   unsigned nextPublisher_ = 0;  // round robin over the publishers
   z_stream inflater_{};
   char envelope_[512];  // a compressed frame's first bytes, inflated
@@ -641,6 +693,9 @@ class LoadGen {
   uint64_t realtimeReadAt_ = 0;  // the recv() time realtimeNowMs_ was read for
   int64_t realtimeNowMs_ = 0;
   Histogram tsLatency_;
+  // Publish requests, from the write to the answer: whether the publishers
+  // could offer the rate asked of them.
+  Histogram publishRtt_;
   long rssEmptyKib_ = -1;  // the server's resident memory before any connection
 
   // Measurement.
@@ -955,18 +1010,12 @@ bool LoadGen::parseRouterMessage(size_t index, const char* text, size_t len, uin
                parseHex(p, 16, sentAt);
     }
   }
-  if (!parsed && !parseRouterMessageAnyOrder(message, seq, ts, ours, sentAt)) return false;
-  if (!c.haveSeq) {
-    if (seq != 1) {
-      ++totals_.gaps;
-      totals_.missing += seq - 1;
-    }
-  } else if (seq != c.nextSeq) {
-    ++totals_.gaps;
-    if (seq > c.nextSeq) totals_.missing += seq - c.nextSeq;
+  if (!parsed && message.starts_with("{\"type\":\"gap\"")) {
+    onGap(index, message);
+    return false;
   }
-  c.haveSeq = true;
-  c.nextSeq = seq + 1;
+  if (!parsed && !parseRouterMessageAnyOrder(message, seq, ts, ours, sentAt)) return false;
+  onSeq(c, seq);
   if (!details) return true;
   // Our own numbering ends a publication's flight (the router's seq would
   // not start at 0 on a channel used before).
@@ -989,11 +1038,7 @@ bool LoadGen::parseRouterMessage(size_t index, const char* text, size_t len, uin
 bool LoadGen::parseRouterMessageAnyOrder(std::string_view message, uint64_t& seq, uint64_t& ts,
                                          uint64_t& ours, uint64_t& sentAt) {
   if (!message.starts_with("{\"type\":\"bench\",")) {
-    if (message.starts_with("{\"type\":\"gap\"")) {
-      ++totals_.gapMessages;
-    } else {
-      ++totals_.control;  // welcome, subscribed, pong...
-    }
+    ++totals_.control;  // welcome, subscribed, pong...
     return false;
   }
   const char* text = message.data();
@@ -1014,6 +1059,129 @@ bool LoadGen::parseRouterMessageAnyOrder(std::string_view message, uint64_t& seq
       !parseHex(text + ourKey + 5, 8, ours) || !parseHex(text + timeKey + 5, 16, sentAt)) {
     ++totals_.foreign;
     return false;
+  }
+  return true;
+}
+
+// A data message's seq, against the seqs before it and the `gap` messages
+// received so far on the connection.
+void LoadGen::onSeq(Conn& c, uint64_t seq) {
+  if (seq > maxSeqSeen_) maxSeqSeen_ = seq;
+  if (seq == c.nextSeq && c.announced.empty()) {
+    c.nextSeq = seq + 1;
+    return;
+  }
+  if (seq < c.nextSeq) {  // a duplicate, or out of order: never excused
+    ++totals_.gaps;
+    return;
+  }
+  if (seq > c.nextSeq) judgeHole(c, seq - 1);
+  c.nextSeq = seq + 1;
+  // What was announced is judged now: what is left starts after this seq.
+  auto& a = c.announced;
+  a.erase(std::remove_if(a.begin(), a.end(), [&](const auto& r) { return r.second < c.nextSeq; }),
+          a.end());
+  for (auto& r : a)
+    r.first = std::max(r.first, c.nextSeq);
+}
+
+// Seqs c.nextSeq..to did not arrive: missing, covered as far as `gap`
+// messages received so far announced them.
+void LoadGen::judgeHole(Conn& c, uint64_t to) {
+  const uint64_t hole = to - c.nextSeq + 1;
+  uint64_t covered = 0;
+  for (const auto& [from, until] : c.announced) {
+    if (from > to) break;
+    covered += std::min(until, to) - std::max(from, c.nextSeq) + 1;
+  }
+  totals_.missing += hole;
+  totals_.missingCovered += covered;
+  totals_.missingUncovered += hole - covered;
+  if (covered == hole) {
+    ++totals_.coveredJumps;
+  } else {
+    ++totals_.gaps;
+  }
+}
+
+// {"type":"gap","channel":..,"from":F,"to":T,"reason":".."}: seqs F..T
+// (inclusive) will not come.
+void LoadGen::onGap(size_t index, std::string_view message) {
+  Conn& c = conns_[index];
+  ++totals_.gapMessages;
+  auto number = [&](std::string_view key, uint64_t& out) {
+    const size_t at = message.find(key);
+    if (at == std::string_view::npos) return false;
+    const char* p = message.data() + at + key.size();
+    return parseDecimal(p, message.data() + message.size(), out);
+  };
+  uint64_t from = 0;
+  uint64_t to = 0;
+  if (!number("\"from\":", from) || !number("\"to\":", to) || from == 0 || from > to) {
+    ++totals_.foreign;
+    if (!warnedGap_) {
+      warnedGap_ = true;
+      std::fprintf(stderr, "loadgen: a gap message without a valid from..to range: %.*s\n",
+                   static_cast<int>(std::min<size_t>(message.size(), 200)), message.data());
+    }
+    return;
+  }
+  const size_t reasonAt = message.find("\"reason\":\"");
+  const std::string_view reason =
+      reasonAt == std::string_view::npos ? std::string_view() : message.substr(reasonAt + 10);
+  if (reason.starts_with("overload\"")) {
+    ++totals_.gapOverload;
+  } else if (reason.starts_with("slow_consumer\"")) {
+    ++totals_.gapSlowConsumer;
+  } else {
+    ++totals_.gapOtherReason;
+  }
+  if (index == signal_ && o_.rate <= 0) {
+    // Saturating: an announced publication is out of flight, as if delivered.
+    for (uint64_t s = from; s <= to && s < oursBySeq_.size(); ++s)
+      echoed_ = std::max(echoed_, oursBySeq_[s]);
+  }
+  if (from < c.nextSeq) {  // already received, or its hole already judged
+    totals_.staleGapSeqs += std::min(to, c.nextSeq - 1) - from + 1;
+    if (to < c.nextSeq) return;
+    from = c.nextSeq;
+  }
+  auto& a = c.announced;
+  a.emplace_back(from, to);
+  if (a.size() == 1) return;
+  std::sort(a.begin(), a.end());
+  size_t kept = 0;
+  for (size_t i = 1; i < a.size(); ++i) {
+    if (a[i].first <= a[kept].second + 1) {
+      a[kept].second = std::max(a[kept].second, a[i].second);
+    } else {
+      a[++kept] = a[i];
+    }
+  }
+  a.resize(kept + 1);
+}
+
+void LoadGen::judgeTails() {
+  const uint64_t last = lastSeq();
+  for (unsigned i = 0; i < o_.n; ++i) {
+    Conn& c = conns_[i];
+    if (c.nextSeq <= last) {
+      judgeHole(c, last);
+      c.nextSeq = last + 1;
+      c.announced.clear();
+    }
+  }
+}
+
+bool LoadGen::allSettled() const {
+  const uint64_t last = lastSeq();
+  for (unsigned i = 0; i < o_.n; ++i) {
+    const Conn& c = conns_[i];
+    if (c.nextSeq > last) continue;
+    // The ranges are merged and start at nextSeq or later.
+    if (c.announced.empty() || c.announced[0].first > c.nextSeq || c.announced[0].second < last) {
+      return false;
+    }
   }
   return true;
 }
@@ -1071,7 +1239,8 @@ void LoadGen::buildPublishTemplate() {
   }
 }
 
-// The publisher's HTTP responses: each must be 200.
+// The publisher's HTTP responses: 200 (a batch's results may refuse
+// publications OVERLOADED), or 429; anything else ends the run.
 void LoadGen::readPublisher(size_t index) {
   Conn& c = conns_[index];
   const ssize_t n = ::recv(c.fd, buffer_.data(), o_.readSize, 0);
@@ -1100,26 +1269,104 @@ void LoadGen::readPublisher(size_t index) {
     if (end == std::string::npos) break;
     const std::string_view head(in.data() + pos, end - pos);
     size_t length = 0;
+    long retryAfter = -1;  // seconds; -1: none or not a number
     for (size_t line = head.find("\r\n"); line != std::string_view::npos;
          line = head.find("\r\n", line + 2)) {
-      if (startsWithNoCase(head.substr(line + 2), "content-length:")) {
-        length = std::strtoul(std::string(head.substr(line + 17, 12)).c_str(), nullptr, 10);
+      const std::string_view rest = head.substr(line + 2);
+      if (startsWithNoCase(rest, "content-length:")) {
+        length = std::strtoul(std::string(rest.substr(15, 12)).c_str(), nullptr, 10);
+      } else if (startsWithNoCase(rest, "retry-after:")) {
+        const std::string value(rest.substr(12, std::min<size_t>(rest.size(), 40) - 12));
+        char* after = nullptr;
+        const long seconds = std::strtol(value.c_str(), &after, 10);
+        if (after != value.c_str() && seconds >= 0) retryAfter = seconds;
       }
     }
     if (end + 4 + length > in.size()) break;
     const std::string_view body(in.data() + end + 4, length);
-    if (!head.starts_with("HTTP/1.1 200") || body.find("\"error\"") != std::string_view::npos) {
-      std::fprintf(stderr, "loadgen: publish answered %.*s: %.*s\n",
-                   static_cast<int>(head.find("\r\n")), head.data(), static_cast<int>(length),
-                   in.data() + end + 4);
-      fail(index, "publish refused");
+    const auto statusLine = static_cast<int>(head.find("\r\n"));
+    const uint64_t refusedBefore = refused_;
+    if (head.starts_with("HTTP/1.1 429")) {
+      refuse(c.requestFirst, o_.perRequest);
+    } else if (!head.starts_with("HTTP/1.1 200") || !readPublishResults(c, body)) {
+      std::fprintf(stderr, "loadgen: publish answered %.*s: %.*s\n", statusLine, head.data(),
+                   static_cast<int>(length), body.data());
+      fail(index, "publish failed");
       return;
     }
-    acked_ += o_.perRequest;
+    if (refused_ > refusedBefore) {
+      // Overloaded (429, or OVERLOADED results in a batch): these
+      // publications are not published and not retried; nothing is sent
+      // before the Retry-After the router asked for (1 s when it gave none
+      // that is a number of seconds).
+      const long holdS = retryAfter >= 0 ? retryAfter : 1;
+      holdUntilNs_ =
+          std::max<uint64_t>(holdUntilNs_, nowNs() + static_cast<uint64_t>(holdS) * 1000000000ull);
+      if (!warnedRefused_) {
+        warnedRefused_ = true;
+        std::fprintf(stderr,
+                     "loadgen: publish answered %.*s (%.*s), Retry-After %s: counted as refused, "
+                     "publishing again in %ld s\n",
+                     statusLine, head.data(), static_cast<int>(std::min<size_t>(length, 300)),
+                     body.data(), retryAfter >= 0 ? "given" : "missing or not seconds", holdS);
+      }
+    }
     c.awaiting = false;
+    publishRtt_.record(nowNs() - c.requestSentNs);
     pos = end + 4 + length;
   }
   in.erase(0, pos);
+}
+
+// {"channel":..,"seq":N}, or {"results":[...]} of those and
+// {"error":{"code":..,"message":..}} in the order of the request's publications.
+bool LoadGen::readPublishResults(Conn& c, std::string_view body) {
+  constexpr std::string_view kSeq = "\"seq\":";
+  constexpr std::string_view kError = "{\"error\":{\"code\":\"";
+  size_t at = 0;
+  for (uint64_t i = 0; i < o_.perRequest; ++i) {
+    const size_t seqAt = body.find(kSeq, at);
+    const size_t errorAt = body.find(kError, at);
+    if (seqAt == std::string_view::npos && errorAt == std::string_view::npos) return false;
+    if (seqAt < errorAt) {
+      const char* p = body.data() + seqAt + kSeq.size();
+      uint64_t seq = 0;
+      if (!parseDecimal(p, body.data() + body.size(), seq)) return false;
+      ++acked_;
+      lastSeq_ = std::max(lastSeq_, seq);
+      if (o_.rate <= 0) {
+        if (seq >= oursBySeq_.size())
+          oursBySeq_.resize(std::max<size_t>(seq + 1, 2 * oursBySeq_.size()));
+        oursBySeq_[seq] = c.requestFirst + i + 1;
+      }
+      at = static_cast<size_t>(p - body.data());
+      continue;
+    }
+    const std::string_view code = body.substr(errorAt + kError.size());
+    if (!code.starts_with("OVERLOADED\"")) return false;
+    refuse(c.requestFirst + i, 1);
+    at = errorAt + kError.size();
+    // The message may quote anything: the next result starts after its end.
+    const size_t close = body.find("\"}}", at);
+    if (close == std::string_view::npos) return false;
+    at = close + 3;
+  }
+  return true;
+}
+
+void LoadGen::refuse(uint64_t first, uint64_t count) {
+  refused_ += count;
+  if (o_.rate <= 0) refusedRanges_.emplace_back(first, first + count);
+}
+
+uint64_t LoadGen::refusedInFlight() {
+  auto& r = refusedRanges_;
+  r.erase(std::remove_if(r.begin(), r.end(), [&](const auto& x) { return x.second <= echoed_; }),
+          r.end());
+  uint64_t count = 0;
+  for (const auto& [first, end] : r)
+    count += end - std::max(first, echoed_);
+  return count;
 }
 
 void LoadGen::readOpen(size_t index) {
@@ -1180,6 +1427,7 @@ void LoadGen::onEvent(size_t index, uint32_t events) {
 void LoadGen::appendMessage(size_t index, uint64_t now) {
   std::string& out = conns_[index].out;
   if (o_.router()) {
+    conns_[index].requestFirst = sent_;
     const size_t at = out.size();
     out += requestTemplate_;
     for (const auto& [seqAt, timeAt] : fieldsAt_) {
@@ -1250,17 +1498,25 @@ void LoadGen::flushPublisher(size_t index) {
 void LoadGen::pump(uint64_t now) {
   if (!publishing_ || (!o_.router() && conns_[publisher_].wantOut)) return;
   uint64_t allowed = 0;
+  const uint64_t done = sent_ + withheld_;
   if (o_.rate > 0) {
     const double elapsed = static_cast<double>(now - publishStartNs_) / 1e9;
     const auto due = static_cast<uint64_t>(elapsed * o_.rate) + 1;
-    allowed = due > sent_ ? due - sent_ : 0;
+    allowed = due > done ? due - done : 0;
   } else {
-    const uint64_t inFlight = sent_ - echoed_;
+    const uint64_t inFlight = sent_ - echoed_ - (refusedRanges_.empty() ? 0 : refusedInFlight());
     allowed = inFlight < o_.window ? o_.window - inFlight : 0;
     if (allowed > o_.batch) allowed = o_.batch;
   }
-  if (o_.messages > 0 && sent_ + allowed > o_.messages) allowed = o_.messages - sent_;
+  if (o_.messages > 0 && done + allowed > o_.messages) allowed = o_.messages - done;
   if (allowed == 0) return;
+  if (now < holdUntilNs_) {
+    // The router's Retry-After: what falls due meanwhile is not published,
+    // and the fixed rate goes on after it (no burst to catch up).
+    // Whole requests, so that what is left is sent as whole requests too.
+    if (o_.rate > 0) withheld_ += allowed - allowed % o_.perRequest;
+    return;
+  }
   if (o_.router()) {  // one request per idle keep-alive connection, in turn
     for (unsigned tried = 0; tried < o_.publishers && allowed > 0; ++tried) {
       const size_t i = publisher_ + nextPublisher_;
@@ -1270,6 +1526,7 @@ void LoadGen::pump(uint64_t now) {
       if (c.awaiting || c.state != State::Open || allowed < o_.perRequest) continue;
       appendMessage(i, now);
       c.awaiting = true;
+      c.requestSentNs = now;
       allowed -= o_.perRequest;
       flushPublisher(i);
     }
@@ -1356,8 +1613,28 @@ int LoadGen::run() {
   uint64_t windowWaits = 0;
   uint64_t waitNs0 = 0;
   uint64_t windowWaitNs = 0;
+  uint64_t acked0 = 0;
+  uint64_t refused0 = 0;
+  uint64_t withheld0 = 0;
+  uint64_t windowAcked = 0;
+  uint64_t windowRefused = 0;
+  uint64_t windowWithheld = 0;
+  // The server's resident memory once a second over the window: flat when
+  // whatever it queues under load is bounded.
+  std::vector<long> rssKib;
+  uint64_t nextRssNs = 0;
+  auto sampleRss = [&](uint64_t now) {
+    if (o_.serverPid <= 0) return;
+    const long kib = residentKib(o_.serverPid);
+    if (kib >= 0) rssKib.push_back(kib);
+    nextRssNs = now + 1000000000ull;
+  };
   auto openWindow = [&](uint64_t now) {
     measuring_ = true;
+    acked0 = acked_;
+    refused0 = refused_;
+    withheld0 = withheld_;
+    sampleRss(now);
     windowStartNs = now;
     windowFrames0 = totals_.frames;
     windowBytes0 = totals_.bytes;
@@ -1375,6 +1652,7 @@ int LoadGen::run() {
 
   const int waitMs = o_.busyPoll ? 0 : o_.rate > 0 ? 1 : 10;
   uint64_t drainEnd = 0;
+  uint64_t nextSettleCheckNs = 0;
   uint64_t now = nowNs();
   for (;;) {
     const int n = epoll_wait(epoll_, events.data(), static_cast<int>(events.size()), waitMs);
@@ -1387,7 +1665,9 @@ int LoadGen::run() {
     if (failed_) die("a connection failed while publishing (see stderr)");
     now = nowNs();
     if (!measuring_ && publishing_ && now >= warmupEnd) openWindow(now);
-    if (publishing_ && (now >= publishEnd || (o_.messages > 0 && sent_ >= o_.messages))) {
+    if (measuring_ && now >= nextRssNs) sampleRss(now);
+    if (publishing_ &&
+        (now >= publishEnd || (o_.messages > 0 && sent_ + withheld_ >= o_.messages))) {
       publishing_ = false;
       windowEndNs = now;
       windowFrames = totals_.frames - windowFrames0;
@@ -1396,6 +1676,10 @@ int LoadGen::run() {
       windowRecvs = totals_.recvCalls - recv0;
       windowWaits = totals_.epollWaits - waits0;
       windowWaitNs = totals_.waitNs - waitNs0;
+      windowAcked = acked_ - acked0;
+      windowRefused = refused_ - refused0;
+      windowWithheld = withheld_ - withheld0;
+      sampleRss(now);
       selfCpu = selfCpuSeconds() - selfCpu0;
       if (o_.serverPid > 0) serverCpu = processCpuSeconds(o_.serverPid) - serverCpu0;
       machine = machineBusySeconds() - machine0;
@@ -1405,7 +1689,14 @@ int LoadGen::run() {
     }
     if (publishing_) pump(now);
     if (!publishing_) {
-      if (totals_.frames >= sent_ * o_.n && echoed_ >= sent_ && (!o_.router() || acked_ >= sent_)) {
+      if (o_.router()) {
+        // Every publication answered, and every receiver has each seq or
+        // was told it will not come (checked every 100 ms: 10,000 receivers).
+        if (acked_ + refused_ >= sent_ && now >= nextSettleCheckNs) {
+          if (allSettled()) break;
+          nextSettleCheckNs = now + 100000000ull;
+        }
+      } else if (totals_.frames >= sent_ * o_.n && echoed_ >= sent_) {
         break;
       }
       if (now >= drainEnd) break;
@@ -1414,6 +1705,7 @@ int LoadGen::run() {
   }
 
   const long rssEndKib = o_.serverPid > 0 ? residentKib(o_.serverPid) : -1;
+  if (o_.router()) judgeTails();
   // Reset the connections on exit (no TIME_WAIT pile-up across runs).
   const linger hard{1, 0};
   for (auto& c : conns_) {
@@ -1424,7 +1716,8 @@ int LoadGen::run() {
   }
 
   const double windowSeconds = static_cast<double>(windowEndNs - windowStartNs) / 1e9;
-  const uint64_t expected = sent_ * o_.n;
+  // Refused publications were never published: nobody is owed them.
+  const uint64_t expected = (sent_ - refused_) * o_.n;
   const double perSecond =
       windowSeconds > 0 ? static_cast<double>(windowFrames) / windowSeconds : 0;
   const double bytesPerSecond =
@@ -1446,7 +1739,7 @@ int LoadGen::run() {
       "\"router\":%s,\"gap_messages\":%" PRIu64 ",\"publisher_reconnects\":%" PRIu64
       ",\"acked\":%" PRIu64
       ",\"ts_latency_ms\":{\"p50\":%.0f,\"p99\":%.0f,\"p999\":%.0f,\"max\":%.0f},"
-      "\"server_rss_kib\":{\"empty\":%ld,\"end\":%ld}}\n",
+      "\"server_rss_kib\":{\"empty\":%ld,\"end\":%ld},",
       o_.n, sent_, o_.size, o_.rate, o_.window, o_.sources, windowSeconds, totals_.frames,
       windowFrames, windowSent, perSecond, bytesPerSecond, us(latency_.quantile(0.50)),
       us(latency_.quantile(0.99)), us(latency_.quantile(0.999)), us(latency_.max()),
@@ -1471,8 +1764,43 @@ int LoadGen::run() {
       static_cast<double>(tsLatency_.quantile(0.99)) / 1e6,
       static_cast<double>(tsLatency_.quantile(0.999)) / 1e6,
       static_cast<double>(tsLatency_.max()) / 1e6, rssEmptyKib_, rssEndKib);
+  auto perWindowSecond = [&](uint64_t count) {
+    return windowSeconds > 0 ? static_cast<double>(count) / windowSeconds : 0.0;
+  };
+  auto mib = [](long kib) { return kib >= 0 ? static_cast<double>(kib) / 1024.0 : -1.0; };
+  const long rssFirstKib = rssKib.empty() ? -1 : rssKib.front();
+  const long rssLastKib = rssKib.empty() ? -1 : rssKib.back();
+  const long rssMaxKib = rssKib.empty() ? -1 : *std::max_element(rssKib.begin(), rssKib.end());
+  // Publications: offered (due by the rate or the window) = sent + withheld;
+  // sent = accepted + refused (once every answer is in). Deliveries: each
+  // receiver's missing seqs, covered or not by a `gap` before the data after
+  // them (or before the end).
+  std::printf("\"offered\":%" PRIu64 ",\"accepted\":%" PRIu64 ",\"publish_refused\":%" PRIu64
+              ",\"publish_withheld\":%" PRIu64 ",\"window_accepted\":%" PRIu64
+              ",\"window_refused\":%" PRIu64 ",\"window_withheld\":%" PRIu64
+              ",\"sent_per_s\":%.1f,\"accepted_per_s\":%.1f,\"last_seq\":%" PRIu64
+              ",\"covered_jumps\":%" PRIu64 ",\"missing_covered\":%" PRIu64
+              ",\"missing_uncovered\":%" PRIu64 ",\"stale_gap_seqs\":%" PRIu64
+              ",\"gap_reasons\":{\"overload\":%" PRIu64 ",\"slow_consumer\":%" PRIu64
+              ",\"other\":%" PRIu64
+              "},\"publish_rtt_ms\":{\"p50\":%.1f,\"p99\":%.1f,\"max\":%.1f},\"rss_first_mib\":%."
+              "1f,\"rss_last_mib\":%.1f,\"rss_max_mib\":%.1f,\"rss_mib\":[",
+              sent_ + withheld_, acked_, refused_, withheld_, windowAcked, windowRefused,
+              windowWithheld, perWindowSecond(windowSent), perWindowSecond(windowAcked), lastSeq(),
+              totals_.coveredJumps, totals_.missingCovered, totals_.missingUncovered,
+              totals_.staleGapSeqs, totals_.gapOverload, totals_.gapSlowConsumer,
+              totals_.gapOtherReason, static_cast<double>(publishRtt_.quantile(0.50)) / 1e6,
+              static_cast<double>(publishRtt_.quantile(0.99)) / 1e6,
+              static_cast<double>(publishRtt_.max()) / 1e6, mib(rssFirstKib), mib(rssLastKib),
+              mib(rssMaxKib));
+  for (size_t i = 0; i < rssKib.size(); ++i)
+    std::printf("%s%.1f", i == 0 ? "" : ",", mib(rssKib[i]));
+  std::printf("]}\n");
   std::fflush(stdout);
-  return totals_.frames == expected && totals_.gaps == 0 && totals_.gapMessages == 0 ? 0 : 3;
+  return totals_.frames == expected && totals_.gaps == 0 && totals_.gapMessages == 0 &&
+                 refused_ == 0
+             ? 0
+             : 3;
 }
 
 // Holds every connection open, publishing nothing, answering pings, then

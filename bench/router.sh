@@ -11,6 +11,15 @@
 #               with permessage-deflate: router CPU per snapshot against N
 #   idle        10,000 idle connections: the router's resident memory
 #   unpinned    saturation again, nothing pinned, the router with 2 workers
+#   overload    OVERLOAD_N subscribers: the capacity C (publications/s at
+#               saturation, as above but with OVERLOAD_WINDOW publications
+#               in flight from OVERLOAD_PUBLISHERS connections, enough for
+#               the router's biggest passes), then a
+#               fixed rate of C and of 2C for OVERLOAD_S each, in batches of
+#               OVERLOAD_PER_REQUEST from OVERLOAD_PUBLISHERS connections:
+#               what is delivered, refused (429) or shed (every missing seq
+#               must be announced by a `gap`), the latency of what is
+#               delivered, the router's RSS each second
 # Pinned cells: server on SERVER_CPU, load generator on LOADGEN_CPU. Every
 # run starts a fresh server and stops it by pid. JSON lines land in
 # bench/results/router-<timestamp>/<cell>.jsonl; the tables of medians are
@@ -20,13 +29,24 @@
 #   RUNS=3  NS="1000 10000"  RATES="100 1000"  DURATION=10  WARMUP=1
 #   WINDOW=128 PER_REQUEST=32  (saturation: 4 publish connections with 32 publications
 #   each in flight; each connection holds one of the admin server's 16 threads)
-#   SNAPSHOT_RATE=5  IDLE_N=10000  IDLE_S=5  CELLS="rate saturation snapshot idle unpinned"
+#   SNAPSHOT_RATE=5  IDLE_N=10000  IDLE_S=5  CELLS="rate saturation snapshot idle unpinned overload"
+#   OVERLOAD_N=10000 OVERLOAD_S=15 OVERLOAD_WARMUP=3 OVERLOAD_WINDOW=1024
+#   OVERLOAD_PUBLISHERS=16 OVERLOAD_PER_REQUEST=16
+#   OVERLOAD_LIMITS="worker_inbox_messages: 65536, worker_inbox_max_delay_ms: 1000"
+#   OVERLOAD_ADMIN="publish_backlog: 8192"  (the overload cell's extra `limits`
+#   and `admin` keys: the defaults, written out so the run records them;
+#   every other key is the other cells')
+#   OVERLOAD_NAMESPACE=""  (extra keys of namespace bench in the overload cell)
+#   OVERLOAD_RSS_SLACK_MIB=4  (the RSS check: last <= first + this)
 #   SERVER_CPU=0 LOADGEN_CPU=1  BUILD=0 (skip the build)  BUILD_DIR=build-bench
 #   ENVELOPE_BYTES=72 (added to the floor's --size: the router's envelope)
-#   QUICK=1  smoke check: N=1000, one run of 3 s per cell, 1,000 idle connections
+#   QUICK=1  smoke check: N=1000, one run of 3 s per cell, 1,000 idle connections,
+#            overload at N=1000
 #   QUIET_MAX=0.25 QUIET_WAIT=600  wait for a quiet machine before each run
 #
 # bash bench/router.sh --summary DIR   prints the tables of an earlier results directory
+# /usr/bin/python3 bench/loadgen_check.py BUILD_DIR/loadgen   checks the load
+#   generator's gap, refusal and Retry-After accounting against a scripted router
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -42,7 +62,37 @@ PER_REQUEST=${PER_REQUEST:-32}
 SNAPSHOT_RATE=${SNAPSHOT_RATE:-5}
 IDLE_N=${IDLE_N:-10000}
 IDLE_S=${IDLE_S:-5}
-CELLS=${CELLS:-"rate saturation snapshot idle unpinned"}
+CELLS=${CELLS:-"rate saturation snapshot idle unpinned overload"}
+OVERLOAD_N_GIVEN=${OVERLOAD_N:-}
+OVERLOAD_N=${OVERLOAD_N:-10000}
+OVERLOAD_S=${OVERLOAD_S:-15}
+# Past capacity the backlog reaches the inbox's 1000 ms bound within about a
+# second, and the router's RSS settles within another (N = 10,000, 2C: 32.9,
+# 34.2, then 34.3 to 34.6 MiB over 14 s): the window opens on the steady state.
+OVERLOAD_WARMUP=${OVERLOAD_WARMUP:-3}
+# At W = 128 the router's passes hold 128 publications; a backlog lets it
+# take up to 512 a pass, writing each socket once for all of them. At
+# N = 10,000: W = 128 measured 455/s and a fixed 910/s was then all
+# delivered; W = 512 measured 893/s, and at 1,786/s it delivered 1,578/s;
+# W = 1,024 measured 1,587/s, what it delivers when overloaded (1,569/s).
+OVERLOAD_WINDOW=${OVERLOAD_WINDOW:-1024}
+# The admin threads share the router's core with its busy worker: single
+# publishes from 8 connections reached 774 of 1,304 publications/s at 2C
+# (N = 10,000), batches of 8 from 8 connections 463 of 576 (answers took up
+# to 300 ms). 16 connections with batches of 16 (256 publications in
+# flight) offer 2C while answers take up to 140 ms.
+OVERLOAD_PUBLISHERS=${OVERLOAD_PUBLISHERS:-16}
+OVERLOAD_PER_REQUEST=${OVERLOAD_PER_REQUEST:-16}
+OVERLOAD_LIMITS=${OVERLOAD_LIMITS-"worker_inbox_messages: 65536, worker_inbox_max_delay_ms: 1000"}
+OVERLOAD_ADMIN=${OVERLOAD_ADMIN-"publish_backlog: 8192"}
+OVERLOAD_NAMESPACE=${OVERLOAD_NAMESPACE:-}
+export OVERLOAD_RSS_SLACK_MIB=${OVERLOAD_RSS_SLACK_MIB:-4}
+if ! ((OVERLOAD_PUBLISHERS > 0 && OVERLOAD_WINDOW >= OVERLOAD_PUBLISHERS)); then
+  echo "router.sh: OVERLOAD_WINDOW ($OVERLOAD_WINDOW) must be at least OVERLOAD_PUBLISHERS" \
+    "($OVERLOAD_PUBLISHERS), which must be at least 1: the capacity run's requests carry" \
+    "OVERLOAD_WINDOW / OVERLOAD_PUBLISHERS publications each" >&2
+  exit 2
+fi
 SERVER_CPU=${SERVER_CPU:-0}
 LOADGEN_CPU=${LOADGEN_CPU:-1}
 QUIET_MAX=${QUIET_MAX:-0.25}
@@ -57,9 +107,12 @@ if [[ "${QUICK:-0}" == 1 ]]; then
   DURATION=3
   IDLE_N=1000
   IDLE_S=1
+  OVERLOAD_N=${OVERLOAD_N_GIVEN:-1000}
+  OVERLOAD_S=3
 fi
 PYTHON=/usr/bin/python3
 [[ -x "$PYTHON" ]] || PYTHON=$(command -v python3)
+has_cell() { [[ " $CELLS " == *" $1 "* ]]; }
 
 summarize() {  # dir
   "$PYTHON" - "$1" <<'EOF'
@@ -91,8 +144,8 @@ def traffic_table(title, cell, keys):
     if not rs:
         return
     print(f"### {title}\n")
-    print("| server | N | " + " | ".join(k for k in keys if k not in ("server", "n")) +
-          " | runs | deliveries/s | delivered (min) | seq gaps | gap msgs | p50 ms | p99 ms "
+    print("| server | N | " + "".join(k + " | " for k in keys if k not in ("server", "n")) +
+          "runs | deliveries/s | delivered (min) | seq gaps | gap msgs | p50 ms | p99 ms "
           "| p99.9 ms | max ms | ts p99 ms | server CPU | RSS end MiB |")
     print("| --- | ---: |" + " ---: |" * (len(keys) - 2) + " ---: |" * 12)
     for key, g in sorted(group(rs, *keys).items(), key=lambda kv: [str(x) for x in kv[0]]):
@@ -165,6 +218,76 @@ if rs:
         print(f"| {n} | {len(g)} | {empty:.1f} | {full:.1f} | {full - empty:.1f} "
               f"| {med(g, lambda r: r['bytes_per_connection']):,.0f} |")
     print()
+
+rs = rows("overload")
+if rs:
+    slack = float(os.environ.get("OVERLOAD_RSS_SLACK_MIB") or 4)
+    order = {"capacity": 0, "1x": 1, "2x": 2}
+    rs.sort(key=lambda r: (r.get("run", 0), order.get(r.get("load"), 9)))
+    n = next((r["n"] for r in rs if "n" in r), "?")
+    print(f"### Overload, N = {n}: capacity C (saturation), then C and 2C at a fixed rate, pinned\n")
+    print("| run | load | offered pub/s | sent pub/s | accepted pub/s | refused (429, OVERLOADED) | withheld "
+          "| deliveries/s | missing covered | missing uncovered | seq gaps | gap msgs | p50 ms "
+          "| p99 ms | p99.9 ms | RSS first MiB | RSS last MiB | RSS max MiB | publish p99 ms |")
+    print("| ---: | --- |" + " ---: |" * 17)
+    for r in rs:
+        head = f"| {r.get('run')} | {r.get('load')} "
+        if "error" in r:
+            print(head + f"| failed: {r['error']} |" + " |" * 16)
+            continue
+        offered = f"{r['rate']:,.0f}" if r["rate"] > 0 else f"saturation (W = {r['window']})"
+        lat = r["latency_us"]
+        print(head + f"| {offered} | {r['sent_per_s']:,.0f} | {r['accepted_per_s']:,.0f} "
+              f"| {r['publish_refused']:,} | {r['publish_withheld']:,} "
+              f"| {r['deliveries_per_s']:,.0f} | {r['missing_covered']:,} "
+              f"| {r['missing_uncovered']:,} | {r['gaps']:,} | {r['gap_messages']:,} "
+              f"| {lat['p50'] / 1000:.2f} | {lat['p99'] / 1000:.2f} | {lat['p999'] / 1000:.2f} "
+              f"| {r['rss_first_mib']:.1f} | {r['rss_last_mib']:.1f} | {r['rss_max_mib']:.1f} "
+              f"| {r['publish_rtt_ms']['p99']:.1f} |")
+    print()
+    print("Refused, withheld (due while a Retry-After held the publishers back) and missing are "
+          "counts over the whole run; rates and latency over the measured window. Missing "
+          "covered: deliveries a `gap` announced before the next data message (or before the "
+          "end); uncovered: neither delivered nor announced in time, including what was still "
+          "undelivered when the drain (up to 5 s) ended. Publish p99: from a publish request's "
+          "write to its answer.\n")
+    met = lambda ok: "met" if ok else "not met"
+    tally = {}
+    for (run,), g in sorted(group(rs, "run").items()):
+        by = {r.get("load"): r for r in g if "error" not in r}
+        one, two = by.get("1x"), by.get("2x")
+        if one is None or two is None:
+            print(f"- run {run}: incomplete (capacity, C and 2C runs needed); checks not made")
+            tally.setdefault("incomplete", []).append(False)
+            continue
+        p99_1 = one["latency_us"]["p99"] / 1000
+        p99_2 = two["latency_us"]["p99"] / 1000
+        uncovered = sum(r["missing_uncovered"] + r["gaps"] for r in by.values())
+        grew = two["rss_last_mib"] - two["rss_first_mib"]
+        # Withheld publications count as offered: the router asked for them
+        # to wait. Short of the rate otherwise, the publishers were the limit.
+        offered = (two["sent_per_s"] + two["window_withheld"] / max(two["duration_s"], 1e-9)) / two["rate"]
+        dropped = two["missing_covered"] + two["missing_uncovered"] + two["publish_refused"]
+        checks = [
+            (f"2C past capacity ({dropped:,} publication deliveries shed or publications refused)",
+             dropped > 0),
+            (f"2C offered in full ({offered:.0%} of {two['rate']:,.0f}/s sent or withheld)",
+             offered >= 0.95),
+            (f"p99(2C) {p99_2:.0f} ms < 1000 ms", p99_2 < 1000),
+            (f"p99(2C) {p99_2:.0f} ms <= 2 x p99(C) {p99_1:.0f} ms", p99_2 <= 2 * p99_1),
+            (f"missing uncovered (and seq gaps) in its runs {uncovered} == 0", uncovered == 0),
+            (f"RSS at 2C last {two['rss_last_mib']:.1f} <= first {two['rss_first_mib']:.1f} "
+             f"+ {slack:g} MiB (grew {grew:+.1f})", grew <= slack),
+        ]
+        print(f"- run {run}, C = {one['rate']:,.0f} publications/s: " +
+              "; ".join(f"{text}: **{met(ok)}**" for text, ok in checks))
+        for i, (_, ok) in enumerate(checks):
+            tally.setdefault(i, []).append(ok)
+    if any(k != "incomplete" for k in tally):
+        runs = len(next(v for k, v in tally.items() if k != "incomplete"))
+        print(f"- every check met in all {runs} complete runs: "
+              f"**{met(all(all(v) for k, v in tally.items() if k != 'incomplete'))}**")
+    print()
 EOF
 }
 
@@ -190,9 +313,40 @@ OUT="$ROOT/bench/results/router-$STAMP"
 mkdir -p "$OUT"
 machine_info >"$OUT/machine.txt"
 echo "settings: RUNS=$RUNS NS=\"$NS\" RATES=\"$RATES\" DURATION=$DURATION WARMUP=$WARMUP WINDOW=$WINDOW PER_REQUEST=$PER_REQUEST SNAPSHOT_RATE=$SNAPSHOT_RATE IDLE_N=$IDLE_N CELLS=\"$CELLS\"" >>"$OUT/machine.txt"
+echo "overload: OVERLOAD_N=$OVERLOAD_N OVERLOAD_S=$OVERLOAD_S OVERLOAD_WARMUP=$OVERLOAD_WARMUP OVERLOAD_WINDOW=$OVERLOAD_WINDOW OVERLOAD_PUBLISHERS=$OVERLOAD_PUBLISHERS OVERLOAD_PER_REQUEST=$OVERLOAD_PER_REQUEST OVERLOAD_LIMITS=\"$OVERLOAD_LIMITS\" OVERLOAD_ADMIN=\"$OVERLOAD_ADMIN\" OVERLOAD_NAMESPACE=\"$OVERLOAD_NAMESPACE\" OVERLOAD_RSS_SLACK_MIB=$OVERLOAD_RSS_SLACK_MIB" >>"$OUT/machine.txt"
 cat "$OUT/machine.txt"
 TOKEN=bench-publisher-token-0123456789
 echo "$TOKEN" >"$OUT/publisher.token"
+
+# router_yaml WORKERS DEFLATE: the router's configuration. ROUTER_ADMIN,
+# ROUTER_LIMITS and ROUTER_NAMESPACE, when set, add keys to `admin`, `limits`
+# and namespace `bench`.
+router_yaml() {
+  cat <<YAML
+server: {host: 127.0.0.1, port: 0, workers: $1, permessage_deflate: $2}
+admin: {host: 127.0.0.1, port: 0, publisher_token_file: $OUT/publisher.token${ROUTER_ADMIN:+, $ROUTER_ADMIN}}
+feed: {enabled: false}
+limits: {max_connections: 0, connections_per_address: 0, connection_attempts_per_minute: 0${ROUTER_LIMITS:+, $ROUTER_LIMITS}}
+namespaces:
+  bench: {dedicated_endpoint: true${ROUTER_NAMESPACE:+, $ROUTER_NAMESPACE}}
+YAML
+}
+
+# The overload cell's configuration names keys an older router does not
+# have: say so now, not after the other cells have run.
+if has_cell overload; then
+  ROUTER_ADMIN="$OVERLOAD_ADMIN" ROUTER_LIMITS="$OVERLOAD_LIMITS" ROUTER_NAMESPACE="$OVERLOAD_NAMESPACE" \
+    router_yaml 1 false \
+    >"$OUT/overload.router.yaml"
+  if ! check=$("$BUILD_DIR/wsrouter" --check-config "$OUT/overload.router.yaml" 2>&1); then
+    echo "router.sh: $BUILD_DIR/wsrouter refuses the overload cell's configuration" \
+      "($OUT/overload.router.yaml):" >&2
+    echo "$check" >&2
+    echo "router.sh: build a router that has these keys, or set OVERLOAD_LIMITS (now" \
+      "\"$OVERLOAD_LIMITS\") and OVERLOAD_ADMIN (now \"$OVERLOAD_ADMIN\"), or CELLS without overload" >&2
+    exit 1
+  fi
+fi
 
 PORT=""
 ADMIN_PORT=""
@@ -206,14 +360,7 @@ start_server() {
   if [[ "$kind" == floor ]]; then
     "${pin[@]}" "$BUILD_DIR/floor_server" --port 0 >"$listening" 2>>"$log" &
   else
-    cat >"$OUT/router.yaml" <<YAML
-server: {host: 127.0.0.1, port: 0, workers: $workers, permessage_deflate: $deflate}
-admin: {host: 127.0.0.1, port: 0, publisher_token_file: $OUT/publisher.token}
-feed: {enabled: false}
-limits: {max_connections: 0, connections_per_address: 0, connection_attempts_per_minute: 0}
-namespaces:
-  bench: {dedicated_endpoint: true}
-YAML
+    router_yaml "$workers" "$deflate" >"$OUT/router.yaml"
     "${pin[@]}" "$BUILD_DIR/wsrouter" --config "$OUT/router.yaml" >"$listening" 2>>"$log" &
   fi
   SERVER_PID=$!
@@ -222,20 +369,23 @@ YAML
       PORT=$(awk '/^LISTENING/{print $2; exit}' "$listening" 2>/dev/null || true)
     else
       # The "serving" log line: {..."ws":"ws://127.0.0.1:P/ws","admin":"http://127.0.0.1:A",...}
-      PORT=$(sed -n 's|.*"ws":"ws://[0-9.]*:\([0-9]*\)/ws".*|\1|p' "$listening" 2>/dev/null | head -1)
-      ADMIN_PORT=$(sed -n 's|.*"admin":"http://[0-9.]*:\([0-9]*\)".*|\1|p' "$listening" 2>/dev/null | head -1)
+      # The shell may not have created $listening yet: no match, no error.
+      PORT=$(sed -n 's|.*"ws":"ws://[0-9.]*:\([0-9]*\)/ws".*|\1|p' "$listening" 2>/dev/null | head -1 || true)
+      ADMIN_PORT=$(sed -n 's|.*"admin":"http://[0-9.]*:\([0-9]*\)".*|\1|p' "$listening" 2>/dev/null | head -1 || true)
     fi
     [[ -n "$PORT" ]] && break
     kill -0 "$SERVER_PID" 2>/dev/null || break
     sleep 0.05
   done
   if [[ -z "$PORT" ]]; then
-    echo "router.sh: $kind did not start (see $log)" >&2
+    echo "router.sh: $kind did not start; the end of $log:" >&2
+    tail -n 5 "$log" >&2
     exit 1
   fi
 }
 
 # measure CELL SERVER RUN CPU|- LOADGEN_CPU|- WORKERS DEFLATE loadgen-args...
+# MEASURE_FIELDS (e.g. '"load":"2x",'), when set, is added to the JSON line.
 measure() {
   local cell=$1 server=$2 run=$3 cpu=$4 lcpu=$5 workers=$6 deflate=$7 line rc=0
   shift 7
@@ -264,12 +414,22 @@ measure() {
     "$@" 2>>"$OUT/$cell.loadgen.log") || rc=$?
   stop_server
   [[ -n "$line" ]] || line="{\"error\":\"loadgen exited $rc without output\"}"
-  line=$(echo "$line" | sed "s/^{/{\"cell\":\"$cell\",\"server\":\"$server\",\"run\":$run,\"exit\":$rc,/")
+  line=$(echo "$line" | sed "s/^{/{\"cell\":\"$cell\",\"server\":\"$server\",\"run\":$run,\"exit\":$rc,${MEASURE_FIELDS:-}/")
   echo "$line" >>"$OUT/$cell.jsonl"
   echo "$cell $server run $run $*: $(echo "$line" | cut -c1-160)..."
 }
 
-has_cell() { [[ " $CELLS " == *" $1 "* ]]; }
+# measure_overload RUN LOAD CAPACITY RATE loadgen-args...: one run of the
+# overload cell, its router configured with OVERLOAD_ADMIN, OVERLOAD_LIMITS and
+# OVERLOAD_NAMESPACE.
+measure_overload() {
+  local run=$1 load=$2 capacity=$3 rate=$4
+  shift 4
+  MEASURE_FIELDS="\"load\":\"$load\",\"capacity\":$capacity," \
+    ROUTER_ADMIN="$OVERLOAD_ADMIN" ROUTER_LIMITS="$OVERLOAD_LIMITS" ROUTER_NAMESPACE="$OVERLOAD_NAMESPACE" \
+    measure overload router "$run" "$SERVER_CPU" "$LOADGEN_CPU" 1 false \
+    --n "$OVERLOAD_N" --size 200 --rate "$rate" "$@"
+}
 
 for ((run = 1; run <= RUNS; run++)); do
   if has_cell rate; then
@@ -308,6 +468,28 @@ for ((run = 1; run <= RUNS; run++)); do
           --duration "$DURATION" --warmup "$WARMUP"
       done
     done
+  fi
+  if has_cell overload; then
+    # Capacity first, as the saturation cell measures it but with enough
+    # publications in flight for the router's biggest passes: what the
+    # fan-out sustains at this N on this minute's machine. Then a fixed rate of C and of 2C in the
+    # same run, so that the three share the machine's speed of the moment.
+    measure_overload "$run" capacity 0 0 --window "$OVERLOAD_WINDOW" \
+      --per-request $((OVERLOAD_WINDOW / OVERLOAD_PUBLISHERS)) --duration "$DURATION" --warmup "$WARMUP"
+    capacity=$(tail -n 1 "$OUT/overload.jsonl" | "$PYTHON" -c '
+import json, sys
+r = json.loads(sys.stdin.read())
+print(int(r["deliveries_per_s"] / r["n"]) if "error" not in r and r.get("deliveries_per_s", 0) > 0 else 0)')
+    if ((capacity == 0)); then
+      echo "router.sh: overload run $run: no capacity measured (see $OUT/overload.jsonl);" \
+        "its fixed-rate runs are skipped" >&2
+    else
+      for load in 1 2; do
+        measure_overload "$run" "${load}x" "$capacity" $((load * capacity)) \
+          --publishers "$OVERLOAD_PUBLISHERS" --per-request "$OVERLOAD_PER_REQUEST" \
+          --duration "$OVERLOAD_S" --warmup "$OVERLOAD_WARMUP"
+      done
+    fi
   fi
 done
 rm -f "$OUT/.listening"
