@@ -32,8 +32,8 @@
 #   SNAPSHOT_RATE=5  IDLE_N=10000  IDLE_S=5  CELLS="rate saturation snapshot idle unpinned overload"
 #   OVERLOAD_N=10000 OVERLOAD_S=15 OVERLOAD_WARMUP=3 OVERLOAD_WINDOW=1024
 #   OVERLOAD_PUBLISHERS=16 OVERLOAD_PER_REQUEST=16
-#   OVERLOAD_LIMITS="worker_inbox_messages: 65536, worker_inbox_max_delay_ms: 1000"
-#   OVERLOAD_ADMIN="publish_backlog: 8192"  (the overload cell's extra `limits`
+#   OVERLOAD_LIMITS="worker_inbox_messages: 65536, worker_inbox_max_delay_ms: 500"
+#   OVERLOAD_ADMIN="publish_backlog: 8192, publish_backlog_ms: 250"  (the overload cell's extra `limits`
 #   and `admin` keys: the defaults, written out so the run records them;
 #   every other key is the other cells')
 #   OVERLOAD_NAMESPACE=""  (extra keys of namespace bench in the overload cell)
@@ -83,8 +83,8 @@ OVERLOAD_WINDOW=${OVERLOAD_WINDOW:-1024}
 # flight) offer 2C while answers take up to 140 ms.
 OVERLOAD_PUBLISHERS=${OVERLOAD_PUBLISHERS:-16}
 OVERLOAD_PER_REQUEST=${OVERLOAD_PER_REQUEST:-16}
-OVERLOAD_LIMITS=${OVERLOAD_LIMITS-"worker_inbox_messages: 65536, worker_inbox_max_delay_ms: 1000"}
-OVERLOAD_ADMIN=${OVERLOAD_ADMIN-"publish_backlog: 8192"}
+OVERLOAD_LIMITS=${OVERLOAD_LIMITS-"worker_inbox_messages: 65536, worker_inbox_max_delay_ms: 500"}
+OVERLOAD_ADMIN=${OVERLOAD_ADMIN-"publish_backlog: 8192, publish_backlog_ms: 250"}
 OVERLOAD_NAMESPACE=${OVERLOAD_NAMESPACE:-}
 export OVERLOAD_RSS_SLACK_MIB=${OVERLOAD_RSS_SLACK_MIB:-4}
 if ! ((OVERLOAD_PUBLISHERS > 0 && OVERLOAD_WINDOW >= OVERLOAD_PUBLISHERS)); then
