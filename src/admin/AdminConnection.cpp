@@ -101,7 +101,6 @@ void AdminConnection::onTimer(net::Timer&) {
                "the request did not arrive in full within admin.request_timeout_ms (" +
                    std::to_string(limits_.requestTimeoutMs) + " ms)",
                false);
-        flush();
       } else {
         close();  // an idle keep-alive connection: nothing to answer
       }
@@ -188,9 +187,8 @@ void AdminConnection::handleRequests() {
       refuseStatus_ = head.refuseStatus;
       refuseMessage_ = std::move(head.refuseMessage);
       bodyRemaining_ = head.contentLength;
-      // Answers queued for earlier requests go first.
-      if (head.expectContinue && bodyRemaining_ > 0 && !sendContinue()) return;
       state_ = State::ReadingBody;
+      if (head.expectContinue && bodyRemaining_ > 0 && !sendContinue()) return;
     }
     if (state_ != State::ReadingBody) return;
     const size_t take = std::min(bodyRemaining_, in_.size());
@@ -218,21 +216,11 @@ void AdminConnection::handleRequests() {
 }
 
 bool AdminConnection::sendContinue() {
+  // After the answers to the requests before it, and now: the client waits
+  // for it before sending the body.
+  out_.append(kContinue);
   flush();
-  if (state_ == State::Closed) return false;
-  if (writeBlocked_) {
-    // The client has not read the earlier answers; it gets no 100 until it
-    // does, and its body waits in the socket.
-    return false;
-  }
-  // 25 bytes on a connection with nothing else unsent: they fit in the
-  // socket buffer, or the connection is broken.
-  const ssize_t n = ::send(fd_.get(), kContinue.data(), kContinue.size(), MSG_NOSIGNAL);
-  if (n != static_cast<ssize_t>(kContinue.size())) {
-    close();
-    return false;
-  }
-  return true;
+  return state_ != State::Closed;
 }
 
 void AdminConnection::answer(int status, const std::string& message, bool keepAlive) {
