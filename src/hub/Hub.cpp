@@ -165,7 +165,26 @@ PublishResult Hub::publish(Publication&& publication) {
   return result;
 }
 
-PublishResult Hub::publishWithin(Publication&& publication, telemetry::ActiveSpan* span) {
+std::vector<PublishResult> Hub::publishBatch(std::vector<Publication>&& publications) {
+  std::vector<PublishResult> results;
+  results.reserve(publications.size());
+  std::vector<char> owedWakes(locals_.size(), 0);
+  for (Publication& publication : publications) {
+    if (tracer_ == nullptr) {
+      results.push_back(publishWithin(std::move(publication), nullptr, &owedWakes));
+      continue;
+    }
+    telemetry::ActiveSpan span = startPublishSpan(*tracer_, publication);
+    results.push_back(publishWithin(std::move(publication), &span, &owedWakes));
+    endPublishSpan(span, results.back());
+  }
+  for (size_t worker = 0; worker < locals_.size(); ++worker)
+    if (owedWakes[worker] != 0) locals_[worker]->wake();
+  return results;
+}
+
+PublishResult Hub::publishWithin(Publication&& publication, telemetry::ActiveSpan* span,
+                                 std::vector<char>* owedWakes) {
   if (std::optional<PublishResult> refused = refuseInvalidChannel(publication)) return *refused;
   if (!accepting_.load(std::memory_order_relaxed)) {
     return {PublishError::Unavailable, "the router is shutting down", 0};
@@ -189,7 +208,12 @@ PublishResult Hub::publishWithin(Publication&& publication, telemetry::ActiveSpa
       },
       [&](size_t worker, const std::shared_ptr<const PublishedMessage>& message) {
         ++workers;
-        if (worker < locals_.size()) locals_[worker]->deliver(message);
+        if (worker >= locals_.size()) return;
+        if (owedWakes == nullptr) {
+          locals_[worker]->deliver(message);
+        } else if (locals_[worker]->enqueue(message)) {
+          (*owedWakes)[worker] = 1;
+        }
       });
   if (span != nullptr) span->setInt("wsrouter.workers", static_cast<int64_t>(workers));
   return {PublishError::None, {}, seq};

@@ -96,6 +96,8 @@ class Hub final : public PublishSink {
              std::shared_ptr<const PublishedMessage> retained);
 
   PublishResult publish(Publication&& publication) override;
+  // Each worker woken once for the whole batch.
+  std::vector<PublishResult> publishBatch(std::vector<Publication>&& publications) override;
   // Any thread, cheap: why a publication would be refused now for the
   // workers' backlog (admin.publish_backlog), with PublishError::Overloaded;
   // nullopt when it would not. The Redis broker asks before going to Redis.
@@ -161,7 +163,10 @@ class Hub final : public PublishSink {
   };
 
   // publish() itself; `span` (null when not tracing) is the broker span.
-  PublishResult publishWithin(Publication&& publication, telemetry::ActiveSpan* span);
+  // `owedWakes` (null: wake each worker at once) collects, by worker, the
+  // wake-ups a batch owes once it is all handed over.
+  PublishResult publishWithin(Publication&& publication, telemetry::ActiveSpan* span,
+                              std::vector<char>* owedWakes = nullptr);
   // The publication's frames (envelope, compressed twin), built once.
   std::shared_ptr<PublishedMessage> build(const Publication& publication,
                                           const config::NamespaceConfig& settings, uint64_t seq,

@@ -52,6 +52,12 @@ class LocalHub final : public ws::WebSocketHandler, private net::Timer::Handler 
 
   // Any thread: hands a publication to this worker's subscribers.
   void deliver(std::shared_ptr<const PublishedMessage> message);
+  // The same, but the worker is not woken: true when it must be, with
+  // wake(), once the caller has handed over the rest of its batch (one
+  // wake-up for a batch, not one per publication: a woken worker on the
+  // publisher's core would take them one by one, a context switch each).
+  bool enqueue(std::shared_ptr<const PublishedMessage> message);
+  void wake();
   // Any thread (broker.type redis): the mirror of `channel` has been primed
   // from Redis; the subscriptions waiting for it are completed.
   void channelPrimed(const std::string& channel);

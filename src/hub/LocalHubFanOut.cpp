@@ -28,8 +28,16 @@ constexpr size_t kMaxPublicationsPerPass = 512;
 }  // namespace
 
 void LocalHub::deliver(std::shared_ptr<const PublishedMessage> message) {
+  if (enqueue(std::move(message))) wake();
+}
+
+bool LocalHub::enqueue(std::shared_ptr<const PublishedMessage> message) {
+  return inbox_.push(std::move(message));
+}
+
+void LocalHub::wake() {
   // The task posted for the first publication takes every later one too.
-  if (inbox_.push(std::move(message))) worker_.loop().post([this] { drainInbox(); });
+  worker_.loop().post([this] { drainInbox(); });
 }
 
 void LocalHub::drainInbox() {

@@ -1380,5 +1380,37 @@ TEST_F(LocalHubTest, PublishIsRefusedOnceTheOldestWaitingHasWaitedTheBacklogTime
   EXPECT_EQ(local_->inboxShed(), 0u);
 }
 
+// A batch is handed to the workers whole, then each is woken once: every
+// publication arrives, in order, across channels.
+TEST_F(LocalHubTest, ABatchArrivesWholeAndInOrderAfterOneWakeUp) {
+  start();
+  auto client = connect();
+  subscribe(*client, "stock:A");
+  subscribe(*client, "stock:B");
+  std::vector<Publication> batch;
+  for (int i = 0; i < 300; ++i) {
+    Publication publication;
+    publication.channel = i % 3 == 0 ? "stock:B" : "stock:A";
+    publication.data = "{\"i\":" + std::to_string(i) + "}";
+    batch.push_back(std::move(publication));
+  }
+  const std::vector<PublishResult> results = hub_->publishBatch(std::move(batch));
+  ASSERT_EQ(results.size(), 300u);
+  uint64_t a = 0;
+  uint64_t b = 0;
+  for (int i = 0; i < 300; ++i) {
+    ASSERT_TRUE(results[i].ok()) << results[i].message;
+    EXPECT_EQ(results[i].seq, i % 3 == 0 ? ++b : ++a);
+  }
+  a = 0;
+  b = 0;
+  for (int i = 0; i < 300; ++i) {
+    const json message = client->recvJson();
+    const bool onB = i % 3 == 0;
+    expectData(message, onB ? "stock:B" : "stock:A", onB ? ++b : ++a);
+    EXPECT_EQ(message["data"]["i"], i);
+  }
+}
+
 }  // namespace
 }  // namespace wsr::hub
