@@ -162,6 +162,7 @@ void publish(const AdminContext& context, const httplib::Request& req, const std
              PublishParser& parser, httplib::Response& res) {
   telemetry::ActiveSpan span =
       startRequestSpan(context, req, "POST /api/v1/publish", "/api/v1/publish");
+  parser.lend(body);
   ParsedPublication parsed = parser.publication(body);
   if (!parsed.ok()) {
     const int status = hub::httpStatusOf(parsed.error);
@@ -191,6 +192,7 @@ void publishBatch(const AdminContext& context, const httplib::Request& req, cons
                   PublishParser& parser, httplib::Response& res) {
   telemetry::ActiveSpan span =
       startRequestSpan(context, req, "POST /api/v1/publish/batch", "/api/v1/publish/batch");
+  parser.lend(body);
   ParsedBatch batch = parser.batch(body, context.config->maxBatchMessages);
   if (!batch.ok()) {
     const int status = hub::httpStatusOf(batch.error);

@@ -198,10 +198,17 @@ PublishParser::~PublishParser() = default;
 // The whole text is validated with the DOM parser first (On-Demand checks
 // only what is read); the padded copy is reused by the On-Demand pass.
 ParsedPublication PublishParser::validate(std::string_view body) {
-  padded_.reserve(body.size() + simdjson::SIMDJSON_PADDING);
-  padded_.assign(body);
+  const Text lent = paddedBody_;
+  paddedBody_ = Text{};  // lent for one call
+  if (lent.data != nullptr && body.data() == lent.data && body.size() == lent.size) {
+    text_ = lent;  // parsed where it lies: its padding was reserved
+  } else {
+    padded_.reserve(body.size() + simdjson::SIMDJSON_PADDING);
+    padded_.assign(body);
+    text_ = {padded_.data(), padded_.size(), padded_.capacity()};
+  }
   simdjson::dom::element root;
-  if (auto error = dom_.parse(padded_.data(), padded_.size(), false).get(root)) {
+  if (auto error = dom_.parse(text_.data, text_.size, false).get(root)) {
     return refuse(PublishError::BadRequest,
                   std::string("request body is not valid JSON: ") + simdjson::error_message(error));
   }
@@ -213,11 +220,16 @@ ParsedPublication PublishParser::validate(std::string_view body) {
 
 simdjson::error_code PublishParser::iterate(od::object& object) {
   od::document& document = document_;
-  if (auto error =
-          ondemand_.iterate(padded_.data(), padded_.size(), padded_.capacity()).get(document)) {
+  if (auto error = ondemand_.iterate(text_.data, text_.size, text_.capacity).get(document)) {
     return error;
   }
   return document.get_object().get(object);
+}
+
+void PublishParser::lend(const std::string& body) {
+  paddedBody_ = body.capacity() >= body.size() + simdjson::SIMDJSON_PADDING
+                    ? Text{body.data(), body.size(), body.capacity()}
+                    : Text{};
 }
 
 ParsedPublication PublishParser::publication(std::string_view body) {

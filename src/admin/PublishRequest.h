@@ -69,6 +69,12 @@ class PublishParser {
   PublishParser(const PublishParser&) = delete;
   PublishParser& operator=(const PublishParser&) = delete;
 
+  // A body whose string has simdjson's padding in its capacity
+  // (kBodyPadding past its size): the next call given exactly this text
+  // parses it where it lies instead of copying it.
+  static constexpr size_t kBodyPadding = simdjson::SIMDJSON_PADDING;
+  void lend(const std::string& body);
+
   ParsedPublication publication(std::string_view body);
   ParsedFrame frame(std::string_view payload);
   ParsedBatch batch(std::string_view body, size_t maxMessages = kNoBatchLimit);
@@ -80,7 +86,18 @@ class PublishParser {
   simdjson::dom::parser dom_;
   simdjson::ondemand::parser ondemand_;
   simdjson::ondemand::document document_;
-  std::string padded_;  // the text, with simdjson's padding in its capacity
+  struct Text {
+    const char* data = nullptr;
+    size_t size = 0;
+    size_t capacity = 0;
+    Text() = default;
+    Text(const char* d, size_t s, size_t c) : data(d), size(s), capacity(c) {}
+    Text(const Text&) = default;
+    Text& operator=(const Text&) = default;
+  };
+  std::string padded_;  // a copy of the text, with simdjson's padding in its capacity
+  Text paddedBody_;     // lent
+  Text text_;           // being parsed
 };
 
 // `type` is echoed into every client's JSON, so it is restricted to bytes

@@ -189,7 +189,9 @@ PublishResult Hub::publishWithin(Publication&& publication, telemetry::ActiveSpa
   if (!accepting_.load(std::memory_order_relaxed)) {
     return {PublishError::Unavailable, "the router is shutting down", 0};
   }
-  if (std::optional<PublishResult> refused = overloaded()) return std::move(*refused);
+  // One clock read for the backlog's age and the publication's stamp.
+  const uint64_t nowNs = net::EventLoop::monotonicNs();
+  if (std::optional<PublishResult> refused = overloaded(nowNs)) return std::move(*refused);
   std::shared_ptr<Channel> ch = channel(publication.channel);
   if (ch == nullptr) {
     return {PublishError::ChannelLimit,
@@ -204,7 +206,7 @@ PublishResult Hub::publishWithin(Publication&& publication, telemetry::ActiveSpa
       ts,
       [&](uint64_t next) {
         return std::shared_ptr<const PublishedMessage>(
-            build(publication, ch->config(), next, ts, span));
+            build(publication, ch->config(), next, ts, span, nowNs));
       },
       [&](size_t worker, const std::shared_ptr<const PublishedMessage>& message) {
         ++workers;
@@ -219,7 +221,7 @@ PublishResult Hub::publishWithin(Publication&& publication, telemetry::ActiveSpa
   return {PublishError::None, {}, seq};
 }
 
-std::optional<PublishResult> Hub::overloaded() const {
+std::optional<PublishResult> Hub::overloaded(uint64_t nowNs) const {
   const size_t backlog = config_.admin.publishBacklog;
   const uint64_t backlogNs = uint64_t{config_.admin.publishBacklogMs} * 1000000;
   if (backlog == 0 && backlogNs == 0) return std::nullopt;
@@ -233,7 +235,7 @@ std::optional<PublishResult> Hub::overloaded() const {
     if (waiting != 0 && (oldestNs == 0 || waiting < oldestNs)) oldestNs = waiting;
   }
   if (backlogNs != 0 && oldestNs != 0) {
-    const uint64_t now = net::EventLoop::monotonicNs();
+    const uint64_t now = nowNs != 0 ? nowNs : net::EventLoop::monotonicNs();
     if (now > oldestNs && now - oldestNs >= backlogNs) {
       return PublishResult{
           PublishError::Overloaded,
@@ -254,13 +256,14 @@ std::optional<PublishResult> Hub::overloaded() const {
 
 std::shared_ptr<PublishedMessage> Hub::build(const Publication& publication,
                                              const config::NamespaceConfig& settings, uint64_t seq,
-                                             int64_t tsMs, telemetry::ActiveSpan* span) {
+                                             int64_t tsMs, telemetry::ActiveSpan* span,
+                                             uint64_t acceptedNs) {
   auto message = std::make_shared<PublishedMessage>();
   message->channel = publication.channel;
   message->key = publication.key;
   message->seq = seq;
   message->tsMs = tsMs;
-  message->acceptedNs = net::EventLoop::monotonicNs();
+  message->acceptedNs = acceptedNs != 0 ? acceptedNs : net::EventLoop::monotonicNs();
   if (span != nullptr) message->trace = span->context();
   // Written straight into the plain frame: one allocation, header and
   // envelope; the compressed twin deflates that frame's payload.

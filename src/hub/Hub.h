@@ -101,7 +101,8 @@ class Hub final : public PublishSink {
   // Any thread, cheap: why a publication would be refused now for the
   // workers' backlog (admin.publish_backlog), with PublishError::Overloaded;
   // nullopt when it would not. The Redis broker asks before going to Redis.
-  std::optional<PublishResult> overloaded() const;
+  // `nowNs`: monotonic now, when the caller has it (0: read here if needed).
+  std::optional<PublishResult> overloaded(uint64_t nowNs = 0) const;
   bool hasSubscribers(std::string_view channel) const override;
 
   // Shutdown: new WebSocket upgrades are refused with 503 from now on
@@ -170,7 +171,8 @@ class Hub final : public PublishSink {
   // The publication's frames (envelope, compressed twin), built once.
   std::shared_ptr<PublishedMessage> build(const Publication& publication,
                                           const config::NamespaceConfig& settings, uint64_t seq,
-                                          int64_t tsMs, telemetry::ActiveSpan* span);
+                                          int64_t tsMs, telemetry::ActiveSpan* span,
+                                          uint64_t acceptedNs = 0);
   // With channelsMutex_ held exclusively: removes the channel of that name
   // when nobody holds it and it is disposable.
   bool removeIfDisposable(const std::string& name, int64_t nowMs);

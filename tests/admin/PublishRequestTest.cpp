@@ -232,5 +232,30 @@ TEST(PublishParserTest, AReusedParserAnswersLikeAFreshOne) {
   EXPECT_EQ(reused.publication(bodies[3]).publication.data, "[1, 2.50]");
 }
 
+// A body lent with its padding reserved is parsed where it lies, with the
+// same result; the loan is for one call, and a body without the padding
+// (or another text) is copied as before.
+TEST(PublishParserTest, ALentBodyParsesAsACopiedOne) {
+  const std::string text =
+      R"({"messages":[{"channel":"a","data":{"x": 1.50}},{"channel":"b","data":2}]})";
+  std::string padded;
+  padded.reserve(text.size() + PublishParser::kBodyPadding);
+  padded = text;
+  std::string tight = text;
+  tight.shrink_to_fit();
+  PublishParser parser;
+  for (const std::string* body : {&padded, &tight, &padded}) {
+    parser.lend(*body);
+    const ParsedBatch batch = parser.batch(*body);
+    ASSERT_TRUE(batch.ok()) << batch.message;
+    ASSERT_EQ(batch.messages.size(), 2u);
+    EXPECT_EQ(batch.messages[0].publication.data, "{\"x\": 1.50}");
+    EXPECT_EQ(batch.messages[1].publication.channel, "b");
+  }
+  parser.lend(padded);
+  EXPECT_EQ(parser.publication(R"({"channel":"c","data":3})").publication.channel, "c");
+  EXPECT_EQ(parser.publication(padded).error, hub::PublishError::BadRequest);
+}
+
 }  // namespace
 }  // namespace wsr::admin
