@@ -218,6 +218,7 @@ void publishBatch(const AdminContext& context, const httplib::Request& req, cons
       publications.empty() ? std::vector<hub::PublishResult>{}
                            : context.sink->publishBatch(std::move(publications));
   std::string results = "{\"results\":[";
+  results.reserve(32 + 40 * batch.messages.size());
   int64_t accepted = 0;
   bool unavailable = false;
   size_t next = 0;
@@ -236,7 +237,7 @@ void publishBatch(const AdminContext& context, const httplib::Request& req, cons
         result.error == hub::PublishError::Overloaded) {
       unavailable = true;
     }
-    results += publishResultJson(channels[next], result);
+    appendPublishResultJson(results, channels[next], result);
     ++next;
   }
   if (unavailable) res.set_header("Retry-After", "1");

@@ -1,5 +1,7 @@
 #include "admin/JsonBody.h"
 
+#include <charconv>
+
 #include "text/JsonString.h"
 
 #include <nlohmann/json.hpp>
@@ -20,20 +22,27 @@ std::string errorJson(std::string_view code, std::string_view message) {
 }
 
 std::string publishResultJson(const std::string& channel, const hub::PublishResult& result) {
+  std::string out;
+  appendPublishResultJson(out, channel, result);
+  return out;
+}
+
+void appendPublishResultJson(std::string& out, const std::string& channel,
+                             const hub::PublishResult& result) {
   if (!result.ok()) {
-    return errorJson(hub::errorCodeOf(result.error),
+    out += errorJson(hub::errorCodeOf(result.error),
                      result.message.empty() ? "publication refused" : result.message);
+    return;
   }
   // Every accepted publication is answered: written directly, not through
   // a JSON object.
-  std::string out;
-  out.reserve(32 + channel.size());
   out += "{\"channel\":";
   text::appendJsonString(out, channel);
   out += ",\"seq\":";
-  out += std::to_string(result.seq);
+  char digits[24];
+  const auto [end, error] = std::to_chars(digits, digits + sizeof digits, result.seq);
+  out.append(digits, end);
   out += '}';
-  return out;
 }
 
 std::string_view errorCodeForStatus(int status) {
