@@ -1,7 +1,7 @@
 # wsrouter: every target installs what it needs first (scripts/setup.sh).
 #   make run    build and start wsrouter on :8080
 #   make test   build and run every test (on CI, CI=true, also the sanitizer build and the fuzzers)
-#   make bench  build and run the benchmarks: engine and router (see BENCHMARKS.md)
+#   make bench  build and run the benchmarks: engine, router, Redis, publish path (see BENCHMARKS.md)
 #   make image  build the container image (podman; docs/deploy.md), make image-test run it
 #   make soak   build and soak the router for SOAK_SECONDS (30 minutes; CI runs 60 s through make test)
 
