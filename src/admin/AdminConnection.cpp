@@ -15,8 +15,6 @@ namespace {
 
 constexpr std::string_view kHeadEnd = "\r\n\r\n";
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-// What a JSON parser may read past a body (simdjson's SIMDJSON_PADDING).
-constexpr size_t kBodyPadding = 64;
 constexpr size_t kReadChunk = 65536;
 // Reads per readiness event: one fast sender cannot keep the loop to itself.
 constexpr int kMaxReadsPerEvent = 16;
@@ -186,10 +184,8 @@ void AdminConnection::handleRequests() {
         pending_.publisherVerified = owner_.wantsBody(pending_.http, memo_);
         if (!pending_.publisherVerified) pending_.body = BodyState::Unwanted;
       }
-      // Room past the body for a JSON parser's padding (PublishParser::lend):
-      // the body is parsed where it lies.
       if (pending_.body == BodyState::Read && head.contentLength > 0 && head.refuseStatus == 0) {
-        pending_.http.body.reserve(head.contentLength + kBodyPadding);
+        pending_.http.body.reserve(head.contentLength + limits_.bodyPadding);
       }
       refuseStatus_ = head.refuseStatus;
       refuseMessage_ = std::move(head.refuseMessage);

@@ -42,6 +42,9 @@ class AdminConnection final : public net::EventLoop::IoHandler, public net::Time
     size_t maxHeadBytes = 16384;        // request line and header fields; past it 431
     size_t maxBodyBytes = 1048576;      // a bigger body is read and dropped (TooLarge)
     uint64_t requestTimeoutMs = 10000;  // admin.request_timeout_ms
+    // Room reserved past a body that is kept, for the parser that reads it
+    // to parse it where it lies (PublishParser::kBodyPadding).
+    size_t bodyPadding = 0;
   };
 
   // A complete request for the routes.

@@ -51,6 +51,7 @@ bool AdminServer::start(std::string& error) {
   options.limits.maxHeadBytes = kMaxHeadBytes;
   options.limits.maxBodyBytes = config_.maxPublishBytes;
   options.limits.requestTimeoutMs = config_.requestTimeoutMs;
+  options.limits.bodyPadding = PublishParser::kBodyPadding;
   options.threads = kThreads;
   options.probeThreads = kProbeThreads;
   options.maxConnections = kMaxConnections;

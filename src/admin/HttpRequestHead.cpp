@@ -33,17 +33,6 @@ bool equalsIgnoringCase(std::string_view a, std::string_view b) {
   return true;
 }
 
-// Whether a comma-separated list (Connection: keep-alive, Upgrade) has `item`.
-bool listHas(std::string_view list, std::string_view item) {
-  while (!list.empty()) {
-    const size_t comma = list.find(',');
-    if (equalsIgnoringCase(text::trimSpaces(list.substr(0, comma)), item)) return true;
-    if (comma == std::string_view::npos) break;
-    list.remove_prefix(comma + 1);
-  }
-  return false;
-}
-
 RequestHead refuse(RequestHead head, int status, std::string message, bool close) {
   head.refuseStatus = status;
   head.refuseMessage = std::move(message);
@@ -85,6 +74,17 @@ bool parseRequestLine(std::string_view line, RequestHead& head, std::string& pro
 }
 
 }  // namespace
+
+// Whether a comma-separated list (Connection: keep-alive, Upgrade) has `item`.
+bool headerListHas(std::string_view list, std::string_view item) {
+  while (!list.empty()) {
+    const size_t comma = list.find(',');
+    if (equalsIgnoringCase(text::trimSpaces(list.substr(0, comma)), item)) return true;
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+  return false;
+}
 
 RequestHead parseRequestHead(std::string_view text) {
   RequestHead head;
@@ -142,8 +142,8 @@ RequestHead parseRequestHead(std::string_view text) {
     } else if (equalsIgnoringCase(name, "Content-Encoding")) {
       encoded = encoded || !equalsIgnoringCase(value, "identity");
     } else if (equalsIgnoringCase(name, "Connection")) {
-      if (listHas(value, "close")) head.keepAlive = false;
-      if (head.http10 && listHas(value, "keep-alive")) head.keepAlive = true;
+      if (headerListHas(value, "close")) head.keepAlive = false;
+      if (head.http10 && headerListHas(value, "keep-alive")) head.keepAlive = true;
     } else if (equalsIgnoringCase(name, "Expect")) {
       head.expectContinue = equalsIgnoringCase(value, "100-continue");
     }

@@ -45,6 +45,10 @@ struct RequestHead {
   bool refused() const { return refuseStatus != 0; }
 };
 
+// Whether a comma-separated header value (Connection: keep-alive, Upgrade)
+// has `item`, compared case-insensitively.
+bool headerListHas(std::string_view list, std::string_view item);
+
 // `head`: the bytes before the blank line ("\r\n\r\n") that ends the head.
 RequestHead parseRequestHead(std::string_view head);
 

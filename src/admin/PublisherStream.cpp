@@ -3,6 +3,7 @@
 #include <httplib.h>
 
 #include "admin/AdminRoutes.h"
+#include "admin/HttpRequestHead.h"
 #include "admin/JsonBody.h"
 #include "text/JsonString.h"
 #include "ws/FrameWriter.h"
@@ -16,31 +17,6 @@ constexpr uint16_t kCloseUnsupportedData = 1003;
 constexpr uint16_t kCloseNoStatus = 1005;
 // A Sec-WebSocket-Key is the base64 of 16 bytes.
 constexpr size_t kKeyLength = 24;
-
-char lower(char c) {
-  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-// Whether the comma-separated header value has `token` (case-insensitive).
-bool hasToken(std::string_view list, std::string_view token) {
-  while (!list.empty()) {
-    const size_t comma = list.find(',');
-    std::string_view item = list.substr(0, comma);
-    while (!item.empty() && (item.front() == ' ' || item.front() == '\t'))
-      item.remove_prefix(1);
-    while (!item.empty() && (item.back() == ' ' || item.back() == '\t'))
-      item.remove_suffix(1);
-    if (item.size() == token.size()) {
-      bool same = true;
-      for (size_t i = 0; i < item.size() && same; ++i)
-        same = lower(item[i]) == lower(token[i]);
-      if (same) return true;
-    }
-    if (comma == std::string_view::npos) break;
-    list.remove_prefix(comma + 1);
-  }
-  return false;
-}
 
 PublisherHandshake refusal(const AdminConnection::Request& request, httplib::Response& res,
                            int status, std::string_view code, std::string_view message) {
@@ -71,8 +47,8 @@ PublisherHandshake acceptPublisherSocket(const AdminContext& context,
     if (context.rejections != nullptr) context.rejections->countUnauthorized();
     return {false, res.status, responseText(res, request.framing)};
   }
-  if (!hasToken(req.get_header_value("Upgrade"), "websocket") ||
-      !hasToken(req.get_header_value("Connection"), "upgrade")) {
+  if (!headerListHas(req.get_header_value("Upgrade"), "websocket") ||
+      !headerListHas(req.get_header_value("Connection"), "upgrade")) {
     res.set_header("Upgrade", "websocket");
     return refusal(request, res, 426, "BAD_REQUEST",
                    std::string(kPublisherSocketPath) +

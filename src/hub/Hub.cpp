@@ -158,9 +158,13 @@ void Hub::giveBackDeflater(std::unique_ptr<ws::Deflater> deflater) {
 }
 
 PublishResult Hub::publish(Publication&& publication) {
-  if (tracer_ == nullptr) return publishWithin(std::move(publication), nullptr);
+  return publishTraced(std::move(publication), nullptr);
+}
+
+PublishResult Hub::publishTraced(Publication&& publication, std::vector<char>* owedWakes) {
+  if (tracer_ == nullptr) return publishWithin(std::move(publication), nullptr, owedWakes);
   telemetry::ActiveSpan span = startPublishSpan(*tracer_, publication);
-  PublishResult result = publishWithin(std::move(publication), &span);
+  PublishResult result = publishWithin(std::move(publication), &span, owedWakes);
   endPublishSpan(span, result);
   return result;
 }
@@ -169,15 +173,8 @@ std::vector<PublishResult> Hub::publishBatch(std::vector<Publication>&& publicat
   std::vector<PublishResult> results;
   results.reserve(publications.size());
   std::vector<char> owedWakes(locals_.size(), 0);
-  for (Publication& publication : publications) {
-    if (tracer_ == nullptr) {
-      results.push_back(publishWithin(std::move(publication), nullptr, &owedWakes));
-      continue;
-    }
-    telemetry::ActiveSpan span = startPublishSpan(*tracer_, publication);
-    results.push_back(publishWithin(std::move(publication), &span, &owedWakes));
-    endPublishSpan(span, results.back());
-  }
+  for (Publication& publication : publications)
+    results.push_back(publishTraced(std::move(publication), &owedWakes));
   for (size_t worker = 0; worker < locals_.size(); ++worker)
     if (owedWakes[worker] != 0) locals_[worker]->wake();
   return results;

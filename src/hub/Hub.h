@@ -164,8 +164,10 @@ class Hub final : public PublishSink {
   };
 
   // publish() itself; `span` (null when not tracing) is the broker span.
-  // `owedWakes` (null: wake each worker at once) collects, by worker, the
-  // wake-ups a batch owes once it is all handed over.
+  // publish() with its broker.publish span when tracing. `owedWakes` (null:
+  // wake each worker at once) collects, by worker, the wake-ups a batch
+  // owes once it is all handed over.
+  PublishResult publishTraced(Publication&& publication, std::vector<char>* owedWakes);
   PublishResult publishWithin(Publication&& publication, telemetry::ActiveSpan* span,
                               std::vector<char>* owedWakes = nullptr);
   // The publication's frames (envelope, compressed twin), built once.

@@ -116,10 +116,8 @@ class PipelinedHttp(RouterTestCase):
             self.assertEqual(subscriber.recv_json()["data"], {"i": i})
 
 
-class PublisherSocketThroughRedis(PublisherSocket):
-    """The same with the Redis broker: each read's frames go to Redis as
-    one batch on a handler thread, and pipelined HTTP requests are answered
-    from the handler threads, still in order."""
+class ThroughRedis:
+    """A router test class run with the Redis broker, against a Redis of its own."""
 
     @classmethod
     def setUpClass(cls):
@@ -130,14 +128,12 @@ class PublisherSocketThroughRedis(PublisherSocket):
         super().setUpClass()
 
 
-class PipelinedHttpThroughRedis(PipelinedHttp):
-    @classmethod
-    def setUpClass(cls):
-        cls.redis_server = RedisServer().start()
-        cls.addClassCleanup(cls.redis_server.stop)
-        cls.CONFIG = base_config(broker={
-            "type": "redis", "redis": {"addresses": [cls.redis_server.address()]}})
-        super().setUpClass()
+class PublisherSocketThroughRedis(ThroughRedis, PublisherSocket):
+    """Each read's frames go to Redis as one batch on a handler thread."""
+
+
+class PipelinedHttpThroughRedis(ThroughRedis, PipelinedHttp):
+    """Pipelined requests are answered from the handler threads, still in order."""
 
 
 def read_http_answers(sock, count):
