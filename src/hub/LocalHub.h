@@ -64,8 +64,15 @@ class LocalHub final : public ws::WebSocketHandler, private net::Timer::Handler 
 
   // Any thread, cheap: publications waiting in this worker's inbox, and
   // shed from it so far.
-  size_t inboxDepth() const { return inbox_.depth(); }
-  uint64_t inboxOldestNs() const { return inbox_.oldestNs(); }
+  // Any thread: publications this worker has not fanned out yet, those of
+  // the pass in progress included (taken from the inbox, not yet sent),
+  // and when the oldest of them was accepted (0: none). The publishers'
+  // backlog (Hub::overloaded).
+  size_t inboxDepth() const { return inbox_.depth() + inPass_.load(std::memory_order_relaxed); }
+  uint64_t inboxOldestNs() const {
+    const uint64_t inPass = inPassOldestNs_.load(std::memory_order_relaxed);
+    return inPass != 0 ? inPass : inbox_.oldestNs();
+  }
   uint64_t inboxShed() const { return inbox_.shedTotal(); }
 
   // Any thread, for the admin views.
@@ -215,6 +222,8 @@ class LocalHub final : public ws::WebSocketHandler, private net::Timer::Handler 
   WorkerInbox inbox_;
   // Worker thread, reused from run to run.
   std::vector<std::shared_ptr<const PublishedMessage>> taken_;
+  std::atomic<size_t> inPass_{0};            // taken_.size() while fanning out
+  std::atomic<uint64_t> inPassOldestNs_{0};  // taken_.front()'s acceptedNs then
   std::vector<WorkerInbox::Shed> shed_;
   std::vector<uint32_t> pieceOf_;  // the run's contiguous pieces: where each begins
   std::vector<net::BufferRun> pieceRuns_;

@@ -54,6 +54,8 @@ void LocalHub::drainInbox() {
   // Runs of one channel keep the order publications were handed in; a run
   // of many (a busy channel, a batch publish) is fanned out in one pass
   // over its subscribers.
+  inPass_.store(taken_.size(), std::memory_order_relaxed);
+  inPassOldestNs_.store(taken_.empty() ? 0 : taken_.front()->acceptedNs, std::memory_order_relaxed);
   for (size_t begin = 0; begin < taken_.size();) {
     size_t end = begin + 1;
     // A restarted numbering (broker.type redis) begins a run of its own.
@@ -67,6 +69,8 @@ void LocalHub::drainInbox() {
   for (const WorkerInbox::Shed& shed : shed_)
     announceTrailingShed(shed);
   taken_.clear();
+  inPass_.store(0, std::memory_order_relaxed);
+  inPassOldestNs_.store(0, std::memory_order_relaxed);
   shed_.clear();
 }
 
