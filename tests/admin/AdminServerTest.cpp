@@ -29,6 +29,7 @@ class FakeSink : public hub::PublishSink {
     std::lock_guard lock(mutex_);
     received_.push_back(publication);
     if (unavailable_) return {hub::PublishError::Unavailable, "broker is down", 0};
+    if (overloaded_) return {hub::PublishError::Overloaded, "workers behind", 0};
     return {hub::PublishError::None, "", ++seqs_[publication.channel]};
   }
   bool hasSubscribers(std::string_view) const override { return false; }
@@ -36,6 +37,10 @@ class FakeSink : public hub::PublishSink {
   std::vector<hub::Publication> received() const {
     std::lock_guard lock(mutex_);
     return received_;
+  }
+  void setOverloaded(bool overloaded) {
+    std::lock_guard lock(mutex_);
+    overloaded_ = overloaded;
   }
   void setUnavailable(bool unavailable) {
     std::lock_guard lock(mutex_);
@@ -47,6 +52,7 @@ class FakeSink : public hub::PublishSink {
   std::vector<hub::Publication> received_;
   std::map<std::string, uint64_t> seqs_;
   bool unavailable_ = false;
+  bool overloaded_ = false;
 };
 
 class FakeBackend : public AdminBackend {
@@ -325,6 +331,26 @@ TEST_F(AdminServerTest, UnavailablePassesThroughFromTheSink) {
   const std::string message =
       expectError(post("/api/v1/publish", R"({"channel":"market","data":{}})"), 503, "UNAVAILABLE");
   EXPECT_EQ(message, "broker is down");
+}
+
+// A refusal for overload is a 429 with Retry-After, for a single
+// publication and for a batch's (whose answer is 200, per message).
+TEST_F(AdminServerTest, OverloadedAnswers429WithRetryAfter) {
+  start();
+  sink_.setOverloaded(true);
+  auto single = post("/api/v1/publish", R"({"channel":"market","data":{}})");
+  EXPECT_EQ(expectError(single, 429, "OVERLOADED"), "workers behind");
+  EXPECT_EQ(single->get_header_value("Retry-After"), "1");
+  auto batch = post("/api/v1/publish/batch", R"({"messages":[{"channel":"market","data":1}]})");
+  ASSERT_TRUE(batch);
+  EXPECT_EQ(batch->status, 200);
+  EXPECT_EQ(batch->get_header_value("Retry-After"), "1");
+  EXPECT_EQ(json::parse(batch->body)["results"][0]["error"]["code"], "OVERLOADED");
+  sink_.setOverloaded(false);
+  auto accepted = post("/api/v1/publish", R"({"channel":"market","data":{}})");
+  ASSERT_TRUE(accepted);
+  EXPECT_EQ(accepted->status, 200);
+  EXPECT_FALSE(accepted->has_header("Retry-After"));
 }
 
 // ---- publisher authentication ----
