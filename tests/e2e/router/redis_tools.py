@@ -255,7 +255,7 @@ class RedisCluster:
             proc = subprocess.run(
                 [REDIS_CLI, "--cluster", "create", *[n.address() for n in self.nodes],
                  "--cluster-replicas", str(self.replicas), "--cluster-yes"],
-                stdin=subprocess.DEVNULL, capture_output=True, timeout=STEP)
+                stdin=subprocess.DEVNULL, capture_output=True, timeout=3 * STEP)
             if proc.returncode != 0:
                 raise HarnessError("redis-cli --cluster create failed: %s" % proc.stdout[-2000:])
             deadline = time.monotonic() + 3 * STEP
